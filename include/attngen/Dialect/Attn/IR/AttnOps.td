@@ -1,0 +1,114 @@
+//===- AttnOps.td - attn dialect ops -----------------------*- tablegen -*-===//
+
+#ifndef ATTNGEN_DIALECT_ATTN_IR_ATTNOPS_TD
+#define ATTNGEN_DIALECT_ATTN_IR_ATTNOPS_TD
+
+include "attngen/Dialect/Attn/IR/AttnDialect.td"
+include "attngen/Dialect/Attn/IR/AttnAttrs.td"
+include "mlir/IR/CommonAttrConstraints.td"
+include "mlir/IR/CommonTypeConstraints.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+// A signless i64 attribute read back as a signed int64_t (window bounds use -1).
+def Attn_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
+                                                "64-bit signless integer attribute"> {
+  let convertFromStorage = "$_self.getValue().getSExtValue()";
+}
+
+def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
+  let summary = "fused scaled dot-product attention of one variant";
+  let description = [{
+    Computes, for every batch `b`, query head `h` and query row `i`:
+
+    ```
+    s_ij  = scale * q_i . k_j                      (f32)
+    s_ij  = softcap * tanh(s_ij / softcap)         if softcap > 0
+    s_ij += -slope_h * |i + off - j|               if alibi
+    p_ij  = exp(s_ij - max_j s_ij) over visible j
+    o_i   = sum_j p_ij v_j / sum_j p_ij            (0 if no key is visible)
+    lse_i = log(sum_j exp(s_ij))                   (-inf if no key is visible)
+    ```
+
+    Layout is BSHD: `query` is `[batch, seqlen_q, num_q_heads, head_dim]`,
+    `key` is `[batch, seqlen_k, num_kv_heads, head_dim]`, `value` is
+    `[batch, seqlen_k, num_kv_heads, head_dim_v]`, the output is
+    `[batch, seqlen_q, num_q_heads, head_dim_v]` and the optional second
+    result, the log-sum-exp, is `[batch, num_q_heads, seqlen_q]` in f32.
+    Query head `h` reads kv head `h / (num_q_heads / num_kv_heads)`.
+
+    Key `j` is visible to query `i` iff
+
+    ```
+    off      = seqlen_k - seqlen_q   (bottom_right) or 0 (top_left)
+    left_ok  = window_left  == -1 or j >= i + off - window_left
+    right_ok = window_right == -1 or j <= i + off + window_right
+    visible  = (left_ok or j < sink_tokens) and right_ok
+    ```
+
+    where `mask = causal` intersects the window with `(-1, 0)`.
+    `tiling` is absent when the compiler picks the tile sizes per target.
+
+    Example (Llama-3-8B prefill, causal GQA):
+
+    ```mlir
+    %o, %lse = attn.attention %q, %k, %v heads(32, 8) head_dims(128, 128)
+        mask(causal, bottom_right) window(-1, -1) sinks(0)
+        scale(0.0883883461) softcap(0.0)
+        tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2>
+        target(sm_80)
+        : tensor<?x?x32x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>
+        -> tensor<?x?x32x128xbf16>, tensor<?x32x?xf32>
+    ```
+  }];
+
+  let arguments = (ins
+    RankedTensorOf<[F32, F16, BF16]>:$query,
+    RankedTensorOf<[F32, F16, BF16]>:$key,
+    RankedTensorOf<[F32, F16, BF16]>:$value,
+    Attn_I64Attr:$num_q_heads,
+    Attn_I64Attr:$num_kv_heads,
+    Attn_I64Attr:$head_dim,
+    Attn_I64Attr:$head_dim_v,
+    Attn_MaskKindAttr:$mask,
+    Attn_CausalAlignAttr:$causal_align,
+    Attn_I64Attr:$window_left,
+    Attn_I64Attr:$window_right,
+    Attn_I64Attr:$sink_tokens,
+    F32Attr:$scale,
+    F32Attr:$softcap,
+    UnitAttr:$alibi,
+    OptionalAttr<Attn_TilingAttr>:$tiling,
+    Attn_TargetAttr:$target
+  );
+  let results = (outs
+    RankedTensorOf<[F32, F16, BF16]>:$output,
+    Optional<RankedTensorOf<[F32]>>:$lse
+  );
+
+  let assemblyFormat = [{
+    $query `,` $key `,` $value
+    `heads` `(` $num_q_heads `,` $num_kv_heads `)`
+    `head_dims` `(` $head_dim `,` $head_dim_v `)`
+    `mask` `(` $mask `,` $causal_align `)`
+    `window` `(` $window_left `,` $window_right `)`
+    `sinks` `(` $sink_tokens `)`
+    `scale` `(` $scale `)`
+    `softcap` `(` $softcap `)`
+    (`alibi` $alibi^)?
+    (`tiling` $tiling^)?
+    `target` `(` $target `)`
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `->` type(results)
+  }];
+
+  let extraClassDeclaration = [{
+    /// Query heads that share one kv head (1 for MHA, num_q_heads for MQA).
+    int64_t getGroupSize() { return getNumQHeads() / getNumKvHeads(); }
+    /// Whether the op returns the log-sum-exp of each query row.
+    bool returnsLse() { return getLse() != nullptr; }
+  }];
+
+  let hasVerifier = 1;
+}
+
+#endif // ATTNGEN_DIALECT_ATTN_IR_ATTNOPS_TD

@@ -1,0 +1,34 @@
+//===- Compile.h - `attngen compile` ----------------------------*- C++ -*-===//
+
+#ifndef ATTNGEN_DRIVER_COMPILE_H
+#define ATTNGEN_DRIVER_COMPILE_H
+
+#include "attngen/Spec/AttentionSpec.h"
+
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+
+namespace attngen {
+
+/// The forms `attngen compile --emit` can write.
+enum class EmitKind {
+  /// The attn.attention op built from the spec, before any pass.
+  SpecIR,
+};
+
+struct CompileOptions {
+  std::string specPath;
+  std::string outputPath;
+  /// Overrides the spec's `target` when set.
+  std::optional<Target> target;
+  std::optional<EmitKind> emit;
+};
+
+/// Compiles one spec; writes `outputPath` only when everything succeeded.
+llvm::Error compileSpec(const CompileOptions &options);
+
+} // namespace attngen
+
+#endif // ATTNGEN_DRIVER_COMPILE_H

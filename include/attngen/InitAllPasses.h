@@ -1,0 +1,16 @@
+//===- InitAllPasses.h - every pass attngen runs ----------------*- C++ -*-===//
+
+#ifndef ATTNGEN_INITALLPASSES_H
+#define ATTNGEN_INITALLPASSES_H
+
+#include "mlir/Transforms/Passes.h"
+
+namespace attngen {
+
+/// Registers attngen's passes and the upstream passes its pipelines use, so
+/// attn-opt can run every stage of the pipeline by flag.
+inline void registerAllPasses() { mlir::registerTransformsPasses(); }
+
+} // namespace attngen
+
+#endif // ATTNGEN_INITALLPASSES_H

@@ -1,0 +1,139 @@
+//===- AttnOps.cpp - attn dialect ops -------------------------------------===//
+
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+/// One expected dimension of an operand: either a size fixed by the op's
+/// attributes, or a size shared with another operand (batch, seqlens).
+struct ExpectedDim {
+  StringRef name;
+  int64_t size; // ShapedType::kDynamic when any size is accepted.
+};
+} // namespace
+
+/// Checks `type` against `expected`, one entry per dimension. Dimensions fixed
+/// by attributes must be static and equal; shared dimensions must agree with
+/// the size seen first (`shared`), unless either is dynamic.
+static LogicalResult
+verifyOperandShape(Operation *op, StringRef operandName, RankedTensorType type,
+                   ArrayRef<ExpectedDim> expected,
+                   llvm::StringMap<std::pair<int64_t, StringRef>> &shared) {
+  if (type.getRank() != static_cast<int64_t>(expected.size()))
+    return op->emitOpError() << operandName << " must have rank "
+                             << expected.size() << ", got " << type;
+  for (auto [index, dim] : llvm::enumerate(expected)) {
+    int64_t actual = type.getDimSize(index);
+    if (dim.size != ShapedType::kDynamic) {
+      if (actual != dim.size)
+        return op->emitOpError()
+               << operandName << " dimension " << index << " (" << dim.name
+               << ") must be " << dim.size << ", got "
+               << (ShapedType::isDynamic(actual) ? std::string("?")
+                                                 : std::to_string(actual));
+      continue;
+    }
+    auto [it, inserted] =
+        shared.try_emplace(dim.name, std::make_pair(actual, operandName));
+    if (inserted || ShapedType::isDynamic(actual))
+      continue;
+    if (ShapedType::isDynamic(it->second.first)) {
+      it->second = {actual, operandName};
+      continue;
+    }
+    if (it->second.first != actual)
+      return op->emitOpError()
+             << dim.name << " of " << operandName << " (" << actual
+             << ") does not match " << it->second.second << " ("
+             << it->second.first << ")";
+  }
+  return success();
+}
+
+LogicalResult AttentionOp::verify() {
+  int64_t numQHeads = getNumQHeads(), numKvHeads = getNumKvHeads();
+  int64_t headDim = getHeadDim(), headDimV = getHeadDimV();
+  if (numQHeads < 1 || numKvHeads < 1)
+    return emitOpError() << "head counts must be positive, got num_q_heads = "
+                         << numQHeads << ", num_kv_heads = " << numKvHeads;
+  if (numQHeads % numKvHeads != 0)
+    return emitOpError() << "num_kv_heads (" << numKvHeads
+                         << ") must divide num_q_heads (" << numQHeads << ")";
+  if (headDim < 1 || headDimV < 1)
+    return emitOpError() << "head dims must be positive, got head_dim = "
+                         << headDim << ", head_dim_v = " << headDimV;
+  if (getWindowLeft() < -1 || getWindowRight() < -1)
+    return emitOpError() << "window bounds must be >= -1 (-1 = unbounded), got ("
+                         << getWindowLeft() << ", " << getWindowRight() << ")";
+  if (getSinkTokens() < 0)
+    return emitOpError() << "sink_tokens must be >= 0, got "
+                         << getSinkTokens();
+  float scale = getScale().convertToFloat();
+  if (!std::isfinite(scale) || scale <= 0.0f)
+    return emitOpError() << "scale must be finite and > 0, got " << scale;
+  float softcap = getSoftcap().convertToFloat();
+  if (!std::isfinite(softcap) || softcap < 0.0f)
+    return emitOpError() << "softcap must be finite and >= 0 (0 = off), got "
+                         << softcap;
+
+  Type elementType = getQuery().getType().getElementType();
+  for (auto [name, value] :
+       {std::make_pair("key", getKey()), std::make_pair("value", getValue()),
+        std::make_pair("output", getOutput())}) {
+    Type other = cast<RankedTensorType>(value.getType()).getElementType();
+    if (other != elementType)
+      return emitOpError() << name << " element type " << other
+                           << " must match the query element type "
+                           << elementType;
+  }
+
+  constexpr int64_t kAny = ShapedType::kDynamic;
+  llvm::StringMap<std::pair<int64_t, StringRef>> shared;
+  if (failed(verifyOperandShape(*this, "query", getQuery().getType(),
+                                {{"batch", kAny},
+                                 {"seqlen_q", kAny},
+                                 {"num_q_heads", numQHeads},
+                                 {"head_dim", headDim}},
+                                shared)) ||
+      failed(verifyOperandShape(*this, "key", getKey().getType(),
+                                {{"batch", kAny},
+                                 {"seqlen_k", kAny},
+                                 {"num_kv_heads", numKvHeads},
+                                 {"head_dim", headDim}},
+                                shared)) ||
+      failed(verifyOperandShape(*this, "value", getValue().getType(),
+                                {{"batch", kAny},
+                                 {"seqlen_k", kAny},
+                                 {"num_kv_heads", numKvHeads},
+                                 {"head_dim_v", headDimV}},
+                                shared)) ||
+      failed(verifyOperandShape(*this, "output", getOutput().getType(),
+                                {{"batch", kAny},
+                                 {"seqlen_q", kAny},
+                                 {"num_q_heads", numQHeads},
+                                 {"head_dim_v", headDimV}},
+                                shared)))
+    return failure();
+  if (Value lse = getLse()) {
+    if (failed(verifyOperandShape(*this, "lse",
+                                  cast<RankedTensorType>(lse.getType()),
+                                  {{"batch", kAny},
+                                   {"num_q_heads", numQHeads},
+                                   {"seqlen_q", kAny}},
+                                  shared)))
+      return failure();
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "attngen/Dialect/Attn/IR/AttnOps.cpp.inc"

@@ -1,0 +1,88 @@
+//===- SpecToIR.cpp - AttentionSpec to the attn dialect -------------------===//
+
+#include "attngen/Spec/SpecToIR.h"
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+namespace attngen {
+
+static Type toMlirType(ElementType type, MLIRContext &context) {
+  switch (type) {
+  case ElementType::F32:
+    return Float32Type::get(&context);
+  case ElementType::F16:
+    return Float16Type::get(&context);
+  case ElementType::BF16:
+    return BFloat16Type::get(&context);
+  }
+  llvm_unreachable("unknown element type");
+}
+
+static attn::Target toAttnTarget(Target target) {
+  switch (target) {
+  case Target::SM80:
+    return attn::Target::SM80;
+  case Target::SM90:
+    return attn::Target::SM90;
+  case Target::CPU:
+    return attn::Target::CPU;
+  }
+  llvm_unreachable("unknown target");
+}
+
+OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
+                                           MLIRContext &context,
+                                           Location location, Target target) {
+  context.loadDialect<attn::AttnDialect, func::FuncDialect>();
+  OpBuilder builder(&context);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(location);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  constexpr int64_t kDyn = ShapedType::kDynamic;
+  Type element = toMlirType(spec.dtype, context);
+  auto queryType = RankedTensorType::get(
+      {kDyn, kDyn, spec.numQHeads, spec.headDim}, element);
+  auto keyType = RankedTensorType::get(
+      {kDyn, kDyn, spec.numKvHeads, spec.headDim}, element);
+  auto valueType = RankedTensorType::get(
+      {kDyn, kDyn, spec.numKvHeads, spec.headDimV}, element);
+  auto outputType = RankedTensorType::get(
+      {kDyn, kDyn, spec.numQHeads, spec.headDimV}, element);
+  SmallVector<Type> resultTypes = {outputType};
+  if (spec.returnLse)
+    resultTypes.push_back(RankedTensorType::get(
+        {kDyn, spec.numQHeads, kDyn}, Float32Type::get(&context)));
+
+  auto funcType = builder.getFunctionType({queryType, keyType, valueType},
+                                          resultTypes);
+  auto func = func::FuncOp::create(builder, location, spec.name, funcType);
+  Block *body = func.addEntryBlock();
+  builder.setInsertionPointToEnd(body);
+
+  attn::TilingAttr tiling;
+  if (spec.tiling)
+    tiling = attn::TilingAttr::get(&context, spec.tiling->blockM,
+                                   spec.tiling->blockN, spec.tiling->numWarps,
+                                   spec.tiling->numStages);
+  auto attention = attn::AttentionOp::create(
+      builder, location, outputType,
+      spec.returnLse ? resultTypes[1] : Type(), body->getArgument(0),
+      body->getArgument(1), body->getArgument(2), spec.numQHeads,
+      spec.numKvHeads, spec.headDim, spec.headDimV,
+      spec.mask == MaskKind::Causal ? attn::MaskKind::Causal
+                                    : attn::MaskKind::None,
+      spec.causalAlign == CausalAlign::TopLeft ? attn::CausalAlign::TopLeft
+                                               : attn::CausalAlign::BottomRight,
+      spec.windowLeft, spec.windowRight, spec.sinkTokens,
+      llvm::APFloat(static_cast<float>(spec.effectiveScale())),
+      llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi, tiling,
+      toAttnTarget(target));
+  func::ReturnOp::create(builder, location, attention->getResults());
+  return module;
+}
+
+} // namespace attngen

@@ -1,0 +1,14 @@
+//===- attn-opt.cpp - mlir-opt for the attn dialect and attngen passes ----===//
+
+#include "attngen/InitAllDialects.h"
+#include "attngen/InitAllPasses.h"
+
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+int main(int argc, char **argv) {
+  mlir::DialectRegistry registry;
+  attngen::registerAllDialects(registry);
+  attngen::registerAllPasses();
+  return mlir::asMainReturnCode(mlir::MlirOptMain(
+      argc, argv, "attngen optimizer driver\n", registry));
+}
