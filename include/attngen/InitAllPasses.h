@@ -3,13 +3,18 @@
 #ifndef ATTNGEN_INITALLPASSES_H
 #define ATTNGEN_INITALLPASSES_H
 
+#include "attngen/Transforms/Passes.h"
+
 #include "mlir/Transforms/Passes.h"
 
 namespace attngen {
 
 /// Registers attngen's passes and the upstream passes its pipelines use, so
 /// attn-opt can run every stage of the pipeline by flag.
-inline void registerAllPasses() { mlir::registerTransformsPasses(); }
+inline void registerAllPasses() {
+  mlir::attn::registerAttnTransformsPasses();
+  mlir::registerTransformsPasses();
+}
 
 } // namespace attngen
 

@@ -2,11 +2,11 @@
 
 #include "attngen/Driver/AttngenMain.h"
 #include "attngen/Driver/Compile.h"
+#include "attngen/Driver/Run.h"
 
 #include "llvm/Config/llvm-config.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/WithColor.h"
 #include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
@@ -16,10 +16,10 @@ namespace {
 
 constexpr const char *kVersion = "0.1.0";
 
-cl::SubCommand compileCommand("compile",
-                              "Compile a spec file to IR, PTX, a CPU object "
-                              "or a kernel package");
+//===--- attngen compile ---------------------------------------------------===//
 
+cl::SubCommand compileCommand("compile",
+                              "Compile a spec file to an intermediate form");
 cl::opt<std::string> compileSpecPath(cl::Positional, cl::Required,
                                      cl::desc("<spec.json>"),
                                      cl::sub(compileCommand));
@@ -34,14 +34,84 @@ cl::opt<Target> compileTarget(
                clEnumValN(Target::CPU, "cpu", "the host CPU")),
     cl::sub(compileCommand));
 cl::opt<EmitKind> compileEmit(
-    "emit", cl::desc("Write an intermediate form (text) instead of a package"),
+    "emit", cl::desc("The form to write (text)"),
     cl::values(clEnumValN(EmitKind::SpecIR, "spec-ir",
-                          "the attn.attention op built from the spec")),
+                          "the attn.attention op built from the spec"),
+               clEnumValN(EmitKind::TiledIR, "tiled-ir",
+                          "the online-softmax loop nest after attn-tile"),
+               clEnumValN(EmitKind::LLVM, "llvm",
+                          "LLVM IR of the CPU kernel (--target cpu)")),
     cl::sub(compileCommand));
+
+//===--- attngen run -------------------------------------------------------===//
+
+cl::SubCommand runCommand(
+    "run", "Run a spec's kernel on .npy inputs (BSHD, <f4 or <f2 for f16 "
+           "specs); writes O (and LSE) as float32 .npy");
+cl::opt<std::string> runSpecPath(cl::Positional, cl::Required,
+                                 cl::desc("<spec.json>"), cl::sub(runCommand));
+cl::opt<std::string> runBackend("backend", cl::desc("cpu"), cl::init("cpu"),
+                                cl::sub(runCommand));
+cl::opt<std::string> runQuery("q", cl::Required,
+                              cl::desc("Q [batch, seqlen_q, num_q_heads, head_dim]"),
+                              cl::value_desc("Q.npy"), cl::sub(runCommand));
+cl::opt<std::string> runKey("k", cl::Required,
+                            cl::desc("K [batch, seqlen_k, num_kv_heads, head_dim]"),
+                            cl::value_desc("K.npy"), cl::sub(runCommand));
+cl::opt<std::string> runValue("v", cl::Required,
+                              cl::desc("V [batch, seqlen_k, num_kv_heads, head_dim_v]"),
+                              cl::value_desc("V.npy"), cl::sub(runCommand));
+cl::opt<std::string> runOutput("out", cl::Required,
+                               cl::desc("O [batch, seqlen_q, num_q_heads, head_dim_v], f32"),
+                               cl::value_desc("O.npy"), cl::sub(runCommand));
+cl::opt<std::string> runLse("lse",
+                            cl::desc("Also write LSE [batch, num_q_heads, seqlen_q], f32 "
+                                     "(spec needs return_lse)"),
+                            cl::value_desc("LSE.npy"), cl::sub(runCommand));
+cl::opt<std::string> runSlopes("alibi-slopes",
+                               cl::desc("ALiBi slopes [num_q_heads], f32 (default: the "
+                                        "standard geometric slopes)"),
+                               cl::value_desc("S.npy"), cl::sub(runCommand));
+cl::opt<unsigned> runThreads("threads", cl::desc("Threads (0 = all cores)"),
+                             cl::init(0), cl::sub(runCommand));
+
+//===--- attngen bench -----------------------------------------------------===//
+
+cl::SubCommand benchCommand("bench",
+                            "Time a spec's kernel on random inputs (median "
+                            "after warm-up, GFLOP/s)");
+cl::opt<std::string> benchSpecPath(cl::Positional, cl::Required,
+                                   cl::desc("<spec.json>"),
+                                   cl::sub(benchCommand));
+cl::opt<std::string> benchBackend("backend", cl::desc("cpu"), cl::init("cpu"),
+                                  cl::sub(benchCommand));
+cl::opt<int64_t> benchBatch("batch", cl::desc("Batch size"), cl::init(1),
+                            cl::sub(benchCommand));
+cl::opt<int64_t> benchSeqlenQ("seqlen-q", cl::Required,
+                              cl::desc("Query sequence length"),
+                              cl::sub(benchCommand));
+cl::opt<int64_t> benchSeqlenK("seqlen-k", cl::Required,
+                              cl::desc("Key sequence length"),
+                              cl::sub(benchCommand));
+cl::opt<int64_t> benchReps("reps", cl::desc("Timed repetitions"), cl::init(10),
+                           cl::sub(benchCommand));
+cl::opt<int64_t> benchWarmup("warmup", cl::desc("Untimed warm-up runs"),
+                             cl::init(2), cl::sub(benchCommand));
+cl::opt<unsigned> benchThreads("threads", cl::desc("Threads (0 = all cores)"),
+                               cl::init(0), cl::sub(benchCommand));
+cl::opt<bool> benchJson("json", cl::desc("Print one JSON object"),
+                        cl::sub(benchCommand));
 
 void printVersion(llvm::raw_ostream &os) {
   os << "attngen " << kVersion << " (spec version 1, LLVM " LLVM_VERSION_STRING
      << ")\n";
+}
+
+int reportResult(llvm::Error error) {
+  if (!error)
+    return 0;
+  llvm::errs() << llvm::toString(std::move(error)) << "\n";
+  return 1;
 }
 
 int runCompile() {
@@ -52,11 +122,35 @@ int runCompile() {
     options.target = compileTarget;
   if (compileEmit.getNumOccurrences())
     options.emit = compileEmit;
-  if (llvm::Error error = compileSpec(options)) {
-    llvm::errs() << llvm::toString(std::move(error)) << "\n";
-    return 1;
-  }
-  return 0;
+  return reportResult(compileSpec(options));
+}
+
+int runRun() {
+  RunOptions options;
+  options.specPath = runSpecPath;
+  options.backend = runBackend;
+  options.queryPath = runQuery;
+  options.keyPath = runKey;
+  options.valuePath = runValue;
+  options.outputPath = runOutput;
+  options.lsePath = runLse;
+  options.slopesPath = runSlopes;
+  options.threads = runThreads;
+  return reportResult(runSpec(options));
+}
+
+int runBench() {
+  BenchOptions options;
+  options.specPath = benchSpecPath;
+  options.backend = benchBackend;
+  options.batch = benchBatch;
+  options.seqlenQ = benchSeqlenQ;
+  options.seqlenK = benchSeqlenK;
+  options.repetitions = benchReps;
+  options.warmup = benchWarmup;
+  options.threads = benchThreads;
+  options.json = benchJson;
+  return reportResult(benchSpec(options, llvm::outs()));
 }
 
 } // namespace
@@ -68,11 +162,20 @@ int attngenMain(int argc, char **argv) {
       argc, argv,
       "attngen: a compiler for attention kernels\n\n"
       "  attngen compile SPEC.json [--target sm_80|sm_90|cpu] "
-      "--emit spec-ir -o OUT\n\n"
+      "--emit spec-ir|tiled-ir|llvm -o OUT\n"
+      "  attngen run SPEC.json --backend cpu --q Q.npy --k K.npy --v V.npy "
+      "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
+      "  attngen bench SPEC.json --backend cpu --batch B --seqlen-q N "
+      "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");
   if (compileCommand)
     return runCompile();
-  llvm::errs() << "attngen: expected a command (compile); see attngen --help\n";
+  if (runCommand)
+    return runRun();
+  if (benchCommand)
+    return runBench();
+  llvm::errs() << "attngen: expected a command (compile, run, bench); see "
+                  "attngen --help\n";
   return 1;
 }
 

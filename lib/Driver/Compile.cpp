@@ -1,84 +1,79 @@
 //===- Compile.cpp - `attngen compile` ------------------------------------===//
 
 #include "attngen/Driver/Compile.h"
-#include "attngen/InitAllDialects.h"
+#include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
-#include "attngen/Spec/SpecToIR.h"
 
-#include "mlir/IR/Diagnostics.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 
 namespace attngen {
 
-/// Collects MLIR diagnostics as one-line `LOCATION: error: MESSAGE` strings so
-/// that a compile failure is reported as an llvm::Error like the rest.
-class DiagnosticCollector {
-public:
-  explicit DiagnosticCollector(MLIRContext &context)
-      : handler(&context, [this](Diagnostic &diagnostic) {
-          if (diagnostic.getSeverity() != DiagnosticSeverity::Error)
-            return success();
-          std::string line;
-          llvm::raw_string_ostream os(line);
-          os << diagnostic.getLocation() << ": error: " << diagnostic;
-          messages.push_back(std::move(line));
-          return success();
-        }) {}
-
-  llvm::Error takeError(llvm::StringRef fallback) {
-    std::string joined = messages.empty() ? fallback.str() : messages.front();
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), joined);
-  }
-
-private:
-  std::vector<std::string> messages;
-  ScopedDiagnosticHandler handler;
-};
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
 
 llvm::Error compileSpec(const CompileOptions &options) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
   if (!options.emit)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        "attngen compile: kernel packages are not implemented yet; pass "
-        "--emit spec-ir");
+    return makeError("attngen compile: kernel packages are not implemented "
+                     "yet; pass --emit spec-ir|tiled-ir|llvm");
+  Target target = options.target.value_or(spec->target);
 
-  DialectRegistry registry;
-  registerAllDialects(registry);
-  MLIRContext context(registry);
-  DiagnosticCollector diagnostics(context);
+  Stage stage = Stage::SpecIR;
+  if (*options.emit == EmitKind::TiledIR)
+    stage = Stage::TiledIR;
+  if (*options.emit == EmitKind::LLVM) {
+    if (target != Target::CPU)
+      return makeError(options.specPath + ": --emit llvm for " +
+                       toString(target) +
+                       " needs the GPU lowering, which is not implemented "
+                       "yet; use --target cpu");
+    stage = Stage::LLVMDialect;
+  }
+  llvm::Expected<LoweredSpec> lowered =
+      lowerSpec(*spec, options.specPath, target, stage);
+  if (!lowered)
+    return lowered.takeError();
 
-  Location location =
-      FileLineColLoc::get(&context, options.specPath, /*line=*/1, /*col=*/1);
-  OwningOpRef<ModuleOp> module = buildAttentionModule(
-      *spec, context, location, options.target.value_or(spec->target));
-  if (failed(verify(*module)))
-    return diagnostics.takeError(options.specPath +
-                                 ": error: the built IR does not verify");
+  // Render first, so that a failure leaves no output file behind.
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  if (*options.emit == EmitKind::LLVM) {
+    registerBuiltinDialectTranslation(*lowered->context);
+    registerLLVMDialectTranslation(*lowered->context);
+    llvm::LLVMContext llvmContext;
+    std::unique_ptr<llvm::Module> llvmModule =
+        translateModuleToLLVMIR(*lowered->module, llvmContext, spec->name);
+    if (!llvmModule)
+      return makeError(options.specPath +
+                       ": error: translation to LLVM IR failed");
+    llvmModule->print(os, nullptr);
+  } else {
+    lowered->module->print(os);
+    os << "\n";
+  }
 
   std::string errorMessage;
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(options.outputPath, &errorMessage);
   if (!output)
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   options.outputPath +
-                                       ": cannot write output: " +
-                                       errorMessage);
-  module->print(output->os());
-  output->os() << "\n";
+    return makeError(options.outputPath + ": cannot write output: " +
+                     errorMessage);
+  output->os() << text;
   output->os().flush();
   if (output->os().has_error())
-    return llvm::createStringError(
-        output->os().error(),
-        options.outputPath + ": cannot write output: " +
-            output->os().error().message());
+    return makeError(options.outputPath + ": cannot write output: " +
+                     output->os().error().message());
   output->keep();
   return llvm::Error::success();
 }

@@ -2,6 +2,7 @@
 
 #include "attngen/Spec/AttentionSpec.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace attngen {
@@ -57,6 +58,56 @@ bool AttentionSpec::operator==(const AttentionSpec &other) const {
          scale == other.scale && softcap == other.softcap &&
          alibi == other.alibi && returnLse == other.returnLse &&
          tiling == other.tiling && target == other.target;
+}
+
+bool isVisible(const AttentionSpec &spec, int64_t row, int64_t key,
+               int64_t seqlenQ, int64_t seqlenK) {
+  int64_t offset =
+      spec.causalAlign == CausalAlign::BottomRight ? seqlenK - seqlenQ : 0;
+  int64_t left = spec.windowLeft, right = spec.windowRight;
+  if (spec.mask == MaskKind::Causal)
+    right = right == kUnboundedWindow ? 0 : std::min<int64_t>(right, 0);
+  bool leftOk = left == kUnboundedWindow || key >= row + offset - left;
+  bool rightOk = right == kUnboundedWindow || key <= row + offset + right;
+  return (leftOk || key < spec.sinkTokens) && rightOk;
+}
+
+int64_t countVisiblePairs(const AttentionSpec &spec, int64_t seqlenQ,
+                          int64_t seqlenK) {
+  int64_t offset =
+      spec.causalAlign == CausalAlign::BottomRight ? seqlenK - seqlenQ : 0;
+  int64_t left = spec.windowLeft, right = spec.windowRight;
+  if (spec.mask == MaskKind::Causal)
+    right = right == kUnboundedWindow ? 0 : std::min<int64_t>(right, 0);
+  int64_t pairs = 0;
+  for (int64_t row = 0; row < seqlenQ; ++row) {
+    // Window keys [lo, hi] and sink keys [0, sinkEnd), clipped to the keys
+    // that exist; the union counts their overlap once.
+    int64_t lo = left == kUnboundedWindow
+                     ? 0
+                     : std::max<int64_t>(0, row + offset - left);
+    int64_t hi = right == kUnboundedWindow
+                     ? seqlenK - 1
+                     : std::min<int64_t>(seqlenK - 1, row + offset + right);
+    int64_t window = std::max<int64_t>(0, hi - lo + 1);
+    int64_t sinkEnd = std::max<int64_t>(
+        0, std::min({spec.sinkTokens, hi + 1, seqlenK}));
+    int64_t overlap = std::max<int64_t>(0, std::min(sinkEnd - 1, hi) - lo + 1);
+    pairs += window + sinkEnd - overlap;
+  }
+  return pairs;
+}
+
+std::vector<float> defaultAlibiSlopes(int64_t numHeads) {
+  int64_t power = 1;
+  while (power * 2 <= numHeads)
+    power *= 2;
+  std::vector<float> slopes;
+  for (int64_t k = 1; k <= power; ++k)
+    slopes.push_back(static_cast<float>(std::exp2(-8.0 * k / power)));
+  for (int64_t k = 1; static_cast<int64_t>(slopes.size()) < numHeads; k += 2)
+    slopes.push_back(static_cast<float>(std::exp2(-4.0 * k / power)));
+  return slopes;
 }
 
 } // namespace attngen

@@ -1,5 +1,6 @@
 //===- attn-opt.cpp - mlir-opt for the attn dialect and attngen passes ----===//
 
+#include "attngen/Backend/Cpu/CpuPipeline.h"
 #include "attngen/InitAllDialects.h"
 #include "attngen/InitAllPasses.h"
 
@@ -9,6 +10,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   attngen::registerAllDialects(registry);
   attngen::registerAllPasses();
+  attngen::registerCpuLoweringPipeline();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "attngen optimizer driver\n", registry));
 }

@@ -16,6 +16,10 @@ namespace attngen {
 enum class EmitKind {
   /// The attn.attention op built from the spec, before any pass.
   SpecIR,
+  /// The online-softmax loop nest after attn-tile.
+  TiledIR,
+  /// LLVM IR of the CPU kernel (--target cpu).
+  LLVM,
 };
 
 struct CompileOptions {

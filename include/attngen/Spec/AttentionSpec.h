@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace attngen {
 
@@ -64,6 +65,21 @@ struct AttentionSpec {
   double effectiveScale() const;
   bool operator==(const AttentionSpec &other) const;
 };
+
+/// Whether key j is visible to query i (DESIGN section 2), the plain
+/// definition the kernels are checked against.
+bool isVisible(const AttentionSpec &spec, int64_t row, int64_t key,
+               int64_t seqlenQ, int64_t seqlenK);
+
+/// The number of visible (query, key) pairs of one head, for FLOP counts:
+/// FLOPs = 2 * batch * num_q_heads * pairs * (head_dim + head_dim_v).
+int64_t countVisiblePairs(const AttentionSpec &spec, int64_t seqlenQ,
+                          int64_t seqlenK);
+
+/// ALiBi's standard slopes for `numHeads` heads (Press et al.): for the
+/// largest power of two p <= n, 2^(-8k/p) for k = 1..p, then the odd terms
+/// 2^(-4k/p), k = 1, 3, 5, ... for the remaining heads.
+std::vector<float> defaultAlibiSlopes(int64_t numHeads);
 
 } // namespace attngen
 

@@ -1,0 +1,58 @@
+//===- CpuKernel.h - a tiled attention kernel compiled for the host -*- C++ -*-===//
+//
+// Compiles the LLVM-dialect kernel in-process for the host CPU (its own
+// vector features) and runs it over (batch, head, Q tile) work items on all
+// cores.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_BACKEND_CPU_CPUKERNEL_H
+#define ATTNGEN_BACKEND_CPU_CPUKERNEL_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mlir {
+class ExecutionEngine;
+} // namespace mlir
+
+namespace attngen {
+
+/// Dense BSHD buffers and sizes of one attention call. Q/K/V/O hold the
+/// spec's dtype (float or 16-bit bit patterns); LSE and slopes are f32.
+struct AttentionBuffers {
+  const void *query = nullptr, *key = nullptr, *value = nullptr;
+  void *output = nullptr;
+  float *lse = nullptr;           // [batch, num_q_heads, seqlen_q] or null
+  const float *slopes = nullptr;  // [num_q_heads] or null
+  int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
+  int64_t numQHeads = 0, numKvHeads = 0, headDim = 0, headDimV = 0;
+};
+
+class CpuKernel {
+public:
+  /// JIT-compiles `llvmModule` (LLVM dialect) and resolves kernel `name`.
+  static llvm::Expected<std::unique_ptr<CpuKernel>>
+  compile(mlir::ModuleOp llvmModule, const std::string &name, int64_t blockM);
+  ~CpuKernel();
+
+  /// Runs every work item, split over `numThreads` threads (0 = all cores).
+  void run(const AttentionBuffers &buffers, unsigned numThreads = 0) const;
+
+private:
+  using EntryPoint = void (*)(void *, void *, void *, void *, void *, void *,
+                              int64_t, int64_t);
+  CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
+            int64_t blockM);
+  std::unique_ptr<mlir::ExecutionEngine> engine;
+  EntryPoint entry;
+  int64_t blockM;
+};
+
+} // namespace attngen
+
+#endif // ATTNGEN_BACKEND_CPU_CPUKERNEL_H

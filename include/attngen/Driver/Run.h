@@ -1,0 +1,46 @@
+//===- Run.h - `attngen run` and `attngen bench` ----------------*- C++ -*-===//
+
+#ifndef ATTNGEN_DRIVER_RUN_H
+#define ATTNGEN_DRIVER_RUN_H
+
+#include "llvm/Support/Error.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdint>
+#include <string>
+
+namespace attngen {
+
+struct RunOptions {
+  std::string specPath;
+  std::string backend = "cpu";
+  std::string queryPath, keyPath, valuePath;
+  std::string outputPath;
+  /// Optional: write LSE[b, h, i] (the spec must have return_lse).
+  std::string lsePath;
+  /// Optional: ALiBi slopes [num_q_heads] (the spec must have alibi).
+  std::string slopesPath;
+  /// 0 = all cores.
+  unsigned threads = 0;
+};
+
+/// Runs the spec's kernel on .npy inputs and writes O (and LSE) as f32 .npy,
+/// only after every input was validated and the kernel ran.
+llvm::Error runSpec(const RunOptions &options);
+
+struct BenchOptions {
+  std::string specPath;
+  std::string backend = "cpu";
+  int64_t batch = 1, seqlenQ = 0, seqlenK = 0;
+  int64_t repetitions = 10, warmup = 2;
+  unsigned threads = 0;
+  bool json = false;
+};
+
+/// Times the kernel on random inputs: median over repetitions after warm-up,
+/// GFLOP/s from 2 * b * hq * visible_pairs * (d + dv).
+llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out);
+
+} // namespace attngen
+
+#endif // ATTNGEN_DRIVER_RUN_H

@@ -1,0 +1,72 @@
+//===- SpecCompiler.h - a spec through the pipeline stages ------*- C++ -*-===//
+
+#ifndef ATTNGEN_DRIVER_SPECCOMPILER_H
+#define ATTNGEN_DRIVER_SPECCOMPILER_H
+
+#include "attngen/Spec/AttentionSpec.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OwningOpRef.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attngen {
+
+/// How far down the pipeline (DESIGN section 4) to take a spec.
+enum class Stage {
+  /// The attn.attention op, as built from the spec.
+  SpecIR,
+  /// After attn-tile: the online-softmax loop nest on memrefs.
+  TiledIR,
+  /// The tiled kernel lowered to the LLVM dialect (CPU target).
+  LLVMDialect,
+};
+
+struct LoweredSpec {
+  std::unique_ptr<mlir::MLIRContext> context;
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  /// Tile sizes the kernel was built with (stages after SpecIR).
+  int64_t blockM = 0, blockN = 0;
+};
+
+/// Builds the spec's IR for `target` and runs the passes up to `stage`.
+/// Failures (diagnostics) come back as one-line errors naming `specPath`.
+llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
+                                      const std::string &specPath,
+                                      Target target, Stage stage);
+
+class CpuKernel;
+
+/// A spec compiled for this machine's CPU, with the IR it came from.
+struct CompiledCpuSpec {
+  LoweredSpec lowered;
+  std::unique_ptr<CpuKernel> kernel;
+  ~CompiledCpuSpec();
+};
+
+/// Lowers the spec for the CPU and JIT-compiles it in-process.
+llvm::Expected<std::unique_ptr<CompiledCpuSpec>>
+compileForCpu(const AttentionSpec &spec, const std::string &specPath);
+
+/// Collects MLIR error diagnostics as `LOCATION: error: MESSAGE` lines, so
+/// a failed pass becomes an llvm::Error like any other failure.
+class DiagnosticCollector {
+public:
+  explicit DiagnosticCollector(mlir::MLIRContext &context);
+  ~DiagnosticCollector();
+  /// The first error seen, or `fallback` when there was none.
+  llvm::Error takeError(llvm::StringRef fallback);
+
+private:
+  std::vector<std::string> messages;
+  mlir::DiagnosticEngine::HandlerID handlerId;
+  mlir::MLIRContext &context;
+};
+
+} // namespace attngen
+
+#endif // ATTNGEN_DRIVER_SPECCOMPILER_H

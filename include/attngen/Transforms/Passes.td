@@ -1,0 +1,52 @@
+//===- Passes.td - attngen transformation passes -----------*- tablegen -*-===//
+
+#ifndef ATTNGEN_TRANSFORMS_PASSES_TD
+#define ATTNGEN_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
+  let summary = "Tile attn.attention into a fused online-softmax loop nest";
+  let description = [{
+    Rewrites each function whose body is one `attn.attention` (the form
+    `attngen compile --emit spec-ir` produces) into a kernel function on
+    memrefs in destination-passing style:
+
+    ```
+    func.func @name(%q, %k, %v, %o, %lse, %alibi_slopes, %begin, %end)
+    ```
+
+    (the LSE and slope buffers are read or written only when the op has an
+    LSE result or ALiBi) that computes work items `[begin, end)` of the flattened
+    `(batch, q head, Q tile)` space, so a host splits the items over threads
+    (and a GPU maps them to CTAs). Each item runs FlashAttention's online
+    softmax over the KV tiles of its Q tile, with S = Q K^T in f32 and the
+    log2(e) factor folded into the scale so that exponentials are exp2:
+
+    ```
+    m_new = max(m_old, rowmax(S))
+    P     = exp2(S - m_new)            (rounded to the 16-bit dtype for P.V)
+    l     = exp2(m_old - m_new) * l + rowsum(P)
+    acc   = exp2(m_old - m_new) * acc + P V
+    O     = acc / l,  LSE = (m + log2 l) * ln 2
+    ```
+
+    The KV tiles of a Q tile are classified from the mask (a union of key
+    intervals whose bounds are monotone in the query index) into empty tiles,
+    which no loop visits, fully visible tiles, which run without mask code,
+    and boundary tiles, which evaluate the mask per element.
+  }];
+  let options = [
+    Option<"blockM", "block-m", "int64_t", /*default=*/"0",
+           "Query rows per tile (0: the spec's tiling, or 64 for auto)">,
+    Option<"blockN", "block-n", "int64_t", /*default=*/"0",
+           "Keys per tile (0: the spec's tiling, or 64 for auto)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect"
+  ];
+}
+
+#endif // ATTNGEN_TRANSFORMS_PASSES_TD

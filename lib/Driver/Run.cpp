@@ -1,0 +1,292 @@
+//===- Run.cpp - `attngen run` and `attngen bench` ------------------------===//
+
+#include "attngen/Driver/Run.h"
+#include "attngen/Backend/Cpu/CpuKernel.h"
+#include "attngen/Driver/SpecCompiler.h"
+#include "attngen/Spec/SpecParser.h"
+#include "attngen/Support/Float16.h"
+#include "attngen/Support/Npy.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+namespace attngen {
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static llvm::Error checkBackend(const std::string &command,
+                                const std::string &backend) {
+  if (backend == "cpu")
+    return llvm::Error::success();
+  if (backend == "cuda")
+    return makeError("attngen " + command +
+                     ": --backend cuda needs libattnrt's CUDA path, which is "
+                     "not in this build yet; use --backend cpu");
+  return makeError("attngen " + command + ": unknown --backend '" + backend +
+                   "', expected cpu");
+}
+
+static size_t elementBytes(ElementType type) {
+  return type == ElementType::F32 ? 4 : 2;
+}
+
+/// Converts f32 values to the kernel's element type (round to nearest even).
+static std::vector<uint8_t> fromFloat(const std::vector<float> &values,
+                                      ElementType type) {
+  std::vector<uint8_t> bytes(values.size() * elementBytes(type));
+  if (type == ElementType::F32) {
+    std::memcpy(bytes.data(), values.data(), bytes.size());
+    return bytes;
+  }
+  for (size_t i = 0; i < values.size(); ++i) {
+    uint16_t bits = type == ElementType::F16 ? floatToHalf(values[i])
+                                             : floatToBFloat16(values[i]);
+    std::memcpy(bytes.data() + 2 * i, &bits, 2);
+  }
+  return bytes;
+}
+
+static std::vector<float> toFloat(const std::vector<uint8_t> &bytes,
+                                  ElementType type) {
+  size_t count = bytes.size() / elementBytes(type);
+  std::vector<float> values(count);
+  if (type == ElementType::F32) {
+    std::memcpy(values.data(), bytes.data(), bytes.size());
+    return values;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    uint16_t bits;
+    std::memcpy(&bits, bytes.data() + 2 * i, 2);
+    values[i] = type == ElementType::F16 ? halfToFloat(bits)
+                                         : bfloat16ToFloat(bits);
+  }
+  return values;
+}
+
+/// One BSHD input: checks rank, dtype and the dims the spec fixes, and
+/// converts it to the kernel's element type.
+static llvm::Expected<std::vector<uint8_t>>
+loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
+          const char *seqName, int64_t heads, const char *headsName,
+          int64_t dim, const char *dimName, std::vector<int64_t> &shape) {
+  llvm::Expected<NpyArray> array = readNpy(path);
+  if (!array)
+    return array.takeError();
+  std::string expected = llvm::formatv("[batch, {0}, {1} = {2}, {3} = {4}]",
+                                       seqName, headsName, heads, dimName, dim);
+  if (array->shape.size() != 4 || array->shape[2] != heads ||
+      array->shape[3] != dim)
+    return makeError(path + ": " + role + " has shape " +
+                     array->shapeString() + ", expected " + expected +
+                     " (BSHD) for spec '" + spec.name + "'");
+  if (array->type == NpyType::F16 && spec.dtype != ElementType::F16)
+    return makeError(path + ": " + role + " is float16 but the spec's dtype "
+                     "is " + toString(spec.dtype) + "; pass float32 (<f4)");
+  shape = array->shape;
+  if (array->type == NpyType::F16)
+    return std::move(array->data);
+  return fromFloat(array->toFloat(), spec.dtype);
+}
+
+llvm::Error runSpec(const RunOptions &options) {
+  if (llvm::Error error = checkBackend("run", options.backend))
+    return error;
+  llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
+  if (!spec)
+    return spec.takeError();
+  if (!options.lsePath.empty() && !spec->returnLse)
+    return makeError(options.specPath + ": --lse needs a spec with "
+                     "\"return_lse\": true");
+  if (!options.slopesPath.empty() && !spec->alibi)
+    return makeError(options.specPath + ": --alibi-slopes needs a spec with "
+                     "\"alibi\": true");
+
+  std::vector<int64_t> qShape, kShape, vShape;
+  auto query = loadInput(options.queryPath, "Q", *spec, "seqlen_q",
+                         spec->numQHeads, "num_q_heads", spec->headDim,
+                         "head_dim", qShape);
+  if (!query)
+    return query.takeError();
+  auto key = loadInput(options.keyPath, "K", *spec, "seqlen_k",
+                       spec->numKvHeads, "num_kv_heads", spec->headDim,
+                       "head_dim", kShape);
+  if (!key)
+    return key.takeError();
+  auto value = loadInput(options.valuePath, "V", *spec, "seqlen_k",
+                         spec->numKvHeads, "num_kv_heads", spec->headDimV,
+                         "head_dim_v", vShape);
+  if (!value)
+    return value.takeError();
+  if (kShape[0] != qShape[0] || vShape[0] != qShape[0])
+    return makeError(llvm::formatv(
+        "{0}: batch sizes differ: Q has {1}, K has {2}, V has {3}",
+        options.specPath, qShape[0], kShape[0], vShape[0]));
+  if (vShape[1] != kShape[1])
+    return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
+                                   options.valuePath, vShape[1], kShape[1]));
+
+  std::vector<float> slopes;
+  if (spec->alibi) {
+    if (options.slopesPath.empty()) {
+      slopes = defaultAlibiSlopes(spec->numQHeads);
+    } else {
+      llvm::Expected<NpyArray> array = readNpy(options.slopesPath);
+      if (!array)
+        return array.takeError();
+      if (array->shape != std::vector<int64_t>{spec->numQHeads})
+        return makeError(llvm::formatv(
+            "{0}: ALiBi slopes have shape {1}, expected ({2},) = "
+            "[num_q_heads]",
+            options.slopesPath, array->shapeString(), spec->numQHeads));
+      slopes = array->toFloat();
+    }
+  }
+
+  llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
+      compileForCpu(*spec, options.specPath);
+  if (!compiled)
+    return compiled.takeError();
+
+  AttentionBuffers buffers;
+  buffers.batch = qShape[0];
+  buffers.seqlenQ = qShape[1];
+  buffers.seqlenK = kShape[1];
+  buffers.numQHeads = spec->numQHeads;
+  buffers.numKvHeads = spec->numKvHeads;
+  buffers.headDim = spec->headDim;
+  buffers.headDimV = spec->headDimV;
+  std::vector<int64_t> outShape = {buffers.batch, buffers.seqlenQ,
+                                   spec->numQHeads, spec->headDimV};
+  std::vector<uint8_t> output(buffers.batch * buffers.seqlenQ *
+                              spec->numQHeads * spec->headDimV *
+                              elementBytes(spec->dtype));
+  std::vector<float> lse;
+  if (spec->returnLse)
+    lse.resize(buffers.batch * spec->numQHeads * buffers.seqlenQ);
+  buffers.query = query->data();
+  buffers.key = key->data();
+  buffers.value = value->data();
+  buffers.output = output.data();
+  buffers.lse = spec->returnLse ? lse.data() : nullptr;
+  buffers.slopes = slopes.empty() ? nullptr : slopes.data();
+  (*compiled)->kernel->run(buffers, options.threads);
+
+  if (llvm::Error error = writeNpyF32(options.outputPath, outShape,
+                                      toFloat(output, spec->dtype)))
+    return error;
+  if (!options.lsePath.empty())
+    return writeNpyF32(options.lsePath,
+                       {buffers.batch, spec->numQHeads, buffers.seqlenQ}, lse);
+  return llvm::Error::success();
+}
+
+llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
+  if (llvm::Error error = checkBackend("bench", options.backend))
+    return error;
+  if (options.batch < 1 || options.seqlenQ < 1 || options.seqlenK < 1)
+    return makeError("attngen bench: --batch, --seqlen-q and --seqlen-k must "
+                     "be >= 1");
+  if (options.repetitions < 1 || options.warmup < 0)
+    return makeError("attngen bench: --reps must be >= 1 and --warmup >= 0");
+  llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
+  if (!spec)
+    return spec.takeError();
+  llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
+      compileForCpu(*spec, options.specPath);
+  if (!compiled)
+    return compiled.takeError();
+
+  // Uniform(-1, 1) inputs from a fixed seed.
+  std::mt19937 generator(1234);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  auto randomTensor = [&](int64_t count) {
+    std::vector<float> values(count);
+    for (float &v : values)
+      v = uniform(generator);
+    return fromFloat(values, spec->dtype);
+  };
+  AttentionBuffers buffers;
+  buffers.batch = options.batch;
+  buffers.seqlenQ = options.seqlenQ;
+  buffers.seqlenK = options.seqlenK;
+  buffers.numQHeads = spec->numQHeads;
+  buffers.numKvHeads = spec->numKvHeads;
+  buffers.headDim = spec->headDim;
+  buffers.headDimV = spec->headDimV;
+  std::vector<uint8_t> query = randomTensor(options.batch * options.seqlenQ *
+                                            spec->numQHeads * spec->headDim);
+  std::vector<uint8_t> key = randomTensor(options.batch * options.seqlenK *
+                                          spec->numKvHeads * spec->headDim);
+  std::vector<uint8_t> value = randomTensor(options.batch * options.seqlenK *
+                                            spec->numKvHeads * spec->headDimV);
+  std::vector<uint8_t> output(options.batch * options.seqlenQ *
+                              spec->numQHeads * spec->headDimV *
+                              elementBytes(spec->dtype));
+  std::vector<float> lse(spec->returnLse ? options.batch * spec->numQHeads *
+                                               options.seqlenQ
+                                         : 0);
+  std::vector<float> slopes = spec->alibi
+                                  ? defaultAlibiSlopes(spec->numQHeads)
+                                  : std::vector<float>();
+  buffers.query = query.data();
+  buffers.key = key.data();
+  buffers.value = value.data();
+  buffers.output = output.data();
+  buffers.lse = lse.empty() ? nullptr : lse.data();
+  buffers.slopes = slopes.empty() ? nullptr : slopes.data();
+
+  using Clock = std::chrono::steady_clock;
+  auto timeOnce = [&] {
+    auto start = Clock::now();
+    (*compiled)->kernel->run(buffers, options.threads);
+    return std::chrono::duration<double, std::milli>(Clock::now() - start)
+        .count();
+  };
+  for (int64_t i = 0; i < options.warmup; ++i)
+    timeOnce();
+  std::vector<double> times;
+  for (int64_t i = 0; i < options.repetitions; ++i) {
+    times.push_back(timeOnce());
+    // Long runs report progress on stderr (stdout stays machine-readable).
+    if (times.back() > 500.0)
+      llvm::errs() << llvm::formatv("bench: repetition {0}/{1}: {2:F1} ms\n",
+                                    i + 1, options.repetitions, times.back());
+  }
+  std::sort(times.begin(), times.end());
+  size_t n = times.size();
+  double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  double pairs = static_cast<double>(
+      countVisiblePairs(*spec, options.seqlenQ, options.seqlenK));
+  double flops = 2.0 * options.batch * spec->numQHeads * pairs *
+                 (spec->headDim + spec->headDimV);
+  double gflops = median > 0 ? flops / (median * 1e-3) / 1e9 : 0.0;
+
+  if (options.json) {
+    out << llvm::formatv(
+        "{{\"spec\": \"{0}\", \"backend\": \"{1}\", \"batch\": {2}, "
+        "\"seqlen_q\": {3}, \"seqlen_k\": {4}, \"num_q_heads\": {5}, "
+        "\"num_kv_heads\": {6}, \"head_dim\": {7}, \"head_dim_v\": {8}, "
+        "\"dtype\": \"{9}\", \"repetitions\": {10}, \"median_ms\": {11:F4}, "
+        "\"min_ms\": {12:F4}, \"flops\": {13:E6}, \"gflops\": {14:F3}}\n",
+        spec->name, options.backend, options.batch, options.seqlenQ,
+        options.seqlenK, spec->numQHeads, spec->numKvHeads, spec->headDim,
+        spec->headDimV, toString(spec->dtype), options.repetitions, median,
+        times.front(), flops, gflops);
+  } else {
+    out << llvm::formatv("{0}: batch {1}, seqlen_q {2}, seqlen_k {3}: median "
+                         "{4:F3} ms over {5} runs, {6:F2} GFLOP/s\n",
+                         spec->name, options.batch, options.seqlenQ,
+                         options.seqlenK, median, options.repetitions, gflops);
+  }
+  return llvm::Error::success();
+}
+
+} // namespace attngen

@@ -1,0 +1,104 @@
+//===- SpecCompiler.cpp - a spec through the pipeline stages --------------===//
+
+#include "attngen/Driver/SpecCompiler.h"
+#include "attngen/Backend/Cpu/CpuKernel.h"
+#include "attngen/Backend/Cpu/CpuPipeline.h"
+#include "attngen/InitAllDialects.h"
+#include "attngen/Spec/SpecToIR.h"
+#include "attngen/Transforms/Passes.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Pass/PassManager.h"
+
+using namespace mlir;
+
+namespace attngen {
+
+DiagnosticCollector::DiagnosticCollector(MLIRContext &context)
+    : context(context) {
+  handlerId = context.getDiagEngine().registerHandler([this](Diagnostic &d) {
+    if (d.getSeverity() != DiagnosticSeverity::Error)
+      return success();
+    std::string line;
+    llvm::raw_string_ostream os(line);
+    os << d.getLocation() << ": error: " << d;
+    messages.push_back(std::move(line));
+    return success();
+  });
+}
+
+DiagnosticCollector::~DiagnosticCollector() {
+  context.getDiagEngine().eraseHandler(handlerId);
+}
+
+llvm::Error DiagnosticCollector::takeError(llvm::StringRef fallback) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 messages.empty() ? fallback.str()
+                                                  : messages.front());
+}
+
+llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
+                                      const std::string &specPath,
+                                      Target target, Stage stage) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  LoweredSpec lowered;
+  lowered.context = std::make_unique<MLIRContext>(registry);
+  MLIRContext &context = *lowered.context;
+  DiagnosticCollector diagnostics(context);
+
+  Location location = FileLineColLoc::get(&context, specPath, 1, 1);
+  lowered.module = buildAttentionModule(spec, context, location, target);
+  if (failed(verify(*lowered.module)))
+    return diagnostics.takeError(specPath + ": error: the spec's IR does not verify");
+  if (stage == Stage::SpecIR)
+    return std::move(lowered);
+
+  PassManager tilePm(&context);
+  tilePm.addPass(attn::createAttnTile());
+  if (failed(tilePm.run(*lowered.module)))
+    return diagnostics.takeError(specPath + ": error: attn-tile failed");
+  if (auto kernel = lowered.module->lookupSymbol(spec.name)) {
+    if (auto sizes = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.tile_sizes")) {
+      lowered.blockM = sizes[0];
+      lowered.blockN = sizes[1];
+    }
+  }
+  if (stage == Stage::TiledIR)
+    return std::move(lowered);
+
+  if (target != Target::CPU)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        specPath + ": the GPU lowering for " + toString(target) +
+            " is not implemented yet; use --target cpu");
+  PassManager cpuPm(&context);
+  buildCpuLoweringPipeline(cpuPm);
+  if (failed(cpuPm.run(*lowered.module)))
+    return diagnostics.takeError(specPath + ": error: CPU lowering failed");
+  return std::move(lowered);
+}
+
+CompiledCpuSpec::~CompiledCpuSpec() = default;
+
+llvm::Expected<std::unique_ptr<CompiledCpuSpec>>
+compileForCpu(const AttentionSpec &spec, const std::string &specPath) {
+  auto compiled = std::make_unique<CompiledCpuSpec>();
+  llvm::Expected<LoweredSpec> lowered =
+      lowerSpec(spec, specPath, Target::CPU, Stage::LLVMDialect);
+  if (!lowered)
+    return lowered.takeError();
+  compiled->lowered = std::move(*lowered);
+  auto kernel = CpuKernel::compile(*compiled->lowered.module, spec.name,
+                                   compiled->lowered.blockM);
+  if (!kernel)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        specPath + ": error: JIT compilation failed: " +
+            llvm::toString(kernel.takeError()));
+  compiled->kernel = std::move(*kernel);
+  return std::move(compiled);
+}
+
+} // namespace attngen

@@ -1,0 +1,132 @@
+//===- MaskAnalysis.cpp - tile classification of attention masks ----------===//
+
+#include "attngen/Transforms/MaskAnalysis.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+MaskModel MaskModel::fromOp(AttentionOp op) {
+  int64_t left = op.getWindowLeft();
+  int64_t right = op.getWindowRight();
+  // Causal is the window (-1, 0), intersected with the given one.
+  if (op.getMask() == MaskKind::Causal)
+    right = right == -1 ? 0 : std::min<int64_t>(right, 0);
+
+  MaskModel model;
+  KeyInterval window;
+  if (left != -1)
+    window.lower.push_back({/*rowRelative=*/true, -left});
+  if (right != -1)
+    window.upper.push_back({/*rowRelative=*/true, right});
+
+  // Sinks: keys [0, n) stay visible past the left edge, still subject to the
+  // right bound. Their interval starts at key 0, before the window's.
+  if (int64_t sinks = op.getSinkTokens(); sinks > 0 && left != -1) {
+    KeyInterval sinkInterval;
+    sinkInterval.upper.push_back({/*rowRelative=*/false, sinks - 1});
+    sinkInterval.upper.append(window.upper.begin(), window.upper.end());
+    model.intervals.push_back(sinkInterval);
+  }
+  model.intervals.push_back(window);
+  return model;
+}
+
+static Value emitBound(ImplicitLocOpBuilder &b, const KeyBound &bound,
+                       Value row, Value offset) {
+  Value constant = arith::ConstantIndexOp::create(b, bound.constant);
+  if (!bound.rowRelative)
+    return constant;
+  Value shifted = arith::AddIOp::create(b, row, offset);
+  return arith::AddIOp::create(b, shifted, constant);
+}
+
+/// max over `terms` at `row`, or `fallback` when there are none.
+static Value emitLower(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
+                       Value row, Value offset, Value fallback) {
+  Value result = fallback;
+  for (const KeyBound &term : terms)
+    result = arith::MaxSIOp::create(b, result, emitBound(b, term, row, offset));
+  return result;
+}
+
+/// min over `terms` at `row`, or `fallback` when there are none.
+static Value emitUpper(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
+                       Value row, Value offset, Value fallback) {
+  Value result = fallback;
+  for (const KeyBound &term : terms)
+    result = arith::MinSIOp::create(b, result, emitBound(b, term, row, offset));
+  return result;
+}
+
+SmallVector<KvTileRanges>
+MaskModel::emitTileRanges(ImplicitLocOpBuilder &b, Value firstRow,
+                          Value lastRow, Value offset, Value seqlenK,
+                          int64_t blockN) const {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  Value block = arith::ConstantIndexOp::create(b, blockN);
+  Value lastKey = arith::SubIOp::create(b, seqlenK, one);
+  auto floorTile = [&](Value key) {
+    return arith::FloorDivSIOp::create(b, key, block).getResult();
+  };
+  auto ceilTile = [&](Value key) {
+    return arith::CeilDivSIOp::create(b, key, block).getResult();
+  };
+  auto clamp = [&](Value value, Value lo, Value hi) {
+    return arith::MinSIOp::create(b, arith::MaxSIOp::create(b, value, lo), hi)
+        .getResult();
+  };
+
+  SmallVector<KvTileRanges> ranges;
+  Value previousEnd = zero;
+  for (const KeyInterval &interval : intervals) {
+    // may-visible keys [lowAny, highAny]; all-visible keys [lowAll, highAll].
+    Value lowAny = emitLower(b, interval.lower, firstRow, offset, zero);
+    Value lowAll = emitLower(b, interval.lower, lastRow, offset, zero);
+    Value highAny = emitUpper(b, interval.upper, lastRow, offset, lastKey);
+    Value highAll = emitUpper(b, interval.upper, firstRow, offset, lastKey);
+
+    // Tiles [floor(lowAny / BN), ceil((highAny + 1) / BN)) may hold visible
+    // keys, none if the interval is empty for every row of the Q tile.
+    Value begin = arith::MaxSIOp::create(b, floorTile(lowAny), previousEnd);
+    Value highAnyEnd = ceilTile(arith::AddIOp::create(b, highAny, one));
+    Value isEmpty = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                          highAny, lowAny);
+    Value end = arith::SelectOp::create(
+        b, isEmpty, begin, arith::MaxSIOp::create(b, highAnyEnd, begin));
+    // Tiles [ceil(lowAll / BN), floor((highAll + 1) / BN)) hold only keys
+    // visible to every row.
+    Value fullBegin = clamp(ceilTile(lowAll), begin, end);
+    Value fullEnd = clamp(
+        floorTile(arith::AddIOp::create(b, highAll, one)), fullBegin, end);
+    ranges.push_back({begin, fullBegin, fullEnd, end,
+                      /*leadingBoundaryIsEmpty=*/interval.lower.empty() &&
+                          ranges.empty()});
+    previousEnd = end;
+  }
+  return ranges;
+}
+
+Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
+                             Value offset) const {
+  Value anyInterval;
+  for (const KeyInterval &interval : intervals) {
+    Value inside = arith::ConstantIntOp::create(b, 1, 1);
+    for (const KeyBound &term : interval.lower)
+      inside = arith::AndIOp::create(
+          b, inside,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
+                                emitBound(b, term, row, offset)));
+    for (const KeyBound &term : interval.upper)
+      inside = arith::AndIOp::create(
+          b, inside,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
+                                emitBound(b, term, row, offset)));
+    anyInterval = anyInterval ? arith::OrIOp::create(b, anyInterval, inside)
+                                    .getResult()
+                              : inside;
+  }
+  return anyInterval;
+}

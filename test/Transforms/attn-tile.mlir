@@ -1,0 +1,114 @@
+// RUN: attn-opt %s -split-input-file --attn-tile="block-m=32 block-n=16" --canonicalize --cse | FileCheck %s
+// RUN: attn-opt %s -split-input-file --attn-tile | FileCheck %s --check-prefix=DEFAULT
+
+// Causal, bottom-right (off = seqlen_k - seqlen_q), GQA 4:2. For the Q tile of
+// rows [m0, mLast], BM = 32, BN = 16:
+//   may-visible keys  [0, min(Sk - 1, mLast + off)]  -> tiles [0, end)
+//   all-visible keys  [0, min(Sk - 1, m0 + off)]     -> full tiles [0, fullEnd)
+//   end     = ceil((min(Sk - 1, mLast + off) + 1) / BN)
+//   fullEnd = floor((min(Sk - 1, m0 + off) + 1) / BN)
+// No key has a lower bound, so there is no leading boundary loop: one loop
+// over full tiles without mask code, one over boundary tiles with it.
+
+// CHECK-LABEL: func.func @causal(
+// CHECK-SAME: %[[Q:[^:]+]]: memref<?x?x4x8xf16>, %[[K:[^:]+]]: memref<?x?x2x8xf16>, %[[V:[^:]+]]: memref<?x?x2x8xf16>,
+// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 16>
+// CHECK-DAG: %[[SQ:.+]] = memref.dim %[[Q]], %c1
+// CHECK-DAG: %[[SK:.+]] = memref.dim %[[K]], %c1
+// CHECK: %[[OFF:.+]] = arith.subi %[[SK]], %[[SQ]]
+// CHECK: scf.for %[[ITEM:.+]] = %[[BEGIN]] to %[[END]]
+// item = ((b * Hq) + h) * numQTiles + qTile; kv head = h / 2.
+// CHECK:   %[[HEAD:.+]] = arith.remui %{{.+}}, %c4
+// CHECK:   %[[KVHEAD:.+]] = arith.divui %[[HEAD]], %c2
+// CHECK:   %[[M0:.+]] = arith.muli %{{.+}}, %c32
+// CHECK:   %[[ROWS:.+]] = arith.minsi %{{.+}}, %c32
+// CHECK:   %[[LASTKEY:.+]] = arith.subi %[[SK]], %c1
+// CHECK:   %[[HIANY:.+]] = arith.minsi %[[LASTKEY]], %{{.+}}
+// CHECK:   %[[M0OFF:.+]] = arith.addi %[[M0]], %[[OFF]]
+// CHECK:   %[[HIALL:.+]] = arith.minsi %[[LASTKEY]], %[[M0OFF]]
+// CHECK:   %[[HIANY1:.+]] = arith.addi %[[HIANY]], %c1
+// CHECK:   arith.ceildivsi %[[HIANY1]], %c16
+// CHECK:   %[[HIALL1:.+]] = arith.addi %[[HIALL]], %c1
+// CHECK:   arith.floordivsi %[[HIALL1]], %c16
+// Full tiles: 16 keys each (constant trip count), no mask select.
+// CHECK:   scf.for %{{.+}} = %[[FULLBEGIN:.+]] to %[[FULLEND:.+]] step %c1 {
+// CHECK:     scf.for %{{.+}} = %c0 to %[[ROWS]]
+// CHECK:       scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args
+// CHECK-NOT:     arith.cmpi sle
+// CHECK:         memref.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK-NOT:     arith.cmpi sle
+// m' = max(m, rowmax(S)); P = exp2(S - m'), rounded to f16 for P.V
+// CHECK:       arith.maximumf
+// CHECK:       math.exp2
+// CHECK:       arith.truncf %{{.+}} : f32 to f16
+// CHECK:       memref.load %[[V]]
+// Boundary tiles: keys clipped to seqlen_k, j <= i + off evaluated.
+// CHECK:   scf.for %{{.+}} = %[[FULLEND]] to %{{.+}} step %c1 {
+// CHECK:     arith.subi %[[SK]], %{{.+}}
+// CHECK:     arith.minsi %{{.+}}, %c16
+// CHECK:       arith.cmpi sle
+// CHECK:       arith.select
+// O = acc / l (0 when l == 0), written as f16.
+// CHECK:   arith.cmpf ogt
+// CHECK:   arith.divf
+// CHECK:   memref.store %{{.+}}, %[[O]]
+func.func @causal(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x2x8xf16>, %v: tensor<?x?x2x8xf16>) -> tensor<?x?x4x8xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(8, 8) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x4x8xf16>, tensor<?x?x2x8xf16>, tensor<?x?x2x8xf16> -> tensor<?x?x4x8xf16>
+  return %o : tensor<?x?x4x8xf16>
+}
+
+// DEFAULT-LABEL: func.func @causal(
+// Tile sizes from the op's tiling, else 64 x 64 (auto).
+// DEFAULT-SAME: attn.tile_sizes = array<i64: 64, 64>
+
+// -----
+
+// Top-left causal sliding window (left 100) with 4 sinks: two intervals,
+//   sinks:  keys [0, min(3, i)]            (upper bounds 3 and i + 0)
+//   window: keys [i - 100, i]
+// For rows [m0, mLast] the window's empty tiles lie left of floor((m0 - 100) / BN)
+// and are never visited; its full tiles are
+//   [ceil((mLast - 100) / BN), floor((min(Sk - 1, m0) + 1) / BN)).
+// The window's loops start after the sink tiles end.
+
+// CHECK-LABEL: func.func @window_sinks(
+// CHECK: scf.for %{{.+}} = %{{.+}} to %{{.+}} {
+// The sink interval's upper bound: min(Sk - 1, 3, row).
+// CHECK:   arith.minsi %{{.+}}, %c3
+// The window's lower bounds: m0 - 100 (any row) and mLast - 100 (all rows).
+// CHECK:   %[[LOANY:.+]] = arith.addi %[[M0:.+]], %c-100
+// CHECK:   arith.maxsi %[[LOANY]], %c0
+// CHECK:   arith.addi %{{.+}}, %c-101
+// Loops: sink full, sink boundary, window leading boundary, window full,
+// window trailing boundary.
+// CHECK:   scf.for
+// CHECK:   scf.for
+// CHECK:   scf.for
+// CHECK:   scf.for
+// CHECK:   scf.for
+// Boundary tiles evaluate both intervals: (j <= 3 and j <= i) or (j >= i - 100 and j <= i).
+// CHECK:     arith.cmpi sle, %{{.+}}, %c3
+// CHECK:     arith.cmpi sle
+// CHECK:     arith.cmpi sge
+// CHECK:     arith.ori
+func.func @window_sinks(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(causal, top_left) window(100, -1) sinks(4) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32> -> tensor<?x?x4x8xf32>
+  return %o : tensor<?x?x4x8xf32>
+}
+
+// -----
+
+// No mask: one interval [0, Sk - 1]: every tile but the last partial one is
+// full; no key comparison is emitted anywhere.
+// CHECK-LABEL: func.func @full
+// CHECK-NOT: arith.cmpi sle
+// CHECK-NOT: arith.cmpi sge
+// CHECK: return
+func.func @full(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32> -> tensor<?x?x4x8xf32>
+  return %o : tensor<?x?x4x8xf32>
+}
