@@ -22,7 +22,9 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cmath>
 #include <limits>
@@ -39,9 +41,10 @@ namespace {
 
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
-/// Tile sizes when the spec says "auto" (CPU: a Q tile and a KV tile of
-/// 64 rows of up to 256 floats stay in L2).
-constexpr int64_t kAutoBlockM = 64;
+/// Tile sizes when the spec says "auto": a 128-row Q tile amortizes the
+/// staging of each 64-key K/V tile; both stay in L2 up to head dim 256
+/// (measured in bench/cpu, see bench/cpu/README.md).
+constexpr int64_t kAutoBlockM = 128;
 constexpr int64_t kAutoBlockN = 64;
 
 /// The kernel's operands, in signature order.
@@ -49,11 +52,30 @@ struct KernelArgs {
   Value query, key, value, output, lse, slopes, begin, end;
 };
 
+/// Register blocking: rows x vectors of accumulators kept in registers
+/// across a reduction loop (4 rows x 2 vectors: 8 FMAs per 6 loads).
+constexpr int64_t kRowsPerBlock = 4;
+constexpr int64_t kVectorsPerChunk = 2;
+
 /// Builds the tiled kernel of one attn.attention op.
+///
+/// Per work item, the Q tile is staged as f32 in `qTile[BM][D]`; per KV tile,
+/// K is staged transposed as f32 in `keyT[D][BN]` and V in `valueTile[BN][Dvp]`
+/// (Dvp = head_dim_v rounded up to the vector width, zero padded). Then each
+/// row of the Q tile runs, on vectors of W lanes and four rows at a time (the
+/// Q tile is padded with zero rows to a multiple of 4):
+///   S row   = sum_d qTile[r, d] * keyT[d, :]     (4 rows x 2 vectors in
+///                                                 registers across d)
+///   S row   = score(S row), masked in boundary tiles
+///   m'      = max(m, rowmax(S));  P = exp2(S - m');  l = a * l + rowsum(P)
+///   acc row = a * acc row + sum_c P[c] * valueTile[c, :]
+/// with a = exp2(m - m').
 class TiledKernelBuilder {
 public:
-  TiledKernelBuilder(AttentionOp op, int64_t blockM, int64_t blockN)
+  TiledKernelBuilder(AttentionOp op, int64_t blockM, int64_t blockN,
+                     int64_t width)
       : op(op), mask(MaskModel::fromOp(op)), blockM(blockM), blockN(blockN),
+        width(width), paddedHeadDimV(llvm::alignTo(op.getHeadDimV(), width)),
         elementType(op.getQuery().getType().getElementType()) {}
 
   /// Emits the kernel body at `b`'s insertion point.
@@ -63,9 +85,23 @@ private:
   Value index(ImplicitLocOpBuilder &b, int64_t value) {
     return arith::ConstantIndexOp::create(b, value);
   }
+  VectorType vectorType(Type element) {
+    return VectorType::get({width}, element);
+  }
   Value f32(ImplicitLocOpBuilder &b, double value) {
     return arith::ConstantFloatOp::create(b, b.getF32Type(),
                                           APFloat(static_cast<float>(value)));
+  }
+  /// A constant of `type` (f32 or a vector of f32) equal to `value`.
+  Value constantLike(ImplicitLocOpBuilder &b, Type type, double value) {
+    auto vector = dyn_cast<VectorType>(type);
+    if (!vector)
+      return f32(b, value);
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(vector, static_cast<float>(value)));
+  }
+  Value splat(ImplicitLocOpBuilder &b, Value scalar) {
+    return vector::BroadcastOp::create(b, vectorType(scalar.getType()), scalar);
   }
   /// Loads an element of a kernel operand as f32.
   Value loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange indices) {
@@ -74,13 +110,15 @@ private:
       return element;
     return arith::ExtFOp::create(b, b.getF32Type(), element);
   }
-  /// for iv in [lb, ub) with loop-carried values; `body` returns the yields.
+  /// for iv in [lb, ub) step `step` with loop-carried values; `body`
+  /// returns the yields.
   ValueRange forLoop(
       ImplicitLocOpBuilder &b, Value lb, Value ub, ValueRange inits,
       function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value, ValueRange)>
-          body) {
+          body,
+      int64_t step = 1) {
     auto loop = scf::ForOp::create(
-        b, lb, ub, index(b, 1), inits,
+        b, lb, ub, index(b, step), inits,
         [&](OpBuilder &nested, Location loc, Value iv, ValueRange iterArgs) {
           ImplicitLocOpBuilder nb(loc, nested);
           SmallVector<Value> yields = body(nb, iv, iterArgs);
@@ -89,153 +127,274 @@ private:
     return loop.getResults();
   }
 
-  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value key);
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value keys);
+  void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
+  void emitScoreRows(ImplicitLocOpBuilder &b, Value firstRowOfBlock);
+  Value emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r, int64_t blockRow,
+                       Value firstKey, bool masked);
   void emitKvTile(ImplicitLocOpBuilder &b, Value kvTile, bool masked);
   void emitFinalize(ImplicitLocOpBuilder &b);
 
   AttentionOp op;
   MaskModel mask;
-  int64_t blockM, blockN;
+  int64_t blockM, blockN, width, paddedHeadDimV;
   Type elementType;
 
   // Values of the work item being built.
   KernelArgs args;
   Value batch, qHead, kvHead, firstRow, numRows, offset, seqlenK, slope;
-  Value accumulator, rowMax, rowSum, scores;
+  // Scratch buffers (see the class comment).
+  Value qTile, keyT, valueTile, scoreRows, accumulator, rowMax, rowSum;
+  Value lanes;
 };
 
-/// s2 = log2(e) * score(q.k): the scaled score, soft-capped, plus the ALiBi
-/// bias, in base-2 units so that softmax uses exp2.
+/// s2 = log2(e) * score(q.k) on a vector of keys: the scaled score,
+/// soft-capped, plus the ALiBi bias, in base-2 units so softmax uses exp2.
 Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
-                                    Value row, Value key) {
+                                    Value row, Value keys) {
+  Type type = dot.getType();
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
   if (softcap == 0.0 && !op.getAlibi())
-    return arith::MulFOp::create(b, dot, f32(b, scale * kLog2E));
-  Value score = arith::MulFOp::create(b, dot, f32(b, scale));
+    return arith::MulFOp::create(b, dot, constantLike(b, type, scale * kLog2E));
+  Value score = arith::MulFOp::create(b, dot, constantLike(b, type, scale));
   if (softcap > 0.0) {
     // s = c * tanh(s / c)
     Value tanh = math::TanhOp::create(
-        b, arith::MulFOp::create(b, score, f32(b, 1.0 / softcap)));
-    score = arith::MulFOp::create(b, tanh, f32(b, softcap));
+        b, arith::MulFOp::create(b, score, constantLike(b, type, 1.0 / softcap)));
+    score = arith::MulFOp::create(b, tanh, constantLike(b, type, softcap));
   }
   if (op.getAlibi()) {
     // s -= slope_h * |i + off - j|
-    Value distance = arith::SubIOp::create(
-        b, arith::AddIOp::create(b, row, offset), key);
+    Value diagonal = splat(b, arith::AddIOp::create(b, row, offset));
+    Value distance = arith::SubIOp::create(b, diagonal, keys);
     Value absDistance = math::AbsIOp::create(
-        b, arith::IndexCastOp::create(b, b.getI64Type(), distance));
-    Value distanceF32 =
-        arith::SIToFPOp::create(b, b.getF32Type(), absDistance);
+        b, arith::IndexCastOp::create(b, vectorType(b.getI64Type()), distance));
+    Value distanceF32 = arith::SIToFPOp::create(b, type, absDistance);
     score = arith::SubFOp::create(
-        b, score, arith::MulFOp::create(b, slope, distanceF32));
+        b, score, arith::MulFOp::create(b, splat(b, slope), distanceF32));
   }
-  return arith::MulFOp::create(b, score, f32(b, kLog2E));
+  return arith::MulFOp::create(b, score, constantLike(b, type, kLog2E));
+}
+
+/// keyT[d, c] = K[b, firstKey + c, kv_head, d] and
+/// valueTile[c, dv] = V[b, firstKey + c, kv_head, dv] as f32, c < numKeys.
+void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
+                                     Value numKeys) {
+  Value zero = index(b, 0);
+  forLoop(b, zero, numKeys, {}, [&](ImplicitLocOpBuilder &b, Value c,
+                                    ValueRange) -> SmallVector<Value> {
+    Value key = arith::AddIOp::create(b, firstKey, c);
+    forLoop(b, zero, index(b, op.getHeadDim()), {},
+            [&](ImplicitLocOpBuilder &b, Value d,
+                ValueRange) -> SmallVector<Value> {
+              Value k = loadF32(b, args.key, {batch, key, kvHead, d});
+              memref::StoreOp::create(b, k, keyT, ValueRange{d, c});
+              return {};
+            });
+    forLoop(b, zero, index(b, op.getHeadDimV()), {},
+            [&](ImplicitLocOpBuilder &b, Value dv,
+                ValueRange) -> SmallVector<Value> {
+              Value v = loadF32(b, args.value, {batch, key, kvHead, dv});
+              memref::StoreOp::create(b, v, valueTile, ValueRange{c, dv});
+              return {};
+            });
+    return {};
+  });
+}
+
+/// scoreRows[j, :] = sum_d qTile[r0 + j, d] * keyT[d, :] for the rows of a
+/// block, chunks of rows x vectors held in registers across the d loop.
+void TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b, Value r0) {
+  Value zero = index(b, 0);
+  Type f32Vector = vectorType(b.getF32Type());
+  SmallVector<Value> rows;
+  for (int64_t j = 0; j < kRowsPerBlock; ++j)
+    rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
+  int64_t numVectors = blockN / width;
+  for (int64_t first = 0; first < numVectors; first += kVectorsPerChunk) {
+    int64_t count = std::min(kVectorsPerChunk, numVectors - first);
+    SmallVector<Value> inits(kRowsPerBlock * count,
+                             constantLike(b, f32Vector, 0.0));
+    ValueRange sums = forLoop(
+        b, zero, index(b, op.getHeadDim()), inits,
+        [&](ImplicitLocOpBuilder &b, Value d,
+            ValueRange partial) -> SmallVector<Value> {
+          SmallVector<Value> keys;
+          for (int64_t i = 0; i < count; ++i)
+            keys.push_back(vector::LoadOp::create(
+                b, f32Vector, keyT,
+                ValueRange{d, index(b, (first + i) * width)}));
+          SmallVector<Value> next;
+          for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+            Value q = splat(
+                b, memref::LoadOp::create(b, qTile, ValueRange{rows[j], d}));
+            for (int64_t i = 0; i < count; ++i)
+              next.push_back(
+                  math::FmaOp::create(b, q, keys[i], partial[j * count + i]));
+          }
+          return next;
+        });
+    for (int64_t j = 0; j < kRowsPerBlock; ++j)
+      for (int64_t i = 0; i < count; ++i)
+        vector::StoreOp::create(
+            b, sums[j * count + i], scoreRows,
+            ValueRange{index(b, j), index(b, (first + i) * width)});
+  }
+}
+
+/// The softmax part of the update for row r (its scores in row `blockRow`
+/// of scoreRows): S = score(S), masked in boundary tiles; m' = max(m,
+/// rowmax(S)); P = exp2(S - m') replaces S; l = a * l + rowsum(P). Returns
+/// a = exp2(m - m'), the factor that rescales the row's accumulator.
+Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
+                                         int64_t blockRow, Value firstKey,
+                                         bool masked) {
+  Value zero = index(b, 0);
+  Value scoreRow = index(b, blockRow);
+  Type f32Vector = vectorType(b.getF32Type());
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  Value negInfVector = constantLike(b, f32Vector, -INFINITY);
+  Value row = arith::AddIOp::create(b, firstRow, r);
+
+  Value maxVector = forLoop(
+      b, zero, index(b, blockN), {negInfVector},
+      [&](ImplicitLocOpBuilder &b, Value c,
+          ValueRange iter) -> SmallVector<Value> {
+        Value keys = arith::AddIOp::create(
+            b, splat(b, arith::AddIOp::create(b, firstKey, c)), lanes);
+        Value dot =
+            vector::LoadOp::create(b, f32Vector, scoreRows, ValueRange{scoreRow, c});
+        Value score = emitScore(b, dot, row, keys);
+        if (masked) {
+          Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                               keys, splat(b, seqlenK));
+          Value visible = arith::AndIOp::create(
+              b, exists, mask.emitVisible(b, row, keys, offset));
+          score = arith::SelectOp::create(b, visible, score, negInfVector);
+        }
+        vector::StoreOp::create(b, score, scoreRows, ValueRange{scoreRow, c});
+        return {arith::MaximumFOp::create(b, iter[0], score)};
+      },
+      width)[0];
+  Value tileMax = vector::ReductionOp::create(
+      b, vector::CombiningKind::MAXIMUMF, maxVector);
+
+  // m' = max(m, rowmax(S)); a row with nothing visible yet keeps m' = -inf
+  // and uses 0 as its reference so that exp2 gives 0, not NaN.
+  Value oldMax = memref::LoadOp::create(b, rowMax, r);
+  Value newMax = arith::MaximumFOp::create(b, oldMax, tileMax);
+  Value noneVisible =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax, negInf);
+  Value reference =
+      arith::SelectOp::create(b, noneVisible, f32(b, 0.0), newMax);
+  Value rescale =
+      math::Exp2Op::create(b, arith::SubFOp::create(b, oldMax, reference));
+
+  // P = exp2(S - m'); P.V uses P rounded to the 16-bit input type, as the
+  // tensor cores of the GPU kernel do; l sums the unrounded P.
+  Value referenceVector = splat(b, reference);
+  Value sumVector = forLoop(
+      b, zero, index(b, blockN), {constantLike(b, f32Vector, 0.0)},
+      [&](ImplicitLocOpBuilder &b, Value c,
+          ValueRange sum) -> SmallVector<Value> {
+        Value s =
+            vector::LoadOp::create(b, f32Vector, scoreRows, ValueRange{scoreRow, c});
+        Value p = math::Exp2Op::create(
+            b, arith::SubFOp::create(b, s, referenceVector));
+        Value pForPv = p;
+        if (!elementType.isF32())
+          pForPv = arith::ExtFOp::create(
+              b, f32Vector,
+              arith::TruncFOp::create(b, vectorType(elementType), p)
+                  .getResult());
+        vector::StoreOp::create(b, pForPv, scoreRows, ValueRange{scoreRow, c});
+        return {arith::AddFOp::create(b, sum[0], p)};
+      },
+      width)[0];
+  Value tileSum =
+      vector::ReductionOp::create(b, vector::CombiningKind::ADD, sumVector);
+  Value oldSum = memref::LoadOp::create(b, rowSum, r);
+  memref::StoreOp::create(
+      b, math::FmaOp::create(b, rescale, oldSum, tileSum), rowSum, r);
+  memref::StoreOp::create(b, newMax, rowMax, r);
+  return rescale;
 }
 
 /// One KV tile for every row of the Q tile: the online softmax update.
-/// Unmasked tiles are full (BN keys, all visible): no mask and a constant
-/// trip count. Masked (boundary) tiles clip to seqlen_k and evaluate the mask.
+/// Unmasked tiles are full (BN keys, all visible): no mask code. Masked
+/// (boundary) tiles evaluate the mask and key < seqlen_k per lane.
 void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                     bool masked) {
-  int64_t headDim = op.getHeadDim(), headDimV = op.getHeadDimV();
   Value zero = index(b, 0);
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
   Value numKeys = index(b, blockN);
   if (masked)
     numKeys = arith::MinSIOp::create(
         b, numKeys, arith::SubIOp::create(b, seqlenK, firstKey));
-  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  emitStageKv(b, firstKey, numKeys);
 
-  forLoop(b, zero, numRows, {}, [&](ImplicitLocOpBuilder &b, Value r,
-                                    ValueRange) -> SmallVector<Value> {
-    Value row = arith::AddIOp::create(b, firstRow, r);
-    // S row: scores[c] = s2(q_i . k_j), and its max over the tile.
-    Value tileMax = forLoop(
-        b, zero, numKeys, {negInf},
-        [&](ImplicitLocOpBuilder &b, Value c,
-            ValueRange iter) -> SmallVector<Value> {
-          Value key = arith::AddIOp::create(b, firstKey, c);
-          Value dot = forLoop(
-              b, zero, index(b, headDim), {f32(b, 0.0)},
-              [&](ImplicitLocOpBuilder &b, Value d,
-                  ValueRange sum) -> SmallVector<Value> {
-                Value q = loadF32(b, args.query, {batch, row, qHead, d});
-                Value k = loadF32(b, args.key, {batch, key, kvHead, d});
-                return {math::FmaOp::create(b, q, k, sum[0])};
-              })[0];
-          Value score = emitScore(b, dot, row, key);
-          if (masked)
-            score = arith::SelectOp::create(
-                b, mask.emitVisible(b, row, key, offset), score, negInf);
-          memref::StoreOp::create(b, score, scores, c);
-          return {arith::MaximumFOp::create(b, iter[0], score)};
-        })[0];
+  Type f32Vector = vectorType(b.getF32Type());
+  // Rows in blocks of kRowsPerBlock; the Q tile's padding rows are zeros.
+  Value paddedRows = arith::MulIOp::create(
+      b,
+      arith::CeilDivSIOp::create(b, numRows, index(b, kRowsPerBlock)),
+      index(b, kRowsPerBlock));
+  forLoop(
+      b, zero, paddedRows, {},
+      [&](ImplicitLocOpBuilder &b, Value r0,
+          ValueRange) -> SmallVector<Value> {
+        emitScoreRows(b, r0);
+        SmallVector<Value> rows, rescales;
+        for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+          rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
+          rescales.push_back(
+              splat(b, emitSoftmaxRow(b, rows[j], j, firstKey, masked)));
+        }
 
-    // m' = max(m, rowmax(S)); a row with nothing visible yet keeps m' = -inf
-    // and uses 0 as its reference so that exp2 gives 0, not NaN.
-    Value oldMax = memref::LoadOp::create(b, rowMax, r);
-    Value newMax = arith::MaximumFOp::create(b, oldMax, tileMax);
-    Value noneVisible =
-        arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, newMax, negInf);
-    Value reference =
-        arith::SelectOp::create(b, noneVisible, f32(b, 0.0), newMax);
-    Value rescale = math::Exp2Op::create(
-        b, arith::SubFOp::create(b, oldMax, reference));
-
-    // P = exp2(S - m'); l = rescale * l + rowsum(P). P.V uses P rounded to
-    // the 16-bit input type, as the tensor cores of the GPU kernel do.
-    Value tileSum = forLoop(
-        b, zero, numKeys, {f32(b, 0.0)},
-        [&](ImplicitLocOpBuilder &b, Value c,
-            ValueRange sum) -> SmallVector<Value> {
-          Value s = memref::LoadOp::create(b, scores, c);
-          Value p = math::Exp2Op::create(b, arith::SubFOp::create(b, s, reference));
-          Value pForPv = p;
-          if (!elementType.isF32())
-            pForPv = arith::ExtFOp::create(
-                b, b.getF32Type(),
-                arith::TruncFOp::create(b, elementType, p).getResult());
-          memref::StoreOp::create(b, pForPv, scores, c);
-          return {arith::AddFOp::create(b, sum[0], p)};
-        })[0];
-    Value oldSum = memref::LoadOp::create(b, rowSum, r);
-    memref::StoreOp::create(
-        b, math::FmaOp::create(b, rescale, oldSum, tileSum), rowSum, r);
-    memref::StoreOp::create(b, newMax, rowMax, r);
-
-    // acc = rescale * acc + P V
-    forLoop(b, zero, index(b, headDimV), {},
-            [&](ImplicitLocOpBuilder &b, Value dv,
-                ValueRange) -> SmallVector<Value> {
-              Value acc = memref::LoadOp::create(b, accumulator,
-                                                 ValueRange{r, dv});
-              memref::StoreOp::create(b,
-                                      arith::MulFOp::create(b, acc, rescale),
-                                      accumulator, ValueRange{r, dv});
-              return {};
-            });
-    forLoop(b, zero, numKeys, {},
-            [&](ImplicitLocOpBuilder &b, Value c,
-                ValueRange) -> SmallVector<Value> {
-              Value key = arith::AddIOp::create(b, firstKey, c);
-              Value p = memref::LoadOp::create(b, scores, c);
-              forLoop(b, zero, index(b, headDimV), {},
-                      [&](ImplicitLocOpBuilder &b, Value dv,
-                          ValueRange) -> SmallVector<Value> {
-                        Value v = loadF32(b, args.value,
-                                          {batch, key, kvHead, dv});
-                        Value acc = memref::LoadOp::create(
-                            b, accumulator, ValueRange{r, dv});
-                        memref::StoreOp::create(
-                            b, math::FmaOp::create(b, p, v, acc),
-                            accumulator, ValueRange{r, dv});
-                        return {};
-                      });
-              return {};
-            });
-    return {};
-  });
+        // acc = a * acc + P V, chunks of rows x vectors in registers across c.
+        int64_t numVectors = paddedHeadDimV / width;
+        for (int64_t first = 0; first < numVectors;
+             first += kVectorsPerChunk) {
+          int64_t count = std::min(kVectorsPerChunk, numVectors - first);
+          SmallVector<Value> inits;
+          for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+            for (int64_t i = 0; i < count; ++i) {
+              Value acc = vector::LoadOp::create(
+                  b, f32Vector, accumulator,
+                  ValueRange{rows[j], index(b, (first + i) * width)});
+              inits.push_back(arith::MulFOp::create(b, acc, rescales[j]));
+            }
+          }
+          ValueRange sums = forLoop(
+              b, zero, numKeys, inits,
+              [&](ImplicitLocOpBuilder &b, Value c,
+                  ValueRange partial) -> SmallVector<Value> {
+                SmallVector<Value> values;
+                for (int64_t i = 0; i < count; ++i)
+                  values.push_back(vector::LoadOp::create(
+                      b, f32Vector, valueTile,
+                      ValueRange{c, index(b, (first + i) * width)}));
+                SmallVector<Value> next;
+                for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+                  Value p = splat(b, memref::LoadOp::create(
+                                         b, scoreRows,
+                                         ValueRange{index(b, j), c}));
+                  for (int64_t i = 0; i < count; ++i)
+                    next.push_back(math::FmaOp::create(
+                        b, p, values[i], partial[j * count + i]));
+                }
+                return next;
+              });
+          for (int64_t j = 0; j < kRowsPerBlock; ++j)
+            for (int64_t i = 0; i < count; ++i)
+              vector::StoreOp::create(
+                  b, sums[j * count + i], accumulator,
+                  ValueRange{rows[j], index(b, (first + i) * width)});
+        }
+        return {};
+      },
+      kRowsPerBlock);
 }
 
 /// O = acc / l and LSE = (m + log2(l)) * ln(2); rows with l == 0 (no visible
@@ -280,6 +439,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                                const KernelArgs &kernelArgs) {
   args = kernelArgs;
   int64_t numQHeads = op.getNumQHeads();
+  int64_t headDim = op.getHeadDim();
   Value zero = index(b, 0), one = index(b, 1);
   Value seqlenQ = memref::DimOp::create(b, args.query, 1);
   seqlenK = memref::DimOp::create(b, args.key, 1);
@@ -291,23 +451,52 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
 
   // Per-call scratch: one work item at a time uses it.
   Type f32Type = b.getF32Type();
-  accumulator = memref::AllocaOp::create(
-      b, MemRefType::get({blockM, op.getHeadDimV()}, f32Type));
-  rowMax = memref::AllocaOp::create(b, MemRefType::get({blockM}, f32Type));
-  rowSum = memref::AllocaOp::create(b, MemRefType::get({blockM}, f32Type));
-  scores = memref::AllocaOp::create(b, MemRefType::get({blockN}, f32Type));
+  auto allocateScratch = [&](ArrayRef<int64_t> shape) {
+    return memref::AllocaOp::create(
+               b, MemRefType::get(shape, f32Type), ValueRange{},
+               b.getI64IntegerAttr(64))
+        .getResult();
+  };
+  qTile = allocateScratch({blockM, headDim});
+  keyT = allocateScratch({headDim, blockN});
+  valueTile = allocateScratch({blockN, paddedHeadDimV});
+  scoreRows = allocateScratch({kRowsPerBlock, blockN});
+  accumulator = allocateScratch({blockM, paddedHeadDimV});
+  rowMax = allocateScratch({blockM});
+  rowSum = allocateScratch({blockM});
+  SmallVector<APInt> laneIndices;
+  for (int64_t lane = 0; lane < width; ++lane)
+    laneIndices.push_back(APInt(64, lane));
+  lanes = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(vectorType(b.getIndexType()), laneIndices));
+  // The padding columns of valueTile are never staged: keep them 0 so the
+  // padding lanes of acc stay finite.
+  if (paddedHeadDimV != op.getHeadDimV()) {
+    forLoop(b, zero, index(b, blockN), {}, [&](ImplicitLocOpBuilder &b,
+                                               Value c,
+                                               ValueRange) -> SmallVector<Value> {
+      forLoop(b, index(b, op.getHeadDimV()), index(b, paddedHeadDimV), {},
+              [&](ImplicitLocOpBuilder &b, Value dv,
+                  ValueRange) -> SmallVector<Value> {
+                memref::StoreOp::create(b, f32(b, 0.0), valueTile,
+                                        ValueRange{c, dv});
+                return {};
+              });
+      return {};
+    });
+  }
 
   forLoop(b, args.begin, args.end, {}, [&](ImplicitLocOpBuilder &b,
                                            Value item,
                                            ValueRange) -> SmallVector<Value> {
     // item = ((batch * num_q_heads) + q_head) * num_q_tiles + q_tile
-    Value qTile = arith::RemUIOp::create(b, item, numQTiles);
+    Value qTileIndex = arith::RemUIOp::create(b, item, numQTiles);
     Value batchHead = arith::DivUIOp::create(b, item, numQTiles);
     qHead = arith::RemUIOp::create(b, batchHead, index(b, numQHeads));
     batch = arith::DivUIOp::create(b, batchHead, index(b, numQHeads));
     // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
     kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
-    firstRow = arith::MulIOp::create(b, qTile, index(b, blockM));
+    firstRow = arith::MulIOp::create(b, qTileIndex, index(b, blockM));
     numRows = arith::MinSIOp::create(
         b, index(b, blockM), arith::SubIOp::create(b, seqlenQ, firstRow));
     Value lastRow = arith::SubIOp::create(
@@ -315,17 +504,34 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     if (args.slopes)
       slope = memref::LoadOp::create(b, args.slopes, qHead);
 
-    // m = -inf, l = 0, acc = 0
+    // m = -inf, l = 0, acc = 0; qTile = Q rows as f32, and zero rows up to
+    // a whole number of row blocks.
     Value negInf = f32(b, -std::numeric_limits<double>::infinity());
-    forLoop(b, zero, numRows, {}, [&](ImplicitLocOpBuilder &b, Value r,
-                                      ValueRange) -> SmallVector<Value> {
+    Value paddedRows = arith::MulIOp::create(
+        b, arith::CeilDivSIOp::create(b, numRows, index(b, kRowsPerBlock)),
+        index(b, kRowsPerBlock));
+    forLoop(b, zero, paddedRows, {}, [&](ImplicitLocOpBuilder &b, Value r,
+                                         ValueRange) -> SmallVector<Value> {
       memref::StoreOp::create(b, negInf, rowMax, r);
       memref::StoreOp::create(b, f32(b, 0.0), rowSum, r);
-      forLoop(b, zero, index(b, op.getHeadDimV()), {},
+      forLoop(b, zero, index(b, paddedHeadDimV), {},
               [&](ImplicitLocOpBuilder &b, Value dv,
                   ValueRange) -> SmallVector<Value> {
                 memref::StoreOp::create(b, f32(b, 0.0), accumulator,
                                         ValueRange{r, dv});
+                return {};
+              });
+      Value row = arith::AddIOp::create(b, firstRow, r);
+      Value isPadding =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, r, numRows);
+      // Padding rows read row 0 of the tile (always in bounds), then zero it.
+      Value sourceRow = arith::SelectOp::create(b, isPadding, firstRow, row);
+      forLoop(b, zero, index(b, headDim), {},
+              [&](ImplicitLocOpBuilder &b, Value d,
+                  ValueRange) -> SmallVector<Value> {
+                Value q = loadF32(b, args.query, {batch, sourceRow, qHead, d});
+                q = arith::SelectOp::create(b, isPadding, f32(b, 0.0), q);
+                memref::StoreOp::create(b, q, qTile, ValueRange{r, d});
                 return {};
               });
       return {};
@@ -339,8 +545,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                     ValueRange) -> SmallVector<Value> {
                   emitKvTile(b, tile, masked);
                   return {};
-                })
-            .getBase();
+                });
       };
       if (!range.leadingBoundaryIsEmpty)
         emitTiles(range.begin, range.fullBegin, /*masked=*/true);
@@ -391,6 +596,11 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   if (blockMSize < 1 || blockNSize < 1)
     return op.emitOpError() << "tile sizes must be positive, got block-m = "
                             << blockMSize << ", block-n = " << blockNSize;
+  if (vectorWidth < 1 || vectorWidth > 16 || !llvm::isPowerOf2_64(vectorWidth) ||
+      blockNSize % vectorWidth != 0)
+    return op.emitOpError() << "vector-width must be a power of two in [1, 16] "
+                               "dividing block-n, got vector-width = "
+                            << vectorWidth << ", block-n = " << blockNSize;
 
   // (q, k, v, o, lse, slopes, begin, end)
   OpBuilder builder(func);
@@ -432,7 +642,7 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   args.begin = entry->getArgument(6);
   args.end = entry->getArgument(7);
 
-  TiledKernelBuilder(op, blockMSize, blockNSize).build(b, args);
+  TiledKernelBuilder(op, blockMSize, blockNSize, vectorWidth).build(b, args);
   func::ReturnOp::create(b);
   func.erase();
   return success();

@@ -3,6 +3,7 @@
 #include "attngen/Transforms/MaskAnalysis.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -111,19 +112,34 @@ MaskModel::emitTileRanges(ImplicitLocOpBuilder &b, Value firstRow,
 
 Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
                              Value offset) const {
+  // Bounds are per row; compare them against every lane of a vector of keys.
+  auto keyVector = dyn_cast<VectorType>(key.getType());
+  auto likeKey = [&](Value scalar) -> Value {
+    if (!keyVector)
+      return scalar;
+    return vector::BroadcastOp::create(b, keyVector, scalar);
+  };
+  Type i1 = b.getI1Type();
+  Type maskType =
+      keyVector ? Type(VectorType::get(keyVector.getShape(), i1)) : i1;
   Value anyInterval;
   for (const KeyInterval &interval : intervals) {
-    Value inside = arith::ConstantIntOp::create(b, 1, 1);
+    Value inside =
+        keyVector ? arith::ConstantOp::create(
+                        b, DenseElementsAttr::get(cast<VectorType>(maskType),
+                                                  true))
+                        .getResult()
+                  : arith::ConstantIntOp::create(b, 1, 1).getResult();
     for (const KeyBound &term : interval.lower)
       inside = arith::AndIOp::create(
           b, inside,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
-                                emitBound(b, term, row, offset)));
+                                likeKey(emitBound(b, term, row, offset))));
     for (const KeyBound &term : interval.upper)
       inside = arith::AndIOp::create(
           b, inside,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
-                                emitBound(b, term, row, offset)));
+                                likeKey(emitBound(b, term, row, offset))));
     anyInterval = anyInterval ? arith::OrIOp::create(b, anyInterval, inside)
                                     .getResult()
                               : inside;

@@ -31,24 +31,36 @@
 // CHECK:   arith.ceildivsi %[[HIANY1]], %c16
 // CHECK:   %[[HIALL1:.+]] = arith.addi %[[HIALL]], %c1
 // CHECK:   arith.floordivsi %[[HIALL1]], %c16
-// Full tiles: 16 keys each (constant trip count), no mask select.
+// Full tiles: K^T and V staged as f32 (16 keys, a constant trip count);
+// S = Q K^T with 4 rows x 2 vectors of 8 lanes in registers across d; no
+// mask code anywhere in the loop.
 // CHECK:   scf.for %{{.+}} = %[[FULLBEGIN:.+]] to %[[FULLEND:.+]] step %c1 {
-// CHECK:     scf.for %{{.+}} = %c0 to %[[ROWS]]
+// CHECK:     scf.for %{{.+}} = %c0 to %c16 step %c1 {
+// CHECK:       memref.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK:       memref.load %[[V]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK:     scf.for %{{.+}} = %c0 to %{{.+}} step %c4 {
+// CHECK:       scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK-COUNT-8: math.fma {{.+}} : vector<8xf32>
+// CHECK-NOT:   arith.cmpi
+// m' = max(m, rowmax(S)); P = exp2(S - m'), rounded to f16 for P.V; l += rowsum(P)
+// CHECK:       vector.reduction <maximumf>
+// CHECK-NOT:   arith.cmpi
+// CHECK:       math.exp2 {{.+}} : vector<8xf32>
+// CHECK:       arith.truncf {{.+}} : vector<8xf32> to vector<8xf16>
+// CHECK:       vector.reduction <add>
+// CHECK-NOT:   arith.cmpi
+// acc = a * acc + P V over the tile's keys.
 // CHECK:       scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args
-// CHECK-NOT:     arith.cmpi sle
-// CHECK:         memref.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
-// CHECK-NOT:     arith.cmpi sle
-// m' = max(m, rowmax(S)); P = exp2(S - m'), rounded to f16 for P.V
-// CHECK:       arith.maximumf
-// CHECK:       math.exp2
-// CHECK:       arith.truncf %{{.+}} : f32 to f16
-// CHECK:       memref.load %[[V]]
-// Boundary tiles: keys clipped to seqlen_k, j <= i + off evaluated.
+// CHECK:         vector.load %{{.+}} : memref<16x8xf32>, vector<8xf32>
+// CHECK-NOT:   arith.cmpi
+// Boundary tiles: keys clipped to seqlen_k; per lane, key < seqlen_k and
+// j <= i + off.
 // CHECK:   scf.for %{{.+}} = %[[FULLEND]] to %{{.+}} step %c1 {
 // CHECK:     arith.subi %[[SK]], %{{.+}}
 // CHECK:     arith.minsi %{{.+}}, %c16
-// CHECK:       arith.cmpi sle
-// CHECK:       arith.select
+// CHECK:       arith.cmpi slt, %{{.+}}, %{{.+}} : vector<8xindex>
+// CHECK:       arith.cmpi sle, %{{.+}}, %{{.+}} : vector<8xindex>
+// CHECK:       arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<8xi1>, vector<8xf32>
 // O = acc / l (0 when l == 0), written as f16.
 // CHECK:   arith.cmpf ogt
 // CHECK:   arith.divf
@@ -60,8 +72,8 @@ func.func @causal(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x2x8xf16>, %v: tensor<?
 }
 
 // DEFAULT-LABEL: func.func @causal(
-// Tile sizes from the op's tiling, else 64 x 64 (auto).
-// DEFAULT-SAME: attn.tile_sizes = array<i64: 64, 64>
+// Tile sizes from the op's tiling, else 128 x 64 (auto).
+// DEFAULT-SAME: attn.tile_sizes = array<i64: 128, 64>
 
 // -----
 
@@ -88,11 +100,12 @@ func.func @causal(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x2x8xf16>, %v: tensor<?
 // CHECK:   scf.for
 // CHECK:   scf.for
 // CHECK:   scf.for
-// Boundary tiles evaluate both intervals: (j <= 3 and j <= i) or (j >= i - 100 and j <= i).
-// CHECK:     arith.cmpi sle, %{{.+}}, %c3
-// CHECK:     arith.cmpi sle
-// CHECK:     arith.cmpi sge
-// CHECK:     arith.ori
+// Boundary tiles evaluate both intervals per lane:
+// (j <= 3 and j <= i) or (j >= i - 100 and j <= i).
+// CHECK:     arith.cmpi sle, %{{.+}}, %cst{{.*}} : vector<8xindex>
+// CHECK:     arith.cmpi sle, {{.+}} : vector<8xindex>
+// CHECK:     arith.cmpi sge, {{.+}} : vector<8xindex>
+// CHECK:     arith.ori {{.+}} : vector<8xi1>
 func.func @window_sinks(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(causal, top_left) window(100, -1) sinks(4) scale(0.125) softcap(0.0) target(cpu)
       : tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32> -> tensor<?x?x4x8xf32>
@@ -102,10 +115,13 @@ func.func @window_sinks(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: te
 // -----
 
 // No mask: one interval [0, Sk - 1]: every tile but the last partial one is
-// full; no key comparison is emitted anywhere.
+// full; the only per-lane test is key < seqlen_k in the last tile.
 // CHECK-LABEL: func.func @full
-// CHECK-NOT: arith.cmpi sle
-// CHECK-NOT: arith.cmpi sge
+// CHECK-NOT: arith.cmpi sle, {{.+}} : vector<8xindex>
+// CHECK-NOT: arith.cmpi sge, {{.+}} : vector<8xindex>
+// CHECK: arith.cmpi slt, {{.+}} : vector<8xindex>
+// CHECK-NOT: arith.cmpi sle, {{.+}} : vector<8xindex>
+// CHECK-NOT: arith.cmpi sge, {{.+}} : vector<8xindex>
 // CHECK: return
 func.func @full(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)

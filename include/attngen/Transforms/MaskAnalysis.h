@@ -65,7 +65,8 @@ public:
                                            Value offset, Value seqlenK,
                                            int64_t blockN) const;
 
-  /// Emits the i1 `visible(i, j)` for 0 <= j < seqlen_k.
+  /// Emits the i1 `visible(i, j)` for 0 <= j < seqlen_k; `key` may be a
+  /// vector of keys (the result is then a vector of i1).
   Value emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
                     Value offset) const;
 

@@ -38,14 +38,31 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
   }];
   let options = [
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
-           "Query rows per tile (0: the spec's tiling, or 64 for auto)">,
+           "Query rows per tile (0: the spec's tiling, or 128 for auto)">,
     Option<"blockN", "block-n", "int64_t", /*default=*/"0",
            "Keys per tile (0: the spec's tiling, or 64 for auto)">,
+    Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
+           "f32 lanes of the vector ops over keys and head_dim_v (a power "
+           "of two, at most 16; block-n must be a multiple)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
     "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
-    "::mlir::scf::SCFDialect"
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnApproximateMath : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> {
+  let summary = "Replace tanh, exp2 and exp by vectorizable polynomials";
+  let description = [{
+    The softmax's exp2 and softcap's tanh would otherwise become libm calls,
+    one per lane. This rewrites tanh with MLIR's polynomial approximation,
+    exp2(x) as exp(x * ln 2), and exp with its polynomial approximation
+    (relative error ~1e-7 in f32), all plain arith on vectors.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -2,6 +2,8 @@
 
 #include "attngen/Backend/Cpu/CpuPipeline.h"
 
+#include "attngen/Transforms/Passes.h"
+
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
@@ -17,9 +19,11 @@ void buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLoopInvariantCodeMotionPass());
-  // tanh (softcap) becomes exp-based arithmetic that LLVM can vectorize.
-  pm.addNestedPass<func::FuncOp>(math::createMathExpandOpsPass());
+  // exp2 and tanh become polynomials on the vectors (no libm calls).
+  pm.addNestedPass<func::FuncOp>(attn::createAttnApproximateMath());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
