@@ -129,9 +129,15 @@ private:
 
   Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value keys);
   void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
-  void emitScoreRows(ImplicitLocOpBuilder &b, Value firstRowOfBlock);
+  SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b,
+                                   Value firstRowOfBlock, bool fuseMax);
   Value emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r, int64_t blockRow,
-                       Value firstKey, bool masked);
+                       Value firstKey, bool masked, Value fusedMax);
+  /// Without softcap and ALiBi the score is linear in q, so the staged Q
+  /// carries scale * log2(e) and S needs no further transform.
+  bool isScoreLinear() {
+    return op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
+  }
   void emitKvTile(ImplicitLocOpBuilder &b, Value kvTile, bool masked);
   void emitFinalize(ImplicitLocOpBuilder &b);
 
@@ -155,8 +161,8 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
   Type type = dot.getType();
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
-  if (softcap == 0.0 && !op.getAlibi())
-    return arith::MulFOp::create(b, dot, constantLike(b, type, scale * kLog2E));
+  if (isScoreLinear())
+    return dot; // qTile holds q * scale * log2(e)
   Value score = arith::MulFOp::create(b, dot, constantLike(b, type, scale));
   if (softcap > 0.0) {
     // s = c * tanh(s / c)
@@ -179,19 +185,71 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
 
 /// keyT[d, c] = K[b, firstKey + c, kv_head, d] and
 /// valueTile[c, dv] = V[b, firstKey + c, kv_head, dv] as f32, c < numKeys.
+/// When head_dim is a multiple of the vector width W, K is transposed in
+/// W x W blocks in registers (W contiguous loads, a vector.transpose, W
+/// contiguous stores); the keys past the last whole block go one by one.
 void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
                                      Value numKeys) {
   Value zero = index(b, 0);
+  int64_t headDim = op.getHeadDim();
+  Value firstScalarKey = zero;
+  if (headDim % width == 0) {
+    firstScalarKey = arith::MulIOp::create(
+        b, arith::FloorDivSIOp::create(b, numKeys, index(b, width)),
+        index(b, width));
+    auto blockType = VectorType::get({width, width}, b.getF32Type());
+    forLoop(
+        b, zero, firstScalarKey, {},
+        [&](ImplicitLocOpBuilder &b, Value c0,
+            ValueRange) -> SmallVector<Value> {
+          forLoop(
+              b, zero, index(b, headDim), {},
+              [&](ImplicitLocOpBuilder &b, Value d0,
+                  ValueRange) -> SmallVector<Value> {
+                Value block = constantLike(b, blockType, 0.0);
+                for (int64_t i = 0; i < width; ++i) {
+                  Value key = arith::AddIOp::create(
+                      b, firstKey, arith::AddIOp::create(b, c0, index(b, i)));
+                  Value row = vector::LoadOp::create(
+                      b, vectorType(elementType), args.key,
+                      ValueRange{batch, key, kvHead, d0});
+                  if (!elementType.isF32())
+                    row = arith::ExtFOp::create(
+                        b, vectorType(b.getF32Type()), row);
+                  block = vector::InsertOp::create(b, row, block, i);
+                }
+                Value transposed =
+                    vector::TransposeOp::create(b, block, {1, 0});
+                for (int64_t j = 0; j < width; ++j) {
+                  Value column = vector::ExtractOp::create(b, transposed, j);
+                  vector::StoreOp::create(
+                      b, column, keyT,
+                      ValueRange{arith::AddIOp::create(b, d0, index(b, j)),
+                                 c0});
+                }
+                return {};
+              },
+              width);
+          return {};
+        },
+        width);
+  }
+  forLoop(b, firstScalarKey, numKeys, {},
+          [&](ImplicitLocOpBuilder &b, Value c,
+              ValueRange) -> SmallVector<Value> {
+            Value key = arith::AddIOp::create(b, firstKey, c);
+            forLoop(b, zero, index(b, headDim), {},
+                    [&](ImplicitLocOpBuilder &b, Value d,
+                        ValueRange) -> SmallVector<Value> {
+                      Value k = loadF32(b, args.key, {batch, key, kvHead, d});
+                      memref::StoreOp::create(b, k, keyT, ValueRange{d, c});
+                      return {};
+                    });
+            return {};
+          });
   forLoop(b, zero, numKeys, {}, [&](ImplicitLocOpBuilder &b, Value c,
                                     ValueRange) -> SmallVector<Value> {
     Value key = arith::AddIOp::create(b, firstKey, c);
-    forLoop(b, zero, index(b, op.getHeadDim()), {},
-            [&](ImplicitLocOpBuilder &b, Value d,
-                ValueRange) -> SmallVector<Value> {
-              Value k = loadF32(b, args.key, {batch, key, kvHead, d});
-              memref::StoreOp::create(b, k, keyT, ValueRange{d, c});
-              return {};
-            });
     forLoop(b, zero, index(b, op.getHeadDimV()), {},
             [&](ImplicitLocOpBuilder &b, Value dv,
                 ValueRange) -> SmallVector<Value> {
@@ -205,10 +263,13 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
 
 /// scoreRows[j, :] = sum_d qTile[r0 + j, d] * keyT[d, :] for the rows of a
 /// block, chunks of rows x vectors held in registers across the d loop.
-void TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b, Value r0) {
+/// With `fuseMax` (full tiles, linear scores) also returns each row's
+/// lane-wise max of S, taken while S is still in registers.
+SmallVector<Value> TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b,
+                                                     Value r0, bool fuseMax) {
   Value zero = index(b, 0);
   Type f32Vector = vectorType(b.getF32Type());
-  SmallVector<Value> rows;
+  SmallVector<Value> rows, maxima;
   for (int64_t j = 0; j < kRowsPerBlock; ++j)
     rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
   int64_t numVectors = blockN / width;
@@ -235,12 +296,22 @@ void TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b, Value r0) {
           }
           return next;
         });
-    for (int64_t j = 0; j < kRowsPerBlock; ++j)
-      for (int64_t i = 0; i < count; ++i)
+    for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+      for (int64_t i = 0; i < count; ++i) {
+        Value sum = sums[j * count + i];
         vector::StoreOp::create(
-            b, sums[j * count + i], scoreRows,
+            b, sum, scoreRows,
             ValueRange{index(b, j), index(b, (first + i) * width)});
+        if (!fuseMax)
+          continue;
+        if (maxima.size() <= static_cast<size_t>(j))
+          maxima.push_back(sum);
+        else
+          maxima[j] = arith::MaximumFOp::create(b, maxima[j], sum);
+      }
+    }
   }
+  return maxima;
 }
 
 /// The softmax part of the update for row r (its scores in row `blockRow`
@@ -249,7 +320,7 @@ void TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b, Value r0) {
 /// a = exp2(m - m'), the factor that rescales the row's accumulator.
 Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
                                          int64_t blockRow, Value firstKey,
-                                         bool masked) {
+                                         bool masked, Value fusedMax) {
   Value zero = index(b, 0);
   Value scoreRow = index(b, blockRow);
   Type f32Vector = vectorType(b.getF32Type());
@@ -257,7 +328,10 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
   Value negInfVector = constantLike(b, f32Vector, -INFINITY);
   Value row = arith::AddIOp::create(b, firstRow, r);
 
-  Value maxVector = forLoop(
+  // Without a mask and with linear scores, S is final and its max is known.
+  Value maxVector = fusedMax;
+  if (!maxVector)
+    maxVector = forLoop(
       b, zero, index(b, blockN), {negInfVector},
       [&](ImplicitLocOpBuilder &b, Value c,
           ValueRange iter) -> SmallVector<Value> {
@@ -344,12 +418,14 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
       b, zero, paddedRows, {},
       [&](ImplicitLocOpBuilder &b, Value r0,
           ValueRange) -> SmallVector<Value> {
-        emitScoreRows(b, r0);
+        bool fuseMax = !masked && isScoreLinear();
+        SmallVector<Value> maxima = emitScoreRows(b, r0, fuseMax);
         SmallVector<Value> rows, rescales;
         for (int64_t j = 0; j < kRowsPerBlock; ++j) {
           rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
-          rescales.push_back(
-              splat(b, emitSoftmaxRow(b, rows[j], j, firstKey, masked)));
+          rescales.push_back(splat(
+              b, emitSoftmaxRow(b, rows[j], j, firstKey, masked,
+                                fuseMax ? maxima[j] : Value())));
         }
 
         // acc = a * acc + P V, chunks of rows x vectors in registers across c.
@@ -530,6 +606,10 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
               [&](ImplicitLocOpBuilder &b, Value d,
                   ValueRange) -> SmallVector<Value> {
                 Value q = loadF32(b, args.query, {batch, sourceRow, qHead, d});
+                if (isScoreLinear())
+                  q = arith::MulFOp::create(
+                      b, q,
+                      f32(b, op.getScale().convertToDouble() * kLog2E));
                 q = arith::SelectOp::create(b, isPadding, f32(b, 0.0), q);
                 memref::StoreOp::create(b, q, qTile, ValueRange{r, d});
                 return {};

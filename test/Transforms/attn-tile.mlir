@@ -31,17 +31,22 @@
 // CHECK:   arith.ceildivsi %[[HIANY1]], %c16
 // CHECK:   %[[HIALL1:.+]] = arith.addi %[[HIALL]], %c1
 // CHECK:   arith.floordivsi %[[HIALL1]], %c16
-// Full tiles: K^T and V staged as f32 (16 keys, a constant trip count);
-// S = Q K^T with 4 rows x 2 vectors of 8 lanes in registers across d; no
-// mask code anywhere in the loop.
+// Full tiles: K^T staged as f32 in 8 x 8 blocks (8 vector loads of K rows,
+// transposed in registers), V staged as f32 (16 keys, a constant trip
+// count); S = Q K^T with 4 rows x 2 vectors of 8 lanes in registers across
+// d; no mask code anywhere in the loop.
 // CHECK:   scf.for %{{.+}} = %[[FULLBEGIN:.+]] to %[[FULLEND:.+]] step %c1 {
+// CHECK:     scf.for %{{.+}} = %c0 to %c16 step %c8 {
+// CHECK-COUNT-8: vector.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %c0] : memref<?x?x2x8xf16>, vector<8xf16>
 // CHECK:     scf.for %{{.+}} = %c0 to %c16 step %c1 {
-// CHECK:       memref.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
-// CHECK:       memref.load %[[V]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK:         memref.load %[[V]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
 // CHECK:     scf.for %{{.+}} = %c0 to %{{.+}} step %c4 {
 // CHECK:       scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-8: math.fma {{.+}} : vector<8xf32>
+// The scale (and log2 e) is folded into the staged Q, so S is final: its
+// row max is taken while S is in registers.
 // CHECK-NOT:   arith.cmpi
+// CHECK:       arith.maximumf {{.+}} : vector<8xf32>
 // m' = max(m, rowmax(S)); P = exp2(S - m'), rounded to f16 for P.V; l += rowsum(P)
 // CHECK:       vector.reduction <maximumf>
 // CHECK-NOT:   arith.cmpi

@@ -23,7 +23,12 @@ void buildCpuLoweringPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(attn::createAttnApproximateMath());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createSCFToControlFlowPass());
-  pm.addPass(createConvertVectorToLLVMPass());
+  // K tiles are transposed in registers: lower vector.transpose to one
+  // shuffle, which LLVM turns into unpack/permute sequences.
+  ConvertVectorToLLVMPassOptions vectorOptions;
+  vectorOptions.vectorTransposeLowering =
+      vector::VectorTransposeLowering::Shuffle1D;
+  pm.addPass(createConvertVectorToLLVMPass(vectorOptions));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
