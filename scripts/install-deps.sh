@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
+  libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools liblld-22-dev
   nlohmann-json3-dev libgtest-dev
   cmake ninja-build lld ccache
   python3-numpy

@@ -18,13 +18,17 @@ constexpr const char *kVersion = "0.1.0";
 
 //===--- attngen compile ---------------------------------------------------===//
 
-cl::SubCommand compileCommand("compile",
-                              "Compile a spec file to an intermediate form");
+cl::SubCommand compileCommand(
+    "compile", "Compile a spec file to a kernel package (a directory with "
+               "manifest.json and kernel.so; --target cpu) or, with --emit, "
+               "to an intermediate form");
 cl::opt<std::string> compileSpecPath(cl::Positional, cl::Required,
                                      cl::desc("<spec.json>"),
                                      cl::sub(compileCommand));
 cl::opt<std::string> compileOutput("o", cl::Required,
-                                   cl::desc("Output file ('-' for stdout)"),
+                                   cl::desc("Output: the package directory "
+                                            "(NAME.attnpkg), or the --emit "
+                                            "file ('-' for stdout)"),
                                    cl::value_desc("file"),
                                    cl::sub(compileCommand));
 cl::opt<Target> compileTarget(
@@ -34,7 +38,7 @@ cl::opt<Target> compileTarget(
                clEnumValN(Target::CPU, "cpu", "the host CPU")),
     cl::sub(compileCommand));
 cl::opt<EmitKind> compileEmit(
-    "emit", cl::desc("The form to write (text)"),
+    "emit", cl::desc("Write this form (text) instead of a package"),
     cl::values(clEnumValN(EmitKind::SpecIR, "spec-ir",
                           "the attn.attention op built from the spec"),
                clEnumValN(EmitKind::TiledIR, "tiled-ir",
@@ -161,6 +165,7 @@ int attngenMain(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "attngen: a compiler for attention kernels\n\n"
+      "  attngen compile SPEC.json --target cpu -o OUT.attnpkg\n"
       "  attngen compile SPEC.json [--target sm_80|sm_90|cpu] "
       "--emit spec-ir|tiled-ir|llvm -o OUT\n"
       "  attngen run SPEC.json --backend cpu --q Q.npy --k K.npy --v V.npy "

@@ -1,6 +1,7 @@
 //===- Compile.cpp - `attngen compile` ------------------------------------===//
 
 #include "attngen/Driver/Compile.h"
+#include "attngen/Backend/Cpu/CpuPackage.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 
@@ -24,10 +25,20 @@ llvm::Error compileSpec(const CompileOptions &options) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
-  if (!options.emit)
-    return makeError("attngen compile: kernel packages are not implemented "
-                     "yet; pass --emit spec-ir|tiled-ir|llvm");
   Target target = options.target.value_or(spec->target);
+  if (!options.emit) {
+    if (target != Target::CPU)
+      return makeError(options.specPath + ": kernel packages for " +
+                       toString(target) +
+                       " need the GPU lowering, which is not implemented "
+                       "yet; use --target cpu or --emit spec-ir|tiled-ir");
+    llvm::Expected<LoweredSpec> lowered =
+        lowerSpec(*spec, options.specPath, target, Stage::LLVMDialect);
+    if (!lowered)
+      return lowered.takeError();
+    return writeCpuPackage(*lowered->module, *spec, lowered->blockM,
+                           lowered->blockN, options.outputPath);
+  }
 
   Stage stage = Stage::SpecIR;
   if (*options.emit == EmitKind::TiledIR)

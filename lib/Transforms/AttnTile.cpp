@@ -565,9 +565,17 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   forLoop(b, args.begin, args.end, {}, [&](ImplicitLocOpBuilder &b,
                                            Value item,
                                            ValueRange) -> SmallVector<Value> {
-    // item = ((batch * num_q_heads) + q_head) * num_q_tiles + q_tile
-    Value qTileIndex = arith::RemUIOp::create(b, item, numQTiles);
-    Value batchHead = arith::DivUIOp::create(b, item, numQTiles);
+    // item = ((num_q_tiles - 1 - q_tile) * batch_size + batch) * num_q_heads
+    //        + q_head
+    // Q tiles run last to first: under causal masks the late tiles cost the
+    // most, and handing them out first balances the threads. Heads sharing
+    // a kv head are neighbours, so their K/V tiles are reused from cache.
+    Value batchHeads = arith::MulIOp::create(
+        b, memref::DimOp::create(b, args.query, 0), index(b, numQHeads));
+    Value batchHead = arith::RemUIOp::create(b, item, batchHeads);
+    Value qTileIndex = arith::SubIOp::create(
+        b, arith::SubIOp::create(b, numQTiles, one),
+        arith::DivUIOp::create(b, item, batchHeads));
     qHead = arith::RemUIOp::create(b, batchHead, index(b, numQHeads));
     batch = arith::DivUIOp::create(b, batchHead, index(b, numQHeads));
     // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).

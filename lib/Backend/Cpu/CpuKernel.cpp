@@ -94,11 +94,11 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
                           buffers.lse ? buffers.seqlenQ : 0});
   auto slopes = describe<1>(buffers.slopes, {buffers.numQHeads});
 
-  // Several items per thread balance causal masks (late Q tiles cost more)
-  // without paying a call per item.
+  // Many small chunks, handed out in order (the kernel numbers the costly
+  // causal Q tiles first), balance the threads without a call per item.
   unsigned threads = numThreads ? numThreads
                                 : std::max(1u, std::thread::hardware_concurrency());
-  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 8);
+  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 16);
   auto runChunk = [&](size_t chunk) {
     int64_t begin = numItems * int64_t(chunk) / numChunks;
     int64_t end = numItems * int64_t(chunk + 1) / numChunks;

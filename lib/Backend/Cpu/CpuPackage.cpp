@@ -1,0 +1,207 @@
+//===- CpuPackage.cpp - kernel packages for the CPU -----------------------===//
+
+#include "attngen/Backend/Cpu/CpuPackage.h"
+#include "attngen/Spec/SpecParser.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "lld/Common/Driver.h"
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <nlohmann/json.hpp>
+
+LLD_HAS_DRIVER(elf)
+
+using llvm::Error;
+
+namespace attngen {
+
+static Error packageError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// The host's CPU name and its feature string ("+avx2,+fma,-avx512f,...").
+static std::pair<std::string, std::string> hostCpu() {
+  std::string features;
+  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+    features += (features.empty() ? "" : ",") +
+                std::string(feature.second ? "+" : "-") +
+                feature.first().str();
+  return {llvm::sys::getHostCPUName().str(), features};
+}
+
+/// The manifest: everything a loader needs without reading the object.
+static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
+                                int64_t blockN, const std::string &triple,
+                                const std::string &cpu,
+                                const std::string &features) {
+  using json = nlohmann::ordered_json;
+  auto tensor = [](const char *name, const char *access, json shape,
+                   const char *dtype) {
+    return json{{"name", name},   {"kind", "memref"},
+                {"access", access}, {"rank", shape.size()},
+                {"shape", shape}, {"dtype", dtype}};
+  };
+  const char *dtype = toString(spec.dtype);
+  json params = json::array({
+      tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
+             dtype),
+      tensor("k", "read", {"batch", "seqlen_k", spec.numKvHeads, spec.headDim},
+             dtype),
+      tensor("v", "read",
+             {"batch", "seqlen_k", spec.numKvHeads, spec.headDimV}, dtype),
+      tensor("o", "write",
+             {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
+      tensor("lse", spec.returnLse ? "write" : "unused",
+             {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
+      tensor("alibi_slopes", spec.alibi ? "read" : "unused",
+             {spec.numQHeads}, "f32"),
+      json{{"name", "begin"}, {"kind", "index"}},
+      json{{"name", "end"}, {"kind", "index"}},
+  });
+  json manifest = {
+      {"format", "attngen-package"},
+      {"format_version", kPackageFormatVersion},
+      {"spec", json::parse(specToJson(spec))},
+      {"target", "cpu"},
+      {"triple", triple},
+      {"cpu", cpu},
+      {"cpu_features", features},
+      {"kernel",
+       {{"file", "kernel.so"},
+        {"entry", "_mlir_ciface_" + spec.name},
+        // MLIR's C interface: every memref is passed as a pointer to
+        // {T *allocated, T *aligned, int64 offset, int64 sizes[rank],
+        //  int64 strides[rank]}; dense row-major BSHD buffers.
+        {"abi", "mlir-c-interface"},
+        {"params", params},
+        {"block_m", blockM},
+        {"block_n", blockN},
+        // Work item w = ((num_q_tiles - 1 - q_tile) * batch + b) *
+        // num_q_heads + h (costly causal Q tiles first); calls over disjoint
+        // [begin, end) ranges may run concurrently.
+        {"work_items", "batch * num_q_heads * ceil(seqlen_q / block_m)"}}}};
+  return manifest.dump(2) + "\n";
+}
+
+/// LLVM dialect -> optimized LLVM IR -> object code for the host CPU.
+static llvm::Expected<llvm::SmallVector<char, 0>>
+compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
+                const std::string &cpu, const std::string &features) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  mlir::registerBuiltinDialectTranslation(*llvmModule->getContext());
+  mlir::registerLLVMDialectTranslation(*llvmModule->getContext());
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> module =
+      mlir::translateModuleToLLVMIR(llvmModule, context);
+  if (!module)
+    return packageError("translation to LLVM IR failed");
+
+  std::string lookupError;
+  llvm::Triple targetTriple(triple);
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(targetTriple, lookupError);
+  if (!target)
+    return packageError("no LLVM target for " + triple + ": " + lookupError);
+  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
+      targetTriple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+  module->setTargetTriple(targetTriple);
+  module->setDataLayout(machine->createDataLayout());
+  if (Error error = mlir::makeOptimizingTransformer(3, 0, machine.get())(
+          module.get()))
+    return std::move(error);
+
+  llvm::SmallVector<char, 0> object;
+  llvm::raw_svector_ostream os(object);
+  llvm::legacy::PassManager passes;
+  if (machine->addPassesToEmitFile(passes, os, nullptr,
+                                   llvm::CodeGenFileType::ObjectFile))
+    return packageError("the target cannot emit object files");
+  passes.run(*module);
+  return object;
+}
+
+static Error writeFile(const std::string &path, llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return packageError(path + ": cannot write: " + ec.message());
+  os << contents;
+  os.close();
+  if (os.has_error())
+    return packageError(path + ": cannot write: " + os.error().message());
+  return Error::success();
+}
+
+Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
+                      int64_t blockM, int64_t blockN,
+                      const std::string &packageDir) {
+  // Replace only what is recognizably a package.
+  bool exists = llvm::sys::fs::exists(packageDir);
+  if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json"))
+    return packageError(packageDir +
+                        ": exists and is not an attngen package; not "
+                        "overwriting it");
+
+  std::string triple = llvm::sys::getProcessTriple();
+  auto [cpu, features] = hostCpu();
+  auto object = compileToObject(llvmModule, triple, cpu, features);
+  if (!object)
+    return object.takeError();
+
+  // Build the package next to its destination, then move it into place.
+  llvm::SmallString<256> staging;
+  llvm::StringRef parent = llvm::sys::path::parent_path(packageDir);
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          (parent.empty() ? std::string(".") : parent.str()) + "/.attnpkg",
+          staging))
+    return packageError(packageDir + ": cannot create: " + ec.message());
+  auto cleanup = llvm::make_scope_exit(
+      [&] { llvm::sys::fs::remove_directories(staging); });
+  std::string objectPath = (staging + "/kernel.o").str();
+  std::string libraryPath = (staging + "/kernel.so").str();
+  if (Error error = writeFile(objectPath, {object->data(), object->size()}))
+    return error;
+
+  // Link in-process with lld: no external tool at compile time.
+  std::string linkOutput;
+  llvm::raw_string_ostream linkLog(linkOutput);
+  const char *args[] = {"ld.lld",  "-shared",          "--no-undefined-version",
+                        "-soname", "kernel.so",        "-o",
+                        libraryPath.c_str(), objectPath.c_str()};
+  lld::Result result =
+      lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
+  if (result.retCode != 0)
+    return packageError(packageDir + ": linking kernel.so failed: " +
+                        linkOutput);
+  llvm::sys::fs::remove(objectPath);
+  if (Error error =
+          writeFile((staging + "/manifest.json").str(),
+                    manifestJson(spec, blockM, blockN, triple, cpu, features)))
+    return error;
+
+  if (exists) {
+    if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir))
+      return packageError(packageDir + ": cannot replace: " + ec.message());
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir))
+    return packageError(packageDir + ": cannot create: " + ec.message());
+  cleanup.release();
+  return Error::success();
+}
+
+} // namespace attngen
