@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything attngen's build and tests need on a fresh Debian 12 machine.
 # Idempotent: packages already present are left as they are.
+# Usage: bash scripts/install-deps.sh [--bench]
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,10 @@ packages=(
   cmake ninja-build lld ccache
   python3-numpy
 )
+# --bench: what bench/ needs on top (numpy on OpenBLAS, plots).
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(libopenblas0-pthread python3-matplotlib)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do
