@@ -150,12 +150,19 @@ static Error writeFile(const std::string &path, llvm::StringRef contents) {
 Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
                       int64_t blockM, int64_t blockN,
                       const std::string &packageDir) {
-  // Replace only what is recognizably a package.
+  // Replace only an empty directory or what is recognizably a package.
   bool exists = llvm::sys::fs::exists(packageDir);
-  if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json"))
-    return packageError(packageDir +
-                        ": exists and is not an attngen package; not "
-                        "overwriting it");
+  if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json")) {
+    std::error_code ec;
+    bool isEmptyDirectory =
+        llvm::sys::fs::is_directory(packageDir) &&
+        llvm::sys::fs::directory_iterator(packageDir, ec) ==
+            llvm::sys::fs::directory_iterator();
+    if (!isEmptyDirectory || ec)
+      return packageError(packageDir +
+                          ": exists and is not an attngen package; not "
+                          "overwriting it");
+  }
 
   std::string triple = llvm::sys::getProcessTriple();
   auto [cpu, features] = hostCpu();

@@ -1,0 +1,122 @@
+/*===- attnrt.h - libattnrt: load and run attngen kernel packages -*- C -*-===*\
+|*                                                                            *|
+|* The C API that engines embed. A package (`attngen compile --target cpu     *|
+|* -o K.attnpkg`) is a directory with manifest.json and kernel.so; libattnrt  *|
+|* validates it, loads it, checks every call's arguments against the spec it  *|
+|* was compiled from, and runs it. No MLIR or LLVM dependency.                *|
+|*                                                                            *|
+|* Every function returns a status; on failure, attnrt_last_error() returns a *|
+|* one-line message for the calling thread, and nothing was run.              *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef ATTNRT_ATTNRT_H
+#define ATTNRT_ATTNRT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define ATTNRT_API __attribute__((visibility("default")))
+#else
+#define ATTNRT_API
+#endif
+
+#define ATTNRT_VERSION_MAJOR 0
+#define ATTNRT_VERSION_MINOR 1
+/* The package format version this library reads. */
+#define ATTNRT_PACKAGE_FORMAT_VERSION 1
+
+typedef enum attnrt_status {
+  ATTNRT_OK = 0,
+  /* A null pointer, a size or stride that disagrees with the kernel's spec,
+     a misaligned buffer. */
+  ATTNRT_INVALID_ARGUMENT = 1,
+  /* A package file is missing or unreadable. */
+  ATTNRT_IO_ERROR = 2,
+  /* manifest.json or kernel.so is malformed or inconsistent. */
+  ATTNRT_CORRUPT_PACKAGE = 3,
+  /* The package was written for another package format version. */
+  ATTNRT_VERSION_MISMATCH = 4,
+  /* This build or this machine cannot run the package (target, CPU
+     features). */
+  ATTNRT_UNSUPPORTED = 5,
+  /* No CUDA driver or no CUDA device. */
+  ATTNRT_NO_DEVICE = 6,
+  /* The CUDA driver failed a call. */
+  ATTNRT_DRIVER_ERROR = 7
+} attnrt_status;
+
+typedef enum attnrt_dtype {
+  ATTNRT_F32 = 0,
+  ATTNRT_F16 = 1, /* IEEE binary16 */
+  ATTNRT_BF16 = 2
+} attnrt_dtype;
+
+typedef enum attnrt_target { ATTNRT_TARGET_CPU = 0, ATTNRT_TARGET_CUDA = 1 } attnrt_target;
+
+typedef struct attnrt_kernel attnrt_kernel;
+
+/* What a package computes (from its manifest). */
+typedef struct attnrt_kernel_info {
+  const char *name; /* owned by the kernel */
+  attnrt_target target;
+  attnrt_dtype dtype;
+  int64_t num_q_heads, num_kv_heads, head_dim, head_dim_v;
+  int returns_lse; /* the lse buffer is required */
+  int uses_alibi;  /* alibi_slopes may be given (NULL: standard slopes) */
+  /* The mask: key j is visible to query i iff (left_ok or j < sink_tokens)
+     and right_ok, with off = seqlen_k - seqlen_q (0 if causal_top_left),
+     left_ok = window_left < 0 or j >= i + off - window_left, right_ok =
+     window_right < 0 or j <= i + off + window_right; causal caps
+     window_right at 0. */
+  int causal;
+  int causal_top_left;
+  int64_t window_left, window_right, sink_tokens;
+  double scale;   /* applied to q.k */
+  double softcap; /* 0 = off */
+} attnrt_kernel_info;
+
+/* One attention call. Tensors are BSHD: q[b, seqlen_q, num_q_heads,
+   head_dim], k[b, seqlen_k, num_kv_heads, head_dim], v[b, seqlen_k,
+   num_kv_heads, head_dim_v], o[b, seqlen_q, num_q_heads, head_dim_v], all of
+   the kernel's dtype; lse[b, num_q_heads, seqlen_q] in f32. */
+typedef struct attnrt_attention_args {
+  const void *q, *k, *v;
+  void *o;
+  float *lse;                /* required iff info.returns_lse, else NULL */
+  const float *alibi_slopes; /* [num_q_heads]; only with info.uses_alibi */
+  int64_t batch, seqlen_q, seqlen_k;
+  /* Element strides over (b, s, h, d); all zero = dense. Otherwise only the
+     batch stride may differ from dense BSHD (and be at least dense). */
+  int64_t q_strides[4], k_strides[4], v_strides[4], o_strides[4];
+} attnrt_attention_args;
+
+/* Loads and validates a package directory. */
+ATTNRT_API attnrt_status attnrt_kernel_load(const char *package_dir, attnrt_kernel **kernel);
+/* Releases a kernel (NULL is allowed). */
+ATTNRT_API void attnrt_kernel_release(attnrt_kernel *kernel);
+ATTNRT_API attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
+                                     attnrt_kernel_info *info);
+
+/* Runs a CPU kernel on host buffers with up to num_threads threads
+   (0 = all cores). Thread-safe: calls may run concurrently. */
+ATTNRT_API attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
+                             const attnrt_attention_args *args,
+                             int num_threads);
+
+/* ATTNRT_OK when libcuda.so.1 loads and reports at least one device;
+   otherwise ATTNRT_NO_DEVICE with a message, never a crash. */
+ATTNRT_API attnrt_status attnrt_cuda_available(void);
+
+/* The last error message of the calling thread ("" if none). */
+ATTNRT_API const char *attnrt_last_error(void);
+ATTNRT_API const char *attnrt_status_string(attnrt_status status);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* ATTNRT_ATTNRT_H */

@@ -1,0 +1,93 @@
+//===- Api.cpp - the C API ------------------------------------------------===//
+
+#include "attnrt/attnrt.h"
+
+#include "Error.h"
+#include "Kernel.h"
+
+namespace attnrt::detail {
+attnrt_status cudaAvailable();
+} // namespace attnrt::detail
+
+using namespace attnrt::detail;
+
+extern "C" {
+
+attnrt_status attnrt_kernel_load(const char *package_dir,
+                                 attnrt_kernel **kernel) {
+  if (!kernel)
+    return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_kernel_load: kernel is NULL");
+  *kernel = nullptr;
+  if (!package_dir)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_kernel_load: package_dir is NULL");
+  std::unique_ptr<attnrt_kernel> loaded;
+  if (attnrt_status status = loadKernel(package_dir, loaded))
+    return status;
+  *kernel = loaded.release();
+  return succeed();
+}
+
+void attnrt_kernel_release(attnrt_kernel *kernel) { delete kernel; }
+
+attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
+                                     attnrt_kernel_info *info) {
+  if (!kernel || !info)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_kernel_get_info: kernel and info must not be NULL");
+  const Manifest &m = kernel->manifest;
+  info->name = m.name.c_str();
+  info->target = m.target;
+  info->dtype = m.dtype;
+  info->num_q_heads = m.numQHeads;
+  info->num_kv_heads = m.numKvHeads;
+  info->head_dim = m.headDim;
+  info->head_dim_v = m.headDimV;
+  info->returns_lse = m.returnsLse;
+  info->uses_alibi = m.usesAlibi;
+  info->causal = m.causal;
+  info->causal_top_left = m.causalTopLeft;
+  info->window_left = m.windowLeft;
+  info->window_right = m.windowRight;
+  info->sink_tokens = m.sinkTokens;
+  info->scale = m.scale;
+  info->softcap = m.softcap;
+  return succeed();
+}
+
+attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
+                             const attnrt_attention_args *args,
+                             int num_threads) {
+  if (!kernel || !args)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_run_cpu: kernel and args must not be NULL");
+  return runCpu(*kernel, *args, num_threads);
+}
+
+attnrt_status attnrt_cuda_available(void) { return cudaAvailable(); }
+
+const char *attnrt_last_error(void) { return lastError(); }
+
+const char *attnrt_status_string(attnrt_status status) {
+  switch (status) {
+  case ATTNRT_OK:
+    return "ok";
+  case ATTNRT_INVALID_ARGUMENT:
+    return "invalid argument";
+  case ATTNRT_IO_ERROR:
+    return "I/O error";
+  case ATTNRT_CORRUPT_PACKAGE:
+    return "corrupt package";
+  case ATTNRT_VERSION_MISMATCH:
+    return "package version mismatch";
+  case ATTNRT_UNSUPPORTED:
+    return "unsupported";
+  case ATTNRT_NO_DEVICE:
+    return "no device";
+  case ATTNRT_DRIVER_ERROR:
+    return "driver error";
+  }
+  return "unknown status";
+}
+
+} // extern "C"

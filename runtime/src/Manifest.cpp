@@ -1,0 +1,188 @@
+//===- Manifest.cpp - reading and checking package manifests --------------===//
+//
+// Built without exceptions: nlohmann/json parses in non-throwing mode and
+// every field's type is checked before it is read.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Manifest.h"
+#include "Error.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <tuple>
+#include <vector>
+
+namespace attnrt::detail {
+
+using json = nlohmann::json;
+
+namespace {
+class ManifestReader {
+public:
+  ManifestReader(const json &root, const std::string &path)
+      : root(root), path(path) {}
+
+  attnrt_status corrupt(const std::string &pointer, const std::string &what) {
+    return fail(ATTNRT_CORRUPT_PACKAGE, path + ": " + pointer + ": " + what);
+  }
+
+  /// The value at `pointer` if it exists and satisfies `isType`.
+  const json *find(const std::string &pointer, bool (json::*isType)() const) {
+    json::json_pointer ptr(pointer);
+    if (!root.contains(ptr))
+      return nullptr;
+    const json &value = root.at(ptr);
+    return (value.*isType)() ? &value : nullptr;
+  }
+
+  bool string(const std::string &pointer, std::string &out) {
+    const json *value = find(pointer, &json::is_string);
+    if (value)
+      out = value->get<std::string>();
+    return value != nullptr;
+  }
+
+  bool positive(const std::string &pointer, int64_t &out) {
+    const json *value = find(pointer, &json::is_number_integer);
+    if (!value || value->get<int64_t>() < 1)
+      return false;
+    out = value->get<int64_t>();
+    return true;
+  }
+
+  bool boolean(const std::string &pointer, bool &out) {
+    const json *value = find(pointer, &json::is_boolean);
+    if (value)
+      out = value->get<bool>();
+    return value != nullptr;
+  }
+
+private:
+  const json &root;
+  const std::string &path;
+};
+} // namespace
+
+attnrt_status parseManifest(const std::string &text, const std::string &path,
+                            Manifest &manifest) {
+  json root = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded() || !root.is_object())
+    return fail(ATTNRT_CORRUPT_PACKAGE,
+                path + ": not a JSON object (truncated or corrupt manifest)");
+  ManifestReader reader(root, path);
+
+  std::string format;
+  if (!reader.string("/format", format) || format != "attngen-package")
+    return reader.corrupt("/format", "expected \"attngen-package\"");
+  int64_t version = 0;
+  if (!reader.positive("/format_version", version))
+    return reader.corrupt("/format_version", "expected a positive integer");
+  if (version != ATTNRT_PACKAGE_FORMAT_VERSION)
+    return fail(ATTNRT_VERSION_MISMATCH,
+                path + ": package format version " + std::to_string(version) +
+                    ", this libattnrt reads version " +
+                    std::to_string(ATTNRT_PACKAGE_FORMAT_VERSION) +
+                    "; recompile the package with a matching attngen");
+
+  std::string target;
+  if (!reader.string("/target", target))
+    return reader.corrupt("/target", "expected a string");
+  if (target != "cpu")
+    return fail(ATTNRT_UNSUPPORTED,
+                path + ": target '" + target +
+                    "' is not supported by this libattnrt (cpu packages only)");
+  manifest.target = ATTNRT_TARGET_CPU;
+  reader.string("/cpu_features", manifest.cpuFeatures);
+
+  if (!reader.string("/spec/name", manifest.name) || manifest.name.empty())
+    return reader.corrupt("/spec/name", "expected a non-empty string");
+  std::string dtype;
+  reader.string("/spec/dtype", dtype);
+  if (dtype == "f32")
+    manifest.dtype = ATTNRT_F32;
+  else if (dtype == "f16")
+    manifest.dtype = ATTNRT_F16;
+  else if (dtype == "bf16")
+    manifest.dtype = ATTNRT_BF16;
+  else
+    return reader.corrupt("/spec/dtype", "expected \"f32\", \"f16\" or \"bf16\"");
+  for (auto [pointer, field] :
+       {std::make_pair("/spec/num_q_heads", &manifest.numQHeads),
+        std::make_pair("/spec/num_kv_heads", &manifest.numKvHeads),
+        std::make_pair("/spec/head_dim", &manifest.headDim),
+        std::make_pair("/spec/head_dim_v", &manifest.headDimV),
+        std::make_pair("/kernel/block_m", &manifest.blockM)}) {
+    if (!reader.positive(pointer, *field))
+      return reader.corrupt(pointer, "expected a positive integer");
+  }
+  if (manifest.numQHeads % manifest.numKvHeads != 0)
+    return reader.corrupt("/spec/num_kv_heads", "does not divide num_q_heads");
+  if (!reader.boolean("/spec/return_lse", manifest.returnsLse))
+    return reader.corrupt("/spec/return_lse", "expected true or false");
+  if (!reader.boolean("/spec/alibi", manifest.usesAlibi))
+    return reader.corrupt("/spec/alibi", "expected true or false");
+
+  std::string mask, align;
+  reader.string("/spec/mask", mask);
+  reader.string("/spec/causal_align", align);
+  if (mask != "none" && mask != "causal")
+    return reader.corrupt("/spec/mask", "expected \"none\" or \"causal\"");
+  if (align != "bottom_right" && align != "top_left")
+    return reader.corrupt("/spec/causal_align",
+                          "expected \"bottom_right\" or \"top_left\"");
+  manifest.causal = mask == "causal";
+  manifest.causalTopLeft = align == "top_left";
+  for (auto [pointer, field, lo] :
+       {std::make_tuple("/spec/window/left", &manifest.windowLeft, -1),
+        std::make_tuple("/spec/window/right", &manifest.windowRight, -1),
+        std::make_tuple("/spec/sink_tokens", &manifest.sinkTokens, 0)}) {
+    const json *value = reader.find(pointer, &json::is_number_integer);
+    if (!value || value->get<int64_t>() < lo)
+      return reader.corrupt(pointer, "expected an integer >= " +
+                                         std::to_string(lo));
+    *field = value->get<int64_t>();
+  }
+  if (const json *scale = reader.find("/spec/scale", &json::is_number)) {
+    manifest.scale = scale->get<double>();
+  } else if (reader.find("/spec/scale", &json::is_null)) {
+    manifest.scale = 1.0 / std::sqrt(static_cast<double>(manifest.headDim));
+  }
+  if (!(manifest.scale > 0.0))
+    return reader.corrupt("/spec/scale", "expected a number > 0 or null");
+  const json *softcap = reader.find("/spec/softcap", &json::is_number);
+  if (!softcap || softcap->get<double>() < 0.0)
+    return reader.corrupt("/spec/softcap", "expected a number >= 0");
+  manifest.softcap = softcap->get<double>();
+
+  std::string abi;
+  if (!reader.string("/kernel/abi", abi) || abi != "mlir-c-interface")
+    return reader.corrupt("/kernel/abi", "expected \"mlir-c-interface\"");
+  if (!reader.string("/kernel/file", manifest.kernelFile) ||
+      manifest.kernelFile.empty() ||
+      manifest.kernelFile.find('/') != std::string::npos)
+    return reader.corrupt("/kernel/file",
+                          "expected a file name inside the package");
+  if (!reader.string("/kernel/entry", manifest.entry) || manifest.entry.empty())
+    return reader.corrupt("/kernel/entry", "expected a symbol name");
+
+  // The calling convention this library implements, parameter by parameter.
+  static const std::vector<std::string> kParams = {
+      "q", "k", "v", "o", "lse", "alibi_slopes", "begin", "end"};
+  const json *params = reader.find("/kernel/params", &json::is_array);
+  if (!params || params->size() != kParams.size())
+    return reader.corrupt("/kernel/params",
+                          "expected the 8 parameters q, k, v, o, lse, "
+                          "alibi_slopes, begin, end");
+  for (size_t i = 0; i < kParams.size(); ++i) {
+    const json &param = (*params)[i];
+    if (!param.is_object() || !param.contains("name") ||
+        !param["name"].is_string() || param["name"] != kParams[i])
+      return reader.corrupt("/kernel/params/" + std::to_string(i),
+                            "expected parameter '" + kParams[i] + "'");
+  }
+  return succeed();
+}
+
+} // namespace attnrt::detail

@@ -1,0 +1,36 @@
+//===- Manifest.h - reading and checking package manifests ------*- C++ -*-===//
+
+#ifndef ATTNRT_SRC_MANIFEST_H
+#define ATTNRT_SRC_MANIFEST_H
+
+#include "attnrt/attnrt.h"
+
+#include <cstdint>
+#include <string>
+
+namespace attnrt::detail {
+
+/// The parts of manifest.json that loading and launching need.
+struct Manifest {
+  std::string name;
+  attnrt_target target = ATTNRT_TARGET_CPU;
+  attnrt_dtype dtype = ATTNRT_F32;
+  int64_t numQHeads = 0, numKvHeads = 0, headDim = 0, headDimV = 0;
+  bool returnsLse = false, usesAlibi = false;
+  bool causal = false, causalTopLeft = false;
+  int64_t windowLeft = -1, windowRight = -1, sinkTokens = 0;
+  double scale = 0.0, softcap = 0.0;
+  std::string kernelFile, entry;
+  int64_t blockM = 0;
+  /// "+avx2,+fma,-avx512f,..." as the compiler saw the host.
+  std::string cpuFeatures;
+};
+
+/// Parses and validates `text` (the contents of `path`); on failure returns
+/// a status with the thread's error set, naming `path` and the field.
+attnrt_status parseManifest(const std::string &text, const std::string &path,
+                            Manifest &manifest);
+
+} // namespace attnrt::detail
+
+#endif // ATTNRT_SRC_MANIFEST_H

@@ -1,0 +1,381 @@
+//===- RuntimeTest.cpp - libattnrt's C and C++ APIs -----------------------===//
+//
+// Packages are compiled by attngen at build time (ATTNRT_TEST_PACKAGES).
+// Results are compared with a plain float64 attention written here from the
+// DESIGN rules; bad input is checked for its status and message.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attnrt/attnrt.h"
+#include "attnrt/attnrt.hpp"
+
+#include "gtest/gtest.h"
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string packagePath(const std::string &name) {
+  return std::string(ATTNRT_TEST_PACKAGES) + "/" + name + ".attnpkg";
+}
+
+/// O and LSE in float64 straight from the definition, for dense BSHD f32.
+void referenceAttention(const attnrt_kernel_info &info, const float *q,
+                        const float *k, const float *v, int64_t batch,
+                        int64_t sq, int64_t sk, std::vector<double> &out,
+                        std::vector<double> &lse) {
+  int64_t hq = info.num_q_heads, hkv = info.num_kv_heads;
+  int64_t d = info.head_dim, dv = info.head_dim_v;
+  out.assign(batch * sq * hq * dv, 0.0);
+  lse.assign(batch * hq * sq, -INFINITY);
+  int64_t off = info.causal_top_left ? 0 : sk - sq;
+  int64_t right = info.window_right;
+  if (info.causal)
+    right = right < 0 ? 0 : std::min<int64_t>(right, 0);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < hq; ++h)
+      for (int64_t i = 0; i < sq; ++i) {
+        int64_t kvh = h / (hq / hkv);
+        std::vector<double> s(sk, -INFINITY);
+        double max = -INFINITY;
+        for (int64_t j = 0; j < sk; ++j) {
+          bool leftOk = info.window_left < 0 || j >= i + off - info.window_left;
+          bool rightOk = right < 0 || j <= i + off + right;
+          if (!((leftOk || j < info.sink_tokens) && rightOk))
+            continue;
+          double dot = 0;
+          for (int64_t x = 0; x < d; ++x)
+            dot += double(q[((b * sq + i) * hq + h) * d + x]) *
+                   k[((b * sk + j) * hkv + kvh) * d + x];
+          s[j] = dot * info.scale;
+          max = std::max(max, s[j]);
+        }
+        if (max == -INFINITY)
+          continue;
+        double sum = 0;
+        for (int64_t j = 0; j < sk; ++j)
+          sum += std::exp(s[j] - max);
+        for (int64_t j = 0; j < sk; ++j) {
+          double p = std::exp(s[j] - max) / sum;
+          for (int64_t x = 0; x < dv; ++x)
+            out[((b * sq + i) * hq + h) * dv + x] +=
+                p * v[((b * sk + j) * hkv + kvh) * dv + x];
+        }
+        lse[(b * hq + h) * sq + i] = max + std::log(sum);
+      }
+}
+
+struct Problem {
+  int64_t batch, sq, sk;
+  std::vector<float> q, k, v, o, lse;
+};
+
+Problem makeProblem(const attnrt_kernel_info &info, int64_t batch, int64_t sq,
+                    int64_t sk) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal;
+  Problem p{batch, sq, sk, {}, {}, {}, {}, {}};
+  p.q.resize(batch * sq * info.num_q_heads * info.head_dim);
+  p.k.resize(batch * sk * info.num_kv_heads * info.head_dim);
+  p.v.resize(batch * sk * info.num_kv_heads * info.head_dim_v);
+  for (auto *t : {&p.q, &p.k, &p.v})
+    for (float &x : *t)
+      x = normal(rng);
+  p.o.assign(batch * sq * info.num_q_heads * info.head_dim_v, NAN);
+  p.lse.assign(batch * info.num_q_heads * sq, NAN);
+  return p;
+}
+
+attnrt_attention_args argsFor(Problem &p, bool withLse) {
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = p.q.data();
+  args.k = p.k.data();
+  args.v = p.v.data();
+  args.o = p.o.data();
+  args.lse = withLse ? p.lse.data() : nullptr;
+  args.batch = p.batch;
+  args.seqlen_q = p.sq;
+  args.seqlen_k = p.sk;
+  return args;
+}
+
+class F32Kernel : public ::testing::Test {
+protected:
+  void SetUp() override {
+    ASSERT_EQ(attnrt_kernel_load(packagePath("f32_reference").c_str(), &kernel),
+              ATTNRT_OK)
+        << attnrt_last_error();
+    ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  }
+  void TearDown() override { attnrt_kernel_release(kernel); }
+  attnrt_kernel *kernel = nullptr;
+  attnrt_kernel_info info;
+};
+
+TEST_F(F32Kernel, InfoComesFromTheManifest) {
+  EXPECT_STREQ(info.name, "f32_reference");
+  EXPECT_EQ(info.target, ATTNRT_TARGET_CPU);
+  EXPECT_EQ(info.dtype, ATTNRT_F32);
+  EXPECT_EQ(info.num_q_heads, 6);
+  EXPECT_EQ(info.num_kv_heads, 3);
+  EXPECT_EQ(info.head_dim, 96);
+  EXPECT_TRUE(info.returns_lse);
+  EXPECT_TRUE(info.causal);
+  EXPECT_DOUBLE_EQ(info.scale, 1.0 / std::sqrt(96.0));
+}
+
+TEST_F(F32Kernel, MatchesReferenceOnOddShapes) {
+  for (auto [sq, sk] : {std::make_pair(113, 203), std::make_pair(203, 113),
+                        std::make_pair(1, 17), std::make_pair(130, 130)}) {
+    Problem p = makeProblem(info, 2, sq, sk);
+    attnrt_attention_args args = argsFor(p, true);
+    ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+    std::vector<double> refO, refLse;
+    referenceAttention(info, p.q.data(), p.k.data(), p.v.data(), 2, sq, sk,
+                       refO, refLse);
+    double maxError = 0;
+    for (size_t i = 0; i < refO.size(); ++i)
+      maxError = std::max(maxError, std::abs(p.o[i] - refO[i]));
+    EXPECT_LT(maxError, 1e-4) << sq << "x" << sk;
+    for (size_t i = 0; i < refLse.size(); ++i) {
+      if (std::isinf(refLse[i]))
+        EXPECT_TRUE(std::isinf(p.lse[i]) && p.lse[i] < 0) << i;
+      else
+        EXPECT_NEAR(p.lse[i], refLse[i], 1e-4) << i;
+    }
+  }
+}
+
+TEST_F(F32Kernel, BatchStrideAndThreadCounts) {
+  // Q as every other batch entry of a larger buffer: only the batch stride
+  // differs from dense.
+  Problem p = makeProblem(info, 2, 65, 70);
+  int64_t qBatch = 65 * 6 * 96;
+  std::vector<float> spaced(4 * qBatch, NAN);
+  for (int64_t b = 0; b < 2; ++b)
+    std::copy(p.q.begin() + b * qBatch, p.q.begin() + (b + 1) * qBatch,
+              spaced.begin() + 2 * b * qBatch);
+  attnrt_attention_args args = argsFor(p, true);
+  args.q = spaced.data();
+  args.q_strides[0] = 2 * qBatch;
+  args.q_strides[1] = 6 * 96;
+  args.q_strides[2] = 96;
+  args.q_strides[3] = 1;
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 1), ATTNRT_OK) << attnrt_last_error();
+  std::vector<float> single = p.o;
+  attnrt_attention_args dense = argsFor(p, true);
+  ASSERT_EQ(attnrt_run_cpu(kernel, &dense, 3), ATTNRT_OK);
+  EXPECT_EQ(single, p.o);
+}
+
+TEST_F(F32Kernel, ConcurrentCallsAgree) {
+  Problem p = makeProblem(info, 1, 150, 150);
+  attnrt_attention_args args = argsFor(p, true);
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK);
+  std::vector<Problem> copies(4, p);
+  std::vector<std::thread> threads;
+  std::vector<attnrt_status> statuses(4);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      std::fill(copies[t].o.begin(), copies[t].o.end(), NAN);
+      attnrt_attention_args a = argsFor(copies[t], true);
+      statuses[t] = attnrt_run_cpu(kernel, &a, 0);
+    });
+  for (auto &thread : threads)
+    thread.join();
+  for (int t = 0; t < 4; ++t) {
+    EXPECT_EQ(statuses[t], ATTNRT_OK);
+    EXPECT_EQ(copies[t].o, p.o);
+  }
+}
+
+TEST_F(F32Kernel, BadArgumentsRunNothing) {
+  Problem p = makeProblem(info, 1, 9, 9);
+  auto expectInvalid = [&](attnrt_attention_args args, const char *message) {
+    std::fill(p.o.begin(), p.o.end(), 7.0f);
+    EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(attnrt_last_error()).find(message), std::string::npos)
+        << attnrt_last_error();
+    for (float x : p.o)
+      ASSERT_EQ(x, 7.0f) << "the kernel ran";
+  };
+  attnrt_attention_args args = argsFor(p, true);
+  args.q = nullptr;
+  expectInvalid(args, "args.q is NULL");
+  args = argsFor(p, true);
+  args.k = reinterpret_cast<const char *>(p.k.data()) + 1;
+  expectInvalid(args, "args.k is not aligned to its 4-byte elements");
+  args = argsFor(p, false);
+  expectInvalid(args, "args.lse is NULL but kernel 'f32_reference' returns the LSE");
+  args = argsFor(p, true);
+  float slopes[6] = {};
+  args.alibi_slopes = slopes;
+  expectInvalid(args, "was compiled without alibi");
+  args = argsFor(p, true);
+  args.v_strides[0] = 1;
+  args.v_strides[1] = 1;
+  args.v_strides[2] = 1;
+  args.v_strides[3] = 1;
+  expectInvalid(args, "args.v_strides: (1, 1, 1, 1) unsupported");
+  args = argsFor(p, true);
+  args.seqlen_q = -1;
+  expectInvalid(args, "batch, seqlen_q and seqlen_k must be >= 0");
+  EXPECT_EQ(attnrt_run_cpu(kernel, nullptr, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_EQ(attnrt_run_cpu(nullptr, &args, 0), ATTNRT_INVALID_ARGUMENT);
+  // Empty problems are valid and do nothing.
+  args = argsFor(p, true);
+  args.batch = 0;
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK);
+}
+
+/// A copy of a good package with `edit` applied to its files.
+std::string brokenPackage(const std::string &name,
+                          const std::function<void(const fs::path &)> &edit) {
+  fs::path dir = fs::temp_directory_path() /
+                 ("attnrt_test_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::copy(packagePath("f32_reference"), dir);
+  edit(dir);
+  return dir.string();
+}
+
+std::string readText(const fs::path &path) {
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+void writeText(const fs::path &path, const std::string &text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+void replaceIn(const fs::path &path, const std::string &from,
+               const std::string &to) {
+  std::string text = readText(path);
+  size_t at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  writeText(path, text.replace(at, from.size(), to));
+}
+
+void expectLoadFails(const std::string &dir, attnrt_status status,
+                     const std::string &message) {
+  attnrt_kernel *kernel = reinterpret_cast<attnrt_kernel *>(0x1);
+  EXPECT_EQ(attnrt_kernel_load(dir.c_str(), &kernel), status)
+      << attnrt_last_error();
+  EXPECT_EQ(kernel, nullptr);
+  EXPECT_NE(std::string(attnrt_last_error()).find(message), std::string::npos)
+      << attnrt_last_error();
+}
+
+TEST(Load, BadPackages) {
+  expectLoadFails("/nonexistent.attnpkg", ATTNRT_IO_ERROR,
+                  "/nonexistent.attnpkg/manifest.json: cannot open");
+  expectLoadFails(brokenPackage("truncated",
+                                [](const fs::path &dir) {
+                                  std::string text =
+                                      readText(dir / "manifest.json");
+                                  writeText(dir / "manifest.json",
+                                            text.substr(0, text.size() / 2));
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "not a JSON object");
+  expectLoadFails(brokenPackage("version",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"format_version\": 1",
+                                            "\"format_version\": 7");
+                                }),
+                  ATTNRT_VERSION_MISMATCH, "package format version 7");
+  expectLoadFails(brokenPackage("target",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"target\": \"cpu\",\n  \"triple\"",
+                                            "\"target\": \"sm_80\",\n  \"triple\"");
+                                }),
+                  ATTNRT_UNSUPPORTED, "target 'sm_80' is not supported");
+  expectLoadFails(brokenPackage("heads",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"num_kv_heads\": 3",
+                                            "\"num_kv_heads\": 4");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "/spec/num_kv_heads: does not divide");
+  expectLoadFails(brokenPackage("params",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"name\": \"lse\"",
+                                            "\"name\": \"log_sum_exp\"");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "/kernel/params/4: expected parameter 'lse'");
+  expectLoadFails(brokenPackage("nolib",
+                                [](const fs::path &dir) {
+                                  fs::remove(dir / "kernel.so");
+                                }),
+                  ATTNRT_IO_ERROR, "kernel.so: cannot open");
+  expectLoadFails(brokenPackage("badlib",
+                                [](const fs::path &dir) {
+                                  writeText(dir / "kernel.so", "not an ELF file");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "kernel.so: cannot load");
+  expectLoadFails(brokenPackage("entry",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"entry\": \"_mlir_ciface_f32_reference\"",
+                                            "\"entry\": \"missing_symbol\"");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "no entry point 'missing_symbol'");
+  expectLoadFails(brokenPackage("escape",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"file\": \"kernel.so\"",
+                                            "\"file\": \"../../etc/passwd\"");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "/kernel/file: expected a file name");
+  EXPECT_EQ(attnrt_kernel_load(nullptr, nullptr), ATTNRT_INVALID_ARGUMENT);
+  attnrt_kernel *kernel = nullptr;
+  EXPECT_EQ(attnrt_kernel_load(nullptr, &kernel), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_STREQ(attnrt_status_string(ATTNRT_CORRUPT_PACKAGE), "corrupt package");
+}
+
+TEST(Cuda, AvailabilityIsAStatusNeverACrash) {
+  attnrt_status status = attnrt_cuda_available();
+  if (status != ATTNRT_OK) {
+    EXPECT_TRUE(status == ATTNRT_NO_DEVICE || status == ATTNRT_DRIVER_ERROR);
+    EXPECT_STRNE(attnrt_last_error(), "");
+  }
+}
+
+TEST(CppWrapper, LoadInfoRun) {
+  auto [status, kernel] = attnrt::Kernel::load(packagePath("alibi_f32"));
+  ASSERT_TRUE(status.ok()) << status.message();
+  attnrt_kernel_info info;
+  ASSERT_TRUE(kernel.info(info).ok());
+  EXPECT_TRUE(info.uses_alibi);
+  Problem p = makeProblem(info, 1, 40, 40);
+  attnrt_attention_args args = argsFor(p, false);
+  ASSERT_TRUE(kernel.runCpu(args).ok());
+  // Explicit slopes equal to the standard ones give the same result.
+  std::vector<float> standard = p.o;
+  std::vector<float> slopes;
+  for (int h = 1; h <= info.num_q_heads; ++h)
+    slopes.push_back(std::exp2(-8.0f * h / info.num_q_heads));
+  args.alibi_slopes = slopes.data();
+  ASSERT_TRUE(kernel.runCpu(args).ok());
+  EXPECT_EQ(p.o, standard);
+  auto [missing, none] = attnrt::Kernel::load("/nonexistent.attnpkg");
+  EXPECT_EQ(missing.code(), ATTNRT_IO_ERROR);
+  EXPECT_NE(missing.message().find("cannot open"), std::string::npos);
+  EXPECT_FALSE(static_cast<bool>(none));
+}
+
+} // namespace
