@@ -127,6 +127,10 @@ private:
     return loop.getResults();
   }
 
+  ValueRange emitOuterProducts(
+      ImplicitLocOpBuilder &b, Value extent, ValueRange inits, int64_t count,
+      function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> lhsScalar,
+      function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> rhsVector);
   Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value keys);
   void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b,
@@ -153,6 +157,31 @@ private:
   Value qTile, keyT, valueTile, scoreRows, accumulator, rowMax, rowSum;
   Value lanes;
 };
+
+/// The register-blocked loop shared by S = Q K^T and acc += P V: for x in
+/// [0, extent), acc[j * count + i] += splat(lhs(x, j)) * rhs(x, i) for the
+/// kRowsPerBlock rows j and `count` vectors i, accumulators in registers.
+ValueRange TiledKernelBuilder::emitOuterProducts(
+    ImplicitLocOpBuilder &b, Value extent, ValueRange inits, int64_t count,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> lhsScalar,
+    function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> rhsVector) {
+  return forLoop(
+      b, index(b, 0), extent, inits,
+      [&](ImplicitLocOpBuilder &b, Value x,
+          ValueRange partial) -> SmallVector<Value> {
+        SmallVector<Value> rhs;
+        for (int64_t i = 0; i < count; ++i)
+          rhs.push_back(rhsVector(b, x, i));
+        SmallVector<Value> next;
+        for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+          Value lhs = splat(b, lhsScalar(b, x, j));
+          for (int64_t i = 0; i < count; ++i)
+            next.push_back(
+                math::FmaOp::create(b, lhs, rhs[i], partial[j * count + i]));
+        }
+        return next;
+      });
+}
 
 /// s2 = log2(e) * score(q.k) on a vector of keys: the scaled score,
 /// soft-capped, plus the ALiBi bias, in base-2 units so softmax uses exp2.
@@ -277,24 +306,14 @@ SmallVector<Value> TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b,
     int64_t count = std::min(kVectorsPerChunk, numVectors - first);
     SmallVector<Value> inits(kRowsPerBlock * count,
                              constantLike(b, f32Vector, 0.0));
-    ValueRange sums = forLoop(
-        b, zero, index(b, op.getHeadDim()), inits,
-        [&](ImplicitLocOpBuilder &b, Value d,
-            ValueRange partial) -> SmallVector<Value> {
-          SmallVector<Value> keys;
-          for (int64_t i = 0; i < count; ++i)
-            keys.push_back(vector::LoadOp::create(
-                b, f32Vector, keyT,
-                ValueRange{d, index(b, (first + i) * width)}));
-          SmallVector<Value> next;
-          for (int64_t j = 0; j < kRowsPerBlock; ++j) {
-            Value q = splat(
-                b, memref::LoadOp::create(b, qTile, ValueRange{rows[j], d}));
-            for (int64_t i = 0; i < count; ++i)
-              next.push_back(
-                  math::FmaOp::create(b, q, keys[i], partial[j * count + i]));
-          }
-          return next;
+    ValueRange sums = emitOuterProducts(
+        b, index(b, op.getHeadDim()), inits, count,
+        [&](ImplicitLocOpBuilder &b, Value d, int64_t j) -> Value {
+          return memref::LoadOp::create(b, qTile, ValueRange{rows[j], d});
+        },
+        [&](ImplicitLocOpBuilder &b, Value d, int64_t i) -> Value {
+          return vector::LoadOp::create(
+              b, f32Vector, keyT, ValueRange{d, index(b, (first + i) * width)});
         });
     for (int64_t j = 0; j < kRowsPerBlock; ++j) {
       for (int64_t i = 0; i < count; ++i) {
@@ -442,25 +461,16 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
               inits.push_back(arith::MulFOp::create(b, acc, rescales[j]));
             }
           }
-          ValueRange sums = forLoop(
-              b, zero, numKeys, inits,
-              [&](ImplicitLocOpBuilder &b, Value c,
-                  ValueRange partial) -> SmallVector<Value> {
-                SmallVector<Value> values;
-                for (int64_t i = 0; i < count; ++i)
-                  values.push_back(vector::LoadOp::create(
-                      b, f32Vector, valueTile,
-                      ValueRange{c, index(b, (first + i) * width)}));
-                SmallVector<Value> next;
-                for (int64_t j = 0; j < kRowsPerBlock; ++j) {
-                  Value p = splat(b, memref::LoadOp::create(
-                                         b, scoreRows,
-                                         ValueRange{index(b, j), c}));
-                  for (int64_t i = 0; i < count; ++i)
-                    next.push_back(math::FmaOp::create(
-                        b, p, values[i], partial[j * count + i]));
-                }
-                return next;
+          ValueRange sums = emitOuterProducts(
+              b, numKeys, inits, count,
+              [&](ImplicitLocOpBuilder &b, Value c, int64_t j) -> Value {
+                return memref::LoadOp::create(b, scoreRows,
+                                              ValueRange{index(b, j), c});
+              },
+              [&](ImplicitLocOpBuilder &b, Value c, int64_t i) -> Value {
+                return vector::LoadOp::create(
+                    b, f32Vector, valueTile,
+                    ValueRange{c, index(b, (first + i) * width)});
               });
           for (int64_t j = 0; j < kRowsPerBlock; ++j)
             for (int64_t i = 0; i < count; ++i)

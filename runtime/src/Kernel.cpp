@@ -7,7 +7,6 @@
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -196,20 +195,8 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
                 "args.alibi_slopes is given but kernel '" + m.name +
                     "' was compiled without alibi");
 
-  // Default ALiBi slopes: Press et al.'s geometric sequence.
-  std::vector<float> defaultSlopes;
-  const float *slopes = args.alibi_slopes;
-  if (m.usesAlibi && !slopes) {
-    int64_t power = 1;
-    while (power * 2 <= m.numQHeads)
-      power *= 2;
-    for (int64_t k = 1; k <= power; ++k)
-      defaultSlopes.push_back(static_cast<float>(std::exp2(-8.0 * k / power)));
-    for (int64_t k = 1; static_cast<int64_t>(defaultSlopes.size()) < m.numQHeads;
-         k += 2)
-      defaultSlopes.push_back(static_cast<float>(std::exp2(-4.0 * k / power)));
-    slopes = defaultSlopes.data();
-  }
+  const float *slopes =
+      args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
 
   int64_t numQTiles = (args.seqlen_q + m.blockM - 1) / m.blockM;
   int64_t numItems = args.batch * m.numQHeads * numQTiles;

@@ -156,6 +156,20 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     return reader.corrupt("/spec/softcap", "expected a number >= 0");
   manifest.softcap = softcap->get<double>();
 
+  if (manifest.usesAlibi) {
+    const json *slopes =
+        reader.find("/kernel/default_alibi_slopes", &json::is_array);
+    if (!slopes || static_cast<int64_t>(slopes->size()) != manifest.numQHeads)
+      return reader.corrupt("/kernel/default_alibi_slopes",
+                            "expected num_q_heads numbers");
+    for (const json &slope : *slopes) {
+      if (!slope.is_number())
+        return reader.corrupt("/kernel/default_alibi_slopes",
+                              "expected num_q_heads numbers");
+      manifest.defaultAlibiSlopes.push_back(slope.get<float>());
+    }
+  }
+
   std::string abi;
   if (!reader.string("/kernel/abi", abi) || abi != "mlir-c-interface")
     return reader.corrupt("/kernel/abi", "expected \"mlir-c-interface\"");

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace attnrt::detail {
 
@@ -20,6 +21,8 @@ struct Manifest {
   bool causal = false, causalTopLeft = false;
   int64_t windowLeft = -1, windowRight = -1, sinkTokens = 0;
   double scale = 0.0, softcap = 0.0;
+  /// ALiBi slopes used when a call passes none (alibi kernels only).
+  std::vector<float> defaultAlibiSlopes;
   std::string kernelFile, entry;
   int64_t blockM = 0;
   /// "+avx2,+fma,-avx512f,..." as the compiler saw the host.

@@ -93,6 +93,10 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
         // num_q_heads + h (costly causal Q tiles first); calls over disjoint
         // [begin, end) ranges may run concurrently.
         {"work_items", "batch * num_q_heads * ceil(seqlen_q / block_m)"}}}};
+  // ALiBi's standard slopes, so that loaders need not re-derive them.
+  if (spec.alibi)
+    manifest["kernel"]["default_alibi_slopes"] =
+        defaultAlibiSlopes(spec.numQHeads);
   return manifest.dump(2) + "\n";
 }
 
