@@ -19,3 +19,10 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.attngen_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 llvm_config.add_tool_substitutions(["attngen", "attn-opt"], [config.attngen_tools_dir])
+
+# ptxas (CUDA toolkit) checks the GPU kernels where it is installed.
+import shutil
+ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))

@@ -3,6 +3,7 @@
 #ifndef ATTNGEN_INITALLPASSES_H
 #define ATTNGEN_INITALLPASSES_H
 
+#include "attngen/Conversion/Passes.h"
 #include "attngen/Transforms/Passes.h"
 
 #include "mlir/Transforms/Passes.h"
@@ -13,6 +14,7 @@ namespace attngen {
 /// attn-opt can run every stage of the pipeline by flag.
 inline void registerAllPasses() {
   mlir::attn::registerAttnTransformsPasses();
+  mlir::attn::registerAttnConversionPasses();
   mlir::registerTransformsPasses();
 }
 

@@ -44,7 +44,13 @@ cl::opt<EmitKind> compileEmit(
                clEnumValN(EmitKind::TiledIR, "tiled-ir",
                           "the online-softmax loop nest after attn-tile"),
                clEnumValN(EmitKind::LLVM, "llvm",
-                          "LLVM IR of the CPU kernel (--target cpu)")),
+                          "LLVM IR of the CPU kernel (--target cpu)"),
+               clEnumValN(EmitKind::GpuIR, "gpu-ir",
+                          "the tensor-core kernel's gpu.module (--target "
+                          "sm_80|sm_90)"),
+               clEnumValN(EmitKind::PTX, "ptx",
+                          "PTX of the tensor-core kernel (--target "
+                          "sm_80|sm_90)")),
     cl::sub(compileCommand));
 
 //===--- attngen run -------------------------------------------------------===//
@@ -167,7 +173,7 @@ int attngenMain(int argc, char **argv) {
       "attngen: a compiler for attention kernels\n\n"
       "  attngen compile SPEC.json --target cpu -o OUT.attnpkg\n"
       "  attngen compile SPEC.json [--target sm_80|sm_90|cpu] "
-      "--emit spec-ir|tiled-ir|llvm -o OUT\n"
+      "--emit spec-ir|tiled-ir|llvm|gpu-ir|ptx -o OUT\n"
       "  attngen run SPEC.json --backend cpu --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
       "  attngen bench SPEC.json --backend cpu --batch B --seqlen-q N "

@@ -2,6 +2,7 @@
 
 #include "attngen/Driver/Compile.h"
 #include "attngen/Backend/Cpu/CpuPackage.h"
+#include "attngen/Backend/Gpu/GpuPipeline.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 
@@ -30,8 +31,8 @@ llvm::Error compileSpec(const CompileOptions &options) {
     if (target != Target::CPU)
       return makeError(options.specPath + ": kernel packages for " +
                        toString(target) +
-                       " need the GPU lowering, which is not implemented "
-                       "yet; use --target cpu or --emit spec-ir|tiled-ir");
+                       " are not implemented yet (--emit gpu-ir|ptx writes "
+                       "the kernel); use --target cpu for a package");
     llvm::Expected<LoweredSpec> lowered =
         lowerSpec(*spec, options.specPath, target, Stage::LLVMDialect);
     if (!lowered)
@@ -43,6 +44,10 @@ llvm::Error compileSpec(const CompileOptions &options) {
   Stage stage = Stage::SpecIR;
   if (*options.emit == EmitKind::TiledIR)
     stage = Stage::TiledIR;
+  if (*options.emit == EmitKind::GpuIR)
+    stage = Stage::GpuIR;
+  if (*options.emit == EmitKind::PTX)
+    stage = Stage::GpuBinary;
   if (*options.emit == EmitKind::LLVM) {
     if (target != Target::CPU)
       return makeError(options.specPath + ": --emit llvm for " +
@@ -59,7 +64,12 @@ llvm::Error compileSpec(const CompileOptions &options) {
   // Render first, so that a failure leaves no output file behind.
   std::string text;
   llvm::raw_string_ostream os(text);
-  if (*options.emit == EmitKind::LLVM) {
+  if (*options.emit == EmitKind::PTX) {
+    llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
+    if (!ptx)
+      return makeError(options.specPath + ": " + llvm::toString(ptx.takeError()));
+    os << *ptx;
+  } else if (*options.emit == EmitKind::LLVM) {
     registerBuiltinDialectTranslation(*lowered->context);
     registerLLVMDialectTranslation(*lowered->context);
     llvm::LLVMContext llvmContext;

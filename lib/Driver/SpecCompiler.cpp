@@ -3,6 +3,8 @@
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Backend/Cpu/CpuKernel.h"
 #include "attngen/Backend/Cpu/CpuPipeline.h"
+#include "attngen/Backend/Gpu/GpuPipeline.h"
+#include "attngen/Conversion/Passes.h"
 #include "attngen/InitAllDialects.h"
 #include "attngen/Spec/SpecToIR.h"
 #include "attngen/Transforms/Passes.h"
@@ -43,6 +45,7 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
                                       Target target, Stage stage) {
   DialectRegistry registry;
   registerAllDialects(registry);
+  registerGpuCodegenExtensions(registry);
   LoweredSpec lowered;
   lowered.context = std::make_unique<MLIRContext>(registry);
   MLIRContext &context = *lowered.context;
@@ -54,6 +57,20 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
     return diagnostics.takeError(specPath + ": error: the spec's IR does not verify");
   if (stage == Stage::SpecIR)
     return std::move(lowered);
+
+  if (stage == Stage::GpuIR || stage == Stage::GpuBinary) {
+    if (target == Target::CPU)
+      return llvm::createStringError(
+          llvm::inconvertibleErrorCode(),
+          specPath + ": GPU forms need --target sm_80 or sm_90");
+    PassManager gpuPm(&context);
+    gpuPm.addPass(attn::createAttnToGPU());
+    if (stage == Stage::GpuBinary)
+      buildGpuLoweringPipeline(gpuPm, toString(target));
+    if (failed(gpuPm.run(*lowered.module)))
+      return diagnostics.takeError(specPath + ": error: GPU lowering failed");
+    return std::move(lowered);
+  }
 
   PassManager tilePm(&context);
   tilePm.addPass(attn::createAttnTile());

@@ -17,8 +17,10 @@ using namespace mlir;
 
 namespace {
 
-/// exp2(x) for f32 (scalars or vectors) in 15 arithmetic ops:
-///   x = clamp(x, -127, 127);  n = roundeven(x);  f = x - n  (|f| <= 1/2)
+/// exp2(x) for f32 (scalars or vectors) in 16 arithmetic ops, no library
+/// call on any target:
+///   x = clamp(x, -127, 127);  n = (x + 1.5 * 2^23) - 1.5 * 2^23, which is
+///   x rounded to the nearest even integer;  f = x - n  (|f| <= 1/2)
 ///   2^f ~ sum_{k <= 6} (f ln 2)^k / k!   (relative error < 1.3e-7)
 ///   2^n = bitcast((n + 127) << 23), which is exactly 0 for n = -127, so
 ///   exp2(-inf) = 0 as softmax needs for masked scores.
@@ -50,7 +52,11 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
     Value x = arith::MaximumFOp::create(rewriter, loc, op.getOperand(),
                                         f32Constant(-127.0));
     x = arith::MinimumFOp::create(rewriter, loc, x, f32Constant(127.0));
-    Value n = math::RoundEvenOp::create(rewriter, loc, x);
+    // Adding 1.5 * 2^23 leaves no fraction bits: the sum is rounded to an
+    // integer (to nearest even), and subtracting it back is exact.
+    Value magic = f32Constant(12582912.0);
+    Value n = arith::SubFOp::create(
+        rewriter, loc, arith::AddFOp::create(rewriter, loc, x, magic), magic);
     Value f = arith::SubFOp::create(rewriter, loc, x, n);
     // Horner form of the Taylor series of 2^f = e^(f ln 2), degree 6.
     double ln2 = std::log(2.0), coefficient = 1.0;
@@ -74,12 +80,110 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
   }
 };
 
+/// log2(x) for normal positive f32 x (the softmax sum is >= 1):
+///   x = 2^e * m with m in [sqrt(1/2), sqrt(2)) (from the exponent bits);
+///   t = (m - 1) / (m + 1), |t| <= 0.1716;
+///   ln m = 2 (t + t^3/3 + t^5/5 + t^7/7 + t^9/9)   (error < 3e-10)
+///   log2 x = e + ln(m) * log2(e)
+struct Log2Approximation : public OpRewritePattern<math::Log2Op> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::Log2Op op,
+                                PatternRewriter &rewriter) const override {
+    Type type = op.getType();
+    auto vector = dyn_cast<VectorType>(type);
+    if (!getElementTypeOrSelf(type).isF32())
+      return rewriter.notifyMatchFailure(op, "not f32");
+    Location loc = op.getLoc();
+    Type i32 = rewriter.getI32Type();
+    Type intType = vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
+    auto splat = [&](Type scalarType, Attribute value) -> Value {
+      if (!vector)
+        return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
+      return arith::ConstantOp::create(
+          rewriter, loc,
+          DenseElementsAttr::get(VectorType::get(vector.getShape(), scalarType),
+                                 value));
+    };
+    auto f32 = [&](double v) {
+      return splat(rewriter.getF32Type(),
+                   rewriter.getF32FloatAttr(static_cast<float>(v)));
+    };
+    auto int32 = [&](int64_t v) {
+      return splat(i32, rewriter.getI32IntegerAttr(static_cast<int32_t>(v)));
+    };
+
+    Value bits = arith::BitcastOp::create(rewriter, loc, intType, op.getOperand());
+    Value exponent = arith::SubIOp::create(
+        rewriter, loc,
+        arith::ShRUIOp::create(rewriter, loc, bits, int32(23)), int32(127));
+    Value mantissaBits = arith::OrIOp::create(
+        rewriter, loc, arith::AndIOp::create(rewriter, loc, bits, int32(0x7fffff)),
+        int32(0x3f800000));
+    Value m = arith::BitcastOp::create(rewriter, loc, type, mantissaBits);
+    // Move m from [1, 2) to [sqrt(1/2), sqrt(2)).
+    Value large = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
+                                        m, f32(std::sqrt(2.0)));
+    m = arith::SelectOp::create(rewriter, loc, large,
+                                arith::MulFOp::create(rewriter, loc, m, f32(0.5)),
+                                m);
+    exponent = arith::SelectOp::create(
+        rewriter, loc, large, arith::AddIOp::create(rewriter, loc, exponent, int32(1)),
+        exponent);
+    Value t = arith::DivFOp::create(
+        rewriter, loc, arith::SubFOp::create(rewriter, loc, m, f32(1.0)),
+        arith::AddFOp::create(rewriter, loc, m, f32(1.0)));
+    Value t2 = arith::MulFOp::create(rewriter, loc, t, t);
+    Value series = f32(1.0 / 9.0);
+    for (double c : {1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0})
+      series = math::FmaOp::create(rewriter, loc, series, t2, f32(c));
+    // log2(m) = 2 t series / ln 2
+    Value log2m = arith::MulFOp::create(
+        rewriter, loc, arith::MulFOp::create(rewriter, loc, t, series),
+        f32(2.0 / std::log(2.0)));
+    Value e = arith::SIToFPOp::create(rewriter, loc, type, exponent);
+    rewriter.replaceOpWithNewOp<arith::AddFOp>(op, e, log2m);
+    return success();
+  }
+};
+
+/// |x| for f32 by clearing the sign bit (convert-gpu-to-nvvm would make
+/// math.absf a libdevice call).
+struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(math::AbsFOp op,
+                                PatternRewriter &rewriter) const override {
+    Type type = op.getType();
+    auto vector = dyn_cast<VectorType>(type);
+    if (!getElementTypeOrSelf(type).isF32())
+      return rewriter.notifyMatchFailure(op, "not f32");
+    Type i32 = rewriter.getI32Type();
+    Type intType = vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
+    Attribute maskValue = rewriter.getI32IntegerAttr(0x7fffffff);
+    Value mask =
+        vector ? arith::ConstantOp::create(
+                     rewriter, op.getLoc(),
+                     DenseElementsAttr::get(cast<ShapedType>(intType), maskValue))
+                     .getResult()
+               : arith::ConstantOp::create(rewriter, op.getLoc(),
+                                           cast<TypedAttr>(maskValue))
+                     .getResult();
+    Value bits =
+        arith::BitcastOp::create(rewriter, op.getLoc(), intType, op.getOperand());
+    Value cleared = arith::AndIOp::create(rewriter, op.getLoc(), bits, mask);
+    rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, type, cleared);
+    return success();
+  }
+};
+
 struct AttnApproximateMathPass
     : public mlir::attn::impl::AttnApproximateMathBase<AttnApproximateMathPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populatePolynomialApproximateTanhPattern(patterns);
-    patterns.add<Exp2Approximation>(&getContext());
+    patterns.add<Exp2Approximation, Log2Approximation, AbsFAsBitMask>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

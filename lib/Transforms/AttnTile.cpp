@@ -203,8 +203,18 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
     // s -= slope_h * |i + off - j|
     Value diagonal = splat(b, arith::AddIOp::create(b, row, offset));
     Value distance = arith::SubIOp::create(b, diagonal, keys);
-    Value absDistance = math::AbsIOp::create(
-        b, arith::IndexCastOp::create(b, vectorType(b.getI64Type()), distance));
+    // |d| = max(d, -d), in integers (no library call on any target).
+    Value signedDistance =
+        arith::IndexCastOp::create(b, vectorType(b.getI64Type()), distance);
+    Value absDistance = arith::MaxSIOp::create(
+        b, signedDistance,
+        arith::SubIOp::create(
+            b,
+            arith::ConstantOp::create(
+                b, DenseElementsAttr::get(
+                       cast<VectorType>(signedDistance.getType()),
+                       APInt(64, 0))),
+            signedDistance));
     Value distanceF32 = arith::SIToFPOp::create(b, type, absDistance);
     score = arith::SubFOp::create(
         b, score, arith::MulFOp::create(b, splat(b, slope), distanceF32));

@@ -1,6 +1,7 @@
 //===- attn-opt.cpp - mlir-opt for the attn dialect and attngen passes ----===//
 
 #include "attngen/Backend/Cpu/CpuPipeline.h"
+#include "attngen/Backend/Gpu/GpuPipeline.h"
 #include "attngen/InitAllDialects.h"
 #include "attngen/InitAllPasses.h"
 
@@ -9,8 +10,10 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   attngen::registerAllDialects(registry);
+  attngen::registerGpuCodegenExtensions(registry);
   attngen::registerAllPasses();
   attngen::registerCpuLoweringPipeline();
+  attngen::registerGpuLoweringPipeline();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv, "attngen optimizer driver\n", registry));
 }

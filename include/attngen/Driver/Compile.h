@@ -20,6 +20,10 @@ enum class EmitKind {
   TiledIR,
   /// LLVM IR of the CPU kernel (--target cpu).
   LLVM,
+  /// The gpu.module of the tensor-core kernel (--target sm_80|sm_90).
+  GpuIR,
+  /// PTX of the tensor-core kernel (--target sm_80|sm_90).
+  PTX,
 };
 
 struct CompileOptions {

@@ -24,6 +24,10 @@ enum class Stage {
   TiledIR,
   /// The tiled kernel lowered to the LLVM dialect (CPU target).
   LLVMDialect,
+  /// After attn-to-gpu: the gpu.module with the tensor-core kernel.
+  GpuIR,
+  /// The gpu.module compiled to PTX (a gpu.binary).
+  GpuBinary,
 };
 
 struct LoweredSpec {

@@ -52,14 +52,16 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
   ];
 }
 
-def AttnApproximateMath : Pass<"attn-approximate-math", "::mlir::func::FuncOp"> {
-  let summary = "Replace f32 exp2 and tanh by vectorizable polynomials";
+def AttnApproximateMath : Pass<"attn-approximate-math"> {
+  let summary = "Replace f32 exp2, log2 and tanh by vectorizable polynomials";
   let description = [{
     The softmax's exp2 and softcap's tanh would otherwise become libm calls,
     one per lane. exp2(x) becomes 2^round(x) (built in the exponent bits)
     times a degree-6 polynomial of the fraction (relative error < 1.3e-7,
-    exactly 0 for x = -inf); tanh uses MLIR's polynomial approximation. All
-    plain arith on vectors.
+    exactly 0 for x = -inf); log2 (for the LSE) is the exponent plus an
+    odd series in (m - 1) / (m + 1) of the mantissa; tanh uses MLIR's
+    polynomial approximation. All plain arith, on vectors or scalars, so the
+    CPU object needs no libm and the PTX no libdevice.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",

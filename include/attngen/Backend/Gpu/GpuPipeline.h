@@ -1,0 +1,31 @@
+//===- GpuPipeline.h - GPU kernels to PTX -----------------------*- C++ -*-===//
+
+#ifndef ATTNGEN_BACKEND_GPU_GPUPIPELINE_H
+#define ATTNGEN_BACKEND_GPU_GPUPIPELINE_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace attngen {
+
+/// What PTX emission needs beyond the dialects: the NVVM target interface,
+/// the LLVM IR translations and the to-LLVM conversion interfaces.
+void registerGpuCodegenExtensions(mlir::DialectRegistry &registry);
+
+/// gpu.module (after attn-to-gpu) -> NVVM -> PTX in a gpu.binary, for
+/// `chip` (sm_80, sm_90), in-process (MLIR's NVVM target, no nvcc).
+void buildGpuLoweringPipeline(mlir::OpPassManager &pm, const std::string &chip);
+
+/// The PTX text of the module's gpu.binary after the pipeline above.
+llvm::Expected<std::string> extractPtx(mlir::ModuleOp module);
+
+/// Registers `attn-lower-to-ptx{chip=...}` for attn-opt.
+void registerGpuLoweringPipeline();
+
+} // namespace attngen
+
+#endif // ATTNGEN_BACKEND_GPU_GPUPIPELINE_H

@@ -1,0 +1,28 @@
+//===- Passes.h - attngen conversion passes ---------------------*- C++ -*-===//
+
+#ifndef ATTNGEN_CONVERSION_PASSES_H
+#define ATTNGEN_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::attn {
+
+#define GEN_PASS_DECL
+#include "attngen/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "attngen/Conversion/Passes.h.inc"
+
+} // namespace mlir::attn
+
+#endif // ATTNGEN_CONVERSION_PASSES_H

@@ -1,0 +1,51 @@
+//===- Passes.td - attngen conversion passes ---------------*- tablegen -*-===//
+
+#ifndef ATTNGEN_CONVERSION_PASSES_TD
+#define ATTNGEN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
+  let summary = "Lower attn.attention to a tensor-core GPU kernel (gpu.module)";
+  let description = [{
+    Rewrites each spec-IR function (one `attn.attention` on its arguments,
+    as `attngen compile --emit spec-ir` produces) into a `gpu.func` kernel in
+    the `gpu.module @attn_kernels`:
+
+    ```
+    gpu.func @name(%q, %k, %v, %o, %lse, %alibi_slopes) kernel
+    grid (ceil(seqlen_q / block_m), num_q_heads, batch), block (32 * num_warps)
+    ```
+
+    One CTA per (Q tile, q head, batch). Each warp owns 16-row slabs of the
+    Q tile and keeps their Q fragments in registers when the accumulators
+    leave room (else re-reads them from shared memory with ldmatrix.x4). Per KV tile, K and V are staged in shared memory (rows padded by
+    16 bytes so ldmatrix is free of bank conflicts); S = Q K^T and O += P V
+    run on mma.sync m16n8k16 with f32 accumulators (nvgpu.mma.sync for f16,
+    nvvm.mma.sync for bf16, which nvgpu does not lower) (ldmatrix for K,
+    ldmatrix.trans for V); the online softmax stays in registers with warp
+    shuffles across each quad of lanes for row max and sum, and P goes from
+    the S accumulators to the A fragments of the second MMA without touching
+    shared memory. The KV tiles come from the same MaskAnalysis as the CPU
+    path: empty tiles are never loaded, only boundary tiles evaluate the mask.
+    Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
+    attribute of the kernel).
+  }];
+  let options = [
+    Option<"blockM", "block-m", "int64_t", /*default=*/"0",
+           "Query rows per CTA (0: the spec's tiling, or auto)">,
+    Option<"blockN", "block-n", "int64_t", /*default=*/"0",
+           "Keys per KV tile (0: the spec's tiling, or auto)">,
+    Option<"numWarps", "num-warps", "int64_t", /*default=*/"0",
+           "Warps per CTA (0: the spec's tiling, or auto)">,
+  ];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",
+    "::mlir::math::MathDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::LLVM::LLVMDialect", "::mlir::scf::SCFDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+}
+
+#endif // ATTNGEN_CONVERSION_PASSES_TD

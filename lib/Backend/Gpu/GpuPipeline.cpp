@@ -1,0 +1,83 @@
+//===- GpuPipeline.cpp - GPU kernels to PTX -------------------------------===//
+
+#include "attngen/Backend/Gpu/GpuPipeline.h"
+#include "attngen/Transforms/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+namespace attngen {
+
+void registerGpuCodegenExtensions(DialectRegistry &registry) {
+  registerAllExtensions(registry);
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerAllGPUToLLVMIRTranslations(registry);
+}
+
+void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // exp2 and tanh as polynomials: no libdevice calls in the kernel.
+  pm.addNestedPass<gpu::GPUModuleOp>(attn::createAttnApproximateMath());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = chip;
+  target.features = chip == "sm_90" ? "+ptx80" : "+ptx80";
+  target.optLevel = 3;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
+  kernels.addPass(createSCFToControlFlowPass());
+  // fma, log2, ... as LLVM intrinsics, which NVPTX selects natively, before
+  // convert-gpu-to-nvvm would turn them into libdevice calls: the PTX needs
+  // no libdevice and no CUDA toolkit at compile time.
+  kernels.addPass(createConvertMathToLLVMPass());
+  kernels.addPass(createConvertNVGPUToNVVMPass());
+  kernels.addPass(createConvertGpuOpsToNVVMOps());
+  kernels.addPass(createConvertVectorToLLVMPass());
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+llvm::Expected<std::string> extractPtx(ModuleOp module) {
+  std::string ptx;
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects()) {
+      if (auto gpuObject = dyn_cast<gpu::ObjectAttr>(object))
+        ptx += gpuObject.getObject().getValue().str();
+    }
+  });
+  if (ptx.empty())
+    return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                   "no PTX was produced");
+  return ptx;
+}
+
+namespace {
+struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
+  Option<std::string> chip{*this, "chip", llvm::cl::desc("sm_80 or sm_90"),
+                           llvm::cl::init("sm_80")};
+};
+} // namespace
+
+void registerGpuLoweringPipeline() {
+  PassPipelineRegistration<PtxPipelineOptions>(
+      "attn-lower-to-ptx",
+      "Lower attn-to-gpu's gpu.module to PTX (a gpu.binary)",
+      [](OpPassManager &pm, const PtxPipelineOptions &options) {
+        buildGpuLoweringPipeline(pm, options.chip);
+      });
+}
+
+} // namespace attngen

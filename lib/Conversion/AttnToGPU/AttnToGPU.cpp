@@ -1,0 +1,761 @@
+//===- AttnToGPU.cpp - attn.attention to a tensor-core GPU kernel ---------===//
+//
+// See the pass description in Passes.td. Fragment layouts (PTX ISA,
+// mma.m16n8k16, g = lane / 4, t = lane % 4):
+//   A (16x16): a0 = A[g][2t..2t+1], a1 = A[g+8][2t..], a2 = A[g][2t+8..],
+//              a3 = A[g+8][2t+8..]                 -> vector<4x2xT>
+//   B (16x8):  b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] -> vector<2x2xT>
+//   C (16x8):  c[0] = C[g][2t..2t+1], c[1] = C[g+8][2t..2t+1]
+//                                                   -> vector<2x2xf32>
+// ldmatrix.x4 gives matrix i to register i; lane l addresses row l % 8 of
+// matrix l / 8. So for A at (r0, c0): row r0 + l % 16, column c0 + (l / 16) *
+// 8; for B from K[key][d] (B = K^T): key n0 + l % 8, d c0 + ((l / 8) % 2) * 8
+// (.x2); for B from V[key][dv] (B = V, .trans): key k0 + l % 16, dv n0.
+// Two neighbouring 16x8 S accumulators are exactly one 16x16 A operand:
+//   A_P(kb) = {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attngen/Conversion/Passes.h"
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+#include "attngen/Transforms/MaskAnalysis.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTOGPU
+#include "attngen/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
+/// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
+/// matrix reads then start in 8 different bank groups (no conflicts).
+constexpr int64_t kRowPadding = 8;
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+struct GpuTiling {
+  int64_t blockM, blockN, numWarps;
+};
+
+/// `tiling: "auto"`: tiles per head dim that keep the accumulators of one
+/// warp (S: 4 * BN / 8, O: 4 * Dv / 8, Q: 4 * D / 16 registers per slab)
+/// within the register file.
+GpuTiling autoTiling(int64_t headDim) {
+  if (headDim <= 128)
+    return {64, 64, 4};
+  return {64, 32, 4};
+}
+
+/// The online softmax state of one 16-row slab of one warp: per thread, the
+/// running max and partial sum of its two rows (g and g + 8) and the O
+/// accumulator fragments.
+struct SlabState {
+  Value rowMax[2], rowSum[2];
+  SmallVector<Value> output; // Dvp / 8 x vector<2x2xf32>
+};
+
+class GpuKernelBuilder {
+public:
+  GpuKernelBuilder(AttentionOp op, GpuTiling tiling)
+      : op(op), mask(MaskModel::fromOp(op)), tiling(tiling),
+        elementType(op.getQuery().getType().getElementType()),
+        headDim(op.getHeadDim()), headDimV(op.getHeadDimV()),
+        paddedHeadDim(llvm::alignTo(headDim, kMmaK)),
+        paddedHeadDimV(llvm::alignTo(headDimV, kMmaK)),
+        slabsPerWarp(tiling.blockM / (kMmaM * tiling.numWarps)) {
+    // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
+    // accumulator of S and of O, for each slab.
+    int64_t accumulatorRegisters =
+        slabsPerWarp * 4 * (tiling.blockN / kMmaN + paddedHeadDimV / kMmaN);
+    int64_t queryRegisters = slabsPerWarp * 4 * (paddedHeadDim / kMmaK);
+    keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
+  }
+
+  /// Bytes of dynamic shared memory: Q tile, K tile and V tile.
+  int64_t sharedMemoryBytes() const {
+    return 2 * (tiling.blockM * (paddedHeadDim + kRowPadding) +
+                tiling.blockN * (paddedHeadDim + kRowPadding) +
+                tiling.blockN * (paddedHeadDimV + kRowPadding));
+  }
+
+  void build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func);
+
+private:
+  Value index(ImplicitLocOpBuilder &b, int64_t v) {
+    return arith::ConstantIndexOp::create(b, v);
+  }
+  Value f32(ImplicitLocOpBuilder &b, double v) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  }
+  Value i32(ImplicitLocOpBuilder &b, int64_t v) {
+    return arith::ConstantIntOp::create(b, v, 32);
+  }
+
+  Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
+                   int64_t rows, int64_t cols);
+  void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
+                    Value firstRow, Value rowLimit, int64_t rows, Value head,
+                    int64_t cols, int64_t paddedCols);
+  Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
+  Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
+  Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value key);
+  Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
+  SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
+                                bool masked, ValueRange state);
+  void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
+
+  SmallVector<Value> flatten(ArrayRef<SlabState> slabs);
+  SmallVector<SlabState> unflatten(ValueRange values);
+
+  AttentionOp op;
+  MaskModel mask;
+  GpuTiling tiling;
+  Type elementType;
+  int64_t headDim, headDimV, paddedHeadDim, paddedHeadDimV, slabsPerWarp;
+
+  // Kernel arguments and per-CTA values.
+  Value query, key, value, output, lse, slopes;
+  Value queryTile, keyTile, valueTile;
+  Value batch, qHead, kvHead, firstRow, seqlenQ, seqlenK, offset, slope;
+  Value threadId, lane, warp, group, threadInGroup;
+  /// Q fragments per slab and k-block, loaded once and kept in registers
+  /// when the accumulators leave room (else re-read from shared memory).
+  SmallVector<SmallVector<Value>> queryFragments;
+  bool keepQueryInRegisters;
+};
+
+SmallVector<Value> GpuKernelBuilder::flatten(ArrayRef<SlabState> slabs) {
+  SmallVector<Value> values;
+  for (const SlabState &slab : slabs) {
+    values.append({slab.rowMax[0], slab.rowMax[1], slab.rowSum[0],
+                   slab.rowSum[1]});
+    values.append(slab.output.begin(), slab.output.end());
+  }
+  return values;
+}
+
+SmallVector<SlabState> GpuKernelBuilder::unflatten(ValueRange values) {
+  SmallVector<SlabState> slabs(slabsPerWarp);
+  int64_t perSlab = 4 + paddedHeadDimV / kMmaN;
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    ValueRange slab = values.slice(s * perSlab, perSlab);
+    slabs[s].rowMax[0] = slab[0];
+    slabs[s].rowMax[1] = slab[1];
+    slabs[s].rowSum[0] = slab[2];
+    slabs[s].rowSum[1] = slab[3];
+    slabs[s].output.assign(slab.begin() + 4, slab.end());
+  }
+  return slabs;
+}
+
+/// A [rows x (cols + padding)] view of the dynamic shared memory at `offset`
+/// bytes, which it advances.
+Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
+                                   int64_t &offset, int64_t rows,
+                                   int64_t cols) {
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  auto type = MemRefType::get({rows, cols + kRowPadding}, elementType,
+                              MemRefLayoutAttrInterface(), workgroup);
+  Value view = memref::ViewOp::create(b, type, base, index(b, offset),
+                                      ValueRange{});
+  offset += rows * (cols + kRowPadding) * 2;
+  return view;
+}
+
+/// tile[r][c] = source[batch, firstRow + r, head, c] for rows below
+/// rowLimit and c < cols, 0 elsewhere (padding rows and columns), by all
+/// threads of the CTA; 16-byte vectors when cols is a multiple of 8.
+void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
+                                    Value source, Value firstRow,
+                                    Value rowLimit, int64_t rows, Value head,
+                                    int64_t cols, int64_t paddedCols) {
+  int64_t width = cols % 8 == 0 ? 8 : 1;
+  int64_t chunksPerRow = paddedCols / width;
+  int64_t numThreads = tiling.numWarps * kWarpSize;
+  Type chunkType = width == 1 ? elementType
+                              : Type(VectorType::get({width}, elementType));
+  auto zero = [&](ImplicitLocOpBuilder &b) -> Value {
+    if (width == 1)
+      return arith::ConstantFloatOp::create(
+          b, cast<FloatType>(elementType), APFloat::getZero(
+              cast<FloatType>(elementType).getFloatSemantics()));
+    return arith::ConstantOp::create(
+        b, DenseElementsAttr::get(cast<VectorType>(chunkType),
+                                  b.getFloatAttr(elementType, 0.0)));
+  };
+  scf::ForOp::create(
+      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
+      ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
+        ImplicitLocOpBuilder b(loc, nested);
+        Value r = arith::DivUIOp::create(b, chunk, index(b, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            b, arith::RemUIOp::create(b, chunk, index(b, chunksPerRow)),
+            index(b, width));
+        Value row = arith::AddIOp::create(b, firstRow, r);
+        Value inBounds = arith::AndIOp::create(
+            b,
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit),
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
+                                  index(b, cols)));
+        auto loaded = scf::IfOp::create(
+            b, inBounds,
+            [&](OpBuilder &thenBuilder, Location loc) {
+              ImplicitLocOpBuilder b(loc, thenBuilder);
+              Value v = width == 1
+                            ? memref::LoadOp::create(
+                                  b, source, ValueRange{batch, row, head, c})
+                                  .getResult()
+                            : vector::LoadOp::create(
+                                  b, cast<VectorType>(chunkType), source,
+                                  ValueRange{batch, row, head, c})
+                                  .getResult();
+              scf::YieldOp::create(b, v);
+            },
+            [&](OpBuilder &elseBuilder, Location loc) {
+              ImplicitLocOpBuilder b(loc, elseBuilder);
+              scf::YieldOp::create(b, zero(b));
+            });
+        if (width == 1)
+          memref::StoreOp::create(b, loaded.getResult(0), tile,
+                                  ValueRange{r, c});
+        else
+          vector::StoreOp::create(b, loaded.getResult(0), tile,
+                                  ValueRange{r, c});
+        scf::YieldOp::create(b);
+      });
+}
+
+/// Reduces over the 4 lanes of a quad (the lanes holding one row):
+/// xor-shuffles by 1 and 2.
+Value GpuKernelBuilder::emitQuadReduce(ImplicitLocOpBuilder &b, Value value,
+                                       bool isMax) {
+  for (int64_t offset : {1, 2}) {
+    Value other = gpu::ShuffleOp::create(b, value, i32(b, offset),
+                                         i32(b, kWarpSize),
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
+    value = isMax ? arith::MaximumFOp::create(b, value, other).getResult()
+                  : arith::AddFOp::create(b, value, other).getResult();
+  }
+  return value;
+}
+
+/// D = A B + C on one m16n8k16 tensor-core MMA. f16 goes through
+/// nvgpu.mma.sync; bf16 (which nvgpu does not lower) through nvvm.mma.sync
+/// on the same fragments packed two elements to a 32-bit register.
+Value GpuKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
+                                Value bFragment, Value c) {
+  if (elementType.isF16())
+    return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
+                                    ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK});
+  auto pairType = VectorType::get({2}, elementType);
+  auto packed = [&](Value fragment, int64_t count) {
+    SmallVector<Value> registers;
+    for (int64_t i = 0; i < count; ++i) {
+      Value pair = vector::ExtractOp::create(b, fragment, i);
+      (void)pairType;
+      Value word = vector::BitCastOp::create(
+          b, VectorType::get({1}, b.getI32Type()), pair);
+      registers.push_back(vector::ExtractOp::create(b, word, 0));
+    }
+    return registers;
+  };
+  SmallVector<Value> accumulator;
+  for (int64_t i = 0; i < 2; ++i)
+    for (int64_t j = 0; j < 2; ++j)
+      accumulator.push_back(
+          vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, j}));
+  Type f32 = b.getF32Type();
+  auto resultType =
+      LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
+  Value result = NVVM::MmaOp::create(
+      b, resultType, packed(a, 4), packed(bFragment, 2), accumulator,
+      ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK}, std::nullopt, std::nullopt,
+      std::array<NVVM::MMATypes, 2>{NVVM::MMATypes::bf16,
+                                    NVVM::MMATypes::bf16},
+      std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                     NVVM::MMALayout::col});
+  SmallVector<Value> elements;
+  for (int64_t i = 0; i < 4; ++i)
+    elements.push_back(LLVM::ExtractValueOp::create(b, result, i));
+  return vector::FromElementsOp::create(b, c.getType(), elements);
+}
+
+/// The A fragment of Q for slab `slab` and head-dim block `kb`: ldmatrix.x4
+/// at row slabRow + lane % 16, column 16 kb + (lane / 16) * 8.
+Value GpuKernelBuilder::emitQueryFragment(ImplicitLocOpBuilder &b,
+                                          int64_t slab, int64_t kb) {
+  if (keepQueryInRegisters && static_cast<int64_t>(queryFragments.size()) > slab)
+    return queryFragments[slab][kb];
+  Value slabRow = arith::MulIOp::create(
+      b, arith::AddIOp::create(b, index(b, slab * tiling.numWarps), warp),
+      index(b, kMmaM));
+  Value laneMod16 = arith::RemUIOp::create(b, lane, index(b, 16));
+  Value laneColumn = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, index(b, 16)), index(b, 8));
+  return nvgpu::LdMatrixOp::create(
+      b, VectorType::get({4, 2}, elementType), queryTile,
+      ValueRange{arith::AddIOp::create(b, slabRow, laneMod16),
+                 arith::AddIOp::create(b, index(b, kb * kMmaK), laneColumn)},
+      /*transpose=*/false, /*numTiles=*/4);
+}
+
+/// s2 = log2(e) * score: scaled, soft-capped, ALiBi-biased (as on the CPU).
+Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
+                                  Value row, Value key) {
+  double scale = op.getScale().convertToDouble();
+  double softcap = op.getSoftcap().convertToDouble();
+  if (softcap == 0.0 && !op.getAlibi())
+    return arith::MulFOp::create(b, dot, f32(b, scale * kLog2E));
+  Value score = arith::MulFOp::create(b, dot, f32(b, scale));
+  if (softcap > 0.0) {
+    Value tanh = math::TanhOp::create(
+        b, arith::MulFOp::create(b, score, f32(b, 1.0 / softcap)));
+    score = arith::MulFOp::create(b, tanh, f32(b, softcap));
+  }
+  if (op.getAlibi()) {
+    Value distance = arith::SubIOp::create(
+        b, arith::AddIOp::create(b, row, offset), key);
+    // |d| = max(d, -d), in integers (no libdevice call).
+    Value signedDistance =
+        arith::IndexCastOp::create(b, b.getI32Type(), distance);
+    Value absDistance = arith::MaxSIOp::create(
+        b, signedDistance, arith::SubIOp::create(b, i32(b, 0), signedDistance));
+    score = arith::SubFOp::create(
+        b, score,
+        arith::MulFOp::create(
+            b, slope, arith::SIToFPOp::create(b, b.getF32Type(), absDistance)));
+  }
+  return arith::MulFOp::create(b, score, f32(b, kLog2E));
+}
+
+/// The first row of slab `slab` of this warp.
+Value GpuKernelBuilder::emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab) {
+  return arith::AddIOp::create(
+      b, firstRow,
+      arith::MulIOp::create(
+          b, arith::AddIOp::create(b, index(b, slab * tiling.numWarps), warp),
+          index(b, kMmaM)));
+}
+
+/// One KV tile: stage K and V, S = Q K^T on tensor cores, the online softmax
+/// in registers, O += P V on tensor cores.
+SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
+                                                Value kvTile, bool masked,
+                                                ValueRange flatState) {
+  SmallVector<SlabState> slabs = unflatten(flatState);
+  int64_t blockN = tiling.blockN;
+  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
+
+  // The previous tile's fragments are read; then K and V are replaced.
+  gpu::BarrierOp::create(b);
+  emitLoadTile(b, keyTile, key, firstKey, seqlenK, blockN, kvHead, headDim,
+               paddedHeadDim);
+  emitLoadTile(b, valueTile, value, firstKey, seqlenK, blockN, kvHead,
+               headDimV, paddedHeadDimV);
+  gpu::BarrierOp::create(b);
+
+  // Slab by slab, so that only one slab's S accumulators are live.
+  auto fragmentType = [&](int64_t rows) {
+    return VectorType::get({rows, 2}, elementType);
+  };
+  auto accumulatorType = VectorType::get({2, 2}, b.getF32Type());
+  Value zeroAccumulator = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(accumulatorType, 0.0f));
+  int64_t numKeyTiles = blockN / kMmaN;
+  Value laneMod8 = arith::RemUIOp::create(b, lane, index(b, 8));
+  Value laneHalf = arith::MulIOp::create(
+      b,
+      arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(b, 8)),
+                             index(b, 2)),
+      index(b, 8));
+  Value laneMod16 = arith::RemUIOp::create(b, lane, index(b, 16));
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    // S = Q K^T: one 16x8 f32 accumulator per 8 keys.
+    SmallVector<Value> scores(numKeyTiles, zeroAccumulator);
+    for (int64_t nt = 0; nt < numKeyTiles; ++nt) {
+      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb) {
+        Value keyFragment = nvgpu::LdMatrixOp::create(
+            b, fragmentType(2), keyTile,
+            ValueRange{
+                arith::AddIOp::create(b, index(b, nt * kMmaN), laneMod8),
+                arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf)},
+            /*transpose=*/false, /*numTiles=*/2);
+        scores[nt] = emitMma(b, emitQueryFragment(b, s, kb), keyFragment,
+                             scores[nt]);
+      }
+    }
+
+    // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
+    // firstKey + 8nt + 2t + j.
+    Value slabRow = emitSlabRow(b, s);
+    SmallVector<Value> values(numKeyTiles * 4);
+    Value tileMax[2] = {negInf, negInf};
+    for (int64_t nt = 0; nt < numKeyTiles; ++nt) {
+      for (int64_t i = 0; i < 2; ++i) {
+        Value row = arith::AddIOp::create(
+            b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+        for (int64_t j = 0; j < 2; ++j) {
+          Value keyIndex = arith::AddIOp::create(
+              b, firstKey,
+              arith::AddIOp::create(
+                  b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
+                  index(b, nt * kMmaN + j)));
+          Value dot = vector::ExtractOp::create(b, scores[nt],
+                                                ArrayRef<int64_t>{i, j});
+          Value score = emitScore(b, dot, row, keyIndex);
+          if (masked) {
+            Value exists = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::slt, keyIndex, seqlenK);
+            Value visible = arith::AndIOp::create(
+                b, exists, mask.emitVisible(b, row, keyIndex, offset));
+            score = arith::SelectOp::create(b, visible, score, negInf);
+          }
+          values[nt * 4 + i * 2 + j] = score;
+          tileMax[i] = arith::MaximumFOp::create(b, tileMax[i], score);
+        }
+      }
+    }
+    // m' = max(m, rowmax(S)); reference 0 for rows with nothing visible.
+    Value reference[2], rescale[2];
+    for (int64_t i = 0; i < 2; ++i) {
+      Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
+      Value newMax =
+          arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
+      Value noneVisible = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
+                                                newMax, negInf);
+      reference[i] =
+          arith::SelectOp::create(b, noneVisible, f32(b, 0.0), newMax);
+      rescale[i] = math::Exp2Op::create(
+          b, arith::SubFOp::create(b, slabs[s].rowMax[i], reference[i]));
+      slabs[s].rowMax[i] = newMax;
+    }
+    // P = exp2(S - m'), rounded to the input type for the second MMA; each
+    // thread sums its part of the row (quads combine once, at the end).
+    Value partialSum[2] = {f32(b, 0.0), f32(b, 0.0)};
+    SmallVector<Value> probabilities(values.size());
+    for (int64_t e = 0; e < static_cast<int64_t>(values.size()); ++e) {
+      int64_t i = (e / 2) % 2;
+      Value p = math::Exp2Op::create(
+          b, arith::SubFOp::create(b, values[e], reference[i]));
+      partialSum[i] = arith::AddFOp::create(b, partialSum[i], p);
+      probabilities[e] = arith::TruncFOp::create(b, elementType, p);
+    }
+    for (int64_t i = 0; i < 2; ++i)
+      slabs[s].rowSum[i] = math::FmaOp::create(b, rescale[i],
+                                               slabs[s].rowSum[i],
+                                               partialSum[i]);
+    // O *= rescale, row by row.
+    Value rescaleFragment = vector::FromElementsOp::create(
+        b, accumulatorType,
+        ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
+    for (Value &acc : slabs[s].output)
+      acc = arith::MulFOp::create(b, acc, rescaleFragment);
+
+    // O += P V: A operands straight from the S accumulators,
+    // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}; B from V with
+    // ldmatrix.trans.
+    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
+      Value pFragment = vector::FromElementsOp::create(
+          b, fragmentType(4), ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8));
+      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
+        Value valueFragment = nvgpu::LdMatrixOp::create(
+            b, fragmentType(2), valueTile,
+            ValueRange{
+                arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16),
+                index(b, dt * kMmaN)},
+            /*transpose=*/true, /*numTiles=*/2);
+        slabs[s].output[dt] =
+            emitMma(b, pFragment, valueFragment, slabs[s].output[dt]);
+      }
+    }
+  }
+  return flatten(slabs);
+}
+
+/// O = acc / l (0 without a visible key), LSE = (m + log2 l) ln 2 (-inf).
+void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
+                                    ValueRange flatState) {
+  SmallVector<SlabState> slabs = unflatten(flatState);
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    Value slabRow = emitSlabRow(b, s);
+    for (int64_t i = 0; i < 2; ++i) {
+      Value row = arith::AddIOp::create(
+          b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+      Value sum = emitQuadReduce(b, slabs[s].rowSum[i], /*isMax=*/false);
+      Value anyVisible =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0));
+      Value inverse = arith::SelectOp::create(
+          b, anyVisible, arith::DivFOp::create(b, f32(b, 1.0), sum),
+          f32(b, 0.0));
+      Value rowExists =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, seqlenQ);
+      auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
+        for (int64_t j = 0; j < 2; ++j) {
+          b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+          int64_t firstColumn = dt * kMmaN + j;
+          Value column = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
+              index(b, firstColumn));
+          if (dt * kMmaN + kMmaN > headDimV) {
+            // Only the last fragments can hold padding columns.
+            Value inside = arith::CmpIOp::create(
+                b, arith::CmpIPredicate::slt, column, index(b, headDimV));
+            auto ifColumn = scf::IfOp::create(b, inside, false);
+            b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
+          }
+          Value acc = vector::ExtractOp::create(b, slabs[s].output[dt],
+                                                ArrayRef<int64_t>{i, j});
+          Value out = arith::TruncFOp::create(
+              b, elementType, arith::MulFOp::create(b, acc, inverse));
+          memref::StoreOp::create(b, out, output,
+                                  ValueRange{batch, row, qHead, column});
+        }
+      }
+      if (op.returnsLse()) {
+        // One lane of the quad writes the row's LSE.
+        b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+        Value firstOfQuad = arith::CmpIOp::create(
+            b, arith::CmpIPredicate::eq, threadInGroup, index(b, 0));
+        auto ifWriter = scf::IfOp::create(b, firstOfQuad, false);
+        b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
+        Value logSum = arith::MulFOp::create(
+            b,
+            arith::AddFOp::create(b, slabs[s].rowMax[i],
+                                  math::Log2Op::create(b, sum)),
+            f32(b, kLn2));
+        Value value = arith::SelectOp::create(
+            b, anyVisible, logSum,
+            f32(b, -std::numeric_limits<double>::infinity()));
+        memref::StoreOp::create(b, value, lse, ValueRange{batch, qHead, row});
+      }
+    }
+  }
+}
+
+void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  query = entry.getArgument(0);
+  key = entry.getArgument(1);
+  value = entry.getArgument(2);
+  output = entry.getArgument(3);
+  lse = entry.getArgument(4);
+  slopes = entry.getArgument(5);
+
+  // Grid (q tile, q head, batch); block 32 * num_warps threads.
+  Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  qHead = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  threadId = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  lane = arith::RemUIOp::create(b, threadId, index(b, kWarpSize));
+  warp = arith::DivUIOp::create(b, threadId, index(b, kWarpSize));
+  group = arith::DivUIOp::create(b, lane, index(b, 4));
+  threadInGroup = arith::RemUIOp::create(b, lane, index(b, 4));
+  // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
+  kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+  seqlenQ = memref::DimOp::create(b, query, 1);
+  seqlenK = memref::DimOp::create(b, key, 1);
+  offset = op.getCausalAlign() == CausalAlign::BottomRight
+               ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
+               : index(b, 0);
+  firstRow = arith::MulIOp::create(b, qTileIndex, index(b, tiling.blockM));
+  Value lastRow = arith::SubIOp::create(
+      b,
+      arith::MinSIOp::create(
+          b, arith::AddIOp::create(b, firstRow, index(b, tiling.blockM)),
+          seqlenQ),
+      index(b, 1));
+  if (op.getAlibi())
+    slope = memref::LoadOp::create(b, slopes, qHead);
+
+  auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
+                                              gpu::AddressSpace::Workgroup);
+  Value sharedBase = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), workgroup));
+  int64_t sharedOffset = 0;
+  queryTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockM,
+                         paddedHeadDim);
+  keyTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
+                       paddedHeadDim);
+  valueTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
+                         paddedHeadDimV);
+
+  // Q tile -> shared -> A fragments (in registers when they fit).
+  emitLoadTile(b, queryTile, query, firstRow, seqlenQ, tiling.blockM, qHead,
+               headDim, paddedHeadDim);
+  gpu::BarrierOp::create(b);
+  if (keepQueryInRegisters) {
+    for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
+      SmallVector<Value> fragments;
+      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb)
+        fragments.push_back(emitQueryFragment(b, slab, kb));
+      queryFragments.push_back(fragments);
+    }
+  }
+
+  // m = -inf, l = 0, O = 0.
+  SmallVector<SlabState> initial(slabsPerWarp);
+  Value zeroAccumulator = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({2, 2}, b.getF32Type()), 0.0f));
+  for (SlabState &slab : initial) {
+    slab.rowMax[0] = slab.rowMax[1] =
+        f32(b, -std::numeric_limits<double>::infinity());
+    slab.rowSum[0] = slab.rowSum[1] = f32(b, 0.0);
+    slab.output.assign(paddedHeadDimV / kMmaN, zeroAccumulator);
+  }
+  SmallVector<Value> state = flatten(initial);
+
+  for (const KvTileRanges &range : mask.emitTileRanges(
+           b, firstRow, lastRow, offset, seqlenK, tiling.blockN)) {
+    auto emitTiles = [&](Value lb, Value ub, bool masked) {
+      auto loop = scf::ForOp::create(
+          b, lb, ub, index(b, 1), state,
+          [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            scf::YieldOp::create(nb, emitKvTile(nb, tile, masked, iter));
+          });
+      state.assign(loop.getResults().begin(), loop.getResults().end());
+    };
+    if (!range.leadingBoundaryIsEmpty)
+      emitTiles(range.begin, range.fullBegin, /*masked=*/true);
+    emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
+    emitTiles(range.fullEnd, range.end, /*masked=*/true);
+  }
+  emitFinalize(b, state);
+  gpu::ReturnOp::create(b);
+}
+
+MemRefType toMemRef(Type type) {
+  auto tensor = cast<RankedTensorType>(type);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
+  using AttnToGPUBase::AttnToGPUBase;
+
+  LogicalResult lowerFunction(func::FuncOp func, AttentionOp op,
+                              gpu::GPUModuleOp gpuModule);
+  void runOnOperation() override;
+};
+
+LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
+                                           gpu::GPUModuleOp gpuModule) {
+  Block &body = func.getBody().front();
+  auto argNumber = [&](Value v) -> int64_t {
+    auto arg = dyn_cast<BlockArgument>(v);
+    return arg && arg.getOwner() == &body ? arg.getArgNumber() : -1;
+  };
+  auto returnOp = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (body.getOperations().size() != 2 || argNumber(op.getQuery()) != 0 ||
+      argNumber(op.getKey()) != 1 || argNumber(op.getValue()) != 2 ||
+      !returnOp || returnOp.getOperands() != op->getResults())
+    return op.emitOpError()
+           << "attn-to-gpu expects a function whose body is one "
+              "attn.attention on its arguments (q, k, v), returned as is";
+  Type element = op.getQuery().getType().getElementType();
+  if (!element.isF16() && !element.isBF16())
+    return op.emitOpError()
+           << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
+           << " specs run on the CPU target";
+
+  GpuTiling tiling = autoTiling(op.getHeadDim());
+  if (TilingAttr spec = op.getTilingAttr())
+    tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps()};
+  if (blockM)
+    tiling.blockM = blockM;
+  if (blockN)
+    tiling.blockN = blockN;
+  if (numWarps)
+    tiling.numWarps = numWarps;
+  if (tiling.numWarps < 1 || tiling.blockM % (kMmaM * tiling.numWarps) != 0 ||
+      tiling.blockN < kMmaK || tiling.blockN % kMmaK != 0)
+    return op.emitOpError()
+           << "GPU tiling needs block_m a multiple of 16 * num_warps and "
+              "block_n a multiple of 16, got block_m = "
+           << tiling.blockM << ", block_n = " << tiling.blockN
+           << ", num_warps = " << tiling.numWarps;
+
+  // Each warp keeps the S and O accumulators of its slabs in registers
+  // (4 per 16x8 fragment). Where two or more slabs would not fit (LLVM's
+  // NVPTX backend then spills), more warps share the Q tile instead.
+  int64_t perSlabRegisters =
+      4 * (tiling.blockN / kMmaN +
+           static_cast<int64_t>(llvm::alignTo(op.getHeadDimV(), kMmaK)) /
+               kMmaN);
+  while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
+         tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters > 128 &&
+         tiling.numWarps < 16)
+    tiling.numWarps *= 2;
+
+  OpBuilder builder(gpuModule.getBodyRegion());
+  builder.setInsertionPointToEnd(gpuModule.getBody());
+  SmallVector<Type> argTypes = {
+      toMemRef(op.getQuery().getType()), toMemRef(op.getKey().getType()),
+      toMemRef(op.getValue().getType()), toMemRef(op.getOutput().getType()),
+      MemRefType::get(
+          {ShapedType::kDynamic, op.getNumQHeads(), ShapedType::kDynamic},
+          builder.getF32Type()),
+      MemRefType::get({op.getNumQHeads()}, builder.getF32Type())};
+  auto kernel = gpu::GPUFuncOp::create(builder, func.getLoc(), func.getName(),
+                                       builder.getFunctionType(argTypes, {}));
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  int32_t numThreads = static_cast<int32_t>(tiling.numWarps * kWarpSize);
+  kernel.setKnownBlockSizeAttr(
+      builder.getDenseI32ArrayAttr({numThreads, 1, 1}));
+  GpuKernelBuilder kernelBuilder(op, tiling);
+  kernel->setAttr("attn.shared_memory_bytes",
+                  builder.getI64IntegerAttr(kernelBuilder.sharedMemoryBytes()));
+  kernel->setAttr("attn.tile_sizes",
+                  builder.getDenseI64ArrayAttr(
+                      {tiling.blockM, tiling.blockN, tiling.numWarps}));
+  ImplicitLocOpBuilder b(op.getLoc(), builder);
+  b.setInsertionPointToStart(&kernel.getBody().front());
+  kernelBuilder.build(b, kernel);
+  func.erase();
+  return success();
+}
+
+void AttnToGPUPass::runOnOperation() {
+  ModuleOp module = getOperation();
+  SmallVector<std::pair<func::FuncOp, AttentionOp>> work;
+  module.walk([&](AttentionOp op) {
+    work.emplace_back(op->getParentOfType<func::FuncOp>(), op);
+  });
+  if (work.empty())
+    return;
+  module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
+                  UnitAttr::get(&getContext()));
+  OpBuilder builder(module.getBodyRegion());
+  builder.setInsertionPointToEnd(module.getBody());
+  auto gpuModule =
+      gpu::GPUModuleOp::create(builder, module.getLoc(), "attn_kernels");
+  for (auto [func, op] : work) {
+    if (!func || failed(lowerFunction(func, op, gpuModule)))
+      return signalPassFailure();
+  }
+}
+
+} // namespace

@@ -1,0 +1,89 @@
+// RUN: attn-opt %s -split-input-file --attn-to-gpu --canonicalize --cse | FileCheck %s
+
+// Causal f16 GQA, auto tiling for d = 64: BM = 64 rows (4 warps x one
+// 16-row slab), BN = 64 keys. Shared memory (rows padded by 16 bytes):
+//   Q 64 x (64 + 8) x 2 B = 9216, K the same, V the same -> 27648 bytes.
+// CHECK-LABEL: gpu.module @attn_kernels
+// CHECK: gpu.func @causal(%[[Q:[^:]+]]: memref<?x?x4x64xf16>, %[[K:[^:]+]]: memref<?x?x2x64xf16>, %[[V:[^:]+]]: memref<?x?x2x64xf16>, %[[O:[^:]+]]: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>) kernel
+// CHECK-SAME: attn.shared_memory_bytes = 27648 : i64
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// Grid: (Q tile, q head, batch); kv head = q head / 2.
+// CHECK-DAG: %[[TILE:.+]] = gpu.block_id x
+// CHECK-DAG: %[[HEAD:.+]] = gpu.block_id y
+// CHECK-DAG: %[[BATCH:.+]] = gpu.block_id z
+// CHECK-DAG: %[[KVHEAD:.+]] = arith.divui %[[HEAD]], %c2
+// CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory
+// CHECK: %[[QS:.+]] = memref.view %[[SMEM]][%c0][] : {{.+}} to memref<64x72xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[KS:.+]] = memref.view %[[SMEM]][%c9216][]
+// CHECK: %[[VS:.+]] = memref.view %[[SMEM]][%c18432][]
+// Q tile to shared in 16-byte vectors, then one barrier, then Q's A
+// fragments (ldmatrix.x4, 4 per slab for d = 64) into registers.
+// CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] : memref<?x?x4x64xf16>, vector<8xf16>
+// CHECK: gpu.barrier
+// CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
+// Full KV tiles: barrier, K and V to shared, barrier; S = Q K^T on mma.sync
+// (8 key tiles x 4 head-dim blocks), no mask compare.
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: vector.load %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK: vector.load %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK: gpu.barrier
+// CHECK: nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = false}
+// CHECK: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK-NOT: arith.cmpi sle
+// Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
+// CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
+// CHECK: gpu.shuffle xor %{{.+}}, %c2_i32, %c32_i32
+// CHECK-NOT: arith.cmpi sle
+// P = exp2(S - m') goes from the accumulators to A fragments in registers.
+// CHECK: math.exp2
+// CHECK: arith.truncf %{{.+}} : f32 to f16
+// CHECK: vector.from_elements {{.+}} : vector<4x2xf16>
+// O += P V with V's B fragments from ldmatrix.trans.
+// CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = true}
+// CHECK: nvgpu.mma.sync
+// CHECK-NOT: arith.cmpi sle
+// CHECK: scf.yield
+// Boundary tiles evaluate key < seqlen_k and j <= i + off per element.
+// CHECK: scf.for
+// CHECK: arith.cmpi sle
+// CHECK: arith.select
+// CHECK: scf.yield
+// O = acc / l per row that exists; stores to O.
+// CHECK: arith.divf
+// CHECK: memref.store %{{.+}}, %[[O]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] : memref<?x?x4x64xf16>
+func.func @causal(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>) -> tensor<?x?x4x64xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x4x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x4x64xf16>
+  return %o : tensor<?x?x4x64xf16>
+}
+
+// -----
+
+// bf16 goes through nvvm.mma.sync (nvgpu does not lower bf16 MMAs): the
+// fragments are packed two elements per 32-bit register.
+// CHECK-LABEL: gpu.func @bf16_lse
+// CHECK: nvvm.mma.sync A[{{.+}}] B[{{.+}}] C[{{.+}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>}
+// LSE = (m + log2 l) ln 2, written by the first lane of each quad.
+// CHECK: math.log2
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %{{.+}}, %{{.+}}] : memref<?x8x?xf32>
+func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> (tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0) target(sm_80)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>
+  return %o, %lse : tensor<?x?x8x128xbf16>, tensor<?x8x?xf32>
+}
+
+// -----
+
+// block_m 128 with 4 warps would give each warp two slabs whose S and O
+// accumulators (2 x 4 x (8 + 16) registers) do not fit: 8 warps share it.
+// CHECK-LABEL: gpu.func @two_slabs
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 8>
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_80)
+      : tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16> -> tensor<?x?x8x128xf16>
+  return %o : tensor<?x?x8x128xf16>
+}
