@@ -19,7 +19,7 @@
 // CHECK: %[[VS:.+]] = memref.view %[[SMEM]][%c18432][]
 // Q tile to shared in 16-byte vectors, then one barrier, then Q's A
 // fragments (ldmatrix.x4, 4 per slab for d = 64) into registers.
-// CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] : memref<?x?x4x64xf16>, vector<8xf16>
+// CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 // CHECK: gpu.barrier
 // CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // Full KV tiles: barrier, K and V to shared, barrier; S = Q K^T on mma.sync

@@ -181,7 +181,9 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 
 /// tile[r][c] = source[batch, firstRow + r, head, c] for rows below
 /// rowLimit and c < cols, 0 elsewhere (padding rows and columns), by all
-/// threads of the CTA; 16-byte vectors when cols is a multiple of 8.
+/// threads of the CTA; 16-byte vectors when cols is a multiple of 8 (the
+/// tensors' base addresses must then be 16-byte aligned, as the runtime
+/// checks).
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     Value source, Value firstRow,
                                     Value rowLimit, int64_t rows, Value head,
@@ -225,7 +227,8 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                   .getResult()
                             : vector::LoadOp::create(
                                   b, cast<VectorType>(chunkType), source,
-                                  ValueRange{batch, row, head, c})
+                                  ValueRange{batch, row, head, c},
+                                  /*nontemporal=*/false, llvm::Align(16))
                                   .getResult();
               scf::YieldOp::create(b, v);
             },
@@ -238,7 +241,8 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                   ValueRange{r, c});
         else
           vector::StoreOp::create(b, loaded.getResult(0), tile,
-                                  ValueRange{r, c});
+                                  ValueRange{r, c}, /*nontemporal=*/false,
+                                  llvm::Align(16));
         scf::YieldOp::create(b);
       });
 }
