@@ -60,8 +60,12 @@ cl::SubCommand runCommand(
            "specs); writes O (and LSE) as float32 .npy");
 cl::opt<std::string> runSpecPath(cl::Positional, cl::Required,
                                  cl::desc("<spec.json>"), cl::sub(runCommand));
-cl::opt<std::string> runBackend("backend", cl::desc("cpu"), cl::init("cpu"),
-                                cl::sub(runCommand));
+cl::opt<std::string> runBackend(
+    "backend",
+    cl::desc("cpu, or gpu-sim: the GPU kernel executed by attngen's emulator "
+             "of the CUDA execution model (slow; for checking kernels "
+             "without a GPU)"),
+    cl::init("cpu"), cl::sub(runCommand));
 cl::opt<std::string> runQuery("q", cl::Required,
                               cl::desc("Q [batch, seqlen_q, num_q_heads, head_dim]"),
                               cl::value_desc("Q.npy"), cl::sub(runCommand));
@@ -174,7 +178,7 @@ int attngenMain(int argc, char **argv) {
       "  attngen compile SPEC.json --target cpu -o OUT.attnpkg\n"
       "  attngen compile SPEC.json [--target sm_80|sm_90|cpu] "
       "--emit spec-ir|tiled-ir|llvm|gpu-ir|ptx -o OUT\n"
-      "  attngen run SPEC.json --backend cpu --q Q.npy --k K.npy --v V.npy "
+      "  attngen run SPEC.json --backend cpu|gpu-sim --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
       "  attngen bench SPEC.json --backend cpu --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"

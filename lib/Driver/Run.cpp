@@ -2,11 +2,13 @@
 
 #include "attngen/Driver/Run.h"
 #include "attngen/Backend/Cpu/CpuKernel.h"
+#include "attngen/Backend/GpuSim/GpuSimulator.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
 #include "attngen/Support/Npy.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
@@ -24,14 +26,15 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 static llvm::Error checkBackend(const std::string &command,
                                 const std::string &backend) {
-  if (backend == "cpu")
+  if (backend == "cpu" || (backend == "gpu-sim" && command == "run"))
     return llvm::Error::success();
   if (backend == "cuda")
     return makeError("attngen " + command +
                      ": --backend cuda needs libattnrt's CUDA path, which is "
                      "not in this build yet; use --backend cpu");
   return makeError("attngen " + command + ": unknown --backend '" + backend +
-                   "', expected cpu");
+                   "', expected cpu" +
+                   (command == "run" ? std::string(" or gpu-sim") : ""));
 }
 
 static size_t elementBytes(ElementType type) {
@@ -96,6 +99,66 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
   return fromFloat(array->toFloat(), spec.dtype);
 }
 
+/// The GPU kernel, executed by the emulator on the CPU (inputs already
+/// rounded to the spec's dtype).
+static llvm::Error runOnGpuSimulator(const RunOptions &options,
+                                     const AttentionSpec &spec, int64_t batch,
+                                     int64_t seqlenQ, int64_t seqlenK,
+                                     std::vector<float> query,
+                                     std::vector<float> key,
+                                     std::vector<float> value,
+                                     const std::vector<float> &slopes) {
+  Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
+  llvm::Expected<LoweredSpec> lowered =
+      lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
+  if (!lowered)
+    return lowered.takeError();
+  mlir::gpu::GPUFuncOp kernel;
+  lowered->module->walk([&](mlir::gpu::GPUFuncOp func) { kernel = func; });
+  auto tiles = kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
+  mlir::Type element =
+      mlir::cast<mlir::MemRefType>(kernel.getArgumentTypes()[0])
+          .getElementType();
+  mlir::Type f32 = mlir::Float32Type::get(element.getContext());
+  auto buffer = [&](mlir::Type type, std::vector<int64_t> shape,
+                    const std::vector<float> &data) {
+    SimBuffer b{type, shape, std::vector<double>(data.begin(), data.end())};
+    if (b.data.empty()) {
+      int64_t n = 1;
+      for (int64_t d : shape)
+        n *= d;
+      b.data.assign(n, NAN);
+    }
+    return b;
+  };
+  SimBuffer q = buffer(element, {batch, seqlenQ, spec.numQHeads, spec.headDim},
+                       query);
+  SimBuffer k = buffer(element, {batch, seqlenK, spec.numKvHeads, spec.headDim},
+                       key);
+  SimBuffer v = buffer(element,
+                       {batch, seqlenK, spec.numKvHeads, spec.headDimV}, value);
+  SimBuffer o = buffer(element,
+                       {batch, seqlenQ, spec.numQHeads, spec.headDimV}, {});
+  SimBuffer lse = buffer(f32, {batch, spec.numQHeads, seqlenQ}, {});
+  SimBuffer slopeBuffer =
+      buffer(f32, {spec.numQHeads},
+             slopes.empty() ? std::vector<float>(spec.numQHeads, 0.0f) : slopes);
+  int64_t numQTiles = (seqlenQ + tiles[0] - 1) / tiles[0];
+  if (llvm::Error error =
+          simulateKernel(kernel, {&q, &k, &v, &o, &lse, &slopeBuffer},
+                         {numQTiles, spec.numQHeads, batch}, tiles[2] * 32))
+    return error;
+  if (llvm::Error error = writeNpyF32(
+          options.outputPath,
+          {batch, seqlenQ, spec.numQHeads, spec.headDimV},
+          std::vector<float>(o.data.begin(), o.data.end())))
+    return error;
+  if (!options.lsePath.empty())
+    return writeNpyF32(options.lsePath, {batch, spec.numQHeads, seqlenQ},
+                       std::vector<float>(lse.data.begin(), lse.data.end()));
+  return llvm::Error::success();
+}
+
 llvm::Error runSpec(const RunOptions &options) {
   if (llvm::Error error = checkBackend("run", options.backend))
     return error;
@@ -149,6 +212,12 @@ llvm::Error runSpec(const RunOptions &options) {
       slopes = array->toFloat();
     }
   }
+
+  if (options.backend == "gpu-sim")
+    return runOnGpuSimulator(options, *spec, qShape[0], qShape[1], kShape[1],
+                             toFloat(*query, spec->dtype),
+                             toFloat(*key, spec->dtype),
+                             toFloat(*value, spec->dtype), slopes);
 
   llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
       compileForCpu(*spec, options.specPath);

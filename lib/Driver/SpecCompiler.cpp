@@ -58,7 +58,8 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   if (stage == Stage::SpecIR)
     return std::move(lowered);
 
-  if (stage == Stage::GpuIR || stage == Stage::GpuBinary) {
+  if (stage == Stage::GpuIR || stage == Stage::GpuPreNvvm ||
+      stage == Stage::GpuBinary) {
     if (target == Target::CPU)
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
@@ -67,6 +68,8 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
     gpuPm.addPass(attn::createAttnToGPU());
     if (stage == Stage::GpuBinary)
       buildGpuLoweringPipeline(gpuPm, toString(target));
+    if (stage == Stage::GpuPreNvvm)
+      buildGpuPreNvvmPipeline(gpuPm);
     if (failed(gpuPm.run(*lowered.module)))
       return diagnostics.takeError(specPath + ": error: GPU lowering failed");
     return std::move(lowered);

@@ -6,7 +6,7 @@ scale) of float64; 16-bit specs within 2x the error of a naive attention in
 that dtype, + 1e-5 (FlashAttention's test rule). LSE is checked too.
 
 usage: check_attention.py ATTNGEN SPEC.json WORKDIR [--shapes SQxSK,...]
-       [--head-dims D[:DV],...] [--batch B]
+       [--head-dims D[:DV],...] [--batch B] [--backend cpu|gpu-sim]
 A spec's head dims are replaced by each of --head-dims (a copy of the spec is
 written to WORKDIR), so one spec covers a grid of head dims.
 """
@@ -45,7 +45,7 @@ def low_precision_attention(spec, q, k, v):
     return out
 
 
-def check(attngen, spec_path, workdir, sq, sk, batch, spec):
+def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     rng = np.random.default_rng(sq * 7919 + sk * 31 + spec["head_dim"])
     d, dv = spec["head_dim"], spec.get("head_dim_v", spec["head_dim"])
     hq = spec["num_q_heads"]
@@ -59,7 +59,7 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec):
     paths = {name: os.path.join(workdir, f"{name}.npy") for name in ("q", "k", "v", "o", "lse")}
     for name, tensor in (("q", q), ("k", k), ("v", v)):
         np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
-    command = [attngen, "run", spec_path, "--backend", "cpu", "--q", paths["q"],
+    command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
                "--k", paths["k"], "--v", paths["v"], "--out", paths["o"]]
     if spec.get("return_lse"):
         command += ["--lse", paths["lse"]]
@@ -105,6 +105,7 @@ def main():
     parser.add_argument("--shapes", default="113x203")
     parser.add_argument("--head-dims", default="")
     parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--backend", default="cpu")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     base = json.load(open(args.spec))
@@ -124,7 +125,8 @@ def main():
     for path, spec in variants:
         for shape in args.shapes.split(","):
             sq, sk = (int(x) for x in shape.split("x"))
-            problem = check(args.attngen, path, args.workdir, sq, sk, args.batch, spec)
+            problem = check(args.attngen, path, args.workdir, sq, sk, args.batch, spec,
+                            args.backend)
             label = f"{os.path.basename(args.spec)} d={spec['head_dim']} dv={spec.get('head_dim_v', spec['head_dim'])} {sq}x{sk}"
             if problem:
                 failed += 1

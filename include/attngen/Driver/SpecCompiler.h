@@ -26,6 +26,8 @@ enum class Stage {
   LLVMDialect,
   /// After attn-to-gpu: the gpu.module with the tensor-core kernel.
   GpuIR,
+  /// The kernel at the last level before NVVM (what gpu-sim executes).
+  GpuPreNvvm,
   /// The gpu.module compiled to PTX (a gpu.binary).
   GpuBinary,
 };

@@ -23,11 +23,17 @@ void registerGpuCodegenExtensions(DialectRegistry &registry) {
   registerAllGPUToLLVMIRTranslations(registry);
 }
 
-void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
+void buildGpuPreNvvmPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // exp2 and tanh as polynomials: no libdevice calls in the kernel.
+  // exp2, log2 and tanh as polynomials: no libdevice calls in the kernel.
   pm.addNestedPass<gpu::GPUModuleOp>(attn::createAttnApproximateMath());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
+  buildGpuPreNvvmPipeline(pm);
   GpuNVVMAttachTargetOptions target;
   target.chip = chip;
   target.features = chip == "sm_90" ? "+ptx80" : "+ptx80";

@@ -16,6 +16,10 @@ namespace attngen {
 /// the LLVM IR translations and the to-LLVM conversion interfaces.
 void registerGpuCodegenExtensions(mlir::DialectRegistry &registry);
 
+/// The rewrites before NVVM (cleanup, polynomial exp2/log2/tanh): the last
+/// level of the kernel that the gpu-sim backend executes.
+void buildGpuPreNvvmPipeline(mlir::OpPassManager &pm);
+
 /// gpu.module (after attn-to-gpu) -> NVVM -> PTX in a gpu.binary, for
 /// `chip` (sm_80, sm_90), in-process (MLIR's NVVM target, no nvcc).
 void buildGpuLoweringPipeline(mlir::OpPassManager &pm, const std::string &chip);

@@ -1,0 +1,181 @@
+//===- GpuSimulatorTest.cpp - the GPU emulator against plain loops --------===//
+
+#include "attngen/Backend/GpuSim/GpuSimulator.h"
+#include "attngen/InitAllDialects.h"
+#include "attngen/Support/Float16.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "gtest/gtest.h"
+
+#include <random>
+
+using namespace mlir;
+using attngen::SimBuffer;
+
+namespace {
+
+class GpuSimulatorTest : public ::testing::Test {
+protected:
+  GpuSimulatorTest() {
+    DialectRegistry registry;
+    attngen::registerAllDialects(registry);
+    context.appendDialectRegistry(registry);
+    context.loadAllAvailableDialects();
+  }
+
+  gpu::GPUFuncOp parseKernel(const char *source) {
+    module = parseSourceString<ModuleOp>(source, &context);
+    EXPECT_TRUE(module) << "kernel does not parse";
+    gpu::GPUFuncOp kernel;
+    if (module)
+      module->walk([&](gpu::GPUFuncOp f) { kernel = f; });
+    return kernel;
+  }
+
+  MLIRContext context;
+  OwningOpRef<ModuleOp> module;
+};
+
+/// One warp: A (16x16) and B^T (8x16) staged in shared memory, loaded with
+/// ldmatrix (x4 for A, x2 for B from rows of B^T), multiplied with one
+/// mma.sync, and C (16x8) written back from the accumulator fragments.
+const char *kMmaKernel = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @mma(%a: memref<16x16xf16>, %bt: memref<8x16xf16>, %c: memref<16x8xf32>) kernel {
+    %c0 = arith.constant 0 : index
+    %c2 = arith.constant 2 : index
+    %c4 = arith.constant 4 : index
+    %c8 = arith.constant 8 : index
+    %c16 = arith.constant 16 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %as = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<16x16xf16, #gpu.address_space<workgroup>>
+    %off = arith.constant 512 : index
+    %bs = memref.view %smem[%off][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<8x16xf16, #gpu.address_space<workgroup>>
+    // Stage A and B^T: each lane copies whole rows.
+    scf.for %r = %tid to %c16 step %c16 {
+      scf.for %k = %c0 to %c16 step %c8 {
+        %v = vector.load %a[%r, %k] : memref<16x16xf16>, vector<8xf16>
+        vector.store %v, %as[%r, %k] : memref<16x16xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+      }
+    }
+    scf.for %r = %tid to %c8 step %c16 {
+      scf.for %k = %c0 to %c16 step %c8 {
+        %v = vector.load %bt[%r, %k] : memref<8x16xf16>, vector<8xf16>
+        vector.store %v, %bs[%r, %k] : memref<8x16xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+      }
+    }
+    gpu.barrier
+    // A: row lane % 16, column (lane / 16) * 8; B: row lane % 8, column
+    // ((lane / 8) % 2) * 8.
+    %arow = arith.remui %tid, %c16 : index
+    %acol0 = arith.divui %tid, %c16 : index
+    %acol = arith.muli %acol0, %c8 : index
+    %afrag = nvgpu.ldmatrix %as[%arow, %acol] {numTiles = 4 : i32, transpose = false} : memref<16x16xf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+    %brow = arith.remui %tid, %c8 : index
+    %bcol0 = arith.divui %tid, %c8 : index
+    %bcol1 = arith.remui %bcol0, %c2 : index
+    %bcol = arith.muli %bcol1, %c8 : index
+    %bfrag = nvgpu.ldmatrix %bs[%brow, %bcol] {numTiles = 2 : i32, transpose = false} : memref<8x16xf16, #gpu.address_space<workgroup>> -> vector<2x2xf16>
+    %zero = arith.constant dense<0.0> : vector<2x2xf32>
+    %d = nvgpu.mma.sync(%afrag, %bfrag, %zero) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+    // C[g][2t + j] = d[0][j], C[g + 8][2t + j] = d[1][j].
+    %g = arith.divui %tid, %c4 : index
+    %t = arith.remui %tid, %c4 : index
+    %col = arith.muli %t, %c2 : index
+    %c1 = arith.constant 1 : index
+    %colp = arith.addi %col, %c1 : index
+    %g8 = arith.addi %g, %c8 : index
+    %d00 = vector.extract %d[0, 0] : f32 from vector<2x2xf32>
+    %d01 = vector.extract %d[0, 1] : f32 from vector<2x2xf32>
+    %d10 = vector.extract %d[1, 0] : f32 from vector<2x2xf32>
+    %d11 = vector.extract %d[1, 1] : f32 from vector<2x2xf32>
+    memref.store %d00, %c[%g, %col] : memref<16x8xf32>
+    memref.store %d01, %c[%g, %colp] : memref<16x8xf32>
+    memref.store %d10, %c[%g8, %col] : memref<16x8xf32>
+    memref.store %d11, %c[%g8, %colp] : memref<16x8xf32>
+    gpu.return
+  }
+}
+}
+)mlir";
+
+TEST_F(GpuSimulatorTest, LdMatrixAndMmaFragmentsComputeAPlainMatmul) {
+  gpu::GPUFuncOp kernel = parseKernel(kMmaKernel);
+  ASSERT_TRUE(kernel);
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> small(-8, 8);
+  Type f16 = Float16Type::get(&context), f32 = Float32Type::get(&context);
+  // Small integers are exact in f16 and their products and sums in f32.
+  SimBuffer a{f16, {16, 16}, std::vector<double>(256)};
+  SimBuffer bt{f16, {8, 16}, std::vector<double>(128)};
+  SimBuffer c{f32, {16, 8}, std::vector<double>(128, NAN)};
+  for (double &x : a.data)
+    x = small(rng);
+  for (double &x : bt.data)
+    x = small(rng);
+  ASSERT_FALSE(static_cast<bool>(
+      attngen::simulateKernel(kernel, {&a, &bt, &c}, {1, 1, 1}, 32)));
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      double expected = 0;
+      for (int k = 0; k < 16; ++k)
+        expected += a.data[i * 16 + k] * bt.data[j * 16 + k];
+      EXPECT_EQ(c.data[i * 8 + j], expected) << i << "," << j;
+    }
+}
+
+TEST_F(GpuSimulatorTest, ReportsOutOfBoundsAccesses) {
+  gpu::GPUFuncOp kernel = parseKernel(R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @oob(%out: memref<32xf32>) kernel {
+    %tid = gpu.thread_id x
+    %c1 = arith.constant 1 : index
+    %i = arith.addi %tid, %c1 : index
+    %x = arith.constant 1.0 : f32
+    memref.store %x, %out[%i] : memref<32xf32>
+    gpu.return
+  }
+}
+}
+)mlir");
+  ASSERT_TRUE(kernel);
+  SimBuffer out{Float32Type::get(&context), {32}, std::vector<double>(32)};
+  llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
+  ASSERT_TRUE(static_cast<bool>(error));
+  std::string message = llvm::toString(std::move(error));
+  EXPECT_NE(message.find("out-of-bounds access: index 32 of dimension 0 (size "
+                         "32) by thread 31"),
+            std::string::npos)
+      << message;
+}
+
+TEST_F(GpuSimulatorTest, ReportsBarriersNotReachedByAllThreads) {
+  gpu::GPUFuncOp kernel = parseKernel(R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @divergent(%out: memref<64xf32>) kernel {
+    %tid = gpu.thread_id x
+    %c32 = arith.constant 32 : index
+    %first = arith.cmpi slt, %tid, %c32 : index
+    scf.if %first {
+      gpu.barrier
+    }
+    gpu.return
+  }
+}
+}
+)mlir");
+  ASSERT_TRUE(kernel);
+  SimBuffer out{Float32Type::get(&context), {64}, std::vector<double>(64)};
+  llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 64);
+  ASSERT_TRUE(static_cast<bool>(error));
+  EXPECT_NE(llvm::toString(std::move(error))
+                .find("barrier not reached by all threads of the CTA"),
+            std::string::npos);
+}
+
+} // namespace
