@@ -22,12 +22,17 @@
 // CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 // CHECK: gpu.barrier
 // CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
-// Full KV tiles: barrier, K and V to shared, barrier; S = Q K^T on mma.sync
-// (8 key tiles x 4 head-dim blocks), no mask compare.
+// Full KV tiles: barrier; K and V to shared as two cp.async groups (16-byte
+// copies, zero-filled past seqlen_k); wait until only V's group is in flight,
+// barrier; S = Q K^T on mma.sync (8 key tiles x 4 head-dim blocks), no mask
+// compare.
 // CHECK: scf.for
 // CHECK: gpu.barrier
-// CHECK: vector.load %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}]
-// CHECK: vector.load %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// CHECK: %[[KGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]]
+// CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[KGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = false}
 // CHECK: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
@@ -39,8 +44,11 @@
 // P = exp2(S - m') goes from the accumulators to A fragments in registers.
 // CHECK: math.exp2
 // CHECK: arith.truncf %{{.+}} : f32 to f16
+// V's group lands (overlapped with S and the softmax); O += P V with V's
+// B fragments from ldmatrix.trans.
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.+}} : vector<4x2xf16>
-// O += P V with V's B fragments from ldmatrix.trans.
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: arith.cmpi sle

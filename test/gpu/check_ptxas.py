@@ -55,8 +55,13 @@ def main():
                 problems.append(f"stack frame {stack}")
             if local:
                 problems.append("local memory access in PTX")
-            if "mma.sync.aligned.m16n8k16" not in open(ptx).read():
+            text_ptx = open(ptx).read()
+            if "mma.sync.aligned.m16n8k16" not in text_ptx:
                 problems.append("no tensor-core mma.sync")
+            if "ldmatrix.sync.aligned" not in text_ptx:
+                problems.append("no ldmatrix")
+            if spec["head_dim"] % 8 == 0 and "cp.async" not in text_ptx:
+                problems.append("no cp.async")
             status = "FAIL" if problems else "ok  "
             print(f"{status} {label} registers {registers.group(1) if registers else '?':>3}, "
                   f"dynamic smem {smem.group(1) if smem else '?':>6} B"

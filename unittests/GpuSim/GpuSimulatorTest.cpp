@@ -178,4 +178,54 @@ gpu.module @m {
             std::string::npos);
 }
 
+/// A cp.async whose data is read before any device_async_wait retires it.
+const char *kMissingWaitKernel = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @nowait(%in: memref<32x8xf16>, %out: memref<32x8xf16>) kernel {
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %tile = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32x8xf16, #gpu.address_space<workgroup>>
+    %t = nvgpu.device_async_copy %in[%tid, %c0], %tile[%tid, %c0], 8 : memref<32x8xf16> to memref<32x8xf16, #gpu.address_space<workgroup>>
+    %g = nvgpu.device_async_create_group %t
+    WAIT
+    gpu.barrier
+    %v = vector.load %tile[%tid, %c0] : memref<32x8xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+    vector.store %v, %out[%tid, %c0] : memref<32x8xf16>, vector<8xf16>
+    gpu.return
+  }
+}
+}
+)mlir";
+
+TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
+  Type f16 = Float16Type::get(&context);
+  for (bool withWait : {true, false}) {
+    std::string source = kMissingWaitKernel;
+    source.replace(source.find("WAIT"), 4,
+                   withWait ? "nvgpu.device_async_wait %g {numGroups = 0 : i32}"
+                            : "");
+    gpu::GPUFuncOp kernel = parseKernel(source.c_str());
+    ASSERT_TRUE(kernel);
+    SimBuffer in{f16, {32, 8}, std::vector<double>(256)};
+    for (int i = 0; i < 256; ++i)
+      in.data[i] = i % 17;
+    SimBuffer out{f16, {32, 8}, std::vector<double>(256, -1)};
+    llvm::Error error =
+        attngen::simulateKernel(kernel, {&in, &out}, {1, 1, 1}, 32);
+    if (withWait) {
+      ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+      EXPECT_EQ(out.data, in.data);
+    } else {
+      ASSERT_TRUE(static_cast<bool>(error));
+      EXPECT_NE(llvm::toString(std::move(error))
+                    .find("reads shared memory that a cp.async still in "
+                          "flight writes (missing device_async_wait?)"),
+                std::string::npos);
+    }
+  }
+}
+
 } // namespace

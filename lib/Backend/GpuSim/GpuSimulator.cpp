@@ -32,6 +32,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 
@@ -95,6 +96,8 @@ public:
       : kernel(kernel), args(args), blockId(blockId), numThreads(numThreads) {}
 
   LogicalResult run() {
+    openCopies.resize(numThreads);
+    committed.resize(numThreads);
     Block &entry = kernel.getBody().front();
     for (auto [arg, buffer] : llvm::zip(entry.getArguments(), args)) {
       MemRefView view{buffer, 0, buffer->shape, {}};
@@ -172,6 +175,32 @@ private:
   DenseMap<Value, MemRefView> memrefs;
   /// Shared memory: one typed buffer per view offset of this CTA.
   std::map<int64_t, std::unique_ptr<SimBuffer>> shared;
+
+  /// cp.async: copies issued by a thread, grouped by commit; a group's data
+  /// becomes visible when a wait retires it. Destinations of copies in
+  /// flight are marked, and reading them is an error.
+  struct AsyncCopy {
+    SimBuffer *buffer;
+    int64_t linear;
+    Elements data;
+  };
+  std::vector<std::vector<AsyncCopy>> openCopies;            // per thread
+  std::vector<std::deque<std::vector<AsyncCopy>>> committed; // per thread
+  DenseMap<SimBuffer *, std::vector<uint16_t>> inFlight;
+
+  LogicalResult checkVisible(Operation *op, SimBuffer *buffer, int64_t linear,
+                             int64_t count, int64_t thread) {
+    auto it = inFlight.find(buffer);
+    if (it == inFlight.end())
+      return success();
+    for (int64_t i = 0; i < count; ++i)
+      if (it->second[linear + i])
+        return fail(op, "reads shared memory that a cp.async still in flight "
+                        "writes (missing device_async_wait?), thread " +
+                            Twine(thread));
+    return success();
+  }
+  LogicalResult execAsync(Operation *op, const Mask &mask);
 };
 
 LogicalResult CtaSimulator::execFor(scf::ForOp op, const Mask &mask) {
@@ -268,7 +297,8 @@ LogicalResult CtaSimulator::execLdMatrix(nvgpu::LdMatrixOp op,
         if (!mask[lane])
           return fail(op, "ldmatrix with inactive lanes");
         int64_t linear;
-        if (failed(elementAddress(op, view, op.getIndices(), lane, 8, linear)))
+        if (failed(elementAddress(op, view, op.getIndices(), lane, 8, linear)) ||
+            failed(checkVisible(op, view.buffer, linear, 8, lane)))
           return failure();
         for (int64_t c = 0; c < 8; ++c)
           rows[i][r][c] = view.buffer->data[linear + c];
@@ -341,6 +371,58 @@ LogicalResult CtaSimulator::execMma(Operation *op, const Mask &mask) {
           d.push_back(static_cast<float>(sum));
         }
       set(op->getResult(0), base + l, d);
+    }
+  }
+  return success();
+}
+
+/// cp.async (device_async_copy), commit (create_group) and wait.
+LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
+  for (int64_t t = 0; t < numThreads; ++t) {
+    if (!mask[t])
+      continue;
+    if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
+      const MemRefView &dst = memrefs[copy.getDst()];
+      const MemRefView &src = memrefs[copy.getSrc()];
+      int64_t count = copy.getDstElements().getZExtValue();
+      int64_t valid = copy.getSrcElements()
+                          ? int64_t(scalar(copy.getSrcElements(), t))
+                          : count;
+      int64_t dstLinear, srcLinear;
+      if (failed(elementAddress(op, dst, copy.getDstIndices(), t, count,
+                                dstLinear)))
+        return failure();
+      Elements data(count, 0.0); // the part past srcElements is zero-filled
+      if (valid > 0) {
+        if (failed(elementAddress(op, src, copy.getSrcIndices(), t, valid,
+                                  srcLinear)))
+          return failure();
+        for (int64_t i = 0; i < valid; ++i)
+          data[i] = src.buffer->data[srcLinear + i];
+      }
+      auto &marks = inFlight[dst.buffer];
+      marks.resize(dst.buffer->data.size());
+      for (int64_t i = 0; i < count; ++i)
+        ++marks[dstLinear + i];
+      openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});
+      set(copy.getAsyncToken(), t, {0.0});
+    } else if (auto group = dyn_cast<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
+      committed[t].push_back(std::move(openCopies[t]));
+      openCopies[t].clear();
+      set(group.getAsyncToken(), t, {0.0});
+    } else {
+      auto wait = cast<nvgpu::DeviceAsyncWaitOp>(op);
+      size_t keep = wait.getNumGroups() ? *wait.getNumGroups() : 0;
+      while (committed[t].size() > keep) {
+        for (AsyncCopy &copy : committed[t].front()) {
+          auto &marks = inFlight[copy.buffer];
+          for (size_t i = 0; i < copy.data.size(); ++i) {
+            copy.buffer->data[copy.linear + i] = copy.data[i];
+            --marks[copy.linear + i];
+          }
+        }
+        committed[t].pop_front();
+      }
     }
   }
   return success();
@@ -508,6 +590,9 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     return execLdMatrix(ld, mask);
   if (isa<nvgpu::MmaSyncOp, NVVM::MmaOp>(op))
     return execMma(op, mask);
+  if (isa<nvgpu::DeviceAsyncCopyOp, nvgpu::DeviceAsyncCreateGroupOp,
+          nvgpu::DeviceAsyncWaitOp>(op))
+    return execAsync(op, mask);
   if (isa<gpu::ReturnOp, scf::YieldOp>(op))
     return success();
   if (isa<gpu::BarrierOp>(op)) {
@@ -597,7 +682,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     const MemRefView &view = memrefs[load.getMemRef()];
     return forEachActive([&](int64_t t) {
       int64_t linear;
-      if (failed(elementAddress(op, view, load.getIndices(), t, 1, linear)))
+      if (failed(elementAddress(op, view, load.getIndices(), t, 1, linear)) ||
+          failed(checkVisible(op, view.buffer, linear, 1, t)))
         return failure();
       set(load.getResult(), t, {view.buffer->data[linear]});
       return success();
@@ -618,7 +704,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     int64_t n = load.getVectorType().getNumElements();
     return forEachActive([&](int64_t t) {
       int64_t linear;
-      if (failed(elementAddress(op, view, load.getIndices(), t, n, linear)))
+      if (failed(elementAddress(op, view, load.getIndices(), t, n, linear)) ||
+          failed(checkVisible(op, view.buffer, linear, n, t)))
         return failure();
       Elements e(view.buffer->data.begin() + linear,
                  view.buffer->data.begin() + linear + n);

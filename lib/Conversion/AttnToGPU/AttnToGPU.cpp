@@ -110,7 +110,7 @@ private:
                    int64_t rows, int64_t cols);
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
                     Value firstRow, Value rowLimit, int64_t rows, Value head,
-                    int64_t cols, int64_t paddedCols);
+                    int64_t cols, int64_t paddedCols, bool async = false);
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
   Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
@@ -187,7 +187,8 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     Value source, Value firstRow,
                                     Value rowLimit, int64_t rows, Value head,
-                                    int64_t cols, int64_t paddedCols) {
+                                    int64_t cols, int64_t paddedCols,
+                                    bool async) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
   int64_t numThreads = tiling.numWarps * kWarpSize;
@@ -217,6 +218,22 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit),
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
                                   index(b, cols)));
+        if (async && width == 8) {
+          // cp.async of 16 bytes; out-of-bounds chunks read 0 bytes from a
+          // valid address (row 0) and are zero-filled.
+          Value zero = index(b, 0);
+          Value sourceRow = arith::SelectOp::create(b, inBounds, row, zero);
+          Value sourceColumn = arith::SelectOp::create(b, inBounds, c, zero);
+          Value sourceElements =
+              arith::SelectOp::create(b, inBounds, index(b, width), zero);
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
+              ValueRange{r, c}, source,
+              ValueRange{batch, sourceRow, head, sourceColumn},
+              b.getIndexAttr(width), sourceElements, b.getUnitAttr());
+          scf::YieldOp::create(b);
+          return;
+        }
         auto loaded = scf::IfOp::create(
             b, inBounds,
             [&](OpBuilder &thenBuilder, Location loc) {
@@ -369,12 +386,21 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   int64_t blockN = tiling.blockN;
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
 
-  // The previous tile's fragments are read; then K and V are replaced.
+  // The previous tile's fragments are read; then K and V are replaced, as
+  // two cp.async groups: S waits for K only, so V's transfer overlaps
+  // S = QK^T and the softmax.
   gpu::BarrierOp::create(b);
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
   emitLoadTile(b, keyTile, key, firstKey, seqlenK, blockN, kvHead, headDim,
-               paddedHeadDim);
+               paddedHeadDim, /*async=*/true);
+  Value keyGroup =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
   emitLoadTile(b, valueTile, value, firstKey, seqlenK, blockN, kvHead,
-               headDimV, paddedHeadDimV);
+               headDimV, paddedHeadDimV, /*async=*/true);
+  Value valueGroup =
+      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  // At most one group (V's) still in flight: K has landed.
+  nvgpu::DeviceAsyncWaitOp::create(b, keyGroup, b.getI32IntegerAttr(1));
   gpu::BarrierOp::create(b);
 
   // Slab by slab, so that only one slab's S accumulators are live.
@@ -475,6 +501,11 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     for (Value &acc : slabs[s].output)
       acc = arith::MulFOp::create(b, acc, rescaleFragment);
 
+    // V's group has landed (for the first slab) and is visible to all.
+    if (s == 0) {
+      nvgpu::DeviceAsyncWaitOp::create(b, valueGroup, b.getI32IntegerAttr(0));
+      gpu::BarrierOp::create(b);
+    }
     // O += P V: A operands straight from the S accumulators,
     // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}; B from V with
     // ldmatrix.trans.
