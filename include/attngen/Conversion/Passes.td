@@ -19,15 +19,20 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
 
     One CTA per (Q tile, q head, batch). Each warp owns 16-row slabs of the
     Q tile and keeps their Q fragments in registers when the accumulators
-    leave room (else re-reads them from shared memory with ldmatrix.x4). Per KV tile, K and V are staged in shared memory (rows padded by
-    16 bytes so ldmatrix is free of bank conflicts); S = Q K^T and O += P V
-    run on mma.sync m16n8k16 with f32 accumulators (nvgpu.mma.sync for f16,
-    nvvm.mma.sync for bf16, which nvgpu does not lower) (ldmatrix for K,
-    ldmatrix.trans for V); the online softmax stays in registers with warp
-    shuffles across each quad of lanes for row max and sum, and P goes from
-    the S accumulators to the A fragments of the second MMA without touching
-    shared memory. The KV tiles come from the same MaskAnalysis as the CPU
-    path: empty tiles are never loaded, only boundary tiles evaluate the mask.
+    leave room (else re-reads them from shared memory with ldmatrix.x4).
+    Per KV tile, K and V are staged in shared memory (rows padded by 16
+    bytes so ldmatrix is free of bank conflicts) by cp.async in two groups:
+    S waits for K's only, so V's transfer overlaps S and the softmax.
+    S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
+    (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
+    lower), with ldmatrix for K and ldmatrix.trans for V. The online softmax
+    stays in registers with warp shuffles across each quad of lanes for row
+    max and sum, and P goes from the S accumulators to the A fragments of
+    the second MMA without touching shared memory. The KV tiles come from
+    the same MaskAnalysis as the CPU path: empty tiles are never loaded,
+    only boundary tiles evaluate the mask. When a warp's slabs would need
+    more accumulator registers than fit, num_warps is raised so that more
+    warps share the Q tile.
     Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
     attribute of the kernel).
   }];
