@@ -17,6 +17,40 @@ using namespace mlir;
 
 namespace {
 
+/// Constants shaped like the f32 value being rewritten (a scalar or a
+/// vector), and the i32 type of the same shape for bit manipulation.
+class ShapedConstants {
+public:
+  ShapedConstants(PatternRewriter &rewriter, Location loc, Type like)
+      : rewriter(rewriter), loc(loc), vector(dyn_cast<VectorType>(like)) {}
+
+  Type intType() const {
+    Type i32 = rewriter.getI32Type();
+    return vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
+  }
+  Value f32(double value) const {
+    return make(rewriter.getF32Type(),
+                rewriter.getF32FloatAttr(static_cast<float>(value)));
+  }
+  Value i32(int64_t value) const {
+    return make(rewriter.getI32Type(),
+                rewriter.getI32IntegerAttr(static_cast<int32_t>(value)));
+  }
+
+private:
+  Value make(Type scalarType, Attribute value) const {
+    if (!vector)
+      return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
+    return arith::ConstantOp::create(
+        rewriter, loc,
+        DenseElementsAttr::get(VectorType::get(vector.getShape(), scalarType),
+                               value));
+  }
+  PatternRewriter &rewriter;
+  Location loc;
+  VectorType vector;
+};
+
 /// exp2(x) for f32 (scalars or vectors) in 16 arithmetic ops, no library
 /// call on any target:
 ///   x = clamp(x, -127, 127);  n = (x + 1.5 * 2^23) - 1.5 * 2^23, which is
@@ -30,24 +64,12 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
   LogicalResult matchAndRewrite(math::Exp2Op op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    auto vector = dyn_cast<VectorType>(type);
     if (!getElementTypeOrSelf(type).isF32())
       return rewriter.notifyMatchFailure(op, "not f32");
     Location loc = op.getLoc();
-    auto constant = [&](Type scalarType, Attribute value) -> Value {
-      if (!vector)
-        return arith::ConstantOp::create(rewriter, loc,
-                                         cast<TypedAttr>(value));
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(VectorType::get(vector.getShape(), scalarType),
-                                 value));
-    };
-    Type f32 = rewriter.getF32Type(), i32 = rewriter.getI32Type();
-    auto f32Constant = [&](double value) {
-      return constant(f32, rewriter.getF32FloatAttr(static_cast<float>(value)));
-    };
-    Type intType = vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
+    ShapedConstants constants(rewriter, loc, type);
+    auto f32Constant = [&](double value) { return constants.f32(value); };
+    Type intType = constants.intType();
 
     Value x = arith::MaximumFOp::create(rewriter, loc, op.getOperand(),
                                         f32Constant(-127.0));
@@ -70,10 +92,8 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
       poly = math::FmaOp::create(rewriter, loc, poly, f,
                                  f32Constant(coefficients[k]));
     Value exponent = arith::FPToSIOp::create(rewriter, loc, intType, n);
-    exponent = arith::AddIOp::create(
-        rewriter, loc, exponent, constant(i32, rewriter.getI32IntegerAttr(127)));
-    exponent = arith::ShLIOp::create(
-        rewriter, loc, exponent, constant(i32, rewriter.getI32IntegerAttr(23)));
+    exponent = arith::AddIOp::create(rewriter, loc, exponent, constants.i32(127));
+    exponent = arith::ShLIOp::create(rewriter, loc, exponent, constants.i32(23));
     Value scale = arith::BitcastOp::create(rewriter, loc, type, exponent);
     rewriter.replaceOpWithNewOp<arith::MulFOp>(op, poly, scale);
     return success();
@@ -91,27 +111,13 @@ struct Log2Approximation : public OpRewritePattern<math::Log2Op> {
   LogicalResult matchAndRewrite(math::Log2Op op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    auto vector = dyn_cast<VectorType>(type);
     if (!getElementTypeOrSelf(type).isF32())
       return rewriter.notifyMatchFailure(op, "not f32");
     Location loc = op.getLoc();
-    Type i32 = rewriter.getI32Type();
-    Type intType = vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
-    auto splat = [&](Type scalarType, Attribute value) -> Value {
-      if (!vector)
-        return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
-      return arith::ConstantOp::create(
-          rewriter, loc,
-          DenseElementsAttr::get(VectorType::get(vector.getShape(), scalarType),
-                                 value));
-    };
-    auto f32 = [&](double v) {
-      return splat(rewriter.getF32Type(),
-                   rewriter.getF32FloatAttr(static_cast<float>(v)));
-    };
-    auto int32 = [&](int64_t v) {
-      return splat(i32, rewriter.getI32IntegerAttr(static_cast<int32_t>(v)));
-    };
+    ShapedConstants constants(rewriter, loc, type);
+    Type intType = constants.intType();
+    auto f32 = [&](double v) { return constants.f32(v); };
+    auto int32 = [&](int64_t v) { return constants.i32(v); };
 
     Value bits = arith::BitcastOp::create(rewriter, loc, intType, op.getOperand());
     Value exponent = arith::SubIOp::create(
@@ -155,20 +161,11 @@ struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
   LogicalResult matchAndRewrite(math::AbsFOp op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    auto vector = dyn_cast<VectorType>(type);
     if (!getElementTypeOrSelf(type).isF32())
       return rewriter.notifyMatchFailure(op, "not f32");
-    Type i32 = rewriter.getI32Type();
-    Type intType = vector ? Type(VectorType::get(vector.getShape(), i32)) : i32;
-    Attribute maskValue = rewriter.getI32IntegerAttr(0x7fffffff);
-    Value mask =
-        vector ? arith::ConstantOp::create(
-                     rewriter, op.getLoc(),
-                     DenseElementsAttr::get(cast<ShapedType>(intType), maskValue))
-                     .getResult()
-               : arith::ConstantOp::create(rewriter, op.getLoc(),
-                                           cast<TypedAttr>(maskValue))
-                     .getResult();
+    ShapedConstants constants(rewriter, op.getLoc(), type);
+    Type intType = constants.intType();
+    Value mask = constants.i32(0x7fffffff);
     Value bits =
         arith::BitcastOp::create(rewriter, op.getLoc(), intType, op.getOperand());
     Value cleared = arith::AndIOp::create(rewriter, op.getLoc(), bits, mask);
