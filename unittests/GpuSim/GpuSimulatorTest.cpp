@@ -228,4 +228,78 @@ TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
   }
 }
 
+/// Warp 0 writes shared memory that warp 1 reads: a race without the
+/// barrier, fine with it.
+const char *kRacyKernel = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @racy(%out: memref<64xf32>) kernel {
+    %c0 = arith.constant 0 : index
+    %c32 = arith.constant 32 : index
+    %c64 = arith.constant 64 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %buf = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64xf32, #gpu.address_space<workgroup>>
+    %x = arith.index_cast %tid : index to i32
+    %f = arith.sitofp %x : i32 to f32
+    memref.store %f, %buf[%tid] : memref<64xf32, #gpu.address_space<workgroup>>
+    BARRIER
+    // Each thread reads its neighbour across the warp boundary.
+    %plus = arith.addi %tid, %c32 : index
+    %other = arith.remui %plus, %c64 : index
+    %v = memref.load %buf[%other] : memref<64xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %out[%tid] : memref<64xf32>
+    gpu.return
+  }
+}
+}
+)mlir";
+
+TEST_F(GpuSimulatorTest, ReportsSharedMemoryRacesBetweenWarps) {
+  for (bool withBarrier : {true, false}) {
+    std::string source = kRacyKernel;
+    source.replace(source.find("BARRIER"), 7, withBarrier ? "gpu.barrier" : "");
+    gpu::GPUFuncOp kernel = parseKernel(source.c_str());
+    ASSERT_TRUE(kernel);
+    SimBuffer out{Float32Type::get(&context), {64}, std::vector<double>(64)};
+    llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 64);
+    if (withBarrier) {
+      ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+      for (int t = 0; t < 64; ++t)
+        EXPECT_EQ(out.data[t], (t + 32) % 64);
+    } else {
+      ASSERT_TRUE(static_cast<bool>(error));
+      EXPECT_NE(llvm::toString(std::move(error))
+                    .find("shared-memory race: element 32 written by warp 1 "
+                          "and read by warp 0 with no barrier between"),
+                std::string::npos);
+    }
+  }
+}
+
+TEST_F(GpuSimulatorTest, ReportsReadsOfSharedMemoryNeverWritten) {
+  gpu::GPUFuncOp kernel = parseKernel(R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @uninit(%out: memref<32xf32>) kernel {
+    %c0 = arith.constant 0 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %buf = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32xf32, #gpu.address_space<workgroup>>
+    %v = memref.load %buf[%tid] : memref<32xf32, #gpu.address_space<workgroup>>
+    memref.store %v, %out[%tid] : memref<32xf32>
+    gpu.return
+  }
+}
+}
+)mlir");
+  ASSERT_TRUE(kernel);
+  SimBuffer out{Float32Type::get(&context), {32}, std::vector<double>(32)};
+  llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
+  ASSERT_TRUE(static_cast<bool>(error));
+  EXPECT_NE(llvm::toString(std::move(error))
+                .find("reads shared memory never written (element 0), thread 0"),
+            std::string::npos);
+}
+
 } // namespace

@@ -201,6 +201,72 @@ private:
     return success();
   }
   LogicalResult execAsync(Operation *op, const Mask &mask);
+
+  /// Shared-memory race and initialization checks. Barriers divide the
+  /// execution into epochs; within one, an element written by one warp and
+  /// read or written by another is a race (no barrier orders them).
+  struct Access {
+    int64_t writeEpoch = -1, readEpoch = -1;
+    int64_t writeWarp = -1;
+    uint64_t readWarps = 0;
+    bool written = false;
+  };
+  DenseMap<SimBuffer *, std::vector<Access>> sharedAccess;
+  int64_t epoch = 0;
+
+  LogicalResult recordRead(Operation *op, SimBuffer *buffer, int64_t linear,
+                           int64_t count, int64_t thread) {
+    if (failed(checkVisible(op, buffer, linear, count, thread)))
+      return failure();
+    auto it = sharedAccess.find(buffer);
+    if (it == sharedAccess.end())
+      return success();
+    int64_t warp = thread / kWarpSize;
+    for (int64_t i = 0; i < count; ++i) {
+      Access &a = it->second[linear + i];
+      if (!a.written)
+        return fail(op, "reads shared memory never written (element " +
+                            Twine(linear + i) + "), thread " + Twine(thread));
+      if (a.writeEpoch == epoch && a.writeWarp != warp)
+        return fail(op, "shared-memory race: element " + Twine(linear + i) +
+                            " written by warp " + Twine(a.writeWarp) +
+                            " and read by warp " + Twine(warp) +
+                            " with no barrier between");
+      if (a.readEpoch != epoch) {
+        a.readEpoch = epoch;
+        a.readWarps = 0;
+      }
+      a.readWarps |= uint64_t(1) << warp;
+    }
+    return success();
+  }
+
+  LogicalResult recordWrite(Operation *op, SimBuffer *buffer, int64_t linear,
+                            int64_t count, int64_t thread) {
+    auto it = sharedAccess.find(buffer);
+    if (it == sharedAccess.end())
+      return success();
+    int64_t warp = thread / kWarpSize;
+    for (int64_t i = 0; i < count; ++i) {
+      Access &a = it->second[linear + i];
+      bool otherWriter = a.writeEpoch == epoch && a.writeWarp != warp;
+      bool otherReader = a.readEpoch == epoch &&
+                         (a.readWarps & ~(uint64_t(1) << warp)) != 0;
+      if (otherWriter || otherReader)
+        return fail(op, "shared-memory race: element " + Twine(linear + i) +
+                            (otherWriter ? " written by warps "
+                                         : " read by another warp and written "
+                                           "by warp ") +
+                            (otherWriter ? Twine(a.writeWarp) + " and " +
+                                               Twine(warp)
+                                         : Twine(warp)) +
+                            " with no barrier between");
+      a.writeEpoch = epoch;
+      a.writeWarp = warp;
+      a.written = true;
+    }
+    return success();
+  }
 };
 
 LogicalResult CtaSimulator::execFor(scf::ForOp op, const Mask &mask) {
@@ -298,7 +364,7 @@ LogicalResult CtaSimulator::execLdMatrix(nvgpu::LdMatrixOp op,
           return fail(op, "ldmatrix with inactive lanes");
         int64_t linear;
         if (failed(elementAddress(op, view, op.getIndices(), lane, 8, linear)) ||
-            failed(checkVisible(op, view.buffer, linear, 8, lane)))
+            failed(recordRead(op, view.buffer, linear, 8, lane)))
           return failure();
         for (int64_t c = 0; c < 8; ++c)
           rows[i][r][c] = view.buffer->data[linear + c];
@@ -400,6 +466,10 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
         for (int64_t i = 0; i < valid; ++i)
           data[i] = src.buffer->data[srcLinear + i];
       }
+      // The hardware may write the destination any time from issue to wait:
+      // for races, the write happens at issue.
+      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t)))
+        return failure();
       auto &marks = inFlight[dst.buffer];
       marks.resize(dst.buffer->data.size());
       for (int64_t i = 0; i < count; ++i)
@@ -598,6 +668,7 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
   if (isa<gpu::BarrierOp>(op)) {
     if (!std::all_of(mask.begin(), mask.end(), [](bool b) { return b; }))
       return fail(op, "barrier not reached by all threads of the CTA");
+    ++epoch;
     return success();
   }
   if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
@@ -659,7 +730,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       buffer = std::make_unique<SimBuffer>();
       buffer->elementType = type.getElementType();
       buffer->shape.assign(type.getShape().begin(), type.getShape().end());
-      buffer->data.assign(type.getNumElements(), NAN); // never written: NaN
+      buffer->data.assign(type.getNumElements(), NAN);
+      sharedAccess[buffer.get()].resize(type.getNumElements());
     }
     MemRefView v{buffer.get(), 0, buffer->shape, {}};
     v.strides.resize(v.sizes.size());
@@ -683,7 +755,7 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     return forEachActive([&](int64_t t) {
       int64_t linear;
       if (failed(elementAddress(op, view, load.getIndices(), t, 1, linear)) ||
-          failed(checkVisible(op, view.buffer, linear, 1, t)))
+          failed(recordRead(op, view.buffer, linear, 1, t)))
         return failure();
       set(load.getResult(), t, {view.buffer->data[linear]});
       return success();
@@ -693,7 +765,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     const MemRefView &view = memrefs[store.getMemRef()];
     return forEachActive([&](int64_t t) {
       int64_t linear;
-      if (failed(elementAddress(op, view, store.getIndices(), t, 1, linear)))
+      if (failed(elementAddress(op, view, store.getIndices(), t, 1, linear)) ||
+          failed(recordWrite(op, view.buffer, linear, 1, t)))
         return failure();
       view.buffer->data[linear] = values[store.getValueToStore()][t][0];
       return success();
@@ -705,7 +778,7 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     return forEachActive([&](int64_t t) {
       int64_t linear;
       if (failed(elementAddress(op, view, load.getIndices(), t, n, linear)) ||
-          failed(checkVisible(op, view.buffer, linear, n, t)))
+          failed(recordRead(op, view.buffer, linear, n, t)))
         return failure();
       Elements e(view.buffer->data.begin() + linear,
                  view.buffer->data.begin() + linear + n);
@@ -719,7 +792,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       const Elements &e = values[store.getValueToStore()][t];
       int64_t linear;
       if (failed(elementAddress(op, view, store.getIndices(), t,
-                                int64_t(e.size()), linear)))
+                                int64_t(e.size()), linear)) ||
+          failed(recordWrite(op, view.buffer, linear, int64_t(e.size()), t)))
         return failure();
       std::copy(e.begin(), e.end(), view.buffer->data.begin() + linear);
       return success();

@@ -4,9 +4,13 @@
 // rewrites before NVVM) on the CPU, emulating the CUDA execution model: a
 // grid of CTAs, each CTA's threads in lockstep, per-CTA shared memory,
 // warp shuffles, and ldmatrix / mma.sync m16n8k16 with the PTX ISA's
-// fragment layouts and f16/bf16 rounding where the hardware rounds.
-// Out-of-bounds accesses and barriers that not every thread of a CTA
-// reaches are reported as errors with the op's location.
+// fragment layouts and f16/bf16 rounding where the hardware rounds, and
+// cp.async groups whose data becomes visible at the wait that retires them.
+// Reported as errors with the op's location: out-of-bounds accesses,
+// shared-memory races (an element written by one warp and read or written by
+// another with no barrier between; a cp.async writes from issue to wait),
+// reads of shared memory never written or still in flight, and barriers
+// that not every thread of a CTA reaches.
 //
 //===----------------------------------------------------------------------===//
 
