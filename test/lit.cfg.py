@@ -13,6 +13,7 @@ config.test_exec_root = os.path.join(config.attngen_obj_root, "test")
 
 config.substitutions.append(("%specs", os.path.join(config.attngen_src_root, "specs")))
 config.environment["FILECHECK_OPTS"] = "--enable-var-scope"
+config.substitutions.append(("%attnrt_lib", os.path.join(config.attngen_obj_root, "runtime", "libattnrt.so")))
 
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

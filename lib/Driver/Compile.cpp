@@ -2,7 +2,12 @@
 
 #include "attngen/Driver/Compile.h"
 #include "attngen/Backend/Cpu/CpuPackage.h"
+#include "attngen/Backend/Gpu/GpuPackage.h"
 #include "attngen/Backend/Gpu/GpuPipeline.h"
+#include "attngen/Driver/SpecCompiler.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Pass/PassManager.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 
@@ -27,12 +32,33 @@ llvm::Error compileSpec(const CompileOptions &options) {
   if (!spec)
     return spec.takeError();
   Target target = options.target.value_or(spec->target);
+  if (!options.emit && target != Target::CPU) {
+    // The launch shape is read from the kernel before it becomes PTX.
+    llvm::Expected<LoweredSpec> lowered =
+        lowerSpec(*spec, options.specPath, target, Stage::GpuIR);
+    if (!lowered)
+      return lowered.takeError();
+    GpuLaunchShape launch{0, 0, 0, 0};
+    lowered->module->walk([&](mlir::gpu::GPUFuncOp kernel) {
+      auto tiles =
+          kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
+      launch = {tiles[0], tiles[1], tiles[2],
+                kernel->getAttrOfType<mlir::IntegerAttr>(
+                          "attn.shared_memory_bytes")
+                    .getInt()};
+    });
+    DiagnosticCollector diagnostics(*lowered->context);
+    mlir::PassManager pm(lowered->context.get());
+    buildGpuLoweringPipeline(pm, toString(target));
+    if (mlir::failed(pm.run(*lowered->module)))
+      return diagnostics.takeError(options.specPath +
+                                   ": error: PTX generation failed");
+    llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
+    if (!ptx)
+      return makeError(options.specPath + ": " + llvm::toString(ptx.takeError()));
+    return writeGpuPackage(*ptx, *spec, target, launch, options.outputPath);
+  }
   if (!options.emit) {
-    if (target != Target::CPU)
-      return makeError(options.specPath + ": kernel packages for " +
-                       toString(target) +
-                       " are not implemented yet (--emit gpu-ir|ptx writes "
-                       "the kernel); use --target cpu for a package");
     llvm::Expected<LoweredSpec> lowered =
         lowerSpec(*spec, options.specPath, target, Stage::LLVMDialect);
     if (!lowered)

@@ -1,6 +1,7 @@
 //===- CpuPackage.cpp - kernel packages for the CPU -----------------------===//
 
 #include "attngen/Backend/Cpu/CpuPackage.h"
+#include "attngen/Backend/PackageDirectory.h"
 #include "attngen/Spec/SpecParser.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -139,80 +140,37 @@ compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
   return object;
 }
 
-static Error writeFile(const std::string &path, llvm::StringRef contents) {
-  std::error_code ec;
-  llvm::raw_fd_ostream os(path, ec);
-  if (ec)
-    return packageError(path + ": cannot write: " + ec.message());
-  os << contents;
-  os.close();
-  if (os.has_error())
-    return packageError(path + ": cannot write: " + os.error().message());
-  return Error::success();
-}
-
 Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
                       int64_t blockM, int64_t blockN,
                       const std::string &packageDir) {
-  // Replace only an empty directory or what is recognizably a package.
-  bool exists = llvm::sys::fs::exists(packageDir);
-  if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json")) {
-    std::error_code ec;
-    bool isEmptyDirectory =
-        llvm::sys::fs::is_directory(packageDir) &&
-        llvm::sys::fs::directory_iterator(packageDir, ec) ==
-            llvm::sys::fs::directory_iterator();
-    if (!isEmptyDirectory || ec)
-      return packageError(packageDir +
-                          ": exists and is not an attngen package; not "
-                          "overwriting it");
-  }
-
   std::string triple = llvm::sys::getProcessTriple();
   auto [cpu, features] = hostCpu();
   auto object = compileToObject(llvmModule, triple, cpu, features);
   if (!object)
     return object.takeError();
 
-  // Build the package next to its destination, then move it into place.
-  llvm::SmallString<256> staging;
-  llvm::StringRef parent = llvm::sys::path::parent_path(packageDir);
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
-          (parent.empty() ? std::string(".") : parent.str()) + "/.attnpkg",
-          staging))
-    return packageError(packageDir + ": cannot create: " + ec.message());
-  auto cleanup = llvm::make_scope_exit(
-      [&] { llvm::sys::fs::remove_directories(staging); });
-  std::string objectPath = (staging + "/kernel.o").str();
-  std::string libraryPath = (staging + "/kernel.so").str();
-  if (Error error = writeFile(objectPath, {object->data(), object->size()}))
-    return error;
-
-  // Link in-process with lld: no external tool at compile time.
-  std::string linkOutput;
-  llvm::raw_string_ostream linkLog(linkOutput);
-  const char *args[] = {"ld.lld",  "-shared",          "--no-undefined-version",
-                        "-soname", "kernel.so",        "-o",
-                        libraryPath.c_str(), objectPath.c_str()};
-  lld::Result result =
-      lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
-  if (result.retCode != 0)
-    return packageError(packageDir + ": linking kernel.so failed: " +
-                        linkOutput);
-  llvm::sys::fs::remove(objectPath);
-  if (Error error =
-          writeFile((staging + "/manifest.json").str(),
-                    manifestJson(spec, blockM, blockN, triple, cpu, features)))
-    return error;
-
-  if (exists) {
-    if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir))
-      return packageError(packageDir + ": cannot replace: " + ec.message());
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir))
-    return packageError(packageDir + ": cannot create: " + ec.message());
-  cleanup.release();
-  return Error::success();
+  return writePackageDirectory(packageDir, [&](llvm::StringRef staging) -> Error {
+    std::string objectPath = (staging + "/kernel.o").str();
+    std::string libraryPath = (staging + "/kernel.so").str();
+    if (Error error =
+            writePackageFile(objectPath, {object->data(), object->size()}))
+      return error;
+    // Link in-process with lld: no external tool at compile time.
+    std::string linkOutput;
+    llvm::raw_string_ostream linkLog(linkOutput);
+    const char *args[] = {"ld.lld", "-shared", "--no-undefined-version",
+                          "-soname", "kernel.so", "-o",
+                          libraryPath.c_str(), objectPath.c_str()};
+    lld::Result result =
+        lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
+    if (result.retCode != 0)
+      return packageError(packageDir + ": linking kernel.so failed: " +
+                          linkOutput);
+    llvm::sys::fs::remove(objectPath);
+    return writePackageFile(
+        (staging + "/manifest.json").str(),
+        manifestJson(spec, blockM, blockN, triple, cpu, features));
+  });
 }
 
 } // namespace attngen

@@ -21,9 +21,6 @@
 
 namespace attngen {
 
-/// The version of the package format that this attngen writes.
-constexpr int kPackageFormatVersion = 1;
-
 /// Compiles `llvmModule` (LLVM dialect) to a shared object for this machine's
 /// CPU and writes the package to `packageDir`, replacing a package that is
 /// already there. Nothing is left behind on failure.

@@ -1,0 +1,26 @@
+//===- GpuPackage.h - kernel packages for NVIDIA GPUs -----------*- C++ -*-===//
+
+#ifndef ATTNGEN_BACKEND_GPU_GPUPACKAGE_H
+#define ATTNGEN_BACKEND_GPU_GPUPACKAGE_H
+
+#include "attngen/Spec/AttentionSpec.h"
+
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace attngen {
+
+/// How attn-to-gpu launched the kernel it built.
+struct GpuLaunchShape {
+  int64_t blockM, blockN, numWarps, sharedMemoryBytes;
+};
+
+/// Writes `packageDir` with manifest.json and kernel.ptx for `target`.
+llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
+                            Target target, const GpuLaunchShape &launch,
+                            const std::string &packageDir);
+
+} // namespace attngen
+
+#endif // ATTNGEN_BACKEND_GPU_GPUPACKAGE_H

@@ -1,0 +1,68 @@
+//===- PackageDirectory.cpp - writing kernel package directories ----------===//
+
+#include "attngen/Backend/PackageDirectory.h"
+
+#include "llvm/ADT/ScopeExit.h"
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace attngen {
+
+static llvm::Error packageError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Error writePackageFile(const std::string &path,
+                             llvm::StringRef contents) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return packageError(path + ": cannot write: " + ec.message());
+  os << contents;
+  os.close();
+  if (os.has_error())
+    return packageError(path + ": cannot write: " + os.error().message());
+  return llvm::Error::success();
+}
+
+llvm::Error writePackageDirectory(
+    const std::string &packageDir,
+    const std::function<llvm::Error(llvm::StringRef stagingDir)> &fill) {
+  // Replace only an empty directory or what is recognizably a package.
+  bool exists = llvm::sys::fs::exists(packageDir);
+  if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json")) {
+    std::error_code ec;
+    bool isEmptyDirectory =
+        llvm::sys::fs::is_directory(packageDir) &&
+        llvm::sys::fs::directory_iterator(packageDir, ec) ==
+            llvm::sys::fs::directory_iterator();
+    if (!isEmptyDirectory || ec)
+      return packageError(packageDir +
+                          ": exists and is not an attngen package; not "
+                          "overwriting it");
+  }
+
+  // Build the package next to its destination, then move it into place.
+  llvm::SmallString<256> staging;
+  llvm::StringRef parent = llvm::sys::path::parent_path(packageDir);
+  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
+          (parent.empty() ? std::string(".") : parent.str()) + "/.attnpkg",
+          staging))
+    return packageError(packageDir + ": cannot create: " + ec.message());
+  auto cleanup = llvm::make_scope_exit(
+      [&] { llvm::sys::fs::remove_directories(staging); });
+  if (llvm::Error error = fill(staging))
+    return error;
+  if (exists) {
+    if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir))
+      return packageError(packageDir + ": cannot replace: " + ec.message());
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir))
+    return packageError(packageDir + ": cannot create: " + ec.message());
+  cleanup.release();
+  return llvm::Error::success();
+}
+
+} // namespace attngen
