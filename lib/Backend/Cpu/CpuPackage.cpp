@@ -2,6 +2,7 @@
 
 #include "attngen/Backend/Cpu/CpuPackage.h"
 #include "attngen/Backend/PackageDirectory.h"
+#include "attngen/Backend/PackageManifest.h"
 #include "attngen/Spec/SpecParser.h"
 
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -49,51 +50,28 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
                                 const std::string &cpu,
                                 const std::string &features) {
   using json = nlohmann::ordered_json;
-  auto tensor = [](const char *name, const char *access, json shape,
-                   const char *dtype) {
-    return json{{"name", name},   {"kind", "memref"},
-                {"access", access}, {"rank", shape.size()},
-                {"shape", shape}, {"dtype", dtype}};
-  };
-  const char *dtype = toString(spec.dtype);
-  json params = json::array({
-      tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
-             dtype),
-      tensor("k", "read", {"batch", "seqlen_k", spec.numKvHeads, spec.headDim},
-             dtype),
-      tensor("v", "read",
-             {"batch", "seqlen_k", spec.numKvHeads, spec.headDimV}, dtype),
-      tensor("o", "write",
-             {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
-      tensor("lse", spec.returnLse ? "write" : "unused",
-             {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
-      tensor("alibi_slopes", spec.alibi ? "read" : "unused",
-             {spec.numQHeads}, "f32"),
-      json{{"name", "begin"}, {"kind", "index"}},
-      json{{"name", "end"}, {"kind", "index"}},
-  });
-  json manifest = {
-      {"format", "attngen-package"},
-      {"format_version", kPackageFormatVersion},
-      {"spec", json::parse(specToJson(spec))},
-      {"target", "cpu"},
-      {"triple", triple},
-      {"cpu", cpu},
-      {"cpu_features", features},
-      {"kernel",
-       {{"file", "kernel.so"},
-        {"entry", "_mlir_ciface_" + spec.name},
-        // MLIR's C interface: every memref is passed as a pointer to
-        // {T *allocated, T *aligned, int64 offset, int64 sizes[rank],
-        //  int64 strides[rank]}; dense row-major BSHD buffers.
-        {"abi", "mlir-c-interface"},
-        {"params", params},
-        {"block_m", blockM},
-        {"block_n", blockN},
-        // Work item w = ((num_q_tiles - 1 - q_tile) * batch + b) *
-        // num_q_heads + h (costly causal Q tiles first); calls over disjoint
-        // [begin, end) ranges may run concurrently.
-        {"work_items", "batch * num_q_heads * ceil(seqlen_q / block_m)"}}}};
+  json params = manifestTensorParams(spec);
+  params.push_back(json{{"name", "begin"}, {"kind", "index"}});
+  params.push_back(json{{"name", "end"}, {"kind", "index"}});
+  json manifest = manifestHeader(spec, Target::CPU);
+  for (auto [key, value] : {std::make_pair("triple", triple),
+                            std::make_pair("cpu", cpu),
+                            std::make_pair("cpu_features", features)})
+    manifest[key] = value;
+  manifest["kernel"] = {
+      {"file", "kernel.so"},
+      {"entry", "_mlir_ciface_" + spec.name},
+      // MLIR's C interface: every memref is passed as a pointer to
+      // {T *allocated, T *aligned, int64 offset, int64 sizes[rank],
+      //  int64 strides[rank]}; dense row-major BSHD buffers.
+      {"abi", "mlir-c-interface"},
+      {"params", params},
+      {"block_m", blockM},
+      {"block_n", blockN},
+      // Work item w = ((num_q_tiles - 1 - q_tile) * batch + b) *
+      // num_q_heads + h (costly causal Q tiles first); calls over disjoint
+      // [begin, end) ranges may run concurrently.
+      {"work_items", "batch * num_q_heads * ceil(seqlen_q / block_m)"}};
   // ALiBi's standard slopes, so that loaders need not re-derive them.
   if (spec.alibi)
     manifest["kernel"]["default_alibi_slopes"] =

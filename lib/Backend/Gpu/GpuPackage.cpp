@@ -2,6 +2,7 @@
 
 #include "attngen/Backend/Gpu/GpuPackage.h"
 #include "attngen/Backend/PackageDirectory.h"
+#include "attngen/Backend/PackageManifest.h"
 #include "attngen/Spec/SpecParser.h"
 
 #include <nlohmann/json.hpp>
@@ -12,27 +13,7 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
                             Target target, const GpuLaunchShape &launch,
                             const std::string &packageDir) {
   using json = nlohmann::ordered_json;
-  auto tensor = [](const char *name, const char *access, json shape,
-                   const char *dtype) {
-    return json{{"name", name},     {"kind", "memref"},
-                {"access", access}, {"rank", shape.size()},
-                {"shape", shape},   {"dtype", dtype}};
-  };
-  const char *dtype = toString(spec.dtype);
-  json params = json::array({
-      tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
-             dtype),
-      tensor("k", "read", {"batch", "seqlen_k", spec.numKvHeads, spec.headDim},
-             dtype),
-      tensor("v", "read",
-             {"batch", "seqlen_k", spec.numKvHeads, spec.headDimV}, dtype),
-      tensor("o", "write",
-             {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
-      tensor("lse", spec.returnLse ? "write" : "unused",
-             {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
-      tensor("alibi_slopes", spec.alibi ? "read" : "unused",
-             {spec.numQHeads}, "f32"),
-  });
+  json params = manifestTensorParams(spec);
   json kernel = {
       {"file", "kernel.ptx"},
       {"entry", spec.name},
@@ -54,11 +35,8 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
        spec.headDim % 8 == 0 && spec.headDimV % 8 == 0 ? 16 : 2}};
   if (spec.alibi)
     kernel["default_alibi_slopes"] = defaultAlibiSlopes(spec.numQHeads);
-  json manifest = {{"format", "attngen-package"},
-                   {"format_version", kPackageFormatVersion},
-                   {"spec", json::parse(specToJson(spec))},
-                   {"target", toString(target)},
-                   {"kernel", kernel}};
+  json manifest = manifestHeader(spec, target);
+  manifest["kernel"] = kernel;
   std::string manifestText = manifest.dump(2) + "\n";
   return writePackageDirectory(packageDir, [&](llvm::StringRef staging) {
     if (llvm::Error error =

@@ -1,0 +1,42 @@
+//===- PackageManifest.cpp - the parts every package manifest has ---------===//
+
+#include "attngen/Backend/PackageManifest.h"
+#include "attngen/Backend/PackageDirectory.h"
+#include "attngen/Spec/SpecParser.h"
+
+namespace attngen {
+
+using json = nlohmann::ordered_json;
+
+json manifestTensorParams(const AttentionSpec &spec) {
+  auto tensor = [](const char *name, const char *access, json shape,
+                   const char *dtype) {
+    return json{{"name", name},     {"kind", "memref"},
+                {"access", access}, {"rank", shape.size()},
+                {"shape", shape},   {"dtype", dtype}};
+  };
+  const char *dtype = toString(spec.dtype);
+  return json::array({
+      tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
+             dtype),
+      tensor("k", "read", {"batch", "seqlen_k", spec.numKvHeads, spec.headDim},
+             dtype),
+      tensor("v", "read",
+             {"batch", "seqlen_k", spec.numKvHeads, spec.headDimV}, dtype),
+      tensor("o", "write",
+             {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
+      tensor("lse", spec.returnLse ? "write" : "unused",
+             {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
+      tensor("alibi_slopes", spec.alibi ? "read" : "unused",
+             {spec.numQHeads}, "f32"),
+  });
+}
+
+json manifestHeader(const AttentionSpec &spec, Target target) {
+  return {{"format", "attngen-package"},
+          {"format_version", kPackageFormatVersion},
+          {"spec", json::parse(specToJson(spec))},
+          {"target", toString(target)}};
+}
+
+} // namespace attngen
