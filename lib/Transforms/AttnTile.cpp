@@ -16,6 +16,7 @@
 
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/Passes.h"
+#include "attngen/Transforms/SpecFunction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -306,7 +307,6 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
 /// lane-wise max of S, taken while S is still in registers.
 SmallVector<Value> TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b,
                                                      Value r0, bool fuseMax) {
-  Value zero = index(b, 0);
   Type f32Vector = vectorType(b.getF32Type());
   SmallVector<Value> rows, maxima;
   for (int64_t j = 0; j < kRowsPerBlock; ++j)
@@ -665,12 +665,6 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   });
 }
 
-/// Converts a tensor type of the spec IR to the kernel's memref type.
-MemRefType toMemRef(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
-
 struct AttnTilePass : public mlir::attn::impl::AttnTileBase<AttnTilePass> {
   using AttnTileBase::AttnTileBase;
 
@@ -679,20 +673,8 @@ struct AttnTilePass : public mlir::attn::impl::AttnTileBase<AttnTilePass> {
 };
 
 LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
-  // The spec IR form: the op reads the function's arguments and its results
-  // are returned as they are.
-  Block &body = func.getBody().front();
-  auto isArgument = [&](Value value) {
-    auto arg = dyn_cast<BlockArgument>(value);
-    return arg && arg.getOwner() == &body;
-  };
-  auto returnOp = dyn_cast<func::ReturnOp>(body.getTerminator());
-  if (body.getOperations().size() != 2 || !isArgument(op.getQuery()) ||
-      !isArgument(op.getKey()) || !isArgument(op.getValue()) || !returnOp ||
-      returnOp.getOperands() != op->getResults())
-    return op.emitOpError()
-           << "attn-tile expects a function whose body is one attn.attention "
-              "on its arguments, returned as is";
+  if (failed(verifySpecFunction(func, op, "attn-tile")))
+    return failure();
 
   int64_t blockMSize = blockM, blockNSize = blockN;
   if (TilingAttr tiling = op.getTilingAttr()) {
@@ -713,8 +695,8 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   // (q, k, v, o, lse, slopes, begin, end)
   OpBuilder builder(func);
   SmallVector<Type> argTypes = {
-      toMemRef(op.getQuery().getType()), toMemRef(op.getKey().getType()),
-      toMemRef(op.getValue().getType()), toMemRef(op.getOutput().getType())};
+      toKernelMemRef(op.getQuery().getType()), toKernelMemRef(op.getKey().getType()),
+      toKernelMemRef(op.getValue().getType()), toKernelMemRef(op.getOutput().getType())};
   // One signature for every variant, so hosts call every kernel alike: the
   // LSE and slope buffers are unused when the op has no LSE or no ALiBi.
   argTypes.push_back(MemRefType::get(

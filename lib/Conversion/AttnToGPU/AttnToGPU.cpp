@@ -19,6 +19,7 @@
 #include "attngen/Conversion/Passes.h"
 #include "attngen/Dialect/Attn/IR/AttnOps.h"
 #include "attngen/Transforms/MaskAnalysis.h"
+#include "attngen/Transforms/SpecFunction.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -682,11 +683,6 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   gpu::ReturnOp::create(b);
 }
 
-MemRefType toMemRef(Type type) {
-  auto tensor = cast<RankedTensorType>(type);
-  return MemRefType::get(tensor.getShape(), tensor.getElementType());
-}
-
 struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
   using AttnToGPUBase::AttnToGPUBase;
 
@@ -697,18 +693,10 @@ struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
 
 LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
                                            gpu::GPUModuleOp gpuModule) {
-  Block &body = func.getBody().front();
-  auto argNumber = [&](Value v) -> int64_t {
-    auto arg = dyn_cast<BlockArgument>(v);
-    return arg && arg.getOwner() == &body ? arg.getArgNumber() : -1;
-  };
-  auto returnOp = dyn_cast<func::ReturnOp>(body.getTerminator());
-  if (body.getOperations().size() != 2 || argNumber(op.getQuery()) != 0 ||
-      argNumber(op.getKey()) != 1 || argNumber(op.getValue()) != 2 ||
-      !returnOp || returnOp.getOperands() != op->getResults())
-    return op.emitOpError()
-           << "attn-to-gpu expects a function whose body is one "
-              "attn.attention on its arguments (q, k, v), returned as is";
+  // The kernel's parameters come from the op's operands, whatever their
+  // position among the function's arguments.
+  if (failed(verifySpecFunction(func, op, "attn-to-gpu")))
+    return failure();
   Type element = op.getQuery().getType().getElementType();
   if (!element.isF16() && !element.isBF16())
     return op.emitOpError()
@@ -747,8 +735,8 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   OpBuilder builder(gpuModule.getBodyRegion());
   builder.setInsertionPointToEnd(gpuModule.getBody());
   SmallVector<Type> argTypes = {
-      toMemRef(op.getQuery().getType()), toMemRef(op.getKey().getType()),
-      toMemRef(op.getValue().getType()), toMemRef(op.getOutput().getType()),
+      toKernelMemRef(op.getQuery().getType()), toKernelMemRef(op.getKey().getType()),
+      toKernelMemRef(op.getValue().getType()), toKernelMemRef(op.getOutput().getType()),
       MemRefType::get(
           {ShapedType::kDynamic, op.getNumQHeads(), ShapedType::kDynamic},
           builder.getF32Type()),

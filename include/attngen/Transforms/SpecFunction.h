@@ -1,0 +1,28 @@
+//===- SpecFunction.h - the spec-IR function form ---------------*- C++ -*-===//
+//
+// attn-tile and attn-to-gpu rewrite whole spec-IR functions: one
+// attn.attention on the function's arguments, its results returned as is
+// (the form `attngen compile --emit spec-ir` produces).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_TRANSFORMS_SPECFUNCTION_H
+#define ATTNGEN_TRANSFORMS_SPECFUNCTION_H
+
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace mlir::attn {
+
+/// Succeeds if `func` is in the spec-IR form around `op`; otherwise reports
+/// on `op` what `passName` expects.
+LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
+                                 StringRef passName);
+
+/// The kernel memref type of one of the op's tensors (same shape and type).
+MemRefType toKernelMemRef(Type tensorType);
+
+} // namespace mlir::attn
+
+#endif // ATTNGEN_TRANSFORMS_SPECFUNCTION_H

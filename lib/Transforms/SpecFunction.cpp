@@ -1,0 +1,30 @@
+//===- SpecFunction.cpp - the spec-IR function form -----------------------===//
+
+#include "attngen/Transforms/SpecFunction.h"
+
+namespace mlir::attn {
+
+LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
+                                 StringRef passName) {
+  Block &body = func.getBody().front();
+  auto isArgument = [&](Value value) {
+    auto arg = dyn_cast<BlockArgument>(value);
+    return arg && arg.getOwner() == &body;
+  };
+  auto returnOp = dyn_cast<func::ReturnOp>(body.getTerminator());
+  if (body.getOperations().size() != 2 || !isArgument(op.getQuery()) ||
+      !isArgument(op.getKey()) || !isArgument(op.getValue()) || !returnOp ||
+      returnOp.getOperands() != op->getResults())
+    return op.emitOpError()
+           << passName
+           << " expects a function whose body is one attn.attention on its "
+              "arguments, returned as is";
+  return success();
+}
+
+MemRefType toKernelMemRef(Type tensorType) {
+  auto tensor = cast<RankedTensorType>(tensorType);
+  return MemRefType::get(tensor.getShape(), tensor.getElementType());
+}
+
+} // namespace mlir::attn
