@@ -2,12 +2,9 @@
 
 #include "attnrt/attnrt.h"
 
+#include "CudaDevice.h"
 #include "Error.h"
 #include "Kernel.h"
-
-namespace attnrt::detail {
-attnrt_status cudaAvailable();
-} // namespace attnrt::detail
 
 using namespace attnrt::detail;
 
@@ -64,7 +61,46 @@ attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
   return runCpu(*kernel, *args, num_threads);
 }
 
+attnrt_status attnrt_run_cuda(const attnrt_kernel *kernel,
+                              const attnrt_attention_args *args, void *stream) {
+  if (!kernel || !args)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_run_cuda: kernel and args must not be NULL");
+  return runCuda(*kernel, *args, stream);
+}
+
 attnrt_status attnrt_cuda_available(void) { return cudaAvailable(); }
+
+attnrt_status attnrt_cuda_device_get_info(attnrt_cuda_device_info *info) {
+  if (!info)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_cuda_device_get_info: info is NULL");
+  return cudaDeviceInfo(*info);
+}
+
+attnrt_status attnrt_cuda_malloc(size_t bytes, void **device_pointer) {
+  return cudaMalloc(bytes, device_pointer);
+}
+
+attnrt_status attnrt_cuda_free(void *device_pointer) {
+  return cudaFree(device_pointer);
+}
+
+attnrt_status attnrt_cuda_copy_to_device(void *device_destination,
+                                         const void *host_source,
+                                         size_t bytes) {
+  return cudaCopy(device_destination, host_source, bytes, /*toDevice=*/true);
+}
+
+attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
+                                       const void *device_source,
+                                       size_t bytes) {
+  return cudaCopy(host_destination, device_source, bytes, /*toDevice=*/false);
+}
+
+attnrt_status attnrt_cuda_synchronize(void *stream) {
+  return cudaSynchronize(stream);
+}
 
 const char *attnrt_last_error(void) { return lastError(); }
 

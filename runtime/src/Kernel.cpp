@@ -1,8 +1,7 @@
-//===- Kernel.cpp - a loaded CPU kernel package ---------------------------===//
+//===- Kernel.cpp - loading kernel packages -------------------------------===//
 
 #include "Kernel.h"
 #include "Error.h"
-#include "ThreadPool.h"
 
 #include <dlfcn.h>
 
@@ -15,18 +14,20 @@ namespace attnrt::detail {
 
 namespace {
 
-/// Upper bound for a manifest; real ones are a few KB.
+/// Upper bounds: real manifests are a few KB, PTX a few hundred KB.
 constexpr std::streamsize kMaxManifestBytes = 1 << 20;
+constexpr std::streamsize kMaxPtxBytes = 64 << 20;
 
-attnrt_status readFile(const std::string &path, std::string &text) {
+attnrt_status readFile(const std::string &path, std::string &text,
+                       std::streamsize maxBytes, const char *maxText) {
   std::ifstream file(path, std::ios::binary);
   if (!file)
     return fail(ATTNRT_IO_ERROR, path + ": cannot open");
   std::ostringstream contents;
   contents << file.rdbuf();
   text = contents.str();
-  if (static_cast<std::streamsize>(text.size()) > kMaxManifestBytes)
-    return fail(ATTNRT_CORRUPT_PACKAGE, path + ": larger than 1 MiB");
+  if (static_cast<std::streamsize>(text.size()) > maxBytes)
+    return fail(ATTNRT_CORRUPT_PACKAGE, path + ": larger than " + maxText);
   return ATTNRT_OK;
 }
 
@@ -62,65 +63,6 @@ std::string missingCpuFeatures(const std::string &features) {
   return missing;
 }
 
-/// A dense row-major view as MLIR's memref descriptor; strides in elements.
-template <int Rank> struct Descriptor {
-  void *allocated;
-  void *aligned;
-  int64_t offset;
-  int64_t sizes[Rank];
-  int64_t strides[Rank];
-};
-
-template <int Rank>
-Descriptor<Rank> describe(const void *data, const int64_t (&sizes)[Rank],
-                          const int64_t *strides) {
-  Descriptor<Rank> d;
-  d.allocated = d.aligned = const_cast<void *>(data);
-  d.offset = 0;
-  int64_t dense = 1;
-  for (int i = Rank - 1; i >= 0; --i) {
-    d.sizes[i] = sizes[i];
-    d.strides[i] = strides ? strides[i] : dense;
-    dense *= sizes[i];
-  }
-  return d;
-}
-
-/// Checks one BSHD tensor's pointer, alignment and strides; fills the
-/// strides to use (dense when all given strides are zero).
-attnrt_status checkTensor(const char *name, const void *data,
-                          const int64_t (&sizes)[4], const int64_t (&given)[4],
-                          size_t elementBytes, int64_t (&strides)[4]) {
-  if (!data)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                std::string("args.") + name + " is NULL");
-  if (reinterpret_cast<uintptr_t>(data) % elementBytes != 0)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                std::string("args.") + name + " is not aligned to its " +
-                    std::to_string(elementBytes) + "-byte elements");
-  int64_t dense[4];
-  dense[3] = 1;
-  for (int i = 2; i >= 0; --i)
-    dense[i] = dense[i + 1] * sizes[i + 1];
-  bool allZero = std::all_of(given, given + 4, [](int64_t s) { return s == 0; });
-  for (int i = 0; i < 4; ++i)
-    strides[i] = allZero ? dense[i] : given[i];
-  if (strides[1] != dense[1] || strides[2] != dense[2] || strides[3] != 1 ||
-      strides[0] < dense[0])
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                std::string("args.") + name + "_strides: (" +
-                    std::to_string(strides[0]) + ", " +
-                    std::to_string(strides[1]) + ", " +
-                    std::to_string(strides[2]) + ", " +
-                    std::to_string(strides[3]) +
-                    ") unsupported; only the batch stride may differ from "
-                    "dense BSHD (" +
-                    std::to_string(dense[0]) + ", " + std::to_string(dense[1]) +
-                    ", " + std::to_string(dense[2]) + ", 1), and not be "
-                    "smaller");
-  return ATTNRT_OK;
-}
-
 } // namespace
 
 attnrt_status loadKernel(const std::string &packageDir,
@@ -128,16 +70,35 @@ attnrt_status loadKernel(const std::string &packageDir,
   auto loaded = std::make_unique<attnrt_kernel>();
   std::string manifestPath = packageDir + "/manifest.json";
   std::string text;
-  if (attnrt_status status = readFile(manifestPath, text))
+  if (attnrt_status status =
+          readFile(manifestPath, text, kMaxManifestBytes, "1 MiB"))
     return status;
   if (attnrt_status status = parseManifest(text, manifestPath, loaded->manifest))
     return status;
   const Manifest &manifest = loaded->manifest;
-  std::string missing = missingCpuFeatures(manifest.cpuFeatures);
+  std::string missing = manifest.target == ATTNRT_TARGET_CPU
+                            ? missingCpuFeatures(manifest.cpuFeatures)
+                            : "";
   if (!missing.empty())
     return fail(ATTNRT_UNSUPPORTED,
                 packageDir + ": compiled for CPU features this machine lacks (" +
                     missing + "); recompile the package on this machine");
+
+  if (manifest.target == ATTNRT_TARGET_CUDA) {
+    // The PTX is kept in memory; it is given to the driver (and cached per
+    // context) on the first launch, so loading needs no GPU.
+    std::string ptxPath = packageDir + "/" + manifest.kernelFile;
+    if (attnrt_status status =
+            readFile(ptxPath, loaded->ptx, kMaxPtxBytes, "64 MiB"))
+      return status;
+    if (loaded->ptx.find(".entry " + manifest.entry + "(") ==
+        std::string::npos)
+      return fail(ATTNRT_CORRUPT_PACKAGE,
+                  ptxPath + ": no kernel entry '.entry " + manifest.entry +
+                      "(' (truncated or not attngen's PTX)");
+    kernel = std::move(loaded);
+    return succeed();
+  }
 
   std::string libraryPath = packageDir + "/" + manifest.kernelFile;
   if (!std::ifstream(libraryPath))
@@ -154,78 +115,6 @@ attnrt_status loadKernel(const std::string &packageDir,
                                             manifest.entry + "'");
   loaded->entry = reinterpret_cast<attnrt_kernel::Entry>(symbol);
   kernel = std::move(loaded);
-  return succeed();
-}
-
-attnrt_status runCpu(const attnrt_kernel &kernel,
-                     const attnrt_attention_args &args, int numThreads) {
-  const Manifest &m = kernel.manifest;
-  if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                "args: batch, seqlen_q and seqlen_k must be >= 0");
-  if (numThreads < 0)
-    return fail(ATTNRT_INVALID_ARGUMENT, "num_threads must be >= 0");
-  size_t elementBytes = m.dtype == ATTNRT_F32 ? 4 : 2;
-  int64_t qSizes[4] = {args.batch, args.seqlen_q, m.numQHeads, m.headDim};
-  int64_t kSizes[4] = {args.batch, args.seqlen_k, m.numKvHeads, m.headDim};
-  int64_t vSizes[4] = {args.batch, args.seqlen_k, m.numKvHeads, m.headDimV};
-  int64_t oSizes[4] = {args.batch, args.seqlen_q, m.numQHeads, m.headDimV};
-  int64_t qStrides[4], kStrides[4], vStrides[4], oStrides[4];
-  if (attnrt_status s = checkTensor("q", args.q, qSizes, args.q_strides,
-                                    elementBytes, qStrides))
-    return s;
-  if (attnrt_status s = checkTensor("k", args.k, kSizes, args.k_strides,
-                                    elementBytes, kStrides))
-    return s;
-  if (attnrt_status s = checkTensor("v", args.v, vSizes, args.v_strides,
-                                    elementBytes, vStrides))
-    return s;
-  if (attnrt_status s = checkTensor("o", args.o, oSizes, args.o_strides,
-                                    elementBytes, oStrides))
-    return s;
-  if (m.returnsLse && !args.lse)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                "args.lse is NULL but kernel '" + m.name + "' returns the LSE");
-  if (!m.returnsLse && args.lse)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                "args.lse is given but kernel '" + m.name +
-                    "' was compiled without return_lse");
-  if (!m.usesAlibi && args.alibi_slopes)
-    return fail(ATTNRT_INVALID_ARGUMENT,
-                "args.alibi_slopes is given but kernel '" + m.name +
-                    "' was compiled without alibi");
-
-  const float *slopes =
-      args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
-
-  int64_t numQTiles = (args.seqlen_q + m.blockM - 1) / m.blockM;
-  int64_t numItems = args.batch * m.numQHeads * numQTiles;
-  if (numItems == 0)
-    return succeed();
-  auto q = describe<4>(args.q, qSizes, qStrides);
-  auto k = describe<4>(args.k, kSizes, kStrides);
-  auto v = describe<4>(args.v, vSizes, vStrides);
-  auto o = describe<4>(args.o, oSizes, oStrides);
-  int64_t lseSizes[3] = {args.lse ? args.batch : 0, m.numQHeads,
-                         args.lse ? args.seqlen_q : 0};
-  auto lse = describe<3>(args.lse, lseSizes, nullptr);
-  int64_t slopeSizes[1] = {m.numQHeads};
-  auto slopeView = describe<1>(slopes, slopeSizes, nullptr);
-
-  ThreadPool &pool = ThreadPool::shared();
-  unsigned threads =
-      numThreads ? static_cast<unsigned>(numThreads) : pool.numWorkers() + 1;
-  // Many small chunks, claimed in order: the kernel numbers the costly
-  // causal Q tiles first.
-  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 16);
-  pool.parallelFor(numChunks, threads, [&](int64_t chunk) {
-    int64_t begin = numItems * chunk / numChunks;
-    int64_t end = numItems * (chunk + 1) / numChunks;
-    auto qc = q, kc = k, vc = v, oc = o;
-    auto lc = lse;
-    auto sc = slopeView;
-    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, begin, end);
-  });
   return succeed();
 }
 

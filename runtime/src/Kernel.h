@@ -1,32 +1,50 @@
-//===- Kernel.h - a loaded CPU kernel package -------------------*- C++ -*-===//
+//===- Kernel.h - a loaded kernel package -----------------------*- C++ -*-===//
 
 #ifndef ATTNRT_SRC_KERNEL_H
 #define ATTNRT_SRC_KERNEL_H
 
+#include "CudaDriver.h"
 #include "Manifest.h"
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 struct attnrt_kernel {
   attnrt::detail::Manifest manifest;
-  void *library = nullptr; // dlopen handle
-  /// MLIR's C interface: (q, k, v, o, lse, slopes) descriptors, begin, end.
+  /// CPU packages: the dlopen handle of kernel.so and its entry point, MLIR's
+  /// C interface: (q, k, v, o, lse, slopes) descriptors, begin, end.
+  void *library = nullptr;
   using Entry = void (*)(void *, void *, void *, void *, void *, void *,
                          int64_t, int64_t);
   Entry entry = nullptr;
+  /// CUDA packages: the PTX text, loaded into a context on first launch.
+  std::string ptx;
+  /// Its function per context id, filled by the first launch there.
+  mutable std::mutex cudaMutex;
+  mutable std::vector<std::pair<unsigned long long,
+                                attnrt::detail::CudaFunction>>
+      cudaFunctions;
   ~attnrt_kernel();
 };
 
 namespace attnrt::detail {
 
-/// Reads, validates and dlopens a package.
+/// Reads and validates a package; dlopens a CPU package's kernel.so.
 attnrt_status loadKernel(const std::string &packageDir,
                          std::unique_ptr<attnrt_kernel> &kernel);
 
-/// Validates `args` against the kernel's spec and runs every work item.
+/// Validates `args` against a CPU kernel's spec and runs every work item on
+/// up to `numThreads` threads (0 = all cores).
 attnrt_status runCpu(const attnrt_kernel &kernel,
                      const attnrt_attention_args &args, int numThreads);
+
+/// Validates `args` (device pointers) against a CUDA kernel's spec and
+/// launches it on `stream` in the calling thread's context.
+attnrt_status runCuda(const attnrt_kernel &kernel,
+                      const attnrt_attention_args &args, void *stream);
 
 } // namespace attnrt::detail
 

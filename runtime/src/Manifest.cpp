@@ -89,12 +89,17 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   std::string target;
   if (!reader.string("/target", target))
     return reader.corrupt("/target", "expected a string");
-  if (target != "cpu")
+  if (target == "cpu") {
+    manifest.target = ATTNRT_TARGET_CPU;
+    reader.string("/cpu_features", manifest.cpuFeatures);
+  } else if (target == "sm_80" || target == "sm_90") {
+    manifest.target = ATTNRT_TARGET_CUDA;
+    manifest.smVersion = std::stoi(target.substr(3));
+  } else {
     return fail(ATTNRT_UNSUPPORTED,
                 path + ": target '" + target +
-                    "' is not supported by this libattnrt (cpu packages only)");
-  manifest.target = ATTNRT_TARGET_CPU;
-  reader.string("/cpu_features", manifest.cpuFeatures);
+                    "' is not supported by this libattnrt (cpu, sm_80, sm_90)");
+  }
 
   if (!reader.string("/spec/name", manifest.name) || manifest.name.empty())
     return reader.corrupt("/spec/name", "expected a non-empty string");
@@ -170,9 +175,16 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     }
   }
 
+  bool cuda = manifest.target == ATTNRT_TARGET_CUDA;
+  // The calling convention this library implements, parameter by parameter:
+  // CPU kernels take MLIR C-interface descriptors and a work-item range;
+  // CUDA kernels take each memref as its expanded descriptor.
+  const char *expectedAbi =
+      cuda ? "mlir-gpu-expanded-memrefs" : "mlir-c-interface";
   std::string abi;
-  if (!reader.string("/kernel/abi", abi) || abi != "mlir-c-interface")
-    return reader.corrupt("/kernel/abi", "expected \"mlir-c-interface\"");
+  if (!reader.string("/kernel/abi", abi) || abi != expectedAbi)
+    return reader.corrupt("/kernel/abi",
+                          std::string("expected \"") + expectedAbi + "\"");
   if (!reader.string("/kernel/file", manifest.kernelFile) ||
       manifest.kernelFile.empty() ||
       manifest.kernelFile.find('/') != std::string::npos)
@@ -181,21 +193,62 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   if (!reader.string("/kernel/entry", manifest.entry) || manifest.entry.empty())
     return reader.corrupt("/kernel/entry", "expected a symbol name");
 
-  // The calling convention this library implements, parameter by parameter.
-  static const std::vector<std::string> kParams = {
-      "q", "k", "v", "o", "lse", "alibi_slopes", "begin", "end"};
-  const json *params = reader.find("/kernel/params", &json::is_array);
-  if (!params || params->size() != kParams.size())
-    return reader.corrupt("/kernel/params",
-                          "expected the 8 parameters q, k, v, o, lse, "
-                          "alibi_slopes, begin, end");
-  for (size_t i = 0; i < kParams.size(); ++i) {
-    const json &param = (*params)[i];
-    if (!param.is_object() || !param.contains("name") ||
-        !param["name"].is_string() || param["name"] != kParams[i])
-      return reader.corrupt("/kernel/params/" + std::to_string(i),
-                            "expected parameter '" + kParams[i] + "'");
+  struct Param {
+    const char *name;
+    int64_t rank;
+  };
+  std::vector<Param> expected = {{"q", 4}, {"k", 4}, {"v", 4}, {"o", 4},
+                                 {"lse", 3}, {"alibi_slopes", 1}};
+  if (!cuda) {
+    expected.push_back({"begin", 0});
+    expected.push_back({"end", 0});
   }
+  std::string names;
+  for (const Param &param : expected)
+    names += (names.empty() ? "" : ", ") + std::string(param.name);
+  const json *params = reader.find("/kernel/params", &json::is_array);
+  if (!params || params->size() != expected.size())
+    return reader.corrupt("/kernel/params",
+                          "expected the " + std::to_string(expected.size()) +
+                              " parameters " + names);
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const json &param = (*params)[i];
+    std::string pointer = "/kernel/params/" + std::to_string(i);
+    if (!param.is_object() || !param.contains("name") ||
+        !param["name"].is_string() || param["name"] != expected[i].name)
+      return reader.corrupt(pointer, "expected parameter '" +
+                                         std::string(expected[i].name) + "'");
+    if (cuda && (!param.contains("rank") || param["rank"] != expected[i].rank))
+      return reader.corrupt(pointer + "/rank",
+                            "expected " + std::to_string(expected[i].rank));
+  }
+  if (!cuda)
+    return succeed();
+
+  if (!reader.positive("/kernel/block_threads", manifest.blockThreads) ||
+      manifest.blockThreads % 32 != 0 || manifest.blockThreads > 1024)
+    return reader.corrupt("/kernel/block_threads",
+                          "expected a multiple of 32 up to 1024");
+  const json *sharedBytes = reader.find("/kernel/dynamic_shared_memory_bytes",
+                                        &json::is_number_integer);
+  if (!sharedBytes || sharedBytes->get<int64_t>() < 0 ||
+      sharedBytes->get<int64_t>() > (1 << 30))
+    return reader.corrupt("/kernel/dynamic_shared_memory_bytes",
+                          "expected a byte count >= 0");
+  manifest.dynamicSharedMemoryBytes = sharedBytes->get<int64_t>();
+  int64_t alignment = 0;
+  if (!reader.positive("/kernel/input_alignment_bytes", alignment) ||
+      (alignment & (alignment - 1)) != 0 || alignment > 16)
+    return reader.corrupt("/kernel/input_alignment_bytes",
+                          "expected 1, 2, 4, 8 or 16");
+  manifest.inputAlignmentBytes = alignment;
+  // The one grid rule this library launches.
+  const json kGrid = {"ceil(seqlen_q / block_m)", "num_q_heads", "batch"};
+  const json *grid = reader.find("/kernel/grid", &json::is_array);
+  if (!grid || *grid != kGrid)
+    return reader.corrupt("/kernel/grid",
+                          "expected [\"ceil(seqlen_q / block_m)\", "
+                          "\"num_q_heads\", \"batch\"]");
   return succeed();
 }
 

@@ -25,8 +25,17 @@ struct Manifest {
   std::vector<float> defaultAlibiSlopes;
   std::string kernelFile, entry;
   int64_t blockM = 0;
-  /// "+avx2,+fma,-avx512f,..." as the compiler saw the host.
+  /// "+avx2,+fma,-avx512f,..." as the compiler saw the host (CPU packages).
   std::string cpuFeatures;
+
+  // CUDA packages (target sm_XY): PTX launched on a grid of
+  // (ceil(seqlen_q / block_m), num_q_heads, batch) blocks.
+  /// XY of sm_XY: the oldest compute capability the PTX runs on.
+  int smVersion = 0;
+  int64_t blockThreads = 0;
+  int64_t dynamicSharedMemoryBytes = 0;
+  /// Required alignment of q/k/v/o (16 for the kernels' 16-byte loads).
+  int64_t inputAlignmentBytes = 0;
 };
 
 /// Parses and validates `text` (the contents of `path`); on failure returns

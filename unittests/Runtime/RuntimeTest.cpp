@@ -214,7 +214,7 @@ TEST_F(F32Kernel, BadArgumentsRunNothing) {
   expectInvalid(args, "args.q is NULL");
   args = argsFor(p, true);
   args.k = reinterpret_cast<const char *>(p.k.data()) + 1;
-  expectInvalid(args, "args.k is not aligned to its 4-byte elements");
+  expectInvalid(args, "args.k is not aligned to 4 bytes");
   args = argsFor(p, false);
   expectInvalid(args, "args.lse is NULL but kernel 'f32_reference' returns the LSE");
   args = argsFor(p, true);
@@ -300,9 +300,18 @@ TEST(Load, BadPackages) {
                                 [](const fs::path &dir) {
                                   replaceIn(dir / "manifest.json",
                                             "\"target\": \"cpu\",\n  \"triple\"",
+                                            "\"target\": \"sm_70\",\n  \"triple\"");
+                                }),
+                  ATTNRT_UNSUPPORTED, "target 'sm_70' is not supported");
+  // A CPU package relabelled as a CUDA one: its kernel ABI gives it away.
+  expectLoadFails(brokenPackage("relabelled",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"target\": \"cpu\",\n  \"triple\"",
                                             "\"target\": \"sm_80\",\n  \"triple\"");
                                 }),
-                  ATTNRT_UNSUPPORTED, "target 'sm_80' is not supported");
+                  ATTNRT_CORRUPT_PACKAGE,
+                  "/kernel/abi: expected \"mlir-gpu-expanded-memrefs\"");
   expectLoadFails(brokenPackage("heads",
                                 [](const fs::path &dir) {
                                   replaceIn(dir / "manifest.json",
@@ -353,6 +362,33 @@ TEST(Cuda, AvailabilityIsAStatusNeverACrash) {
     EXPECT_TRUE(status == ATTNRT_NO_DEVICE || status == ATTNRT_DRIVER_ERROR);
     EXPECT_STRNE(attnrt_last_error(), "");
   }
+}
+
+TEST(Cuda, GpuPackagesLoadWithoutADevice) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("mha_sm90").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  EXPECT_EQ(info.target, ATTNRT_TARGET_CUDA);
+  EXPECT_EQ(info.dtype, ATTNRT_F16);
+  EXPECT_TRUE(info.returns_lse);
+  // Device pointers are never dereferenced on the host.
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = args.k = args.v = reinterpret_cast<void *>(0x10000);
+  args.o = reinterpret_cast<void *>(0x20000);
+  args.lse = reinterpret_cast<float *>(0x30000);
+  args.batch = args.seqlen_q = args.seqlen_k = 1;
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_UNSUPPORTED);
+  if (attnrt_cuda_available() != ATTNRT_OK) {
+    EXPECT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_NO_DEVICE);
+    EXPECT_STRNE(attnrt_last_error(), "");
+    void *buffer = nullptr;
+    EXPECT_EQ(attnrt_cuda_malloc(16, &buffer), ATTNRT_NO_DEVICE);
+  }
+  attnrt_kernel_release(kernel);
 }
 
 TEST(CppWrapper, LoadInfoRun) {

@@ -1,9 +1,10 @@
 /*===- attnrt.h - libattnrt: load and run attngen kernel packages -*- C -*-===*\
 |*                                                                            *|
-|* The C API that engines embed. A package (`attngen compile --target cpu     *|
-|* -o K.attnpkg`) is a directory with manifest.json and kernel.so; libattnrt  *|
-|* validates it, loads it, checks every call's arguments against the spec it  *|
-|* was compiled from, and runs it. No MLIR or LLVM dependency.                *|
+|* The C API that engines embed. A package (`attngen compile --target        *|
+|* cpu|sm_80|sm_90 -o K.attnpkg`) is a directory with manifest.json and      *|
+|* kernel.so (CPU) or kernel.ptx (CUDA); libattnrt validates it, loads it,    *|
+|* checks every call's arguments against the spec it was compiled from, and   *|
+|* runs it. No MLIR, LLVM or CUDA toolkit dependency.                         *|
 |*                                                                            *|
 |* Every function returns a status; on failure, attnrt_last_error() returns a *|
 |* one-line message for the calling thread, and nothing was run.              *|
@@ -12,6 +13,7 @@
 #ifndef ATTNRT_ATTNRT_H
 #define ATTNRT_ATTNRT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -107,9 +109,55 @@ ATTNRT_API attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
                              const attnrt_attention_args *args,
                              int num_threads);
 
-/* ATTNRT_OK when libcuda.so.1 loads and reports at least one device;
+/*===--- CUDA ------------------------------------------------------------===*
+ * libcuda.so.1 is loaded at run time (ATTNRT_CUDA_DRIVER=/path overrides it);
+ * without a driver or device every call below returns ATTNRT_NO_DEVICE.
+ * Calls use the calling thread's current context; a thread without one gets
+ * device 0's primary context (the CUDA runtime's, so PyTorch's) made current.
+ *===---------------------------------------------------------------------===*/
+
+/* ATTNRT_OK when the driver loads and reports at least one device;
    otherwise ATTNRT_NO_DEVICE with a message, never a crash. */
 ATTNRT_API attnrt_status attnrt_cuda_available(void);
+
+/* Launches a CUDA kernel (a package compiled for sm_80 or sm_90) on `stream`
+   (a CUstream or cudaStream_t; NULL = the legacy default stream) and returns
+   without waiting. The pointers in args are device pointers, q/k/v/o aligned
+   to 16 bytes for head dims that are multiples of 8. The first launch in a
+   context loads the PTX there (JIT-compiled by the driver) and opts in to
+   the kernel's dynamic shared memory; later launches reuse it. Thread-safe.
+   A device older than the package's target, or with too little shared
+   memory per block, gets ATTNRT_UNSUPPORTED; PTX the driver rejects gets
+   ATTNRT_CORRUPT_PACKAGE with the JIT log's message. Errors of the kernel
+   itself surface at the next synchronization, as with any CUDA launch. */
+ATTNRT_API attnrt_status attnrt_run_cuda(const attnrt_kernel *kernel,
+                                         const attnrt_attention_args *args,
+                                         void *stream);
+
+typedef struct attnrt_cuda_device_info {
+  int ordinal; /* the device of the calling thread's context */
+  char name[256];
+  int compute_capability_major, compute_capability_minor;
+  int multiprocessors;
+  int max_shared_memory_per_block; /* with opt-in */
+  int64_t total_memory_bytes;
+} attnrt_cuda_device_info;
+
+ATTNRT_API attnrt_status attnrt_cuda_device_get_info(attnrt_cuda_device_info *info);
+
+/* Device buffers and copies for programs without their own allocator (the
+   copies are synchronous). attnrt_cuda_free(NULL) does nothing. */
+ATTNRT_API attnrt_status attnrt_cuda_malloc(size_t bytes, void **device_pointer);
+ATTNRT_API attnrt_status attnrt_cuda_free(void *device_pointer);
+ATTNRT_API attnrt_status attnrt_cuda_copy_to_device(void *device_destination,
+                                                    const void *host_source,
+                                                    size_t bytes);
+ATTNRT_API attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
+                                                  const void *device_source,
+                                                  size_t bytes);
+/* Waits for `stream` (NULL: all work in the context); reports a failed
+   kernel launched before it. */
+ATTNRT_API attnrt_status attnrt_cuda_synchronize(void *stream);
 
 /* The last error message of the calling thread ("" if none). */
 ATTNRT_API const char *attnrt_last_error(void);

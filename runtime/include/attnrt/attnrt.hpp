@@ -44,6 +44,11 @@ public:
   Status runCpu(const attnrt_attention_args &args, int numThreads = 0) const {
     return attnrt_run_cpu(handle_.get(), &args, numThreads);
   }
+  /// `stream` is a CUstream / cudaStream_t (nullptr: the default stream).
+  Status runCuda(const attnrt_attention_args &args,
+                 void *stream = nullptr) const {
+    return attnrt_run_cuda(handle_.get(), &args, stream);
+  }
 
 private:
   struct Release {

@@ -1,0 +1,115 @@
+//===- Arguments.cpp - checking one attention call's arguments ------------===//
+
+#include "Arguments.h"
+#include "Error.h"
+
+#include <algorithm>
+#include <string>
+
+namespace attnrt::detail {
+
+namespace {
+
+std::string tuple(const int64_t (&values)[4]) {
+  return "(" + std::to_string(values[0]) + ", " + std::to_string(values[1]) +
+         ", " + std::to_string(values[2]) + ", " + std::to_string(values[3]) +
+         ")";
+}
+
+/// Checks one tensor's pointer, alignment and strides; fills the strides to
+/// use (dense when all given strides are zero).
+attnrt_status checkTensor(const char *name, const void *data,
+                          const int64_t (&given)[4], size_t elementBytes,
+                          size_t alignmentBytes, TensorArgument &tensor) {
+  tensor.data = data;
+  if (!data)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                std::string("args.") + name + " is NULL");
+  if (reinterpret_cast<uintptr_t>(data) % alignmentBytes != 0)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                std::string("args.") + name + " is not aligned to " +
+                    std::to_string(alignmentBytes) + " bytes");
+  int64_t dense[4];
+  dense[3] = 1;
+  for (int i = 2; i >= 0; --i)
+    dense[i] = dense[i + 1] * tensor.sizes[i + 1];
+  bool allZero =
+      std::all_of(given, given + 4, [](int64_t s) { return s == 0; });
+  for (int i = 0; i < 4; ++i)
+    tensor.strides[i] = allZero ? dense[i] : given[i];
+  const int64_t(&strides)[4] = tensor.strides;
+  if (strides[1] != dense[1] || strides[2] != dense[2] || strides[3] != 1 ||
+      strides[0] < dense[0])
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                std::string("args.") + name + "_strides: " + tuple(strides) +
+                    " unsupported; only the batch stride may differ from "
+                    "dense BSHD " +
+                    tuple(dense) + ", and not be smaller");
+  if (static_cast<size_t>(strides[0]) * elementBytes % alignmentBytes != 0)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                std::string("args.") + name + "_strides: batch stride " +
+                    std::to_string(strides[0]) + " is not a multiple of " +
+                    std::to_string(alignmentBytes / elementBytes) +
+                    " elements (" + std::to_string(alignmentBytes) +
+                    "-byte alignment of every batch)");
+  return ATTNRT_OK;
+}
+
+} // namespace
+
+size_t elementBytes(attnrt_dtype dtype) { return dtype == ATTNRT_F32 ? 4 : 2; }
+
+attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
+                        size_t alignmentBytes, CheckedCall &call) {
+  if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args: batch, seqlen_q and seqlen_k must be >= 0");
+  call.batch = args.batch;
+  call.seqlenQ = args.seqlen_q;
+  call.seqlenK = args.seqlen_k;
+  struct Tensor {
+    const char *name;
+    const void *data;
+    const int64_t (&strides)[4];
+    TensorArgument &out;
+    int64_t seqlen, heads, dim;
+  };
+  const Tensor tensors[] = {
+      {"q", args.q, args.q_strides, call.q, args.seqlen_q, m.numQHeads,
+       m.headDim},
+      {"k", args.k, args.k_strides, call.k, args.seqlen_k, m.numKvHeads,
+       m.headDim},
+      {"v", args.v, args.v_strides, call.v, args.seqlen_k, m.numKvHeads,
+       m.headDimV},
+      {"o", args.o, args.o_strides, call.o, args.seqlen_q, m.numQHeads,
+       m.headDimV}};
+  size_t bytes = elementBytes(m.dtype);
+  alignmentBytes = std::max(alignmentBytes, bytes);
+  for (const Tensor &t : tensors) {
+    t.out.sizes[0] = args.batch;
+    t.out.sizes[1] = t.seqlen;
+    t.out.sizes[2] = t.heads;
+    t.out.sizes[3] = t.dim;
+    if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,
+                                           alignmentBytes, t.out))
+      return status;
+  }
+  if (m.returnsLse && !args.lse)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.lse is NULL but kernel '" + m.name + "' returns the LSE");
+  if (!m.returnsLse && args.lse)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.lse is given but kernel '" + m.name +
+                    "' was compiled without return_lse");
+  if (reinterpret_cast<uintptr_t>(args.lse) % alignof(float) != 0 ||
+      reinterpret_cast<uintptr_t>(args.alibi_slopes) % alignof(float) != 0)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.lse and args.alibi_slopes must be 4-byte aligned");
+  if (!m.usesAlibi && args.alibi_slopes)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.alibi_slopes is given but kernel '" + m.name +
+                    "' was compiled without alibi");
+  return ATTNRT_OK;
+}
+
+} // namespace attnrt::detail

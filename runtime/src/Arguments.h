@@ -1,0 +1,44 @@
+//===- Arguments.h - checking one attention call's arguments ----*- C++ -*-===//
+//
+// The contract shared by the CPU and CUDA launchers: the tensors' sizes
+// follow from the call's (batch, seqlen_q, seqlen_k) and the kernel's spec;
+// strides are dense BSHD except for the batch stride.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNRT_SRC_ARGUMENTS_H
+#define ATTNRT_SRC_ARGUMENTS_H
+
+#include "Manifest.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace attnrt::detail {
+
+/// One BSHD tensor of a call, strides in elements.
+struct TensorArgument {
+  const void *data = nullptr;
+  int64_t sizes[4] = {};
+  int64_t strides[4] = {};
+};
+
+/// A call whose arguments agree with its kernel.
+struct CheckedCall {
+  TensorArgument q, k, v, o;
+  int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
+};
+
+/// Checks `args` against the kernel's manifest: non-null tensors aligned to
+/// `alignmentBytes` (also their batch strides), supported strides, the lse
+/// and alibi_slopes buffers present exactly when the kernel uses them.
+attnrt_status checkCall(const Manifest &manifest,
+                        const attnrt_attention_args &args,
+                        size_t alignmentBytes, CheckedCall &call);
+
+/// Bytes per element of the kernel's q/k/v/o.
+size_t elementBytes(attnrt_dtype dtype);
+
+} // namespace attnrt::detail
+
+#endif // ATTNRT_SRC_ARGUMENTS_H

@@ -1,0 +1,89 @@
+//===- CpuLaunch.cpp - running CPU kernel packages on host buffers --------===//
+
+#include "Arguments.h"
+#include "Error.h"
+#include "Kernel.h"
+#include "ThreadPool.h"
+
+#include <algorithm>
+
+namespace attnrt::detail {
+
+namespace {
+
+/// MLIR's ranked memref descriptor; sizes and strides in elements.
+template <int Rank> struct Descriptor {
+  void *allocated;
+  void *aligned;
+  int64_t offset;
+  int64_t sizes[Rank];
+  int64_t strides[Rank];
+};
+
+template <int Rank>
+Descriptor<Rank> describe(const void *data, const int64_t (&sizes)[Rank],
+                          const int64_t *strides) {
+  Descriptor<Rank> d;
+  d.allocated = d.aligned = const_cast<void *>(data);
+  d.offset = 0;
+  int64_t dense = 1;
+  for (int i = Rank - 1; i >= 0; --i) {
+    d.sizes[i] = sizes[i];
+    d.strides[i] = strides ? strides[i] : dense;
+    dense *= sizes[i];
+  }
+  return d;
+}
+
+Descriptor<4> describe(const TensorArgument &tensor) {
+  return describe<4>(tensor.data, tensor.sizes, tensor.strides);
+}
+
+} // namespace
+
+attnrt_status runCpu(const attnrt_kernel &kernel,
+                     const attnrt_attention_args &args, int numThreads) {
+  const Manifest &m = kernel.manifest;
+  if (m.target != ATTNRT_TARGET_CPU)
+    return fail(ATTNRT_UNSUPPORTED,
+                "kernel '" + m.name + "' is a sm_" +
+                    std::to_string(m.smVersion) +
+                    " package; run it with attnrt_run_cuda");
+  if (numThreads < 0)
+    return fail(ATTNRT_INVALID_ARGUMENT, "num_threads must be >= 0");
+  CheckedCall call;
+  if (attnrt_status status = checkCall(m, args, elementBytes(m.dtype), call))
+    return status;
+
+  const float *slopes =
+      args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
+  int64_t numQTiles = (call.seqlenQ + m.blockM - 1) / m.blockM;
+  int64_t numItems = call.batch * m.numQHeads * numQTiles;
+  if (numItems == 0)
+    return succeed();
+  auto q = describe(call.q), k = describe(call.k), v = describe(call.v),
+       o = describe(call.o);
+  int64_t lseSizes[3] = {args.lse ? call.batch : 0, m.numQHeads,
+                         args.lse ? call.seqlenQ : 0};
+  auto lse = describe<3>(args.lse, lseSizes, nullptr);
+  int64_t slopeSizes[1] = {m.numQHeads};
+  auto slopeView = describe<1>(slopes, slopeSizes, nullptr);
+
+  ThreadPool &pool = ThreadPool::shared();
+  unsigned threads =
+      numThreads ? static_cast<unsigned>(numThreads) : pool.numWorkers() + 1;
+  // Many small chunks, claimed in order: the kernel numbers the costly
+  // causal Q tiles first.
+  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 16);
+  pool.parallelFor(numChunks, threads, [&](int64_t chunk) {
+    int64_t begin = numItems * chunk / numChunks;
+    int64_t end = numItems * (chunk + 1) / numChunks;
+    auto qc = q, kc = k, vc = v, oc = o;
+    auto lc = lse;
+    auto sc = slopeView;
+    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, begin, end);
+  });
+  return succeed();
+}
+
+} // namespace attnrt::detail
