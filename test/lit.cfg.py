@@ -27,3 +27,19 @@ ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas" if os.path.exists(
 if ptxas:
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The recording mock of libcuda.so.1 (unittests/Runtime/MockCudaDriver.cpp):
+# ATTNRT_CUDA_DRIVER=%mockcuda runs attngen's CUDA plumbing without a GPU.
+config.substitutions.append(("%mockcuda", os.path.join(config.attngen_obj_root, "unittests", "libAttnMockCuda.so")))
+
+# A usable CUDA device, as libattnrt sees it: enables the `REQUIRES: cuda`
+# suites (numerics on the GPU). Never required for CI.
+def _cuda_available():
+    import ctypes
+    try:
+        runtime = ctypes.CDLL(os.path.join(config.attngen_obj_root, "runtime", "libattnrt.so"))
+        return runtime.attnrt_cuda_available() == 0
+    except OSError:
+        return False
+if _cuda_available():
+    config.available_features.add("cuda")

@@ -62,9 +62,11 @@ cl::opt<std::string> runSpecPath(cl::Positional, cl::Required,
                                  cl::desc("<spec.json>"), cl::sub(runCommand));
 cl::opt<std::string> runBackend(
     "backend",
-    cl::desc("cpu, or gpu-sim: the GPU kernel executed by attngen's emulator "
-             "of the CUDA execution model (slow; for checking kernels "
-             "without a GPU)"),
+    cl::desc("cpu; cuda: the GPU package for this machine's GPU (sm_90 on "
+             "compute capability 9.x and newer, else sm_80) launched through "
+             "libattnrt; or gpu-sim: the GPU kernel executed by attngen's "
+             "emulator of the CUDA execution model (slow; for checking "
+             "kernels without a GPU)"),
     cl::init("cpu"), cl::sub(runCommand));
 cl::opt<std::string> runQuery("q", cl::Required,
                               cl::desc("Q [batch, seqlen_q, num_q_heads, head_dim]"),
@@ -97,8 +99,11 @@ cl::SubCommand benchCommand("bench",
 cl::opt<std::string> benchSpecPath(cl::Positional, cl::Required,
                                    cl::desc("<spec.json>"),
                                    cl::sub(benchCommand));
-cl::opt<std::string> benchBackend("backend", cl::desc("cpu"), cl::init("cpu"),
-                                  cl::sub(benchCommand));
+cl::opt<std::string> benchBackend(
+    "backend",
+    cl::desc("cpu, or cuda: the GPU package for this machine's GPU launched "
+             "through libattnrt (per-launch time over back-to-back launches)"),
+    cl::init("cpu"), cl::sub(benchCommand));
 cl::opt<int64_t> benchBatch("batch", cl::desc("Batch size"), cl::init(1),
                             cl::sub(benchCommand));
 cl::opt<int64_t> benchSeqlenQ("seqlen-q", cl::Required,
@@ -175,12 +180,12 @@ int attngenMain(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "attngen: a compiler for attention kernels\n\n"
-      "  attngen compile SPEC.json --target cpu -o OUT.attnpkg\n"
+      "  attngen compile SPEC.json --target cpu|sm_80|sm_90 -o OUT.attnpkg\n"
       "  attngen compile SPEC.json [--target sm_80|sm_90|cpu] "
       "--emit spec-ir|tiled-ir|llvm|gpu-ir|ptx -o OUT\n"
-      "  attngen run SPEC.json --backend cpu|gpu-sim --q Q.npy --k K.npy --v V.npy "
+      "  attngen run SPEC.json --backend cpu|cuda|gpu-sim --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
-      "  attngen bench SPEC.json --backend cpu --batch B --seqlen-q N "
+      "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");
   if (compileCommand)

@@ -5,12 +5,10 @@
 #include "attngen/Backend/Gpu/GpuPackage.h"
 #include "attngen/Backend/Gpu/GpuPipeline.h"
 #include "attngen/Driver/SpecCompiler.h"
+#include "attngen/Spec/SpecParser.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
-#include "attngen/Driver/SpecCompiler.h"
-#include "attngen/Spec/SpecParser.h"
-
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -27,37 +25,42 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
+                                   const std::string &specPath, Target target,
+                                   const std::string &packageDir) {
+  // The launch shape is read from the kernel before it becomes PTX.
+  llvm::Expected<LoweredSpec> lowered =
+      lowerSpec(spec, specPath, target, Stage::GpuIR);
+  if (!lowered)
+    return lowered.takeError();
+  GpuLaunchShape launch{0, 0, 0, 0};
+  lowered->module->walk([&](mlir::gpu::GPUFuncOp kernel) {
+    auto tiles =
+        kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
+    launch = {tiles[0], tiles[1], tiles[2],
+              kernel->getAttrOfType<mlir::IntegerAttr>(
+                        "attn.shared_memory_bytes")
+                  .getInt()};
+  });
+  DiagnosticCollector diagnostics(*lowered->context);
+  mlir::PassManager pm(lowered->context.get());
+  buildGpuLoweringPipeline(pm, toString(target));
+  if (mlir::failed(pm.run(*lowered->module)))
+    return diagnostics.takeError(specPath + ": error: PTX generation failed");
+  llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
+  if (!ptx)
+    return makeError(specPath + ": " + llvm::toString(ptx.takeError()));
+  return writeGpuPackage(*ptx, spec, target, launch, packageDir);
+}
+
 llvm::Error compileSpec(const CompileOptions &options) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
   Target target = options.target.value_or(spec->target);
-  if (!options.emit && target != Target::CPU) {
-    // The launch shape is read from the kernel before it becomes PTX.
-    llvm::Expected<LoweredSpec> lowered =
-        lowerSpec(*spec, options.specPath, target, Stage::GpuIR);
-    if (!lowered)
-      return lowered.takeError();
-    GpuLaunchShape launch{0, 0, 0, 0};
-    lowered->module->walk([&](mlir::gpu::GPUFuncOp kernel) {
-      auto tiles =
-          kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
-      launch = {tiles[0], tiles[1], tiles[2],
-                kernel->getAttrOfType<mlir::IntegerAttr>(
-                          "attn.shared_memory_bytes")
-                    .getInt()};
-    });
-    DiagnosticCollector diagnostics(*lowered->context);
-    mlir::PassManager pm(lowered->context.get());
-    buildGpuLoweringPipeline(pm, toString(target));
-    if (mlir::failed(pm.run(*lowered->module)))
-      return diagnostics.takeError(options.specPath +
-                                   ": error: PTX generation failed");
-    llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
-    if (!ptx)
-      return makeError(options.specPath + ": " + llvm::toString(ptx.takeError()));
-    return writeGpuPackage(*ptx, *spec, target, launch, options.outputPath);
-  }
+  if (!options.emit && target != Target::CPU)
+    return writeGpuPackageForSpec(*spec, options.specPath, target,
+                                  options.outputPath);
   if (!options.emit) {
     llvm::Expected<LoweredSpec> lowered =
         lowerSpec(*spec, options.specPath, target, Stage::LLVMDialect);

@@ -3,6 +3,7 @@
 #include "attngen/Driver/Run.h"
 #include "attngen/Backend/Cpu/CpuKernel.h"
 #include "attngen/Backend/GpuSim/GpuSimulator.h"
+#include "attngen/Driver/CudaAttention.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
@@ -26,14 +27,11 @@ static llvm::Error makeError(const llvm::Twine &message) {
 
 static llvm::Error checkBackend(const std::string &command,
                                 const std::string &backend) {
-  if (backend == "cpu" || (backend == "gpu-sim" && command == "run"))
+  if (backend == "cpu" || backend == "cuda" ||
+      (backend == "gpu-sim" && command == "run"))
     return llvm::Error::success();
-  if (backend == "cuda")
-    return makeError("attngen " + command +
-                     ": --backend cuda needs libattnrt's CUDA path, which is "
-                     "not in this build yet; use --backend cpu");
   return makeError("attngen " + command + ": unknown --backend '" + backend +
-                   "', expected cpu" +
+                   "', expected cpu, cuda" +
                    (command == "run" ? std::string(" or gpu-sim") : ""));
 }
 
@@ -159,6 +157,21 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   return llvm::Error::success();
 }
 
+/// Writes O (the spec's dtype, BSHD) and, when asked, LSE as f32 .npy.
+static llvm::Error writeOutputs(const RunOptions &options,
+                                const AttentionSpec &spec,
+                                const std::vector<int64_t> &outShape,
+                                const std::vector<uint8_t> &output,
+                                const std::vector<float> &lse) {
+  if (llvm::Error error = writeNpyF32(options.outputPath, outShape,
+                                      toFloat(output, spec.dtype)))
+    return error;
+  if (!options.lsePath.empty())
+    return writeNpyF32(options.lsePath,
+                       {outShape[0], spec.numQHeads, outShape[1]}, lse);
+  return llvm::Error::success();
+}
+
 llvm::Error runSpec(const RunOptions &options) {
   if (llvm::Error error = checkBackend("run", options.backend))
     return error;
@@ -219,6 +232,32 @@ llvm::Error runSpec(const RunOptions &options) {
                              toFloat(*key, spec->dtype),
                              toFloat(*value, spec->dtype), slopes);
 
+  int64_t batch = qShape[0], seqlenQ = qShape[1], seqlenK = kShape[1];
+  std::vector<int64_t> outShape = {batch, seqlenQ, spec->numQHeads,
+                                   spec->headDimV};
+  std::vector<uint8_t> output;
+  std::vector<float> lse;
+  if (options.backend == "cuda") {
+    auto attention = CudaAttention::create(*spec, options.specPath, batch,
+                                           seqlenQ, seqlenK);
+    if (!attention)
+      return attention.takeError();
+    // Explicit slopes only; the package carries the standard ones.
+    std::vector<float> givenSlopes;
+    if (!options.slopesPath.empty())
+      givenSlopes = slopes;
+    if (llvm::Error error =
+            (*attention)->upload(*query, *key, *value, givenSlopes))
+      return error;
+    if (llvm::Error error = (*attention)->launch())
+      return error;
+    if (llvm::Error error = (*attention)->synchronize())
+      return error;
+    if (llvm::Error error = (*attention)->download(output, lse))
+      return error;
+    return writeOutputs(options, *spec, outShape, output, lse);
+  }
+
   llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
       compileForCpu(*spec, options.specPath);
   if (!compiled)
@@ -232,12 +271,8 @@ llvm::Error runSpec(const RunOptions &options) {
   buffers.numKvHeads = spec->numKvHeads;
   buffers.headDim = spec->headDim;
   buffers.headDimV = spec->headDimV;
-  std::vector<int64_t> outShape = {buffers.batch, buffers.seqlenQ,
-                                   spec->numQHeads, spec->headDimV};
-  std::vector<uint8_t> output(buffers.batch * buffers.seqlenQ *
-                              spec->numQHeads * spec->headDimV *
-                              elementBytes(spec->dtype));
-  std::vector<float> lse;
+  output.resize(buffers.batch * buffers.seqlenQ * spec->numQHeads *
+                spec->headDimV * elementBytes(spec->dtype));
   if (spec->returnLse)
     lse.resize(buffers.batch * spec->numQHeads * buffers.seqlenQ);
   buffers.query = query->data();
@@ -247,14 +282,7 @@ llvm::Error runSpec(const RunOptions &options) {
   buffers.lse = spec->returnLse ? lse.data() : nullptr;
   buffers.slopes = slopes.empty() ? nullptr : slopes.data();
   (*compiled)->kernel->run(buffers, options.threads);
-
-  if (llvm::Error error = writeNpyF32(options.outputPath, outShape,
-                                      toFloat(output, spec->dtype)))
-    return error;
-  if (!options.lsePath.empty())
-    return writeNpyF32(options.lsePath,
-                       {buffers.batch, spec->numQHeads, buffers.seqlenQ}, lse);
-  return llvm::Error::success();
+  return writeOutputs(options, *spec, outShape, output, lse);
 }
 
 llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
@@ -268,11 +296,6 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
-  llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
-      compileForCpu(*spec, options.specPath);
-  if (!compiled)
-    return compiled.takeError();
-
   // Uniform(-1, 1) inputs from a fixed seed.
   std::mt19937 generator(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
@@ -282,52 +305,98 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
       v = uniform(generator);
     return fromFloat(values, spec->dtype);
   };
-  AttentionBuffers buffers;
-  buffers.batch = options.batch;
-  buffers.seqlenQ = options.seqlenQ;
-  buffers.seqlenK = options.seqlenK;
-  buffers.numQHeads = spec->numQHeads;
-  buffers.numKvHeads = spec->numKvHeads;
-  buffers.headDim = spec->headDim;
-  buffers.headDimV = spec->headDimV;
   std::vector<uint8_t> query = randomTensor(options.batch * options.seqlenQ *
                                             spec->numQHeads * spec->headDim);
   std::vector<uint8_t> key = randomTensor(options.batch * options.seqlenK *
                                           spec->numKvHeads * spec->headDim);
   std::vector<uint8_t> value = randomTensor(options.batch * options.seqlenK *
                                             spec->numKvHeads * spec->headDimV);
-  std::vector<uint8_t> output(options.batch * options.seqlenQ *
-                              spec->numQHeads * spec->headDimV *
-                              elementBytes(spec->dtype));
-  std::vector<float> lse(spec->returnLse ? options.batch * spec->numQHeads *
-                                               options.seqlenQ
-                                         : 0);
-  std::vector<float> slopes = spec->alibi
-                                  ? defaultAlibiSlopes(spec->numQHeads)
-                                  : std::vector<float>();
-  buffers.query = query.data();
-  buffers.key = key.data();
-  buffers.value = value.data();
-  buffers.output = output.data();
-  buffers.lse = lse.empty() ? nullptr : lse.data();
-  buffers.slopes = slopes.empty() ? nullptr : slopes.data();
 
   using Clock = std::chrono::steady_clock;
-  auto timeOnce = [&] {
-    auto start = Clock::now();
-    (*compiled)->kernel->run(buffers, options.threads);
+  auto millisecondsSince = [](Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start)
         .count();
   };
-  for (int64_t i = 0; i < options.warmup; ++i)
-    timeOnce();
   std::vector<double> times;
-  for (int64_t i = 0; i < options.repetitions; ++i) {
-    times.push_back(timeOnce());
-    // Long runs report progress on stderr (stdout stays machine-readable).
-    if (times.back() > 500.0)
-      llvm::errs() << llvm::formatv("bench: repetition {0}/{1}: {2:F1} ms\n",
-                                    i + 1, options.repetitions, times.back());
+  std::string device = "host CPU";
+  if (options.backend == "cuda") {
+    auto attention = CudaAttention::create(*spec, options.specPath,
+                                           options.batch, options.seqlenQ,
+                                           options.seqlenK);
+    if (!attention)
+      return attention.takeError();
+    CudaAttention &gpu = **attention;
+    device = gpu.deviceDescription();
+    if (llvm::Error error = gpu.upload(query, key, value, {}))
+      return error;
+    // Back-to-back launches between two synchronizations, so that launch
+    // latency overlaps with the kernels: `calls` launches take >= 2 ms.
+    auto timeLaunches = [&](int64_t calls) -> llvm::Expected<double> {
+      auto start = Clock::now();
+      for (int64_t i = 0; i < calls; ++i)
+        if (llvm::Error error = gpu.launch())
+          return std::move(error);
+      if (llvm::Error error = gpu.synchronize())
+        return std::move(error);
+      return millisecondsSince(start) / calls;
+    };
+    llvm::Expected<double> single = timeLaunches(1);
+    if (!single)
+      return single.takeError();
+    int64_t calls =
+        std::clamp<int64_t>(static_cast<int64_t>(2.0 / *single) + 1, 1, 1000);
+    for (int64_t i = 0; i < options.warmup; ++i)
+      if (llvm::Expected<double> warm = timeLaunches(calls); !warm)
+        return warm.takeError();
+    for (int64_t i = 0; i < options.repetitions; ++i) {
+      llvm::Expected<double> time = timeLaunches(calls);
+      if (!time)
+        return time.takeError();
+      times.push_back(*time);
+    }
+  } else {
+    llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
+        compileForCpu(*spec, options.specPath);
+    if (!compiled)
+      return compiled.takeError();
+    AttentionBuffers buffers;
+    buffers.batch = options.batch;
+    buffers.seqlenQ = options.seqlenQ;
+    buffers.seqlenK = options.seqlenK;
+    buffers.numQHeads = spec->numQHeads;
+    buffers.numKvHeads = spec->numKvHeads;
+    buffers.headDim = spec->headDim;
+    buffers.headDimV = spec->headDimV;
+    std::vector<uint8_t> output(options.batch * options.seqlenQ *
+                                spec->numQHeads * spec->headDimV *
+                                elementBytes(spec->dtype));
+    std::vector<float> lse(spec->returnLse ? options.batch * spec->numQHeads *
+                                                 options.seqlenQ
+                                           : 0);
+    std::vector<float> slopes = spec->alibi
+                                    ? defaultAlibiSlopes(spec->numQHeads)
+                                    : std::vector<float>();
+    buffers.query = query.data();
+    buffers.key = key.data();
+    buffers.value = value.data();
+    buffers.output = output.data();
+    buffers.lse = lse.empty() ? nullptr : lse.data();
+    buffers.slopes = slopes.empty() ? nullptr : slopes.data();
+    auto timeOnce = [&] {
+      auto start = Clock::now();
+      (*compiled)->kernel->run(buffers, options.threads);
+      return millisecondsSince(start);
+    };
+    for (int64_t i = 0; i < options.warmup; ++i)
+      timeOnce();
+    for (int64_t i = 0; i < options.repetitions; ++i) {
+      times.push_back(timeOnce());
+      // Long runs report progress on stderr (stdout stays machine-readable).
+      if (times.back() > 500.0)
+        llvm::errs() << llvm::formatv(
+            "bench: repetition {0}/{1}: {2:F1} ms\n", i + 1,
+            options.repetitions, times.back());
+    }
   }
   std::sort(times.begin(), times.end());
   size_t n = times.size();
@@ -344,16 +413,18 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
         "\"seqlen_q\": {3}, \"seqlen_k\": {4}, \"num_q_heads\": {5}, "
         "\"num_kv_heads\": {6}, \"head_dim\": {7}, \"head_dim_v\": {8}, "
         "\"dtype\": \"{9}\", \"repetitions\": {10}, \"median_ms\": {11:F4}, "
-        "\"min_ms\": {12:F4}, \"flops\": {13:E6}, \"gflops\": {14:F3}}\n",
+        "\"min_ms\": {12:F4}, \"flops\": {13:E6}, \"gflops\": {14:F3}, "
+        "\"device\": \"{15}\"}\n",
         spec->name, options.backend, options.batch, options.seqlenQ,
         options.seqlenK, spec->numQHeads, spec->numKvHeads, spec->headDim,
         spec->headDimV, toString(spec->dtype), options.repetitions, median,
-        times.front(), flops, gflops);
+        times.front(), flops, gflops, device);
   } else {
     out << llvm::formatv("{0}: batch {1}, seqlen_q {2}, seqlen_k {3}: median "
-                         "{4:F3} ms over {5} runs, {6:F2} GFLOP/s\n",
+                         "{4:F3} ms over {5} runs, {6:F2} GFLOP/s on {7}\n",
                          spec->name, options.batch, options.seqlenQ,
-                         options.seqlenK, median, options.repetitions, gflops);
+                         options.seqlenK, median, options.repetitions, gflops,
+                         device);
   }
   return llvm::Error::success();
 }

@@ -68,7 +68,16 @@ void mockcuda_set_context(unsigned long long id) {
   current = id ? contextWithId(id) : nullptr;
 }
 
-CUresult cuInit(unsigned flags) { return flags ? kInvalidValue : kSuccess; }
+/// MOCKCUDA_COMPUTE_CAPABILITY=XY sets the device's compute capability for
+/// tests that run attngen itself on the mock.
+CUresult cuInit(unsigned flags) {
+  if (const char *capability = std::getenv("MOCKCUDA_COMPUTE_CAPABILITY")) {
+    int value = std::atoi(capability);
+    state.computeCapabilityMajor = value / 10;
+    state.computeCapabilityMinor = value % 10;
+  }
+  return flags ? kInvalidValue : kSuccess;
+}
 CUresult cuDriverGetVersion(int *version) {
   *version = 13000;
   return kSuccess;

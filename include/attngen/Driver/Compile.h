@@ -37,6 +37,12 @@ struct CompileOptions {
 /// Compiles one spec; writes `outputPath` only when everything succeeded.
 llvm::Error compileSpec(const CompileOptions &options);
 
+/// Compiles `spec` to PTX for `target` (sm_80 or sm_90) and writes the
+/// package directory (manifest.json + kernel.ptx).
+llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
+                                   const std::string &specPath, Target target,
+                                   const std::string &packageDir);
+
 } // namespace attngen
 
 #endif // ATTNGEN_DRIVER_COMPILE_H

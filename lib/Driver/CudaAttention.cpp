@@ -1,0 +1,175 @@
+//===- CudaAttention.cpp - a spec run on this machine's GPU ---------------===//
+
+#include "attngen/Driver/CudaAttention.h"
+#include "attngen/Driver/Compile.h"
+
+#include "attnrt/attnrt.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cstring>
+
+namespace attngen {
+
+namespace {
+
+/// libattnrt's status as an error: "cuda: MESSAGE".
+llvm::Error runtimeError(attnrt_status status) {
+  return llvm::createStringError(
+      llvm::inconvertibleErrorCode(),
+      llvm::Twine("--backend cuda: ") + attnrt_last_error() + " (" +
+          attnrt_status_string(status) + ")");
+}
+
+size_t elementBytes(ElementType type) {
+  return type == ElementType::F32 ? 4 : 2;
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<CudaAttention>>
+CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
+                      int64_t batch, int64_t seqlenQ, int64_t seqlenK) {
+  attnrt_cuda_device_info info;
+  if (attnrt_status status = attnrt_cuda_device_get_info(&info))
+    return runtimeError(status);
+  int version = info.compute_capability_major * 10 +
+                info.compute_capability_minor;
+  if (version < 80)
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        llvm::formatv("--backend cuda: device {0} ({1}) is sm_{2}; attngen's "
+                      "GPU kernels need sm_80 or newer",
+                      info.ordinal, info.name, version));
+  Target target = version >= 90 ? Target::SM90 : Target::SM80;
+
+  // The package goes through the files an engine would load.
+  llvm::SmallString<128> directory;
+  if (std::error_code error =
+          llvm::sys::fs::createUniqueDirectory("attngen-cuda", directory))
+    return llvm::createStringError(error, "--backend cuda: cannot create a "
+                                          "temporary directory: " +
+                                              error.message());
+  std::string packageDir = (directory + "/kernel.attnpkg").str();
+  std::unique_ptr<CudaAttention> attention(new CudaAttention());
+  llvm::Error compiled =
+      writeGpuPackageForSpec(spec, specPath, target, packageDir);
+  attnrt_status loaded = ATTNRT_OK;
+  if (!compiled)
+    loaded = attnrt_kernel_load(packageDir.c_str(), &attention->kernel);
+  llvm::sys::fs::remove_directories(directory);
+  if (compiled)
+    return std::move(compiled);
+  if (loaded)
+    return runtimeError(loaded);
+
+  attention->device =
+      llvm::formatv("{0} (sm_{1})", info.name, version).str();
+  attention->batch = batch;
+  attention->seqlenQ = seqlenQ;
+  attention->seqlenK = seqlenK;
+  size_t bytes = elementBytes(spec.dtype);
+  struct Allocation {
+    Buffer &buffer;
+    size_t bytes;
+  };
+  const Allocation allocations[] = {
+      {attention->query, batch * seqlenQ * spec.numQHeads * spec.headDim * bytes},
+      {attention->key, batch * seqlenK * spec.numKvHeads * spec.headDim * bytes},
+      {attention->value,
+       batch * seqlenK * spec.numKvHeads * spec.headDimV * bytes},
+      {attention->output,
+       batch * seqlenQ * spec.numQHeads * spec.headDimV * bytes},
+      {attention->lse,
+       spec.returnLse ? batch * spec.numQHeads * seqlenQ * sizeof(float) : 0},
+      {attention->slopes, spec.alibi ? spec.numQHeads * sizeof(float) : 0}};
+  for (const Allocation &allocation : allocations)
+    if (allocation.bytes)
+      if (llvm::Error error =
+              attention->allocate(allocation.buffer, allocation.bytes))
+        return std::move(error);
+  return std::move(attention);
+}
+
+CudaAttention::~CudaAttention() {
+  for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes})
+    attnrt_cuda_free(buffer->pointer);
+  attnrt_kernel_release(kernel);
+}
+
+llvm::Error CudaAttention::allocate(Buffer &buffer, size_t bytes) {
+  buffer.bytes = bytes;
+  if (attnrt_status status = attnrt_cuda_malloc(bytes, &buffer.pointer))
+    return runtimeError(status);
+  return llvm::Error::success();
+}
+
+llvm::Error CudaAttention::upload(const std::vector<uint8_t> &queryData,
+                                  const std::vector<uint8_t> &keyData,
+                                  const std::vector<uint8_t> &valueData,
+                                  const std::vector<float> &slopeData) {
+  struct Copy {
+    Buffer &buffer;
+    const void *data;
+    size_t bytes;
+  };
+  const Copy copies[] = {
+      {query, queryData.data(), queryData.size()},
+      {key, keyData.data(), keyData.size()},
+      {value, valueData.data(), valueData.size()},
+      {slopes, slopeData.data(), slopeData.size() * sizeof(float)}};
+  for (const Copy &copy : copies) {
+    if (copy.bytes != copy.buffer.bytes && copy.bytes != 0)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--backend cuda: input of %zu bytes for "
+                                     "a buffer of %zu",
+                                     copy.bytes, copy.buffer.bytes);
+    if (copy.bytes)
+      if (attnrt_status status = attnrt_cuda_copy_to_device(
+              copy.buffer.pointer, copy.data, copy.bytes))
+        return runtimeError(status);
+  }
+  hasSlopes = !slopeData.empty();
+  return llvm::Error::success();
+}
+
+llvm::Error CudaAttention::launch() {
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = query.pointer;
+  args.k = key.pointer;
+  args.v = value.pointer;
+  args.o = output.pointer;
+  args.lse = static_cast<float *>(lse.pointer);
+  args.alibi_slopes =
+      hasSlopes ? static_cast<const float *>(slopes.pointer) : nullptr;
+  args.batch = batch;
+  args.seqlen_q = seqlenQ;
+  args.seqlen_k = seqlenK;
+  if (attnrt_status status = attnrt_run_cuda(kernel, &args, nullptr))
+    return runtimeError(status);
+  return llvm::Error::success();
+}
+
+llvm::Error CudaAttention::synchronize() {
+  if (attnrt_status status = attnrt_cuda_synchronize(nullptr))
+    return runtimeError(status);
+  return llvm::Error::success();
+}
+
+llvm::Error CudaAttention::download(std::vector<uint8_t> &outputData,
+                                    std::vector<float> &lseData) {
+  outputData.resize(output.bytes);
+  lseData.resize(lse.bytes / sizeof(float));
+  if (attnrt_status status = attnrt_cuda_copy_to_host(
+          outputData.data(), output.pointer, output.bytes))
+    return runtimeError(status);
+  if (lse.bytes)
+    if (attnrt_status status =
+            attnrt_cuda_copy_to_host(lseData.data(), lse.pointer, lse.bytes))
+      return runtimeError(status);
+  return llvm::Error::success();
+}
+
+} // namespace attngen
