@@ -44,12 +44,17 @@ llvm::Error writePackageDirectory(
                           "overwriting it");
   }
 
-  // Build the package next to its destination, then move it into place.
+  // Build the package next to its destination (same file system), then
+  // move it into place. The prefix is made absolute first: a relative one
+  // would be taken relative to the temporary directory.
+  llvm::SmallString<256> parent(llvm::sys::path::parent_path(packageDir));
+  if (parent.empty())
+    parent = ".";
+  if (std::error_code ec = llvm::sys::fs::make_absolute(parent))
+    return packageError(packageDir + ": cannot create: " + ec.message());
   llvm::SmallString<256> staging;
-  llvm::StringRef parent = llvm::sys::path::parent_path(packageDir);
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
-          (parent.empty() ? std::string(".") : parent.str()) + "/.attnpkg",
-          staging))
+          parent + "/.attnpkg", staging))
     return packageError(packageDir + ": cannot create: " + ec.message());
   auto cleanup = llvm::make_scope_exit(
       [&] { llvm::sys::fs::remove_directories(staging); });

@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""Writes the specs of bench/gpu's grid: variants x head dims, with
+FlashAttention's benchmark shape (num_q_heads * head_dim = 2048).
+
+usage: make_specs.py OUT_DIR [--dtype bf16]
+Variants: noncausal, causal, window (left 1024, causal), gqa (causal, 4 q
+heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 128,
+256. The spec names are VARIANT_dD; run_bench.py reads them back.
+"""
+import argparse
+import json
+import os
+
+VARIANTS = {
+    "noncausal": {},
+    "causal": {"mask": "causal"},
+    "window": {"mask": "causal", "window": {"left": 1024, "right": 0}},
+    "gqa": {"mask": "causal", "gqa": 4},
+    "softcap": {"mask": "causal", "softcap": 50.0},
+    "alibi": {"mask": "causal", "alibi": True},
+}
+HEAD_DIMS = (64, 128, 256)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out")
+    parser.add_argument("--dtype", default="bf16")
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    for variant, fields in VARIANTS.items():
+        for d in HEAD_DIMS:
+            hq = 2048 // d
+            spec = {"version": 1, "name": f"{variant}_d{d}", "dtype": args.dtype,
+                    "head_dim": d, "num_q_heads": hq}
+            for key, value in fields.items():
+                if key == "gqa":
+                    spec["num_kv_heads"] = hq // value
+                else:
+                    spec[key] = value
+            with open(os.path.join(args.out, f"{variant}_d{d}.json"), "w") as f:
+                json.dump(spec, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

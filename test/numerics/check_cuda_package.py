@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Runs attngen GPU packages on a CUDA device through libattnrt (ctypes), as
+an engine embedding the runtime would, and compares with the float64
+reference. Needs only numpy, libattnrt.so and the packages: this is how a GPU
+machine without LLVM/MLIR checks kernels compiled elsewhere
+(scripts/gpu-check.sh).
+
+usage: check_cuda_package.py LIBATTNRT PACKAGE_DIR... [--shapes SQxSK,...]
+       [--batch B]
+The error rule is check_attention.py's (FlashAttention's): within 2x the
+error of a naive attention in the kernel's dtype, + 1e-5; LSE within 1e-3.
+"""
+import argparse
+import ctypes
+import json
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(__file__))
+import reference  # noqa: E402
+from check_attention import low_precision_attention, round_to  # noqa: E402
+
+
+class AttentionArgs(ctypes.Structure):
+    _fields_ = [("q", ctypes.c_void_p), ("k", ctypes.c_void_p), ("v", ctypes.c_void_p),
+                ("o", ctypes.c_void_p), ("lse", ctypes.c_void_p),
+                ("alibi_slopes", ctypes.c_void_p), ("batch", ctypes.c_int64),
+                ("seqlen_q", ctypes.c_int64), ("seqlen_k", ctypes.c_int64),
+                ("q_strides", ctypes.c_int64 * 4), ("k_strides", ctypes.c_int64 * 4),
+                ("v_strides", ctypes.c_int64 * 4), ("o_strides", ctypes.c_int64 * 4)]
+
+
+class Runtime:
+    def __init__(self, path):
+        self.lib = ctypes.CDLL(path)
+        self.lib.attnrt_last_error.restype = ctypes.c_char_p
+        self.lib.attnrt_cuda_malloc.argtypes = [ctypes.c_size_t, ctypes.POINTER(ctypes.c_void_p)]
+        self.lib.attnrt_cuda_free.argtypes = [ctypes.c_void_p]
+        self.lib.attnrt_cuda_copy_to_device.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self.lib.attnrt_cuda_copy_to_host.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+        self.lib.attnrt_cuda_synchronize.argtypes = [ctypes.c_void_p]
+        self.lib.attnrt_kernel_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+        self.lib.attnrt_kernel_release.argtypes = [ctypes.c_void_p]
+        self.lib.attnrt_run_cuda.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs), ctypes.c_void_p]
+
+    def check(self, status, what):
+        if status != 0:
+            raise RuntimeError(f"{what}: {self.lib.attnrt_last_error().decode()} (status {status})")
+
+    def upload(self, array):
+        pointer = ctypes.c_void_p()
+        self.check(self.lib.attnrt_cuda_malloc(max(array.nbytes, 1), ctypes.byref(pointer)), "malloc")
+        self.check(self.lib.attnrt_cuda_copy_to_device(pointer, array.ctypes.data, array.nbytes), "copy")
+        return pointer
+
+    def download(self, pointer, array):
+        self.check(self.lib.attnrt_cuda_copy_to_host(array.ctypes.data, pointer, array.nbytes), "copy")
+        return array
+
+
+def device_bits(dtype, x):
+    """The kernel's 16-bit encoding of float32 values already rounded to it."""
+    if dtype == "f16":
+        return x.astype(np.float16)
+    return (x.astype(np.float32).view(np.uint32) >> 16).astype(np.uint16)
+
+
+def host_values(dtype, bits):
+    if dtype == "f16":
+        return bits.astype(np.float64)
+    return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
+
+
+def check_shape(runtime, kernel, spec, batch, sq, sk):
+    dtype = spec["dtype"]
+    hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
+    d, dv = spec["head_dim"], spec["head_dim_v"]
+    rng = np.random.default_rng(sq * 7919 + sk * 31 + d)
+    q, k, v = (round_to(dtype, rng.standard_normal(shape).astype(np.float32))
+               for shape in ((batch, sq, hq, d), (batch, sk, hkv, d), (batch, sk, hkv, dv)))
+    buffers = [runtime.upload(device_bits(dtype, t)) for t in (q, k, v)]
+    o_bits = np.zeros((batch, sq, hq, dv), np.uint16)
+    lse = np.full((batch, hq, sq), np.nan, np.float32)
+    buffers.append(runtime.upload(np.full(o_bits.shape, 0xFFFF, np.uint16)))  # NaN in f16 and bf16
+    buffers.append(runtime.upload(lse) if spec["return_lse"] else ctypes.c_void_p())
+    try:
+        args = AttentionArgs()
+        args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers)
+        args.batch, args.seqlen_q, args.seqlen_k = batch, sq, sk
+        runtime.check(runtime.lib.attnrt_run_cuda(kernel, ctypes.byref(args), None), "run")
+        runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
+        out = host_values(dtype, runtime.download(buffers[3], o_bits))
+        if spec["return_lse"]:
+            runtime.download(buffers[4], lse)
+    finally:
+        for b in buffers:
+            runtime.lib.attnrt_cuda_free(b)
+    ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64),
+                                           v.astype(np.float64))
+    naive = low_precision_attention(spec, q, k, v)
+    bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
+    error = np.max(np.abs(out - ref_out)) if out.size else 0.0
+    if not np.all(np.isfinite(out)):
+        return "O has non-finite values", error
+    if error > bound:
+        return f"O max error {error:.3g} > bound {bound:.3g}", error
+    if spec["return_lse"]:
+        if not np.array_equal(np.isneginf(lse), np.isneginf(ref_lse)):
+            return "LSE is -inf on different rows than the reference", error
+        finite = np.isfinite(ref_lse)
+        lse_error = np.max(np.abs(lse[finite] - ref_lse[finite])) if finite.any() else 0.0
+        if lse_error > 1e-3 * max(1.0, np.max(np.abs(ref_lse[finite])) if finite.any() else 1.0):
+            return f"LSE max error {lse_error:.3g}", error
+    return None, error
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("libattnrt")
+    parser.add_argument("packages", nargs="+")
+    parser.add_argument("--shapes", default="1x17,17x17,113x203,203x113,1023x1024")
+    parser.add_argument("--batch", type=int, default=2)
+    args = parser.parse_args()
+    runtime = Runtime(args.libattnrt)
+    passed = failed = 0
+    for package in args.packages:
+        spec = json.load(open(os.path.join(package, "manifest.json")))["spec"]
+        kernel = ctypes.c_void_p()
+        runtime.check(runtime.lib.attnrt_kernel_load(package.encode(), ctypes.byref(kernel)), package)
+        for shape in args.shapes.split(","):
+            sq, sk = (int(x) for x in shape.split("x"))
+            label = f"{os.path.basename(package)} d={spec['head_dim']} dv={spec['head_dim_v']} {sq}x{sk}"
+            try:
+                problem, error = check_shape(runtime, kernel, spec, args.batch, sq, sk)
+            except RuntimeError as e:
+                problem, error = str(e), float("nan")
+            if problem:
+                failed += 1
+                print(f"FAIL {label}: {problem}", flush=True)
+            else:
+                passed += 1
+                print(f"ok   {label}: max error {error:.3g}", flush=True)
+        runtime.lib.attnrt_kernel_release(kernel)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
