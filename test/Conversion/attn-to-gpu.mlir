@@ -22,17 +22,20 @@
 // CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 // CHECK: gpu.barrier
 // CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
-// Full KV tiles: barrier; K and V to shared as two cp.async groups (16-byte
-// copies, zero-filled past seqlen_k); wait until only V's group is in flight,
-// barrier; S = Q K^T on mma.sync (8 key tiles x 4 head-dim blocks), no mask
-// compare.
-// CHECK: scf.for
+// Full KV tiles (num_stages 2): barrier; K(j) by cp.async only in the
+// loop's first iteration (later it came with the previous one), one group;
+// V(j) (16-byte copies, zero-filled past seqlen_k), a second group; wait
+// until only V's group is in flight, barrier; S = Q K^T on mma.sync (8 key
+// tiles x 4 head-dim blocks), no mask compare.
+// CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step
 // CHECK: gpu.barrier
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
+// CHECK: scf.if %[[FIRST]]
 // CHECK: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
-// CHECK: %[[KGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]]
 // CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[KGROUP]] {numGroups = 1 : i32}
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = false}
 // CHECK: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
@@ -44,9 +47,17 @@
 // P = exp2(S - m') goes from the accumulators to A fragments in registers.
 // CHECK: math.exp2
 // CHECK: arith.truncf %{{.+}} : f32 to f16
-// V's group lands (overlapped with S and the softmax); O += P V with V's
-// B fragments from ldmatrix.trans.
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// After a barrier (every warp has read K(j)), K(j + 1) starts loading if
+// the loop has a next tile, as its own group.
+// CHECK: gpu.barrier
+// CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
+// CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
+// CHECK: scf.if %[[HASNEXT]]
+// CHECK: nvgpu.device_async_copy %[[K]]
+// CHECK: nvgpu.device_async_create_group
+// V's group lands (overlapped with S and the softmax) while K(j + 1)'s may
+// still be in flight; O += P V with V's B fragments from ldmatrix.trans.
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.+}} : vector<4x2xf16>
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = true}
@@ -94,4 +105,25 @@ func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: t
       tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_80)
       : tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16> -> tensor<?x?x8x128xf16>
   return %o : tensor<?x?x8x128xf16>
+}
+
+// -----
+
+// num_stages = 1: no prefetch. Each tile loads its own K and V; PV waits for
+// every group.
+// CHECK-LABEL: gpu.func @one_stage
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK-NOT: scf.if
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_copy
+// CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+func.func @one_stage(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 1> target(sm_80)
+      : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
+  return %o : tensor<?x?x4x64xf16>
 }

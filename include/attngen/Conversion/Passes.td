@@ -21,8 +21,11 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     Q tile and keeps their Q fragments in registers when the accumulators
     leave room (else re-reads them from shared memory with ldmatrix.x4).
     Per KV tile, K and V are staged in shared memory (rows padded by 16
-    bytes so ldmatrix is free of bank conflicts) by cp.async in two groups:
-    S waits for K's only, so V's transfer overlaps S and the softmax.
+    bytes so ldmatrix is free of bank conflicts) by cp.async in separate
+    groups: S waits for K's only, so V's transfer overlaps S and the
+    softmax; with num_stages = 2 (the default) the next tile's K is issued
+    before PV, once every warp has read the current one, so it loads during
+    PV and the next tile's V issue (within each loop of tiles).
     S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
     (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
     lower), with ldmatrix for K and ldmatrix.trans for V. The online softmax
@@ -43,6 +46,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
            "Keys per KV tile (0: the spec's tiling, or auto)">,
     Option<"numWarps", "num-warps", "int64_t", /*default=*/"0",
            "Warps per CTA (0: the spec's tiling, or auto)">,
+    Option<"numStages", "num-stages", "int64_t", /*default=*/"0",
+           "1: load a tile's K and V when it starts; 2: load the next "
+           "tile's K during the current one (0: the spec's tiling, or 2)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

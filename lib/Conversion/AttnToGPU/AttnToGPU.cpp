@@ -50,6 +50,9 @@ constexpr double kLn2 = 0.6931471805599453;
 
 struct GpuTiling {
   int64_t blockM, blockN, numWarps;
+  /// 1: a tile's K and V are loaded when it starts; 2: K of the next tile
+  /// is loaded while the current one finishes (FlashAttention-2's overlap).
+  int64_t numStages;
 };
 
 /// `tiling: "auto"`: tiles per head dim that keep the accumulators of one
@@ -57,8 +60,8 @@ struct GpuTiling {
 /// within the register file.
 GpuTiling autoTiling(int64_t headDim) {
   if (headDim <= 128)
-    return {64, 64, 4};
-  return {64, 32, 4};
+    return {64, 64, 4, 2};
+  return {64, 32, 4, 2};
 }
 
 /// The online softmax state of one 16-row slab of one warp: per thread, the
@@ -118,7 +121,9 @@ private:
   Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value key);
   Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
-                                bool masked, ValueRange state);
+                                Value loopBegin, Value loopEnd, bool masked,
+                                ValueRange state);
+  void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
 
   SmallVector<Value> flatten(ArrayRef<SlabState> slabs);
@@ -378,30 +383,66 @@ Value GpuKernelBuilder::emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab) {
           index(b, kMmaM)));
 }
 
-/// One KV tile: stage K and V, S = Q K^T on tensor cores, the online softmax
-/// in registers, O += P V on tensor cores.
+/// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async.
+void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
+  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
+  emitLoadTile(b, keyTile, key, firstKey, seqlenK, tiling.blockN, kvHead,
+               headDim, paddedHeadDim, /*async=*/true);
+}
+
+/// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
+/// on tensor cores, the online softmax in registers, O += P V on tensor
+/// cores.
+///
+/// cp.async groups, committed in this order by every thread (some empty):
+///   num_stages 1: K(j), V(j); S waits for K(j), PV for V(j).
+///   num_stages 2: K(j) (only in a loop's first iteration; else it came
+///     with the previous one), V(j), then K(j + 1) after the last slab's
+///     softmax (every warp has read K(j) by the barrier before it). S waits
+///     for K(j) with V(j) in flight; PV waits for V(j) with K(j + 1) in
+///     flight, so the next tile's K loads during this one's PV.
+///     (FlashAttention-2 issues K(j + 1) before the softmax; here that keeps
+///     more values live across the branch and ptxas spills on some specs.)
 SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
-                                                Value kvTile, bool masked,
+                                                Value kvTile, Value loopBegin,
+                                                Value loopEnd, bool masked,
                                                 ValueRange flatState) {
   SmallVector<SlabState> slabs = unflatten(flatState);
   int64_t blockN = tiling.blockN;
+  bool prefetch = tiling.numStages >= 2;
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
-
-  // The previous tile's fragments are read; then K and V are replaced, as
-  // two cp.async groups: S waits for K only, so V's transfer overlaps
-  // S = QK^T and the softmax.
-  gpu::BarrierOp::create(b);
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  emitLoadTile(b, keyTile, key, firstKey, seqlenK, blockN, kvHead, headDim,
-               paddedHeadDim, /*async=*/true);
-  Value keyGroup =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  auto commitGroup = [&]() -> Value {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  };
+  // Waits until at most `pending` of the latest groups are in flight.
+  auto waitGroups = [&](Value token, int64_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(pending));
+  };
+  // Runs `body` when `condition` holds (uniform across the CTA).
+  auto emitIf = [&](Value condition,
+                    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
+    auto ifOp = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+    ImplicitLocOpBuilder thenBuilder(b.getLoc(), b.getContext());
+    thenBuilder.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body(thenBuilder);
+  };
+
+  // Every warp is done with the previous tile's V (and, without prefetch,
+  // K) before they are replaced.
+  gpu::BarrierOp::create(b);
+  if (prefetch)
+    emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile,
+                                 loopBegin),
+           [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile); });
+  else
+    emitLoadKeys(b, kvTile);
+  commitGroup();
   emitLoadTile(b, valueTile, value, firstKey, seqlenK, blockN, kvHead,
                headDimV, paddedHeadDimV, /*async=*/true);
-  Value valueGroup =
-      nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
-  // At most one group (V's) still in flight: K has landed.
-  nvgpu::DeviceAsyncWaitOp::create(b, keyGroup, b.getI32IntegerAttr(1));
+  Value valueGroup = commitGroup();
+  // All groups but V(j)'s have landed: K(j) is in shared memory.
+  waitGroups(valueGroup, 1);
   gpu::BarrierOp::create(b);
 
   // Slab by slab, so that only one slab's S accumulators are live.
@@ -435,7 +476,6 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
                              scores[nt]);
       }
     }
-
     // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
     // firstKey + 8nt + 2t + j.
     Value slabRow = emitSlabRow(b, s);
@@ -502,9 +542,22 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     for (Value &acc : slabs[s].output)
       acc = arith::MulFOp::create(b, acc, rescaleFragment);
 
-    // V's group has landed (for the first slab) and is visible to all.
+    bool nextKeysInFlight = false;
+    if (prefetch && s == slabsPerWarp - 1) {
+      // Every warp has read K(j): load K(j + 1) during PV.
+      gpu::BarrierOp::create(b);
+      Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
+      emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile,
+                                   loopEnd),
+             [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
+      commitGroup();
+      nextKeysInFlight = true;
+    }
+
+    // V(j)'s group has landed (for the first slab) and is visible to all;
+    // K(j + 1)'s may still be in flight.
     if (s == 0) {
-      nvgpu::DeviceAsyncWaitOp::create(b, valueGroup, b.getI32IntegerAttr(0));
+      waitGroups(valueGroup, nextKeysInFlight ? 1 : 0);
       gpu::BarrierOp::create(b);
     }
     // O += P V: A operands straight from the S accumulators,
@@ -670,7 +723,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
           b, lb, ub, index(b, 1), state,
           [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
             ImplicitLocOpBuilder nb(loc, nested);
-            scf::YieldOp::create(nb, emitKvTile(nb, tile, masked, iter));
+            scf::YieldOp::create(nb,
+                                 emitKvTile(nb, tile, lb, ub, masked, iter));
           });
       state.assign(loop.getResults().begin(), loop.getResults().end());
     };
@@ -705,7 +759,16 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
 
   GpuTiling tiling = autoTiling(op.getHeadDim());
   if (TilingAttr spec = op.getTilingAttr())
-    tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps()};
+    tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps(),
+              spec.getNumStages()};
+  if (numStages)
+    tiling.numStages = numStages;
+  if (tiling.numStages > 2)
+    return op.emitOpError()
+           << "num_stages = " << tiling.numStages
+           << " needs more than one K and V buffer in shared memory, which "
+              "the sm_80 kernel does not have yet; use 1 (no overlap) or 2 "
+              "(the next tile's K loads during the current tile)";
   if (blockM)
     tiling.blockM = blockM;
   if (blockN)
