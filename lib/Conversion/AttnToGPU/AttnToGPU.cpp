@@ -89,11 +89,16 @@ public:
     keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
   }
 
-  /// Bytes of dynamic shared memory: Q tile, K tile and V tile.
+  /// Bytes of dynamic shared memory: Q tile, K tile and V tile; the O tile
+  /// reuses them at the end.
   int64_t sharedMemoryBytes() const {
-    return 2 * (tiling.blockM * (paddedHeadDim + kRowPadding) +
-                tiling.blockN * (paddedHeadDim + kRowPadding) +
-                tiling.blockN * (paddedHeadDimV + kRowPadding));
+    int64_t tiles = 2 * (tiling.blockM * (paddedHeadDim + kRowPadding) +
+                         tiling.blockN * (paddedHeadDim + kRowPadding) +
+                         tiling.blockN * (paddedHeadDimV + kRowPadding));
+    return std::max(tiles, outputTileBytes());
+  }
+  int64_t outputTileBytes() const {
+    return 2 * tiling.blockM * (paddedHeadDimV + kRowPadding);
   }
 
   void build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func);
@@ -115,6 +120,9 @@ private:
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
                     Value firstRow, Value rowLimit, int64_t rows, Value head,
                     int64_t cols, int64_t paddedCols, bool async = false);
+  void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
+                     Value firstRow, Value rowLimit, int64_t rows, Value head,
+                     int64_t cols);
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
   Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
@@ -137,7 +145,7 @@ private:
 
   // Kernel arguments and per-CTA values.
   Value query, key, value, output, lse, slopes;
-  Value queryTile, keyTile, valueTile;
+  Value sharedBase, queryTile, keyTile, valueTile;
   Value batch, qHead, kvHead, firstRow, seqlenQ, seqlenK, offset, slope;
   Value threadId, lane, warp, group, threadInGroup;
   /// Q fragments per slab and k-block, loaded once and kept in registers
@@ -266,6 +274,47 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           vector::StoreOp::create(b, loaded.getResult(0), tile,
                                   ValueRange{r, c}, /*nontemporal=*/false,
                                   llvm::Align(16));
+        scf::YieldOp::create(b);
+      });
+}
+
+/// dest[batch, firstRow + r, head, c] = tile[r][c] for rows below rowLimit
+/// and c < cols, by all threads of the CTA: consecutive threads take
+/// consecutive 16-byte chunks of a row (coalesced) when cols is a multiple
+/// of 8, else single elements.
+void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
+                                     Value dest, Value firstRow,
+                                     Value rowLimit, int64_t rows, Value head,
+                                     int64_t cols) {
+  int64_t width = cols % 8 == 0 ? 8 : 1;
+  int64_t chunksPerRow = llvm::divideCeil(cols, width);
+  int64_t numThreads = tiling.numWarps * kWarpSize;
+  scf::ForOp::create(
+      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
+      ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
+        ImplicitLocOpBuilder b(loc, nested);
+        Value r = arith::DivUIOp::create(b, chunk, index(b, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            b, arith::RemUIOp::create(b, chunk, index(b, chunksPerRow)),
+            index(b, width));
+        Value row = arith::AddIOp::create(b, firstRow, r);
+        Value rowExists =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
+        auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
+        b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+        if (width == 1) {
+          Value v = memref::LoadOp::create(b, tile, ValueRange{r, c});
+          memref::StoreOp::create(b, v, dest, ValueRange{batch, row, head, c});
+        } else {
+          auto type = VectorType::get({width}, elementType);
+          Value v = vector::LoadOp::create(b, type, tile, ValueRange{r, c},
+                                           /*nontemporal=*/false,
+                                           llvm::Align(16));
+          vector::StoreOp::create(b, v, dest, ValueRange{batch, row, head, c},
+                                  /*nontemporal=*/false, llvm::Align(16));
+        }
+        b.setInsertionPointAfter(ifRow);
         scf::YieldOp::create(b);
       });
 }
@@ -582,52 +631,56 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
 }
 
 /// O = acc / l (0 without a visible key), LSE = (m + log2 l) ln 2 (-inf).
+/// O goes through shared memory: each thread writes its accumulator pairs
+/// into an O tile (4-byte stores, conflict-free with the padded rows), then
+/// the CTA copies whole rows out with coalesced 16-byte stores.
 void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
                                     ValueRange flatState) {
   SmallVector<SlabState> slabs = unflatten(flatState);
+  // Every warp is done with Q, K and V in shared memory.
+  gpu::BarrierOp::create(b);
+  int64_t sharedOffset = 0;
+  Value outputTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockM,
+                                paddedHeadDimV);
+  auto pairType = VectorType::get({2}, elementType);
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
     Value slabRow = emitSlabRow(b, s);
+    Value slabFirstRow = arith::SubIOp::create(b, slabRow, firstRow);
     for (int64_t i = 0; i < 2; ++i) {
       Value row = arith::AddIOp::create(
           b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+      Value tileRow = arith::AddIOp::create(
+          b, slabFirstRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
       Value sum = emitQuadReduce(b, slabs[s].rowSum[i], /*isMax=*/false);
       Value anyVisible =
           arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0));
       Value inverse = arith::SelectOp::create(
           b, anyVisible, arith::DivFOp::create(b, f32(b, 1.0), sum),
           f32(b, 0.0));
-      Value rowExists =
-          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, seqlenQ);
-      auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
-      OpBuilder::InsertionGuard guard(b);
       for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
+        Value column = arith::AddIOp::create(
+            b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
+            index(b, dt * kMmaN));
+        SmallVector<Value> pair;
         for (int64_t j = 0; j < 2; ++j) {
-          b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
-          int64_t firstColumn = dt * kMmaN + j;
-          Value column = arith::AddIOp::create(
-              b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
-              index(b, firstColumn));
-          if (dt * kMmaN + kMmaN > headDimV) {
-            // Only the last fragments can hold padding columns.
-            Value inside = arith::CmpIOp::create(
-                b, arith::CmpIPredicate::slt, column, index(b, headDimV));
-            auto ifColumn = scf::IfOp::create(b, inside, false);
-            b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
-          }
           Value acc = vector::ExtractOp::create(b, slabs[s].output[dt],
                                                 ArrayRef<int64_t>{i, j});
-          Value out = arith::TruncFOp::create(
-              b, elementType, arith::MulFOp::create(b, acc, inverse));
-          memref::StoreOp::create(b, out, output,
-                                  ValueRange{batch, row, qHead, column});
+          pair.push_back(arith::TruncFOp::create(
+              b, elementType, arith::MulFOp::create(b, acc, inverse)));
         }
+        vector::StoreOp::create(
+            b, vector::FromElementsOp::create(b, pairType, pair), outputTile,
+            ValueRange{tileRow, column});
       }
       if (op.returnsLse()) {
         // One lane of the quad writes the row's LSE.
-        b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+        Value rowExists =
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, seqlenQ);
         Value firstOfQuad = arith::CmpIOp::create(
             b, arith::CmpIPredicate::eq, threadInGroup, index(b, 0));
-        auto ifWriter = scf::IfOp::create(b, firstOfQuad, false);
+        auto ifWriter = scf::IfOp::create(
+            b, arith::AndIOp::create(b, rowExists, firstOfQuad), false);
+        OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
         Value logSum = arith::MulFOp::create(
             b,
@@ -641,6 +694,9 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
       }
     }
   }
+  gpu::BarrierOp::create(b);
+  emitStoreTile(b, outputTile, output, firstRow, seqlenQ, tiling.blockM,
+                qHead, headDimV);
 }
 
 void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
@@ -680,7 +736,7 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
                                               gpu::AddressSpace::Workgroup);
-  Value sharedBase = gpu::DynamicSharedMemoryOp::create(
+  sharedBase = gpu::DynamicSharedMemoryOp::create(
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                          MemRefLayoutAttrInterface(), workgroup));
   int64_t sharedOffset = 0;
