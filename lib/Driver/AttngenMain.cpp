@@ -44,7 +44,9 @@ cl::opt<EmitKind> compileEmit(
                clEnumValN(EmitKind::TiledIR, "tiled-ir",
                           "the online-softmax loop nest after attn-tile"),
                clEnumValN(EmitKind::LLVM, "llvm",
-                          "LLVM IR of the CPU kernel (--target cpu)"),
+                          "LLVM IR of the kernel: the CPU kernel (--target "
+                          "cpu) or the NVVM kernel module before LLVM's "
+                          "NVPTX backend (--target sm_80|sm_90)"),
                clEnumValN(EmitKind::GpuIR, "gpu-ir",
                           "the tensor-core kernel's gpu.module (--target "
                           "sm_80|sm_90)"),

@@ -77,14 +77,8 @@ llvm::Error compileSpec(const CompileOptions &options) {
     stage = Stage::GpuIR;
   if (*options.emit == EmitKind::PTX)
     stage = Stage::GpuBinary;
-  if (*options.emit == EmitKind::LLVM) {
-    if (target != Target::CPU)
-      return makeError(options.specPath + ": --emit llvm for " +
-                       toString(target) +
-                       " needs the GPU lowering, which is not implemented "
-                       "yet; use --target cpu");
-    stage = Stage::LLVMDialect;
-  }
+  if (*options.emit == EmitKind::LLVM)
+    stage = target == Target::CPU ? Stage::LLVMDialect : Stage::GpuNvvm;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(*spec, options.specPath, target, stage);
   if (!lowered)
@@ -98,6 +92,13 @@ llvm::Error compileSpec(const CompileOptions &options) {
     if (!ptx)
       return makeError(options.specPath + ": " + llvm::toString(ptx.takeError()));
     os << *ptx;
+  } else if (*options.emit == EmitKind::LLVM && target != Target::CPU) {
+    llvm::Expected<std::string> ir =
+        translateGpuModuleToLLVMIR(*lowered->module, toString(target));
+    if (!ir)
+      return makeError(options.specPath + ": error: " +
+                       llvm::toString(ir.takeError()));
+    os << *ir;
   } else if (*options.emit == EmitKind::LLVM) {
     registerBuiltinDialectTranslation(*lowered->context);
     registerLLVMDialectTranslation(*lowered->context);

@@ -59,7 +59,7 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
     return std::move(lowered);
 
   if (stage == Stage::GpuIR || stage == Stage::GpuPreNvvm ||
-      stage == Stage::GpuBinary) {
+      stage == Stage::GpuNvvm || stage == Stage::GpuBinary) {
     if (target == Target::CPU)
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
@@ -70,6 +70,8 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
       buildGpuLoweringPipeline(gpuPm, toString(target));
     if (stage == Stage::GpuPreNvvm)
       buildGpuPreNvvmPipeline(gpuPm);
+    if (stage == Stage::GpuNvvm)
+      buildGpuToNvvmPipeline(gpuPm, toString(target));
     if (failed(gpuPm.run(*lowered.module)))
       return diagnostics.takeError(specPath + ": error: GPU lowering failed");
     return std::move(lowered);
@@ -91,8 +93,7 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   if (target != Target::CPU)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
-        specPath + ": the GPU lowering for " + toString(target) +
-            " is not implemented yet; use --target cpu");
+        specPath + ": the CPU lowering cannot target " + toString(target));
   PassManager cpuPm(&context);
   buildCpuLoweringPipeline(cpuPm);
   if (failed(cpuPm.run(*lowered.module)))

@@ -28,6 +28,8 @@ enum class Stage {
   GpuIR,
   /// The kernel at the last level before NVVM (what gpu-sim executes).
   GpuPreNvvm,
+  /// The kernel in the LLVM and NVVM dialects, its target attached.
+  GpuNvvm,
   /// The gpu.module compiled to PTX (a gpu.binary).
   GpuBinary,
 };

@@ -11,7 +11,13 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
 
@@ -32,7 +38,7 @@ void buildGpuPreNvvmPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
-void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
+void buildGpuToNvvmPipeline(OpPassManager &pm, const std::string &chip) {
   buildGpuPreNvvmPipeline(pm);
   GpuNVVMAttachTargetOptions target;
   target.chip = chip;
@@ -51,9 +57,46 @@ void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
   kernels.addPass(createCanonicalizerPass());
   kernels.addPass(createCSEPass());
   kernels.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
+  buildGpuToNvvmPipeline(pm, chip);
   GpuModuleToBinaryPassOptions binary;
   binary.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
+}
+
+llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module,
+                                                       const std::string &chip) {
+  auto error = [](const llvm::Twine &message) {
+    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+  };
+  gpu::GPUModuleOp kernels;
+  module.walk([&](gpu::GPUModuleOp op) { kernels = op; });
+  if (!kernels)
+    return error("no gpu.module to translate");
+  llvm::LLVMContext context;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(kernels, context, kernels.getName());
+  if (!llvmModule)
+    return error("translation of the kernel module to LLVM IR failed");
+  LLVMInitializeNVPTXTargetInfo();
+  LLVMInitializeNVPTXTarget();
+  LLVMInitializeNVPTXTargetMC();
+  llvm::Triple triple("nvptx64-nvidia-cuda");
+  std::string lookupError;
+  const llvm::Target *nvptx =
+      llvm::TargetRegistry::lookupTarget(triple, lookupError);
+  if (!nvptx)
+    return error("the NVPTX target is unavailable: " + lookupError);
+  std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
+      triple, chip, "+ptx80", llvm::TargetOptions(), std::nullopt));
+  llvmModule->setTargetTriple(triple);
+  llvmModule->setDataLayout(machine->createDataLayout());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  llvmModule->print(os, nullptr);
+  return text;
 }
 
 llvm::Expected<std::string> extractPtx(ModuleOp module) {

@@ -20,9 +20,19 @@ void registerGpuCodegenExtensions(mlir::DialectRegistry &registry);
 /// level of the kernel that the gpu-sim backend executes.
 void buildGpuPreNvvmPipeline(mlir::OpPassManager &pm);
 
+/// gpu.module (after attn-to-gpu) -> the LLVM and NVVM dialects, with the
+/// NVVM target for `chip` (sm_80, sm_90) attached.
+void buildGpuToNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip);
+
 /// gpu.module (after attn-to-gpu) -> NVVM -> PTX in a gpu.binary, for
 /// `chip` (sm_80, sm_90), in-process (MLIR's NVVM target, no nvcc).
 void buildGpuLoweringPipeline(mlir::OpPassManager &pm, const std::string &chip);
+
+/// LLVM IR text of the kernel module after buildGpuToNvvmPipeline: the
+/// input of LLVM's NVPTX backend (before its O3), with the NVPTX triple and
+/// data layout.
+llvm::Expected<std::string> translateGpuModuleToLLVMIR(mlir::ModuleOp module,
+                                                       const std::string &chip);
 
 /// The PTX text of the module's gpu.binary after the pipeline above.
 llvm::Expected<std::string> extractPtx(mlir::ModuleOp module);
