@@ -90,6 +90,17 @@ cl::opt<std::string> runSlopes("alibi-slopes",
                                cl::desc("ALiBi slopes [num_q_heads], f32 (default: the "
                                         "standard geometric slopes)"),
                                cl::value_desc("S.npy"), cl::sub(runCommand));
+cl::opt<std::string> runCacheSeqlens(
+    "cache-seqlens",
+    cl::desc("KV cache specs: keys of each sequence [batch], int32; K and V "
+             "are caches [batch, capacity, ...] or, paged, page pools "
+             "[num_pages, page_size, ...]"),
+    cl::value_desc("LENGTHS.npy"), cl::sub(runCommand));
+cl::opt<std::string> runPageTable(
+    "page-table",
+    cl::desc("Paged KV cache specs: pages of each sequence [batch, "
+             "max_pages], int32"),
+    cl::value_desc("TABLE.npy"), cl::sub(runCommand));
 cl::opt<unsigned> runThreads("threads", cl::desc("Threads (0 = all cores)"),
                              cl::init(0), cl::sub(runCommand));
 
@@ -156,6 +167,8 @@ int runRun() {
   options.outputPath = runOutput;
   options.lsePath = runLse;
   options.slopesPath = runSlopes;
+  options.cacheSeqlensPath = runCacheSeqlens;
+  options.pageTablePath = runPageTable;
   options.threads = runThreads;
   return reportResult(runSpec(options));
 }
@@ -187,6 +200,7 @@ int attngenMain(int argc, char **argv) {
       "--emit spec-ir|tiled-ir|llvm|gpu-ir|ptx -o OUT\n"
       "  attngen run SPEC.json --backend cpu|cuda|gpu-sim --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
+      "      [--cache-seqlens LENGTHS.npy [--page-table TABLE.npy]]\n"
       "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");

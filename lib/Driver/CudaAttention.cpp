@@ -30,7 +30,8 @@ size_t elementBytes(ElementType type) {
 
 llvm::Expected<std::unique_ptr<CudaAttention>>
 CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
-                      int64_t batch, int64_t seqlenQ, int64_t seqlenK) {
+                      int64_t batch, int64_t seqlenQ, int64_t seqlenK,
+                      const KvCacheInputs &cache) {
   attnrt_cuda_device_info info;
   if (attnrt_status status = attnrt_cuda_device_get_info(&info))
     return runtimeError(status);
@@ -69,31 +70,46 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   attention->batch = batch;
   attention->seqlenQ = seqlenQ;
   attention->seqlenK = seqlenK;
+  attention->numPages = cache.numPages;
+  attention->maxPages = cache.maxPages;
   size_t bytes = elementBytes(spec.dtype);
+  bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
+  // K/V rows: per sequence, or the pages of the pool.
+  size_t kvRows = paged ? cache.numPages * spec.kvCache.pageSize
+                        : batch * seqlenK;
   struct Allocation {
     Buffer &buffer;
     size_t bytes;
   };
   const Allocation allocations[] = {
       {attention->query, batch * seqlenQ * spec.numQHeads * spec.headDim * bytes},
-      {attention->key, batch * seqlenK * spec.numKvHeads * spec.headDim * bytes},
-      {attention->value,
-       batch * seqlenK * spec.numKvHeads * spec.headDimV * bytes},
+      {attention->key, kvRows * spec.numKvHeads * spec.headDim * bytes},
+      {attention->value, kvRows * spec.numKvHeads * spec.headDimV * bytes},
       {attention->output,
        batch * seqlenQ * spec.numQHeads * spec.headDimV * bytes},
       {attention->lse,
        spec.returnLse ? batch * spec.numQHeads * seqlenQ * sizeof(float) : 0},
-      {attention->slopes, spec.alibi ? spec.numQHeads * sizeof(float) : 0}};
+      {attention->slopes, spec.alibi ? spec.numQHeads * sizeof(float) : 0},
+      {attention->cacheSeqlens, cache.seqlens.size() * sizeof(int32_t)},
+      {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)}};
   for (const Allocation &allocation : allocations)
     if (allocation.bytes)
       if (llvm::Error error =
               attention->allocate(allocation.buffer, allocation.bytes))
         return std::move(error);
+  for (auto [buffer, data] :
+       {std::make_pair(&attention->cacheSeqlens, cache.seqlens.data()),
+        std::make_pair(&attention->pageTable, cache.pageTable.data())})
+    if (buffer->bytes)
+      if (attnrt_status status = attnrt_cuda_copy_to_device(
+              buffer->pointer, data, buffer->bytes))
+        return runtimeError(status);
   return std::move(attention);
 }
 
 CudaAttention::~CudaAttention() {
-  for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes})
+  for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes,
+                         &cacheSeqlens, &pageTable})
     attnrt_cuda_free(buffer->pointer);
   attnrt_kernel_release(kernel);
 }
@@ -147,6 +163,10 @@ llvm::Error CudaAttention::launch() {
   args.batch = batch;
   args.seqlen_q = seqlenQ;
   args.seqlen_k = seqlenK;
+  args.cache_seqlens = static_cast<const int32_t *>(cacheSeqlens.pointer);
+  args.page_table = static_cast<const int32_t *>(pageTable.pointer);
+  args.num_pages = numPages;
+  args.max_pages_per_seq = maxPages;
   if (attnrt_status status = attnrt_run_cuda(kernel, &args, nullptr))
     return runtimeError(status);
   return llvm::Error::success();

@@ -4,6 +4,7 @@
 #include "attngen/Backend/Cpu/CpuKernel.h"
 #include "attngen/Backend/GpuSim/GpuSimulator.h"
 #include "attngen/Driver/CudaAttention.h"
+#include "attngen/Driver/KvCacheInputs.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
@@ -101,11 +102,13 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
 /// rounded to the spec's dtype).
 static llvm::Error runOnGpuSimulator(const RunOptions &options,
                                      const AttentionSpec &spec, int64_t batch,
-                                     int64_t seqlenQ, int64_t seqlenK,
+                                     int64_t seqlenQ,
+                                     const std::vector<int64_t> &keyShape,
                                      std::vector<float> query,
                                      std::vector<float> key,
                                      std::vector<float> value,
-                                     const std::vector<float> &slopes) {
+                                     const std::vector<float> &slopes,
+                                     const KvCacheInputs &cache) {
   Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
@@ -131,20 +134,29 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   };
   SimBuffer q = buffer(element, {batch, seqlenQ, spec.numQHeads, spec.headDim},
                        query);
-  SimBuffer k = buffer(element, {batch, seqlenK, spec.numKvHeads, spec.headDim},
+  SimBuffer k = buffer(element,
+                       {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDim},
                        key);
-  SimBuffer v = buffer(element,
-                       {batch, seqlenK, spec.numKvHeads, spec.headDimV}, value);
+  SimBuffer v = buffer(
+      element, {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDimV},
+      value);
   SimBuffer o = buffer(element,
                        {batch, seqlenQ, spec.numQHeads, spec.headDimV}, {});
   SimBuffer lse = buffer(f32, {batch, spec.numQHeads, seqlenQ}, {});
   SimBuffer slopeBuffer =
       buffer(f32, {spec.numQHeads},
              slopes.empty() ? std::vector<float>(spec.numQHeads, 0.0f) : slopes);
+  mlir::Type i32 = mlir::IntegerType::get(element.getContext(), 32);
+  SimBuffer lengths = buffer(
+      i32, {static_cast<int64_t>(cache.seqlens.size())},
+      std::vector<float>(cache.seqlens.begin(), cache.seqlens.end()));
+  SimBuffer table = buffer(
+      i32, {cache.pageTable.empty() ? 0 : batch, cache.maxPages},
+      std::vector<float>(cache.pageTable.begin(), cache.pageTable.end()));
   int64_t numQTiles = (seqlenQ + tiles[0] - 1) / tiles[0];
-  if (llvm::Error error =
-          simulateKernel(kernel, {&q, &k, &v, &o, &lse, &slopeBuffer},
-                         {numQTiles, spec.numQHeads, batch}, tiles[2] * 32))
+  if (llvm::Error error = simulateKernel(
+          kernel, {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table},
+          {numQTiles, spec.numQHeads, batch}, tiles[2] * 32))
     return error;
   if (llvm::Error error = writeNpyF32(
           options.outputPath,
@@ -155,6 +167,21 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
     return writeNpyF32(options.lsePath, {batch, spec.numQHeads, seqlenQ},
                        std::vector<float>(lse.data.begin(), lse.data.end()));
   return llvm::Error::success();
+}
+
+/// Points the CPU kernel's buffers at the call's KV cache inputs.
+static void setKvCache(AttentionBuffers &buffers, const AttentionSpec &spec,
+                       const KvCacheInputs &cache,
+                       const std::vector<int64_t> &keyShape) {
+  if (spec.kvCache.layout == KvCacheLayout::None)
+    return;
+  buffers.cacheSeqlens = cache.seqlens.data();
+  if (spec.kvCache.layout == KvCacheLayout::Paged) {
+    buffers.pageTable = cache.pageTable.data();
+    buffers.numPages = keyShape[0];
+    buffers.pageSize = keyShape[1];
+    buffers.maxPages = cache.maxPages;
+  }
 }
 
 /// Writes O (the spec's dtype, BSHD) and, when asked, LSE as f32 .npy.
@@ -184,6 +211,10 @@ llvm::Error runSpec(const RunOptions &options) {
   if (!options.slopesPath.empty() && !spec->alibi)
     return makeError(options.specPath + ": --alibi-slopes needs a spec with "
                      "\"alibi\": true");
+  if ((!options.cacheSeqlensPath.empty() || !options.pageTablePath.empty()) &&
+      spec->kvCache.layout == KvCacheLayout::None)
+    return makeError(options.specPath + ": --cache-seqlens and --page-table "
+                                        "need a spec with \"kv_cache\"");
 
   std::vector<int64_t> qShape, kShape, vShape;
   auto query = loadInput(options.queryPath, "Q", *spec, "seqlen_q",
@@ -201,13 +232,30 @@ llvm::Error runSpec(const RunOptions &options) {
                          "head_dim_v", vShape);
   if (!value)
     return value.takeError();
-  if (kShape[0] != qShape[0] || vShape[0] != qShape[0])
-    return makeError(llvm::formatv(
-        "{0}: batch sizes differ: Q has {1}, K has {2}, V has {3}",
-        options.specPath, qShape[0], kShape[0], vShape[0]));
-  if (vShape[1] != kShape[1])
-    return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
-                                   options.valuePath, vShape[1], kShape[1]));
+  bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
+  if (paged) {
+    // K and V are page pools [num_pages, page_size, ...].
+    if (kShape[1] != spec->kvCache.pageSize || vShape[1] != kShape[1] ||
+        vShape[0] != kShape[0])
+      return makeError(llvm::formatv(
+          "{0}: K and V must be page pools [num_pages, page_size = {1}, ...] "
+          "of the same pages, got {2} and {3} pages of {4} and {5} rows",
+          options.specPath, spec->kvCache.pageSize, kShape[0], vShape[0],
+          kShape[1], vShape[1]));
+  } else {
+    if (kShape[0] != qShape[0] || vShape[0] != qShape[0])
+      return makeError(llvm::formatv(
+          "{0}: batch sizes differ: Q has {1}, K has {2}, V has {3}",
+          options.specPath, qShape[0], kShape[0], vShape[0]));
+    if (vShape[1] != kShape[1])
+      return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
+                                     options.valuePath, vShape[1], kShape[1]));
+  }
+  llvm::Expected<KvCacheInputs> cache =
+      readKvCacheInputs(*spec, options.specPath, options.cacheSeqlensPath,
+                        options.pageTablePath, qShape[0], kShape);
+  if (!cache)
+    return cache.takeError();
 
   std::vector<float> slopes;
   if (spec->alibi) {
@@ -227,10 +275,10 @@ llvm::Error runSpec(const RunOptions &options) {
   }
 
   if (options.backend == "gpu-sim")
-    return runOnGpuSimulator(options, *spec, qShape[0], qShape[1], kShape[1],
+    return runOnGpuSimulator(options, *spec, qShape[0], qShape[1], kShape,
                              toFloat(*query, spec->dtype),
                              toFloat(*key, spec->dtype),
-                             toFloat(*value, spec->dtype), slopes);
+                             toFloat(*value, spec->dtype), slopes, *cache);
 
   int64_t batch = qShape[0], seqlenQ = qShape[1], seqlenK = kShape[1];
   std::vector<int64_t> outShape = {batch, seqlenQ, spec->numQHeads,
@@ -239,7 +287,7 @@ llvm::Error runSpec(const RunOptions &options) {
   std::vector<float> lse;
   if (options.backend == "cuda") {
     auto attention = CudaAttention::create(*spec, options.specPath, batch,
-                                           seqlenQ, seqlenK);
+                                           seqlenQ, seqlenK, *cache);
     if (!attention)
       return attention.takeError();
     // Explicit slopes only; the package carries the standard ones.
@@ -281,6 +329,7 @@ llvm::Error runSpec(const RunOptions &options) {
   buffers.output = output.data();
   buffers.lse = spec->returnLse ? lse.data() : nullptr;
   buffers.slopes = slopes.empty() ? nullptr : slopes.data();
+  setKvCache(buffers, *spec, *cache, kShape);
   (*compiled)->kernel->run(buffers, options.threads);
   return writeOutputs(options, *spec, outShape, output, lse);
 }
@@ -307,9 +356,15 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   };
   std::vector<uint8_t> query = randomTensor(options.batch * options.seqlenQ *
                                             spec->numQHeads * spec->headDim);
-  std::vector<uint8_t> key = randomTensor(options.batch * options.seqlenK *
+  // KV cache specs: full caches of seqlen_k keys per sequence.
+  KvCacheInputs cache = fullKvCache(*spec, options.batch, options.seqlenK);
+  bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
+  std::vector<int64_t> keyShape = {
+      paged ? cache.numPages : options.batch,
+      paged ? spec->kvCache.pageSize : options.seqlenK};
+  std::vector<uint8_t> key = randomTensor(keyShape[0] * keyShape[1] *
                                           spec->numKvHeads * spec->headDim);
-  std::vector<uint8_t> value = randomTensor(options.batch * options.seqlenK *
+  std::vector<uint8_t> value = randomTensor(keyShape[0] * keyShape[1] *
                                             spec->numKvHeads * spec->headDimV);
 
   using Clock = std::chrono::steady_clock;
@@ -322,7 +377,7 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   if (options.backend == "cuda") {
     auto attention = CudaAttention::create(*spec, options.specPath,
                                            options.batch, options.seqlenQ,
-                                           options.seqlenK);
+                                           options.seqlenK, cache);
     if (!attention)
       return attention.takeError();
     CudaAttention &gpu = **attention;
@@ -382,6 +437,7 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     buffers.output = output.data();
     buffers.lse = lse.empty() ? nullptr : lse.data();
     buffers.slopes = slopes.empty() ? nullptr : slopes.data();
+    setKvCache(buffers, *spec, cache, keyShape);
     auto timeOnce = [&] {
       auto start = Clock::now();
       (*compiled)->kernel->run(buffers, options.threads);

@@ -39,6 +39,22 @@ const char *toString(Target target) {
   return "?";
 }
 
+const char *toString(KvCacheLayout layout) {
+  switch (layout) {
+  case KvCacheLayout::None:
+    return "none";
+  case KvCacheLayout::Contiguous:
+    return "contiguous";
+  case KvCacheLayout::Paged:
+    return "paged";
+  }
+  return "?";
+}
+
+bool KvCache::operator==(const KvCache &other) const {
+  return layout == other.layout && pageSize == other.pageSize;
+}
+
 bool Tiling::operator==(const Tiling &other) const {
   return blockM == other.blockM && blockN == other.blockN &&
          numWarps == other.numWarps && numStages == other.numStages;
@@ -57,7 +73,8 @@ bool AttentionSpec::operator==(const AttentionSpec &other) const {
          windowRight == other.windowRight && sinkTokens == other.sinkTokens &&
          scale == other.scale && softcap == other.softcap &&
          alibi == other.alibi && returnLse == other.returnLse &&
-         tiling == other.tiling && target == other.target;
+         kvCache == other.kvCache && tiling == other.tiling &&
+         target == other.target;
 }
 
 bool isVisible(const AttentionSpec &spec, int64_t row, int64_t key,

@@ -206,6 +206,7 @@ public:
 private:
   Error readWindow(const json &root, AttentionSpec &spec) const;
   Error readTiling(const json &root, AttentionSpec &spec) const;
+  Error readKvCache(const json &root, AttentionSpec &spec) const;
   std::string sourceName;
 };
 
@@ -226,6 +227,40 @@ Error SpecReader::readWindow(const json &root, AttentionSpec &spec) const {
       return value.takeError();
     *bound = *value;
   }
+  return Error::success();
+}
+
+Error SpecReader::readKvCache(const json &root, AttentionSpec &spec) const {
+  auto it = root.find("kv_cache");
+  if (it == root.end() || it->is_null())
+    return Error::success();
+  if (!it->is_object())
+    return expected("/kv_cache",
+                    "an object {\"layout\": \"contiguous\"} or "
+                    "{\"layout\": \"paged\", \"page_size\": N} or null",
+                    *it);
+  if (Error err = rejectUnknownKeys(*it, "/kv_cache", {"layout", "page_size"}))
+    return err;
+  auto layout = it->find("layout");
+  if (layout == it->end())
+    return fail("/kv_cache/layout",
+                "missing required field, expected one of \"contiguous\", "
+                "\"paged\"");
+  if (*layout == "contiguous") {
+    if (it->contains("page_size"))
+      return fail("/kv_cache/page_size",
+                  "unexpected field, page_size needs \"layout\": \"paged\"");
+    spec.kvCache.layout = KvCacheLayout::Contiguous;
+    return Error::success();
+  }
+  if (*layout != "paged")
+    return expected("/kv_cache/layout", "one of \"contiguous\", \"paged\"",
+                    *layout);
+  Expected<int64_t> pageSize =
+      integer(*it, "/kv_cache", "page_size", 1, 1 << 16, std::nullopt);
+  if (!pageSize)
+    return pageSize.takeError();
+  spec.kvCache = {KvCacheLayout::Paged, *pageSize};
   return Error::success();
 }
 
@@ -274,7 +309,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
           root, "",
           {"version", "name", "dtype", "head_dim", "head_dim_v", "num_q_heads",
            "num_kv_heads", "mask", "causal_align", "window", "sink_tokens",
-           "scale", "softcap", "alibi", "return_lse", "tiling", "target"}))
+           "scale", "softcap", "alibi", "return_lse", "kv_cache", "tiling",
+           "target"}))
     return std::move(err);
 
   AttentionSpec spec;
@@ -382,6 +418,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
     return returnLse.takeError();
   spec.returnLse = *returnLse;
 
+  if (Error err = readKvCache(root, spec))
+    return std::move(err);
   if (Error err = readTiling(root, spec))
     return std::move(err);
 
@@ -492,6 +530,13 @@ std::string specToJson(const AttentionSpec &spec, int indent) {
   root["softcap"] = spec.softcap;
   root["alibi"] = spec.alibi;
   root["return_lse"] = spec.returnLse;
+  if (spec.kvCache.layout == KvCacheLayout::Contiguous)
+    root["kv_cache"] = {{"layout", "contiguous"}};
+  else if (spec.kvCache.layout == KvCacheLayout::Paged)
+    root["kv_cache"] = {{"layout", "paged"},
+                        {"page_size", spec.kvCache.pageSize}};
+  else
+    root["kv_cache"] = nullptr;
   if (spec.tiling)
     root["tiling"] = {{"block_m", spec.tiling->blockM},
                       {"block_n", spec.tiling->blockN},

@@ -46,10 +46,13 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   Type element = toMlirType(spec.dtype, context);
   auto queryType = RankedTensorType::get(
       {kDyn, kDyn, spec.numQHeads, spec.headDim}, element);
+  bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
+  // Paged caches are pools [num_pages, page_size, heads, dim].
+  int64_t keyRows = paged ? spec.kvCache.pageSize : kDyn;
   auto keyType = RankedTensorType::get(
-      {kDyn, kDyn, spec.numKvHeads, spec.headDim}, element);
+      {kDyn, keyRows, spec.numKvHeads, spec.headDim}, element);
   auto valueType = RankedTensorType::get(
-      {kDyn, kDyn, spec.numKvHeads, spec.headDimV}, element);
+      {kDyn, keyRows, spec.numKvHeads, spec.headDimV}, element);
   auto outputType = RankedTensorType::get(
       {kDyn, kDyn, spec.numQHeads, spec.headDimV}, element);
   SmallVector<Type> resultTypes = {outputType};
@@ -57,8 +60,13 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
     resultTypes.push_back(RankedTensorType::get(
         {kDyn, spec.numQHeads, kDyn}, Float32Type::get(&context)));
 
-  auto funcType = builder.getFunctionType({queryType, keyType, valueType},
-                                          resultTypes);
+  SmallVector<Type> argTypes = {queryType, keyType, valueType};
+  auto i32 = IntegerType::get(&context, 32);
+  if (spec.kvCache.layout != KvCacheLayout::None)
+    argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cache_seqlens
+  if (paged)
+    argTypes.push_back(RankedTensorType::get({kDyn, kDyn}, i32)); // page_table
+  auto funcType = builder.getFunctionType(argTypes, resultTypes);
   auto func = func::FuncOp::create(builder, location, spec.name, funcType);
   Block *body = func.addEntryBlock();
   builder.setInsertionPointToEnd(body);
@@ -71,7 +79,9 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   auto attention = attn::AttentionOp::create(
       builder, location, outputType,
       spec.returnLse ? resultTypes[1] : Type(), body->getArgument(0),
-      body->getArgument(1), body->getArgument(2), spec.numQHeads,
+      body->getArgument(1), body->getArgument(2),
+      argTypes.size() > 3 ? body->getArgument(3) : Value(),
+      paged ? body->getArgument(4) : Value(), spec.numQHeads,
       spec.numKvHeads, spec.headDim, spec.headDimV,
       spec.mask == MaskKind::Causal ? attn::MaskKind::Causal
                                     : attn::MaskKind::None,
@@ -79,7 +89,9 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
                                                : attn::CausalAlign::BottomRight,
       spec.windowLeft, spec.windowRight, spec.sinkTokens,
       llvm::APFloat(static_cast<float>(spec.effectiveScale())),
-      llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi, tiling,
+      llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi,
+      paged ? builder.getI64IntegerAttr(spec.kvCache.pageSize) : IntegerAttr(),
+      tiling,
       toAttnTarget(target));
   func::ReturnOp::create(builder, location, attention->getResults());
   return module;

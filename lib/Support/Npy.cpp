@@ -45,6 +45,12 @@ std::string NpyArray::shapeString() const {
   return text + ")";
 }
 
+std::vector<int32_t> NpyArray::toInt32() const {
+  std::vector<int32_t> values(type == NpyType::I32 ? numElements() : 0);
+  std::memcpy(values.data(), data.data(), values.size() * sizeof(int32_t));
+  return values;
+}
+
 std::vector<float> NpyArray::toFloat() const {
   std::vector<float> values(numElements());
   if (type == NpyType::F32) {
@@ -200,10 +206,13 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   } else if (descr == "<f2") {
     array.type = NpyType::F16;
     elementSize = 2;
+  } else if (descr == "<i4") {
+    array.type = NpyType::I32;
+    elementSize = 4;
   } else {
     return npyError(name, "dtype '" + descr +
-                              "' is not supported; expected <f4 (float32) or "
-                              "<f2 (float16)");
+                              "' is not supported; expected <f4 (float32), "
+                              "<f2 (float16) or <i4 (int32)");
   }
 
   // Overflow-safe element count.

@@ -50,7 +50,8 @@ constexpr int64_t kAutoBlockN = 64;
 
 /// The kernel's operands, in signature order.
 struct KernelArgs {
-  Value query, key, value, output, lse, slopes, begin, end;
+  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable, begin,
+      end;
 };
 
 /// Register blocking: rows x vectors of accumulators kept in registers
@@ -103,6 +104,28 @@ private:
   }
   Value splat(ImplicitLocOpBuilder &b, Value scalar) {
     return vector::BroadcastOp::create(b, vectorType(scalar.getType()), scalar);
+  }
+  /// The first two indices of key `key` of the work item's sequence in K
+  /// and V: (batch, key), or (page, row in page) of a paged cache. Page
+  /// indices are clamped to the pool, so bad tables cannot read outside it.
+  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key) {
+    std::optional<int64_t> pageSize = op.getPageSize();
+    if (!pageSize)
+      return {batch, key};
+    Value slot = arith::DivUIOp::create(b, key, index(b, *pageSize));
+    Value page = arith::IndexCastOp::create(
+        b, b.getIndexType(),
+        memref::LoadOp::create(b, args.pageTable, ValueRange{batch, slot}));
+    Value lastPage = arith::SubIOp::create(
+        b, memref::DimOp::create(b, args.key, 0), index(b, 1));
+    page = arith::MaxSIOp::create(
+        b, arith::MinSIOp::create(b, page, lastPage), index(b, 0));
+    return {page, arith::RemUIOp::create(b, key, index(b, *pageSize))};
+  }
+  SmallVector<Value> kvIndices(ImplicitLocOpBuilder &b, Value key, Value dim) {
+    SmallVector<Value> indices = keyRow(b, key);
+    indices.append({kvHead, dim});
+    return indices;
   }
   /// Loads an element of a kernel operand as f32.
   Value loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange indices) {
@@ -252,7 +275,7 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
                       b, firstKey, arith::AddIOp::create(b, c0, index(b, i)));
                   Value row = vector::LoadOp::create(
                       b, vectorType(elementType), args.key,
-                      ValueRange{batch, key, kvHead, d0});
+                      kvIndices(b, key, d0));
                   if (!elementType.isF32())
                     row = arith::ExtFOp::create(
                         b, vectorType(b.getF32Type()), row);
@@ -281,7 +304,7 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
             forLoop(b, zero, index(b, headDim), {},
                     [&](ImplicitLocOpBuilder &b, Value d,
                         ValueRange) -> SmallVector<Value> {
-                      Value k = loadF32(b, args.key, {batch, key, kvHead, d});
+                      Value k = loadF32(b, args.key, kvIndices(b, key, d));
                       memref::StoreOp::create(b, k, keyT, ValueRange{d, c});
                       return {};
                     });
@@ -293,7 +316,7 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
     forLoop(b, zero, index(b, op.getHeadDimV()), {},
             [&](ImplicitLocOpBuilder &b, Value dv,
                 ValueRange) -> SmallVector<Value> {
-              Value v = loadF32(b, args.value, {batch, key, kvHead, dv});
+              Value v = loadF32(b, args.value, kvIndices(b, key, dv));
               memref::StoreOp::create(b, v, valueTile, ValueRange{c, dv});
               return {};
             });
@@ -538,11 +561,16 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   int64_t headDim = op.getHeadDim();
   Value zero = index(b, 0), one = index(b, 1);
   Value seqlenQ = memref::DimOp::create(b, args.query, 1);
-  seqlenK = memref::DimOp::create(b, args.key, 1);
   // off = seqlen_k - seqlen_q aligns the last query with the last key.
-  offset = op.getCausalAlign() == CausalAlign::BottomRight
-               ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
-               : zero;
+  auto alignOffset = [&](ImplicitLocOpBuilder &b) {
+    offset = op.getCausalAlign() == CausalAlign::BottomRight
+                 ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
+                 : index(b, 0);
+  };
+  if (!op.hasKvCache()) {
+    seqlenK = memref::DimOp::create(b, args.key, 1);
+    alignOffset(b);
+  }
   Value numQTiles = arith::CeilDivSIOp::create(b, seqlenQ, index(b, blockM));
 
   // Per-call scratch: one work item at a time uses it.
@@ -607,6 +635,22 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
         b, arith::AddIOp::create(b, firstRow, numRows), one);
     if (args.slopes)
       slope = memref::LoadOp::create(b, args.slopes, qHead);
+    if (op.hasKvCache()) {
+      // This sequence's keys: cache_seqlens[b], clamped to the cache.
+      Value capacity =
+          op.isPaged()
+              ? arith::MulIOp::create(
+                    b, memref::DimOp::create(b, args.pageTable, 1),
+                    index(b, *op.getPageSize()))
+                    .getResult()
+              : memref::DimOp::create(b, args.key, 1).getResult();
+      Value length = arith::IndexCastOp::create(
+          b, b.getIndexType(),
+          memref::LoadOp::create(b, args.cacheSeqlens, batch));
+      seqlenK = arith::MaxSIOp::create(
+          b, arith::MinSIOp::create(b, length, capacity), zero);
+      alignOffset(b);
+    }
 
     // m = -inf, l = 0, acc = 0; qTile = Q rows as f32, and zero rows up to
     // a whole number of row blocks.
@@ -692,7 +736,7 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
                                "dividing block-n, got vector-width = "
                             << vectorWidth << ", block-n = " << blockNSize;
 
-  // (q, k, v, o, lse, slopes, begin, end)
+  // (q, k, v, o, lse, slopes, cache_seqlens, page_table, begin, end)
   OpBuilder builder(func);
   SmallVector<Type> argTypes = {
       toKernelMemRef(op.getQuery().getType()), toKernelMemRef(op.getKey().getType()),
@@ -704,6 +748,7 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
       builder.getF32Type()));
   argTypes.push_back(
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type()));
+  argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
   argTypes.push_back(builder.getIndexType());
   argTypes.push_back(builder.getIndexType());
 
@@ -729,8 +774,12 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
     args.lse = entry->getArgument(4);
   if (op.getAlibi())
     args.slopes = entry->getArgument(5);
-  args.begin = entry->getArgument(6);
-  args.end = entry->getArgument(7);
+  if (op.hasKvCache())
+    args.cacheSeqlens = entry->getArgument(6);
+  if (op.isPaged())
+    args.pageTable = entry->getArgument(7);
+  args.begin = entry->getArgument(8);
+  args.end = entry->getArgument(9);
 
   TiledKernelBuilder(op, blockMSize, blockNSize, vectorWidth).build(b, args);
   func::ReturnOp::create(b);

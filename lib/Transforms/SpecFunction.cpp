@@ -12,14 +12,25 @@ LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
     return arg && arg.getOwner() == &body;
   };
   auto returnOp = dyn_cast<func::ReturnOp>(body.getTerminator());
+  auto isOptionalArgument = [&](Value value) {
+    return !value || isArgument(value);
+  };
   if (body.getOperations().size() != 2 || !isArgument(op.getQuery()) ||
-      !isArgument(op.getKey()) || !isArgument(op.getValue()) || !returnOp ||
+      !isArgument(op.getKey()) || !isArgument(op.getValue()) ||
+      !isOptionalArgument(op.getCacheSeqlens()) ||
+      !isOptionalArgument(op.getPageTable()) || !returnOp ||
       returnOp.getOperands() != op->getResults())
     return op.emitOpError()
            << passName
            << " expects a function whose body is one attn.attention on its "
               "arguments, returned as is";
   return success();
+}
+
+SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context) {
+  auto i32 = IntegerType::get(context, 32);
+  constexpr int64_t kDyn = ShapedType::kDynamic;
+  return {MemRefType::get({kDyn}, i32), MemRefType::get({kDyn, kDyn}, i32)};
 }
 
 MemRefType toKernelMemRef(Type tensorType) {

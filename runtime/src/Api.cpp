@@ -49,6 +49,8 @@ attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
   info->sink_tokens = m.sinkTokens;
   info->scale = m.scale;
   info->softcap = m.softcap;
+  info->kv_cache = m.kvCache;
+  info->page_size = m.pageSize;
   return succeed();
 }
 

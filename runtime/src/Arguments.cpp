@@ -59,6 +59,38 @@ attnrt_status checkTensor(const char *name, const void *data,
 
 size_t elementBytes(attnrt_dtype dtype) { return dtype == ATTNRT_F32 ? 4 : 2; }
 
+attnrt_status checkCacheContents(const Manifest &m,
+                                 const attnrt_attention_args &args,
+                                 const CheckedCall &call) {
+  if (m.kvCache == ATTNRT_KV_NONE)
+    return ATTNRT_OK;
+  for (int64_t b = 0; b < call.batch; ++b) {
+    int64_t length = args.cache_seqlens[b];
+    if (length < 0 || length > call.cacheCapacity)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.cache_seqlens[" + std::to_string(b) + "] = " +
+                      std::to_string(length) + " is outside [0, " +
+                      std::to_string(call.cacheCapacity) + "] (the cache's " +
+                      (m.kvCache == ATTNRT_KV_PAGED
+                           ? "max_pages_per_seq * page_size"
+                           : "seqlen_k") +
+                      ")");
+    if (m.kvCache != ATTNRT_KV_PAGED)
+      continue;
+    int64_t usedPages = (length + m.pageSize - 1) / m.pageSize;
+    for (int64_t p = 0; p < usedPages; ++p) {
+      int64_t page = args.page_table[b * call.maxPages + p];
+      if (page < 0 || page >= call.numPages)
+        return fail(ATTNRT_INVALID_ARGUMENT,
+                    "args.page_table[" + std::to_string(b) + ", " +
+                        std::to_string(p) + "] = " + std::to_string(page) +
+                        " is not a page of the pool [0, " +
+                        std::to_string(call.numPages) + ")");
+    }
+  }
+  return ATTNRT_OK;
+}
+
 attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
                         size_t alignmentBytes, CheckedCall &call) {
   if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0)
@@ -72,22 +104,62 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
     const void *data;
     const int64_t (&strides)[4];
     TensorArgument &out;
-    int64_t seqlen, heads, dim;
+    int64_t rows0, rows1, heads, dim;
   };
+  bool paged = m.kvCache == ATTNRT_KV_PAGED;
+  if (m.kvCache == ATTNRT_KV_NONE) {
+    if (args.cache_seqlens || args.page_table)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.cache_seqlens/page_table are given but kernel '" +
+                      m.name + "' has no KV cache");
+  } else {
+    if (!args.cache_seqlens && args.batch > 0)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.cache_seqlens is NULL but kernel '" + m.name +
+                      "' reads a KV cache");
+    if (!paged && args.page_table)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.page_table is given but kernel '" + m.name +
+                      "' has a contiguous KV cache");
+    if (reinterpret_cast<uintptr_t>(args.cache_seqlens) % 4 != 0 ||
+        reinterpret_cast<uintptr_t>(args.page_table) % 4 != 0)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.cache_seqlens and args.page_table must be 4-byte "
+                  "aligned");
+  }
+  if (paged) {
+    if (args.num_pages < 1 || args.max_pages_per_seq < 1)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.num_pages and args.max_pages_per_seq must be >= 1 "
+                  "for the paged kernel '" +
+                      m.name + "'");
+    if (!args.page_table && args.batch > 0)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.page_table is NULL but kernel '" + m.name +
+                      "' reads a paged KV cache");
+    call.numPages = args.num_pages;
+    call.maxPages = args.max_pages_per_seq;
+    call.cacheCapacity = args.max_pages_per_seq * m.pageSize;
+  } else {
+    call.cacheCapacity = args.seqlen_k;
+  }
+  // K/V rows: per sequence, or the pages of the pool.
+  int64_t kvRows0 = paged ? args.num_pages : args.batch;
+  int64_t kvRows1 = paged ? m.pageSize : args.seqlen_k;
   const Tensor tensors[] = {
-      {"q", args.q, args.q_strides, call.q, args.seqlen_q, m.numQHeads,
+      {"q", args.q, args.q_strides, call.q, args.batch, args.seqlen_q,
+       m.numQHeads, m.headDim},
+      {"k", args.k, args.k_strides, call.k, kvRows0, kvRows1, m.numKvHeads,
        m.headDim},
-      {"k", args.k, args.k_strides, call.k, args.seqlen_k, m.numKvHeads,
-       m.headDim},
-      {"v", args.v, args.v_strides, call.v, args.seqlen_k, m.numKvHeads,
+      {"v", args.v, args.v_strides, call.v, kvRows0, kvRows1, m.numKvHeads,
        m.headDimV},
-      {"o", args.o, args.o_strides, call.o, args.seqlen_q, m.numQHeads,
-       m.headDimV}};
+      {"o", args.o, args.o_strides, call.o, args.batch, args.seqlen_q,
+       m.numQHeads, m.headDimV}};
   size_t bytes = elementBytes(m.dtype);
   alignmentBytes = std::max(alignmentBytes, bytes);
   for (const Tensor &t : tensors) {
-    t.out.sizes[0] = args.batch;
-    t.out.sizes[1] = t.seqlen;
+    t.out.sizes[0] = t.rows0;
+    t.out.sizes[1] = t.rows1;
     t.out.sizes[2] = t.heads;
     t.out.sizes[3] = t.dim;
     if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,

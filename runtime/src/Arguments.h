@@ -27,6 +27,9 @@ struct TensorArgument {
 struct CheckedCall {
   TensorArgument q, k, v, o;
   int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
+  /// KV cache kernels: keys per sequence at most (contiguous: seqlen_k;
+  /// paged: max_pages_per_seq * page_size), pool and table sizes.
+  int64_t cacheCapacity = 0, numPages = 0, maxPages = 0;
 };
 
 /// Checks `args` against the kernel's manifest: non-null tensors aligned to
@@ -35,6 +38,12 @@ struct CheckedCall {
 attnrt_status checkCall(const Manifest &manifest,
                         const attnrt_attention_args &args,
                         size_t alignmentBytes, CheckedCall &call);
+
+/// Checks the values of cache_seqlens and of the used page_table entries
+/// (host memory: CPU calls only).
+attnrt_status checkCacheContents(const Manifest &manifest,
+                                 const attnrt_attention_args &args,
+                                 const CheckedCall &call);
 
 /// Bytes per element of the kernel's q/k/v/o.
 size_t elementBytes(attnrt_dtype dtype);

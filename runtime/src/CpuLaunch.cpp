@@ -54,6 +54,8 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   CheckedCall call;
   if (attnrt_status status = checkCall(m, args, elementBytes(m.dtype), call))
     return status;
+  if (attnrt_status status = checkCacheContents(m, args, call))
+    return status;
 
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
@@ -68,6 +70,10 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   auto lse = describe<3>(args.lse, lseSizes, nullptr);
   int64_t slopeSizes[1] = {m.numQHeads};
   auto slopeView = describe<1>(slopes, slopeSizes, nullptr);
+  int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
+  auto lengths = describe<1>(args.cache_seqlens, lengthSizes, nullptr);
+  int64_t tableSizes[2] = {args.page_table ? call.batch : 0, call.maxPages};
+  auto table = describe<2>(args.page_table, tableSizes, nullptr);
 
   ThreadPool &pool = ThreadPool::shared();
   unsigned threads =
@@ -81,7 +87,9 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     auto qc = q, kc = k, vc = v, oc = o;
     auto lc = lse;
     auto sc = slopeView;
-    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, begin, end);
+    auto cc = lengths;
+    auto pc = table;
+    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, begin, end);
   });
   return succeed();
 }

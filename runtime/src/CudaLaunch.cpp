@@ -254,6 +254,13 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                         : function.defaultSlopes;
   int64_t slopeSizes[1] = {m.numQHeads}, slopeStrides[1] = {1};
   params.memref(slopes, slopeSizes, slopeStrides, 1);
+  int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
+  params.memref(reinterpret_cast<uintptr_t>(args.cache_seqlens), lengthSizes,
+                slopeStrides, 1);
+  int64_t tableSizes[2] = {args.page_table ? call.batch : 0, call.maxPages};
+  int64_t tableStrides[2] = {call.maxPages, 1};
+  params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
+                tableStrides, 2);
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),

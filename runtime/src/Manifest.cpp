@@ -161,6 +161,24 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     return reader.corrupt("/spec/softcap", "expected a number >= 0");
   manifest.softcap = softcap->get<double>();
 
+  if (reader.find("/spec/kv_cache", &json::is_object)) {
+    std::string layout;
+    reader.string("/spec/kv_cache/layout", layout);
+    if (layout == "contiguous") {
+      manifest.kvCache = ATTNRT_KV_CONTIGUOUS;
+    } else if (layout == "paged") {
+      manifest.kvCache = ATTNRT_KV_PAGED;
+      if (!reader.positive("/spec/kv_cache/page_size", manifest.pageSize))
+        return reader.corrupt("/spec/kv_cache/page_size",
+                              "expected a positive integer");
+    } else {
+      return reader.corrupt("/spec/kv_cache/layout",
+                            "expected \"contiguous\" or \"paged\"");
+    }
+  } else if (!reader.find("/spec/kv_cache", &json::is_null)) {
+    return reader.corrupt("/spec/kv_cache", "expected an object or null");
+  }
+
   if (manifest.usesAlibi) {
     const json *slopes =
         reader.find("/kernel/default_alibi_slopes", &json::is_array);
@@ -197,8 +215,10 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     const char *name;
     int64_t rank;
   };
-  std::vector<Param> expected = {{"q", 4}, {"k", 4}, {"v", 4}, {"o", 4},
-                                 {"lse", 3}, {"alibi_slopes", 1}};
+  std::vector<Param> expected = {
+      {"q", 4},   {"k", 4},           {"v", 4},
+      {"o", 4},   {"lse", 3},         {"alibi_slopes", 1},
+      {"cache_seqlens", 1}, {"page_table", 2}};
   if (!cuda) {
     expected.push_back({"begin", 0});
     expected.push_back({"end", 0});
@@ -218,7 +238,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         !param["name"].is_string() || param["name"] != expected[i].name)
       return reader.corrupt(pointer, "expected parameter '" +
                                          std::string(expected[i].name) + "'");
-    if (cuda && (!param.contains("rank") || param["rank"] != expected[i].rank))
+    if (expected[i].rank > 0 &&
+        (!param.contains("rank") || param["rank"] != expected[i].rank))
       return reader.corrupt(pointer + "/rank",
                             "expected " + std::to_string(expected[i].rank));
   }

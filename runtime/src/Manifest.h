@@ -21,6 +21,8 @@ struct Manifest {
   bool causal = false, causalTopLeft = false;
   int64_t windowLeft = -1, windowRight = -1, sinkTokens = 0;
   double scale = 0.0, softcap = 0.0;
+  attnrt_kv_cache_layout kvCache = ATTNRT_KV_NONE;
+  int64_t pageSize = 0;
   /// ALiBi slopes used when a call passes none (alibi kernels only).
   std::vector<float> defaultAlibiSlopes;
   std::string kernelFile, entry;

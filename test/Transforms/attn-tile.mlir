@@ -12,7 +12,7 @@
 
 // CHECK-LABEL: func.func @causal(
 // CHECK-SAME: %[[Q:[^:]+]]: memref<?x?x4x8xf16>, %[[K:[^:]+]]: memref<?x?x2x8xf16>, %[[V:[^:]+]]: memref<?x?x2x8xf16>,
-// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
+// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 16>
 // CHECK-DAG: %[[SQ:.+]] = memref.dim %[[Q]], %c1
 // CHECK-DAG: %[[SK:.+]] = memref.dim %[[K]], %c1

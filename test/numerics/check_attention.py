@@ -45,6 +45,67 @@ def low_precision_attention(spec, q, k, v):
     return out
 
 
+def make_kv_cache(spec, k, v, workdir, rng):
+    """Turns per-sequence K/V [b, sk, ...] into the spec's cache layout with
+    per-sequence lengths: sequence 0 is full (sk keys), the others random in
+    [0, sk]. Rows a sequence does not use are NaN, so a kernel that reads
+    past its length fails. Paged caches put every page at a random place in
+    the pool; unused table entries are -1. Returns (K, V, lengths, page
+    table or None, attngen run flags)."""
+    batch, sk = k.shape[0], k.shape[1]
+    lengths = np.array([sk] + [int(rng.integers(0, sk + 1)) for _ in range(batch - 1)], np.int32)
+    cache = spec["kv_cache"]
+    flags = ["--cache-seqlens", os.path.join(workdir, "cache_seqlens.npy")]
+    np.save(flags[1], lengths)
+    if cache["layout"] == "contiguous":
+        capacity = sk + 5
+        kc = np.full((batch, capacity) + k.shape[2:], np.nan, np.float32)
+        vc = np.full((batch, capacity) + v.shape[2:], np.nan, np.float32)
+        for b in range(batch):
+            kc[b, :lengths[b]] = k[b, :lengths[b]]
+            vc[b, :lengths[b]] = v[b, :lengths[b]]
+        return kc, vc, lengths, None, flags
+    page = cache["page_size"]
+    max_pages = -(-sk // page) + 1
+    num_pages = batch * max_pages + 3
+    order = rng.permutation(num_pages)
+    table = np.full((batch, max_pages), -1, np.int32)
+    kc = np.full((num_pages, page) + k.shape[2:], np.nan, np.float32)
+    vc = np.full((num_pages, page) + v.shape[2:], np.nan, np.float32)
+    for b in range(batch):
+        for p in range(-(-int(lengths[b]) // page)):
+            table[b, p] = order[b * max_pages + p]
+            rows = slice(p * page, min((p + 1) * page, lengths[b]))
+            count = rows.stop - rows.start
+            kc[table[b, p], :count] = k[b, rows]
+            vc[table[b, p], :count] = v[b, rows]
+    table_path = os.path.join(workdir, "page_table.npy")
+    np.save(table_path, table)
+    return kc, vc, lengths, table, flags + ["--page-table", table_path]
+
+
+def gather_sequence(spec, cache, b, length, table):
+    """Keys 0..length-1 of sequence b, read back from the cache layout."""
+    if spec["kv_cache"]["layout"] == "contiguous":
+        return cache[b, :length]
+    page = spec["kv_cache"]["page_size"]
+    rows = [cache[table[b, j // page], j % page] for j in range(length)]
+    return np.array(rows).reshape((length,) + cache.shape[2:])
+
+
+def cached_reference(spec, q, kc, vc, lengths, table, attention):
+    """attention() per sequence on its own keys: seqlen_k = its length."""
+    outs, lses = [], []
+    for b, length in enumerate(lengths):
+        kb = gather_sequence(spec, kc, b, int(length), table)[None]
+        vb = gather_sequence(spec, vc, b, int(length), table)[None]
+        out, lse = attention(spec, q[b:b + 1].astype(np.float64), kb.astype(np.float64),
+                             vb.astype(np.float64))
+        outs.append(out)
+        lses.append(lse)
+    return np.concatenate(outs), (np.concatenate(lses) if lses[0] is not None else None)
+
+
 def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     rng = np.random.default_rng(sq * 7919 + sk * 31 + spec["head_dim"])
     d, dv = spec["head_dim"], spec.get("head_dim_v", spec["head_dim"])
@@ -56,6 +117,9 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     dtype = spec["dtype"]
     # The kernel sees the inputs rounded to its dtype; so does the reference.
     q, k, v = (round_to(dtype, t) for t in (q, k, v))
+    extra_args = []
+    if spec.get("kv_cache"):
+        k, v, lengths, table, extra_args = make_kv_cache(spec, k, v, workdir, rng)
     paths = {name: os.path.join(workdir, f"{name}.npy") for name in ("q", "k", "v", "o", "lse")}
     for name, tensor in (("q", q), ("k", k), ("v", v)):
         np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
@@ -63,11 +127,18 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
                "--k", paths["k"], "--v", paths["v"], "--out", paths["o"]]
     if spec.get("return_lse"):
         command += ["--lse", paths["lse"]]
-    result = subprocess.run(command, capture_output=True, text=True)
+    result = subprocess.run(command + extra_args, capture_output=True, text=True)
     if result.returncode != 0:
         return f"attngen run failed: {result.stderr.strip()}"
     out = np.load(paths["o"]).astype(np.float64)
-    ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64), v.astype(np.float64))
+    if spec.get("kv_cache"):
+        ref_out, ref_lse = cached_reference(spec, q, k, v, lengths, table, reference.attention)
+        naive_fn = lambda: cached_reference(  # noqa: E731
+            spec, q, k, v, lengths, table,
+            lambda sp, *t: (low_precision_attention(sp, *t), None))[0]
+    else:
+        ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64), v.astype(np.float64))
+        naive_fn = lambda: low_precision_attention(spec, q, k, v)  # noqa: E731
     if out.shape != ref_out.shape:
         return f"O has shape {out.shape}, expected {ref_out.shape}"
     error = np.max(np.abs(out - ref_out)) if out.size else 0.0
@@ -75,7 +146,7 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         scale = max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
         bound = 1e-4 * scale
     else:
-        naive = low_precision_attention(spec, q, k, v)
+        naive = naive_fn()
         bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
     if not np.all(np.isfinite(out)):
         return "O has non-finite values"

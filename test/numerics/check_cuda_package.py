@@ -15,12 +15,14 @@ import ctypes
 import json
 import os
 import sys
+import tempfile
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import reference  # noqa: E402
-from check_attention import low_precision_attention, round_to  # noqa: E402
+from check_attention import (cached_reference, low_precision_attention,  # noqa: E402
+                             make_kv_cache, round_to)
 
 
 class AttentionArgs(ctypes.Structure):
@@ -29,7 +31,9 @@ class AttentionArgs(ctypes.Structure):
                 ("alibi_slopes", ctypes.c_void_p), ("batch", ctypes.c_int64),
                 ("seqlen_q", ctypes.c_int64), ("seqlen_k", ctypes.c_int64),
                 ("q_strides", ctypes.c_int64 * 4), ("k_strides", ctypes.c_int64 * 4),
-                ("v_strides", ctypes.c_int64 * 4), ("o_strides", ctypes.c_int64 * 4)]
+                ("v_strides", ctypes.c_int64 * 4), ("o_strides", ctypes.c_int64 * 4),
+                ("cache_seqlens", ctypes.c_void_p), ("page_table", ctypes.c_void_p),
+                ("num_pages", ctypes.c_int64), ("max_pages_per_seq", ctypes.c_int64)]
 
 
 class Runtime:
@@ -73,22 +77,36 @@ def host_values(dtype, bits):
     return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
-def check_shape(runtime, kernel, spec, batch, sq, sk):
+def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
     dtype = spec["dtype"]
     hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
     d, dv = spec["head_dim"], spec["head_dim_v"]
     rng = np.random.default_rng(sq * 7919 + sk * 31 + d)
     q, k, v = (round_to(dtype, rng.standard_normal(shape).astype(np.float32))
                for shape in ((batch, sq, hq, d), (batch, sk, hkv, d), (batch, sk, hkv, dv)))
+    cache = None
+    if spec.get("kv_cache"):
+        # K/V become the cache layout (NaN where no sequence reads).
+        k, v, lengths, table, _ = make_kv_cache(spec, k, v, workdir, rng)
+        cache = (lengths, table)
     buffers = [runtime.upload(device_bits(dtype, t)) for t in (q, k, v)]
     o_bits = np.zeros((batch, sq, hq, dv), np.uint16)
     lse = np.full((batch, hq, sq), np.nan, np.float32)
     buffers.append(runtime.upload(np.full(o_bits.shape, 0xFFFF, np.uint16)))  # NaN in f16 and bf16
     buffers.append(runtime.upload(lse) if spec["return_lse"] else ctypes.c_void_p())
+    if cache:
+        buffers.append(runtime.upload(cache[0]))
+        if cache[1] is not None:
+            buffers.append(runtime.upload(cache[1]))
     try:
         args = AttentionArgs()
-        args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers)
-        args.batch, args.seqlen_q, args.seqlen_k = batch, sq, sk
+        args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers[:5])
+        args.batch, args.seqlen_q, args.seqlen_k = batch, sq, k.shape[1]
+        if cache:
+            args.cache_seqlens = buffers[5].value
+            if cache[1] is not None:
+                args.page_table = buffers[6].value
+                args.num_pages, args.max_pages_per_seq = k.shape[0], cache[1].shape[1]
         runtime.check(runtime.lib.attnrt_run_cuda(kernel, ctypes.byref(args), None), "run")
         runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
         out = host_values(dtype, runtime.download(buffers[3], o_bits))
@@ -97,9 +115,14 @@ def check_shape(runtime, kernel, spec, batch, sq, sk):
     finally:
         for b in buffers:
             runtime.lib.attnrt_cuda_free(b)
-    ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64),
-                                           v.astype(np.float64))
-    naive = low_precision_attention(spec, q, k, v)
+    if cache:
+        ref_out, ref_lse = cached_reference(spec, q, k, v, cache[0], cache[1], reference.attention)
+        naive = cached_reference(spec, q, k, v, cache[0], cache[1],
+                                 lambda sp, *t: (low_precision_attention(sp, *t), None))[0]
+    else:
+        ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64),
+                                               v.astype(np.float64))
+        naive = low_precision_attention(spec, q, k, v)
     bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
     error = np.max(np.abs(out - ref_out)) if out.size else 0.0
     if not np.all(np.isfinite(out)):
@@ -124,6 +147,7 @@ def main():
     parser.add_argument("--batch", type=int, default=2)
     args = parser.parse_args()
     runtime = Runtime(args.libattnrt)
+    workdir = tempfile.mkdtemp(prefix="check_cuda_package_")
     passed = failed = 0
     for package in args.packages:
         spec = json.load(open(os.path.join(package, "manifest.json")))["spec"]
@@ -133,7 +157,7 @@ def main():
             sq, sk = (int(x) for x in shape.split("x"))
             label = f"{os.path.basename(package)} d={spec['head_dim']} dv={spec['head_dim_v']} {sq}x{sk}"
             try:
-                problem, error = check_shape(runtime, kernel, spec, args.batch, sq, sk)
+                problem, error = check_shape(runtime, kernel, spec, args.batch, sq, sk, workdir)
             except RuntimeError as e:
                 problem, error = str(e), float("nan")
             if problem:

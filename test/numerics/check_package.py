@@ -47,17 +47,19 @@ def main():
     args = parser.parse_args()
     manifest = json.load(open(os.path.join(args.package, "manifest.json")))
     assert manifest["format"] == "attngen-package", manifest["format"]
-    assert manifest["format_version"] == 1, manifest["format_version"]
+    assert manifest["format_version"] == 2, manifest["format_version"]
     kernel = manifest["kernel"]
     assert kernel["abi"] == "mlir-c-interface"
     names = [p["name"] for p in kernel["params"]]
-    assert names == ["q", "k", "v", "o", "lse", "alibi_slopes", "begin", "end"], names
+    assert names == ["q", "k", "v", "o", "lse", "alibi_slopes", "cache_seqlens", "page_table",
+                     "begin", "end"], names
     spec = manifest["spec"]
     assert spec["dtype"] == "f32", "this checker feeds float32 buffers"
+    assert not spec.get("kv_cache"), "this checker feeds per-sequence K/V"
     library = ctypes.CDLL(os.path.join(args.package, kernel["file"]))
     entry = getattr(library, kernel["entry"])
     entry.restype = None
-    entry.argtypes = [ctypes.c_void_p] * 6 + [ctypes.c_int64, ctypes.c_int64]
+    entry.argtypes = [ctypes.c_void_p] * 8 + [ctypes.c_int64, ctypes.c_int64]
 
     hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
     d, dv = spec["head_dim"], spec["head_dim_v"]
@@ -71,7 +73,10 @@ def main():
         o = np.full((args.batch, sq, hq, dv), np.nan, np.float32)
         lse = np.full((args.batch, hq, sq), np.nan, np.float32)
         slopes = reference.default_alibi_slopes(hq).astype(np.float32)
-        descriptors = [descriptor(t) for t in (q, k, v, o, lse, slopes)]
+        # No KV cache: cache_seqlens and page_table are empty and unused.
+        lengths = np.zeros((0,), np.int32)
+        table = np.zeros((0, 0), np.int32)
+        descriptors = [descriptor(t) for t in (q, k, v, o, lse, slopes, lengths, table)]
         items = args.batch * hq * math.ceil(sq / kernel["block_m"])
         for begin, end in ((0, items // 2), (items // 2, items)):
             entry(*[ctypes.addressof(x) for x in descriptors], begin, end)

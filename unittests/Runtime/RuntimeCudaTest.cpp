@@ -184,15 +184,18 @@ TEST_F(CudaKernel, LaunchFollowsTheManifest) {
                         std::make_pair(8, 69632)),
               mock().functionAttributes.end());
   }
-  // 4 rank-4 memrefs, the rank-3 LSE and the rank-1 slopes (unused: null).
-  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5u);
+  // 4 rank-4 memrefs, the rank-3 LSE, the rank-1 slopes, cache_seqlens
+  // (rank 1) and page_table (rank 2); the last three unused here: null.
+  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7u);
   size_t at = 0;
   at = expectMemref(launch.params, at, p.q, {2, 300, 32, 128}, "q");
   at = expectMemref(launch.params, at, p.k, {2, 517, 8, 128}, "k");
   at = expectMemref(launch.params, at, p.v, {2, 517, 8, 128}, "v");
   at = expectMemref(launch.params, at, p.o, {2, 300, 32, 128}, "o");
   at = expectMemref(launch.params, at, p.lse, {2, 32, 300}, "lse");
-  expectMemref(launch.params, at, nullptr, {32}, "alibi_slopes");
+  at = expectMemref(launch.params, at, nullptr, {32}, "alibi_slopes");
+  at = expectMemref(launch.params, at, nullptr, {0}, "cache_seqlens");
+  expectMemref(launch.params, at, nullptr, {0, 0}, "page_table");
 }
 
 TEST_F(CudaKernel, BatchStrideIsPassedThrough) {
@@ -246,7 +249,7 @@ TEST_F(CudaKernel, DefaultAlibiSlopesLiveOnTheDevice) {
       << attnrt_last_error();
   MockLaunch launch = lastLaunch();
   size_t slopesAt = 4 * 11 + 9;
-  ASSERT_EQ(launch.params.size(), slopesAt + 5);
+  ASSERT_EQ(launch.params.size(), slopesAt + 5 + 5 + 7);
   std::vector<float> slopes(info.num_q_heads);
   ASSERT_NE(launch.params[slopesAt], 0u);
   ASSERT_EQ(attnrt_cuda_copy_to_host(

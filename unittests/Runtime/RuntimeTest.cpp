@@ -11,9 +11,11 @@
 
 #include "gtest/gtest.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <numeric>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -292,7 +294,7 @@ TEST(Load, BadPackages) {
   expectLoadFails(brokenPackage("version",
                                 [](const fs::path &dir) {
                                   replaceIn(dir / "manifest.json",
-                                            "\"format_version\": 1",
+                                            "\"format_version\": 2",
                                             "\"format_version\": 7");
                                 }),
                   ATTNRT_VERSION_MISMATCH, "package format version 7");
@@ -362,6 +364,139 @@ TEST(Cuda, AvailabilityIsAStatusNeverACrash) {
     EXPECT_TRUE(status == ATTNRT_NO_DEVICE || status == ATTNRT_DRIVER_ERROR);
     EXPECT_STRNE(attnrt_last_error(), "");
   }
+}
+
+/// A paged KV cache: pages of every sequence at shuffled places in a pool
+/// (NaN where no sequence has keys: reading them would show), and the same
+/// keys per sequence densely, for the reference.
+struct PagedProblem {
+  int64_t batch, sq, pageSize, maxPages, numPages;
+  std::vector<int32_t> lengths, table;
+  std::vector<float> q, kPool, vPool, o, lse;
+  std::vector<std::vector<float>> kDense, vDense; // per sequence
+};
+
+PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
+                              std::vector<int32_t> lengths) {
+  PagedProblem p;
+  p.batch = lengths.size();
+  p.sq = sq;
+  p.pageSize = info.page_size;
+  p.lengths = lengths;
+  int32_t longest = *std::max_element(lengths.begin(), lengths.end());
+  p.maxPages = (longest + p.pageSize - 1) / p.pageSize + 1;
+  p.numPages = p.batch * p.maxPages;
+  int64_t rowFloats = info.num_kv_heads * info.head_dim;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal;
+  p.q.resize(p.batch * sq * info.num_q_heads * info.head_dim);
+  for (float &x : p.q)
+    x = normal(rng);
+  std::vector<int32_t> order(p.numPages);
+  std::iota(order.begin(), order.end(), 0);
+  std::shuffle(order.begin(), order.end(), rng);
+  p.table.assign(p.batch * p.maxPages, -1);
+  p.kPool.assign(p.numPages * p.pageSize * rowFloats, NAN);
+  p.vPool.assign(p.numPages * p.pageSize * rowFloats, NAN);
+  for (int64_t b = 0; b < p.batch; ++b) {
+    p.kDense.emplace_back();
+    p.vDense.emplace_back();
+    for (int64_t j = 0; j < lengths[b]; ++j) {
+      int64_t slot = j / p.pageSize;
+      if (j % p.pageSize == 0)
+        p.table[b * p.maxPages + slot] = order[b * p.maxPages + slot];
+      int64_t row = p.table[b * p.maxPages + slot] * p.pageSize + j % p.pageSize;
+      for (int64_t x = 0; x < rowFloats; ++x) {
+        float kx = normal(rng), vx = normal(rng);
+        p.kPool[row * rowFloats + x] = kx;
+        p.vPool[row * rowFloats + x] = vx;
+        p.kDense[b].push_back(kx);
+        p.vDense[b].push_back(vx);
+      }
+    }
+  }
+  p.o.assign(p.batch * sq * info.num_q_heads * info.head_dim_v, NAN);
+  p.lse.assign(p.batch * info.num_q_heads * sq, NAN);
+  return p;
+}
+
+attnrt_attention_args pagedArgs(PagedProblem &p) {
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = p.q.data();
+  args.k = p.kPool.data();
+  args.v = p.vPool.data();
+  args.o = p.o.data();
+  args.lse = p.lse.data();
+  args.batch = p.batch;
+  args.seqlen_q = p.sq;
+  args.cache_seqlens = p.lengths.data();
+  args.page_table = p.table.data();
+  args.num_pages = p.numPages;
+  args.max_pages_per_seq = p.maxPages;
+  return args;
+}
+
+TEST(PagedKvCache, MatchesTheReferencePerSequence) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("paged_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  EXPECT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
+  EXPECT_EQ(info.page_size, 16);
+  // Lengths: several pages with a partial last one, an empty sequence, one
+  // key, exactly one page; 3 queries (decode with a few new tokens).
+  PagedProblem p = makePagedProblem(info, 3, {77, 0, 1, 16});
+  attnrt_attention_args args = pagedArgs(p);
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+  int64_t hq = info.num_q_heads, dv = info.head_dim_v;
+  for (int64_t b = 0; b < p.batch; ++b) {
+    std::vector<double> refO, refLse;
+    referenceAttention(info, p.q.data() + b * p.sq * hq * info.head_dim,
+                       p.kDense[b].data(), p.vDense[b].data(), 1, p.sq,
+                       p.lengths[b], refO, refLse);
+    for (size_t i = 0; i < refO.size(); ++i)
+      EXPECT_NEAR(p.o[b * p.sq * hq * dv + i], refO[i], 1e-4)
+          << "sequence " << b << " element " << i;
+    for (size_t i = 0; i < refLse.size(); ++i) {
+      float lse = p.lse[b * hq * p.sq + i];
+      if (std::isinf(refLse[i]))
+        EXPECT_TRUE(std::isinf(lse) && lse < 0) << "sequence " << b;
+      else
+        EXPECT_NEAR(lse, refLse[i], 1e-4) << "sequence " << b;
+    }
+  }
+
+  // Bad cache inputs are refused before anything runs.
+  auto expectInvalid = [&](attnrt_attention_args bad, const char *message) {
+    std::vector<float> before = p.o;
+    EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT)
+        << message;
+    EXPECT_NE(std::string(attnrt_last_error()).find(message),
+              std::string::npos)
+        << attnrt_last_error();
+    EXPECT_EQ(std::memcmp(before.data(), p.o.data(), before.size() * 4), 0);
+  };
+  std::vector<int32_t> tooLong = p.lengths;
+  tooLong[2] = p.maxPages * 16 + 1;
+  attnrt_attention_args bad = pagedArgs(p);
+  bad.cache_seqlens = tooLong.data();
+  expectInvalid(bad, "args.cache_seqlens[2] = 97 is outside [0, 96]");
+  std::vector<int32_t> badTable = p.table;
+  badTable[0 * p.maxPages + 3] = p.numPages;
+  bad = pagedArgs(p);
+  bad.page_table = badTable.data();
+  expectInvalid(bad, "args.page_table[0, 3] = 24 is not a page of the pool "
+                     "[0, 24)");
+  bad = pagedArgs(p);
+  bad.cache_seqlens = nullptr;
+  expectInvalid(bad, "args.cache_seqlens is NULL");
+  bad = pagedArgs(p);
+  bad.num_pages = 0;
+  expectInvalid(bad, "args.num_pages and args.max_pages_per_seq must be >= 1");
+  attnrt_kernel_release(kernel);
 }
 
 TEST(Cuda, GpuPackagesLoadWithoutADevice) {

@@ -52,7 +52,7 @@ TEST(Npy, ParsesFloat32AndFloat16) {
 TEST(Npy, RejectsBadFiles) {
   EXPECT_EQ(parseError("hello"), "x.npy: not a .npy file (no \\x93NUMPY magic)");
   EXPECT_EQ(parseError(npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8)),
-            "x.npy: dtype '>f4' is not supported; expected <f4 (float32) or <f2 (float16)");
+            "x.npy: dtype '>f4' is not supported; expected <f4 (float32), <f2 (float16) or <i4 (int32)");
   EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8)),
             "x.npy: Fortran-order arrays are not supported; save a C-contiguous array");
   EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 7)),

@@ -12,7 +12,7 @@
 namespace attngen {
 
 /// The version of the package format that this attngen writes.
-constexpr int kPackageFormatVersion = 1;
+constexpr int kPackageFormatVersion = 2;
 
 /// Builds a package in a staging directory next to `packageDir` with `fill`,
 /// then moves it into place, replacing an empty directory or an earlier

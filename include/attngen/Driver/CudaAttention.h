@@ -9,6 +9,7 @@
 #ifndef ATTNGEN_DRIVER_CUDAATTENTION_H
 #define ATTNGEN_DRIVER_CUDAATTENTION_H
 
+#include "attngen/Driver/KvCacheInputs.h"
 #include "attngen/Spec/AttentionSpec.h"
 
 #include "llvm/Support/Error.h"
@@ -27,10 +28,12 @@ namespace attngen {
 class CudaAttention {
 public:
   /// Compiles `spec` for the current device (sm_90 on compute capability
-  /// 9.0 and newer, else sm_80) and allocates the call's buffers.
+  /// 9.0 and newer, else sm_80), allocates the call's buffers and uploads
+  /// the KV cache's lengths and page table. K and V are [batch, seqlenK,
+  /// ...], or page pools [cache.numPages, page_size, ...] for paged specs.
   static llvm::Expected<std::unique_ptr<CudaAttention>>
   create(const AttentionSpec &spec, const std::string &specPath, int64_t batch,
-         int64_t seqlenQ, int64_t seqlenK);
+         int64_t seqlenQ, int64_t seqlenK, const KvCacheInputs &cache);
   ~CudaAttention();
 
   /// Copies q/k/v (the spec's dtype, dense BSHD) and, for ALiBi specs,
@@ -59,8 +62,8 @@ private:
 
   attnrt_kernel *kernel = nullptr;
   std::string device;
-  int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
-  Buffer query, key, value, output, lse, slopes;
+  int64_t batch = 0, seqlenQ = 0, seqlenK = 0, numPages = 0, maxPages = 0;
+  Buffer query, key, value, output, lse, slopes, cacheSeqlens, pageTable;
   /// The caller gave ALiBi slopes (else the package's defaults are used).
   bool hasSlopes = false;
 };

@@ -20,6 +20,9 @@ struct RunOptions {
   std::string lsePath;
   /// Optional: ALiBi slopes [num_q_heads] (the spec must have alibi).
   std::string slopesPath;
+  /// KV cache specs: keys per sequence [batch] and, when paged, the page
+  /// table [batch, max_pages], int32 .npy.
+  std::string cacheSeqlensPath, pageTablePath;
   /// 0 = all cores.
   unsigned threads = 0;
 };

@@ -35,6 +35,20 @@ struct Tiling {
   bool operator==(const Tiling &other) const;
 };
 
+/// Where keys and values come from: the call's K/V tensors (none), or a KV
+/// cache with per-sequence lengths (`cache_seqlens`), contiguous
+/// `[batch, capacity, heads, dim]` or paged `[num_pages, page_size, heads,
+/// dim]` with a page table.
+enum class KvCacheLayout { None, Contiguous, Paged };
+const char *toString(KvCacheLayout layout);
+
+struct KvCache {
+  KvCacheLayout layout = KvCacheLayout::None;
+  /// Rows per page (paged only).
+  int64_t pageSize = 0;
+  bool operator==(const KvCache &other) const;
+};
+
 /// Window bound meaning "no bound on this side".
 constexpr int64_t kUnboundedWindow = -1;
 
@@ -57,6 +71,7 @@ struct AttentionSpec {
   double softcap = 0.0;
   bool alibi = false;
   bool returnLse = false;
+  KvCache kvCache;
   /// Absent: "auto", the compiler picks per target.
   std::optional<Tiling> tiling;
   Target target = Target::SM80;

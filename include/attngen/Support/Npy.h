@@ -13,8 +13,9 @@
 
 namespace attngen {
 
-/// The element types attngen reads and writes: little-endian f32 and f16.
-enum class NpyType { F32, F16 };
+/// The element types attngen reads: little-endian f32, f16 (tensors) and
+/// i32 (KV cache lengths and page tables); it writes f32.
+enum class NpyType { F32, F16, I32 };
 
 struct NpyArray {
   NpyType type = NpyType::F32;
@@ -25,11 +26,13 @@ struct NpyArray {
   int64_t numElements() const;
   /// "(2, 113, 8, 64)"
   std::string shapeString() const;
-  /// Every element as f32.
+  /// Every element as f32 (F32 and F16 arrays).
   std::vector<float> toFloat() const;
+  /// Every element (I32 arrays).
+  std::vector<int32_t> toInt32() const;
 };
 
-/// Reads a C-order `<f4` or `<f2` array. Any other dtype, Fortran order, a
+/// Reads a C-order `<f4`, `<f2` or `<i4` array. Any other dtype, Fortran order, a
 /// malformed header, or a data section of the wrong length is an error
 /// `PATH: what is wrong`.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);

@@ -23,6 +23,11 @@ LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
 /// The kernel memref type of one of the op's tensors (same shape and type).
 MemRefType toKernelMemRef(Type tensorType);
 
+/// The cache_seqlens ([batch], i32) and page_table ([batch, max_pages], i32)
+/// parameters every kernel has after (q, k, v, o, lse, alibi_slopes), used
+/// or not, so that hosts call every kernel alike.
+SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context);
+
 } // namespace mlir::attn
 
 #endif // ATTNGEN_TRANSFORMS_SPECFUNCTION_H

@@ -83,9 +83,12 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
     return;
   auto query = describe<4>(buffers.query, {buffers.batch, buffers.seqlenQ,
                                            buffers.numQHeads, buffers.headDim});
-  auto key = describe<4>(buffers.key, {buffers.batch, buffers.seqlenK,
+  bool paged = buffers.pageSize > 0;
+  int64_t kvRows[2] = {paged ? buffers.numPages : buffers.batch,
+                       paged ? buffers.pageSize : buffers.seqlenK};
+  auto key = describe<4>(buffers.key, {kvRows[0], kvRows[1],
                                        buffers.numKvHeads, buffers.headDim});
-  auto value = describe<4>(buffers.value, {buffers.batch, buffers.seqlenK,
+  auto value = describe<4>(buffers.value, {kvRows[0], kvRows[1],
                                            buffers.numKvHeads, buffers.headDimV});
   auto output = describe<4>(buffers.output, {buffers.batch, buffers.seqlenQ,
                                              buffers.numQHeads, buffers.headDimV});
@@ -93,6 +96,11 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
                          {buffers.lse ? buffers.batch : 0, buffers.numQHeads,
                           buffers.lse ? buffers.seqlenQ : 0});
   auto slopes = describe<1>(buffers.slopes, {buffers.numQHeads});
+  auto cacheSeqlens = describe<1>(
+      buffers.cacheSeqlens, {buffers.cacheSeqlens ? buffers.batch : 0});
+  auto pageTable = describe<2>(
+      buffers.pageTable,
+      {buffers.pageTable ? buffers.batch : 0, buffers.maxPages});
 
   // Many small chunks, handed out in order (the kernel numbers the costly
   // causal Q tiles first), balance the threads without a call per item.
@@ -106,7 +114,9 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
     auto q = query, k = key, v = value, o = output;
     auto l = lse;
     auto s = slopes;
-    entry(&q, &k, &v, &o, &l, &s, begin, end);
+    auto c = cacheSeqlens;
+    auto p = pageTable;
+    entry(&q, &k, &v, &o, &l, &s, &c, &p, begin, end);
   };
   if (threads == 1) {
     for (int64_t chunk = 0; chunk < numChunks; ++chunk)

@@ -16,19 +16,27 @@ json manifestTensorParams(const AttentionSpec &spec) {
                 {"shape", shape},   {"dtype", dtype}};
   };
   const char *dtype = toString(spec.dtype);
+  bool cache = spec.kvCache.layout != KvCacheLayout::None;
+  bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
+  // K/V rows: per sequence, or pages of a pool.
+  json rows = paged ? json{"num_pages", spec.kvCache.pageSize}
+                    : json{"batch", "seqlen_k"};
   return json::array({
       tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
              dtype),
-      tensor("k", "read", {"batch", "seqlen_k", spec.numKvHeads, spec.headDim},
+      tensor("k", "read", {rows[0], rows[1], spec.numKvHeads, spec.headDim},
              dtype),
-      tensor("v", "read",
-             {"batch", "seqlen_k", spec.numKvHeads, spec.headDimV}, dtype),
+      tensor("v", "read", {rows[0], rows[1], spec.numKvHeads, spec.headDimV},
+             dtype),
       tensor("o", "write",
              {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
       tensor("lse", spec.returnLse ? "write" : "unused",
              {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
       tensor("alibi_slopes", spec.alibi ? "read" : "unused",
              {spec.numQHeads}, "f32"),
+      tensor("cache_seqlens", cache ? "read" : "unused", {"batch"}, "i32"),
+      tensor("page_table", paged ? "read" : "unused", {"batch", "max_pages"},
+             "i32"),
   });
 }
 

@@ -117,9 +117,18 @@ private:
 
   Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
                    int64_t rows, int64_t cols);
+  /// The first two indices of a row of a source tensor: (batch, row) for
+  /// Q and per-sequence K/V, (page, row in page) for a paged cache.
+  using RowIndices =
+      function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value)>;
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
-                    Value firstRow, Value rowLimit, int64_t rows, Value head,
-                    int64_t cols, int64_t paddedCols, bool async = false);
+                    RowIndices rowIndices, Value firstRow, Value rowLimit,
+                    int64_t rows, Value head, int64_t cols, int64_t paddedCols,
+                    bool async = false);
+  SmallVector<Value> batchRow(ImplicitLocOpBuilder &, Value row) {
+    return {batch, row};
+  }
+  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key);
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      Value firstRow, Value rowLimit, int64_t rows, Value head,
                      int64_t cols);
@@ -144,7 +153,7 @@ private:
   int64_t headDim, headDimV, paddedHeadDim, paddedHeadDimV, slabsPerWarp;
 
   // Kernel arguments and per-CTA values.
-  Value query, key, value, output, lse, slopes;
+  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable;
   Value sharedBase, queryTile, keyTile, valueTile;
   Value batch, qHead, kvHead, firstRow, seqlenQ, seqlenK, offset, slope;
   Value threadId, lane, warp, group, threadInGroup;
@@ -199,10 +208,10 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 /// tensors' base addresses must then be 16-byte aligned, as the runtime
 /// checks).
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
-                                    Value source, Value firstRow,
-                                    Value rowLimit, int64_t rows, Value head,
-                                    int64_t cols, int64_t paddedCols,
-                                    bool async) {
+                                    Value source, RowIndices rowIndices,
+                                    Value firstRow, Value rowLimit,
+                                    int64_t rows, Value head, int64_t cols,
+                                    int64_t paddedCols, bool async) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
   int64_t numThreads = tiling.numWarps * kWarpSize;
@@ -240,11 +249,12 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           Value sourceColumn = arith::SelectOp::create(b, inBounds, c, zero);
           Value sourceElements =
               arith::SelectOp::create(b, inBounds, index(b, width), zero);
+          SmallVector<Value> indices = rowIndices(b, sourceRow);
+          indices.append({head, sourceColumn});
           nvgpu::DeviceAsyncCopyOp::create(
               b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
-              ValueRange{r, c}, source,
-              ValueRange{batch, sourceRow, head, sourceColumn},
-              b.getIndexAttr(width), sourceElements, b.getUnitAttr());
+              ValueRange{r, c}, source, indices, b.getIndexAttr(width),
+              sourceElements, b.getUnitAttr());
           scf::YieldOp::create(b);
           return;
         }
@@ -252,14 +262,15 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
             b, inBounds,
             [&](OpBuilder &thenBuilder, Location loc) {
               ImplicitLocOpBuilder b(loc, thenBuilder);
+              SmallVector<Value> indices = rowIndices(b, row);
+              indices.append({head, c});
               Value v = width == 1
-                            ? memref::LoadOp::create(
-                                  b, source, ValueRange{batch, row, head, c})
+                            ? memref::LoadOp::create(b, source, indices)
                                   .getResult()
                             : vector::LoadOp::create(
                                   b, cast<VectorType>(chunkType), source,
-                                  ValueRange{batch, row, head, c},
-                                  /*nontemporal=*/false, llvm::Align(16))
+                                  indices, /*nontemporal=*/false,
+                                  llvm::Align(16))
                                   .getResult();
               scf::YieldOp::create(b, v);
             },
@@ -435,8 +446,29 @@ Value GpuKernelBuilder::emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab) {
 /// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async.
 void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
-  emitLoadTile(b, keyTile, key, firstKey, seqlenK, tiling.blockN, kvHead,
-               headDim, paddedHeadDim, /*async=*/true);
+  emitLoadTile(
+      b, keyTile, key,
+      [&](ImplicitLocOpBuilder &b, Value row) { return keyRow(b, row); },
+      firstKey, seqlenK, tiling.blockN, kvHead, headDim, paddedHeadDim,
+      /*async=*/true);
+}
+
+/// (batch, key), or (page, row in page) of a paged cache, the page index
+/// clamped to the pool so that a bad table cannot read outside it.
+SmallVector<Value> GpuKernelBuilder::keyRow(ImplicitLocOpBuilder &b,
+                                            Value keyIndex) {
+  std::optional<int64_t> pageSize = op.getPageSize();
+  if (!pageSize)
+    return {batch, keyIndex};
+  Value slot = arith::DivUIOp::create(b, keyIndex, index(b, *pageSize));
+  Value page = arith::IndexCastOp::create(
+      b, b.getIndexType(),
+      memref::LoadOp::create(b, pageTable, ValueRange{batch, slot}));
+  Value lastPage =
+      arith::SubIOp::create(b, memref::DimOp::create(b, key, 0), index(b, 1));
+  page = arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
+                                index(b, 0));
+  return {page, arith::RemUIOp::create(b, keyIndex, index(b, *pageSize))};
 }
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
@@ -487,8 +519,11 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   else
     emitLoadKeys(b, kvTile);
   commitGroup();
-  emitLoadTile(b, valueTile, value, firstKey, seqlenK, blockN, kvHead,
-               headDimV, paddedHeadDimV, /*async=*/true);
+  emitLoadTile(
+      b, valueTile, value,
+      [&](ImplicitLocOpBuilder &b, Value row) { return keyRow(b, row); },
+      firstKey, seqlenK, blockN, kvHead, headDimV, paddedHeadDimV,
+      /*async=*/true);
   Value valueGroup = commitGroup();
   // All groups but V(j)'s have landed: K(j) is in shared memory.
   waitGroups(valueGroup, 1);
@@ -707,6 +742,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   output = entry.getArgument(3);
   lse = entry.getArgument(4);
   slopes = entry.getArgument(5);
+  cacheSeqlens = entry.getArgument(6);
+  pageTable = entry.getArgument(7);
 
   // Grid (q tile, q head, batch); block 32 * num_warps threads.
   Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
@@ -720,7 +757,21 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
   kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
   seqlenQ = memref::DimOp::create(b, query, 1);
-  seqlenK = memref::DimOp::create(b, key, 1);
+  if (op.hasKvCache()) {
+    // This sequence's keys: cache_seqlens[b], clamped to the cache.
+    Value capacity =
+        op.isPaged()
+            ? arith::MulIOp::create(b, memref::DimOp::create(b, pageTable, 1),
+                                    index(b, *op.getPageSize()))
+                  .getResult()
+            : memref::DimOp::create(b, key, 1).getResult();
+    Value length = arith::IndexCastOp::create(
+        b, b.getIndexType(), memref::LoadOp::create(b, cacheSeqlens, batch));
+    seqlenK = arith::MaxSIOp::create(
+        b, arith::MinSIOp::create(b, length, capacity), index(b, 0));
+  } else {
+    seqlenK = memref::DimOp::create(b, key, 1);
+  }
   offset = op.getCausalAlign() == CausalAlign::BottomRight
                ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                : index(b, 0);
@@ -748,8 +799,10 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
                          paddedHeadDimV);
 
   // Q tile -> shared -> A fragments (in registers when they fit).
-  emitLoadTile(b, queryTile, query, firstRow, seqlenQ, tiling.blockM, qHead,
-               headDim, paddedHeadDim);
+  emitLoadTile(
+      b, queryTile, query,
+      [&](ImplicitLocOpBuilder &b, Value row) { return batchRow(b, row); },
+      firstRow, seqlenQ, tiling.blockM, qHead, headDim, paddedHeadDim);
   gpu::BarrierOp::create(b);
   if (keepQueryInRegisters) {
     for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
@@ -860,6 +913,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
           {ShapedType::kDynamic, op.getNumQHeads(), ShapedType::kDynamic},
           builder.getF32Type()),
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type())};
+  argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
   auto kernel = gpu::GPUFuncOp::create(builder, func.getLoc(), func.getName(),
                                        builder.getFunctionType(argTypes, {}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),

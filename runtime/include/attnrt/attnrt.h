@@ -27,9 +27,9 @@ extern "C" {
 #endif
 
 #define ATTNRT_VERSION_MAJOR 0
-#define ATTNRT_VERSION_MINOR 1
+#define ATTNRT_VERSION_MINOR 2
 /* The package format version this library reads. */
-#define ATTNRT_PACKAGE_FORMAT_VERSION 1
+#define ATTNRT_PACKAGE_FORMAT_VERSION 2
 
 typedef enum attnrt_status {
   ATTNRT_OK = 0,
@@ -59,6 +59,15 @@ typedef enum attnrt_dtype {
 
 typedef enum attnrt_target { ATTNRT_TARGET_CPU = 0, ATTNRT_TARGET_CUDA = 1 } attnrt_target;
 
+/* Where a kernel's keys and values come from. */
+typedef enum attnrt_kv_cache_layout {
+  ATTNRT_KV_NONE = 0,       /* k/v [batch, seqlen_k, heads, dim] */
+  ATTNRT_KV_CONTIGUOUS = 1, /* caches [batch, seqlen_k = capacity, ...] with
+                               per-sequence lengths cache_seqlens */
+  ATTNRT_KV_PAGED = 2       /* page pools [num_pages, page_size, ...] with
+                               page_table and cache_seqlens */
+} attnrt_kv_cache_layout;
+
 typedef struct attnrt_kernel attnrt_kernel;
 
 /* What a package computes (from its manifest). */
@@ -79,12 +88,24 @@ typedef struct attnrt_kernel_info {
   int64_t window_left, window_right, sink_tokens;
   double scale;   /* applied to q.k */
   double softcap; /* 0 = off */
+  attnrt_kv_cache_layout kv_cache;
+  int64_t page_size; /* paged caches */
 } attnrt_kernel_info;
 
 /* One attention call. Tensors are BSHD: q[b, seqlen_q, num_q_heads,
    head_dim], k[b, seqlen_k, num_kv_heads, head_dim], v[b, seqlen_k,
    num_kv_heads, head_dim_v], o[b, seqlen_q, num_q_heads, head_dim_v], all of
-   the kernel's dtype; lse[b, num_q_heads, seqlen_q] in f32. */
+   the kernel's dtype; lse[b, num_q_heads, seqlen_q] in f32.
+
+   KV cache kernels: sequence b attends to its first cache_seqlens[b] keys
+   (and the causal/window alignment uses that length). Contiguous caches
+   are k/v[b, seqlen_k, ...] with seqlen_k the capacity; paged caches are
+   k/v[num_pages, page_size, ...] and key j of sequence b is row
+   j % page_size of page page_table[b * max_pages_per_seq + j / page_size].
+   On the CPU every length and used page index is checked; on CUDA they are
+   device memory and are not read back: the kernel clamps them to the cache
+   so that it never reads outside it, and the engine owns their
+   correctness. */
 typedef struct attnrt_attention_args {
   const void *q, *k, *v;
   void *o;
@@ -92,8 +113,13 @@ typedef struct attnrt_attention_args {
   const float *alibi_slopes; /* [num_q_heads]; only with info.uses_alibi */
   int64_t batch, seqlen_q, seqlen_k;
   /* Element strides over (b, s, h, d); all zero = dense. Otherwise only the
-     batch stride may differ from dense BSHD (and be at least dense). */
+     batch stride may differ from dense BSHD (and be at least dense). For
+     paged k/v, (page, row, h, d). */
   int64_t q_strides[4], k_strides[4], v_strides[4], o_strides[4];
+  /* KV cache kernels only (NULL / 0 otherwise). */
+  const int32_t *cache_seqlens; /* [batch] */
+  const int32_t *page_table;    /* [batch, max_pages_per_seq], paged only */
+  int64_t num_pages, max_pages_per_seq; /* paged only */
 } attnrt_attention_args;
 
 /* Loads and validates a package directory. */

@@ -198,3 +198,42 @@ func.func @integer_query(%q: tensor<?x?x8x64xi8>, %k: tensor<?x?x8x64xf16>, %v: 
       : tensor<?x?x8x64xi8>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
   return
 }
+
+// -----
+
+// A page table without lengths has nothing to index.
+func.func @table_without_lengths(%q: tensor<?x?x8x64xf16>, %k: tensor<?x16x8x64xf16>, %v: tensor<?x16x8x64xf16>, %t: tensor<?x?xi32>) {
+  // expected-error @+1 {{a page_table needs cache_seqlens}}
+  %o = attn.attention %q, %k, %v page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x16x8x64xf16>, tensor<?x16x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+func.func @table_without_page_size(%q: tensor<?x?x8x64xf16>, %k: tensor<?x16x8x64xf16>, %v: tensor<?x16x8x64xf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>) {
+  // expected-error @+1 {{page_table and page_size go together}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x16x8x64xf16>, tensor<?x16x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+// Paged K and V are pools of pages: their dimension 1 is the page size.
+func.func @pages_of_another_size(%q: tensor<?x?x8x64xf16>, %k: tensor<?x32x8x64xf16>, %v: tensor<?x32x8x64xf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>) {
+  // expected-error @+1 {{key dimension 1 (page_size) must be 16, got 32}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x32x8x64xf16>, tensor<?x32x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+// One length per sequence of the batch.
+func.func @lengths_of_another_batch(%q: tensor<2x?x8x64xf16>, %k: tensor<2x?x8x64xf16>, %v: tensor<2x?x8x64xf16>, %l: tensor<3xi32>) {
+  // expected-error @+1 {{batch of cache_seqlens (3) does not match query (2)}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<3xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16> -> tensor<2x?x8x64xf16>
+  return
+}

@@ -55,3 +55,17 @@ func.func @mha_f16_sm90(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>,
       : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
   return %o : tensor<?x?x8x64xf16>
 }
+
+// -----
+
+// KV caches: contiguous with per-sequence lengths, and paged.
+// CHECK-LABEL: func.func @kv_caches
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} cache_seqlens(%{{.+}} : tensor<?xi32>) heads(8, 2)
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} cache_seqlens(%{{.+}} : tensor<?xi32>) page_table(%{{.+}} : tensor<?x?xi32>) page_size(16) heads(8, 2)
+func.func @kv_caches(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: tensor<?x?x2x64xbf16>, %pk: tensor<?x16x2x64xbf16>, %pv: tensor<?x16x2x64xbf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>) -> (tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>) {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x2x64xbf16>, tensor<?x?x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  %p = attn.attention %q, %pk, %pv cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o, %p : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>
+}

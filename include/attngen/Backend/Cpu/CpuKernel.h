@@ -31,6 +31,12 @@ struct AttentionBuffers {
   const float *slopes = nullptr;  // [num_q_heads] or null
   int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
   int64_t numQHeads = 0, numKvHeads = 0, headDim = 0, headDimV = 0;
+  /// KV cache specs: per-sequence key counts [batch]; K/V are
+  /// [batch, seqlenK, ...] caches, or with pageSize > 0 page pools
+  /// [numPages, pageSize, ...] indexed by pageTable [batch, maxPages].
+  const int32_t *cacheSeqlens = nullptr;
+  const int32_t *pageTable = nullptr;
+  int64_t numPages = 0, pageSize = 0, maxPages = 0;
 };
 
 class CpuKernel {
@@ -44,8 +50,10 @@ public:
   void run(const AttentionBuffers &buffers, unsigned numThreads = 0) const;
 
 private:
+  /// (q, k, v, o, lse, slopes, cache_seqlens, page_table) descriptors,
+  /// begin, end.
   using EntryPoint = void (*)(void *, void *, void *, void *, void *, void *,
-                              int64_t, int64_t);
+                              void *, void *, int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
             int64_t blockM);
   std::unique_ptr<mlir::ExecutionEngine> engine;

@@ -96,8 +96,22 @@ LogicalResult AttentionOp::verify() {
                            << elementType;
   }
 
+  std::optional<int64_t> pageSize = getPageSize();
+  if (getPageTable() && !getCacheSeqlens())
+    return emitOpError() << "a page_table needs cache_seqlens";
+  if (static_cast<bool>(getPageTable()) != pageSize.has_value())
+    return emitOpError() << "page_table and page_size go together";
+  if (pageSize && *pageSize < 1)
+    return emitOpError() << "page_size must be positive, got " << *pageSize;
+
   constexpr int64_t kAny = ShapedType::kDynamic;
   llvm::StringMap<std::pair<int64_t, StringRef>> shared;
+  // Paged caches are pools of pages, not per-sequence tensors.
+  ExpectedDim cacheRows[2] = {{"batch", kAny}, {"seqlen_k", kAny}};
+  if (pageSize) {
+    cacheRows[0] = {"num_pages", kAny};
+    cacheRows[1] = {"page_size", *pageSize};
+  }
   if (failed(verifyOperandShape(*this, "query", getQuery().getType(),
                                 {{"batch", kAny},
                                  {"seqlen_q", kAny},
@@ -105,14 +119,14 @@ LogicalResult AttentionOp::verify() {
                                  {"head_dim", headDim}},
                                 shared)) ||
       failed(verifyOperandShape(*this, "key", getKey().getType(),
-                                {{"batch", kAny},
-                                 {"seqlen_k", kAny},
+                                {cacheRows[0],
+                                 cacheRows[1],
                                  {"num_kv_heads", numKvHeads},
                                  {"head_dim", headDim}},
                                 shared)) ||
       failed(verifyOperandShape(*this, "value", getValue().getType(),
-                                {{"batch", kAny},
-                                 {"seqlen_k", kAny},
+                                {cacheRows[0],
+                                 cacheRows[1],
                                  {"num_kv_heads", numKvHeads},
                                  {"head_dim_v", headDimV}},
                                 shared)) ||
@@ -123,6 +137,19 @@ LogicalResult AttentionOp::verify() {
                                  {"head_dim_v", headDimV}},
                                 shared)))
     return failure();
+  if (Value lengths = getCacheSeqlens()) {
+    if (failed(verifyOperandShape(*this, "cache_seqlens",
+                                  cast<RankedTensorType>(lengths.getType()),
+                                  {{"batch", kAny}}, shared)))
+      return failure();
+  }
+  if (Value pages = getPageTable()) {
+    if (failed(verifyOperandShape(*this, "page_table",
+                                  cast<RankedTensorType>(pages.getType()),
+                                  {{"batch", kAny}, {"max_pages", kAny}},
+                                  shared)))
+      return failure();
+  }
   if (Value lse = getLse()) {
     if (failed(verifyOperandShape(*this, "lse",
                                   cast<RankedTensorType>(lse.getType()),

@@ -15,7 +15,7 @@ def Attn_I64Attr : TypedSignlessIntegerAttrBase<I64, "int64_t",
   let convertFromStorage = "$_self.getValue().getSExtValue()";
 }
 
-def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
+def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
   let summary = "fused scaled dot-product attention of one variant";
   let description = [{
     Computes, for every batch `b`, query head `h` and query row `i`:
@@ -48,6 +48,16 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
     where `mask = causal` intersects the window with `(-1, 0)`.
     `tiling` is absent when the compiler picks the tile sizes per target.
 
+    KV cache (decode and chunked prefill against a cache): with
+    `cache_seqlens` (`[batch]`, i32), sequence `b` attends to its first
+    `cache_seqlens[b]` keys, and `seqlen_k` in the mask rule above is
+    `cache_seqlens[b]`. Without `page_table`, `key` and `value` are
+    contiguous caches `[batch, capacity, num_kv_heads, head_dim(_v)]`
+    (`cache_seqlens[b] <= capacity`). With `page_table` (`[batch,
+    max_pages]`, i32) and `page_size`, they are page pools `[num_pages,
+    page_size, num_kv_heads, head_dim(_v)]` and key `j` of sequence `b` is row
+    `j % page_size` of page `page_table[b, j / page_size]`.
+
     Example (Llama-3-8B prefill, causal GQA):
 
     ```mlir
@@ -65,6 +75,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
     RankedTensorOf<[F32, F16, BF16]>:$query,
     RankedTensorOf<[F32, F16, BF16]>:$key,
     RankedTensorOf<[F32, F16, BF16]>:$value,
+    Optional<RankedTensorOf<[I32]>>:$cache_seqlens,
+    Optional<RankedTensorOf<[I32]>>:$page_table,
     Attn_I64Attr:$num_q_heads,
     Attn_I64Attr:$num_kv_heads,
     Attn_I64Attr:$head_dim,
@@ -77,6 +89,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
     F32Attr:$scale,
     F32Attr:$softcap,
     UnitAttr:$alibi,
+    OptionalAttr<Attn_I64Attr>:$page_size,
     OptionalAttr<Attn_TilingAttr>:$tiling,
     Attn_TargetAttr:$target
   );
@@ -87,6 +100,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
 
   let assemblyFormat = [{
     $query `,` $key `,` $value
+    (`cache_seqlens` `(` $cache_seqlens^ `:` type($cache_seqlens) `)`)?
+    (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
+    (`page_size` `(` $page_size^ `)`)?
     `heads` `(` $num_q_heads `,` $num_kv_heads `)`
     `head_dims` `(` $head_dim `,` $head_dim_v `)`
     `mask` `(` $mask `,` $causal_align `)`
@@ -106,6 +122,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure]> {
     int64_t getGroupSize() { return getNumQHeads() / getNumKvHeads(); }
     /// Whether the op returns the log-sum-exp of each query row.
     bool returnsLse() { return getLse() != nullptr; }
+    /// Whether keys come from a KV cache with per-sequence lengths.
+    bool hasKvCache() { return getCacheSeqlens() != nullptr; }
+    /// Whether the KV cache is paged.
+    bool isPaged() { return getPageTable() != nullptr; }
   }];
 
   let hasVerifier = 1;
