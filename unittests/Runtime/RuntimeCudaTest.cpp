@@ -214,6 +214,48 @@ TEST_F(CudaKernel, BatchStrideIsPassedThrough) {
   EXPECT_EQ(int64_t(launch.params[8]), dense[1]);
 }
 
+TEST_F(CudaKernel, PagedCacheParameters) {
+  load("decode_paged_sm80");
+  ASSERT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
+  // q [3, 1, 32, 128]; a pool of 40 pages of 16 rows; 5 pages per sequence.
+  DeviceProblem p(info, 3, 1, 16);
+  void *pool = nullptr, *lengths = nullptr, *table = nullptr;
+  size_t poolBytes = 40 * 16 * 8 * 128 * 2;
+  ASSERT_EQ(attnrt_cuda_malloc(poolBytes, &pool), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(3 * 4, &lengths), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(3 * 5 * 4, &table), ATTNRT_OK);
+  attnrt_attention_args args = p.args();
+  args.k = args.v = pool;
+  args.seqlen_k = 0;
+  args.cache_seqlens = static_cast<const int32_t *>(lengths);
+  args.page_table = static_cast<const int32_t *>(table);
+  args.num_pages = 40;
+  args.max_pages_per_seq = 5;
+  ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  MockLaunch launch = lastLaunch();
+  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7u);
+  size_t at = expectMemref(launch.params, 0, p.q, {3, 1, 32, 128}, "q");
+  at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "k");
+  at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "v");
+  at = expectMemref(launch.params, at + 11 + 9 + 5, lengths, {3},
+                    "cache_seqlens");
+  expectMemref(launch.params, at, table, {3, 5}, "page_table");
+
+  // The paged kernel needs its table and pool size; contiguous arguments
+  // are refused.
+  attnrt_attention_args bad = args;
+  bad.page_table = nullptr;
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error()).find("args.page_table is NULL"),
+            std::string::npos);
+  bad = args;
+  bad.max_pages_per_seq = 0;
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  for (void *buffer : {pool, lengths, table})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+}
+
 TEST_F(CudaKernel, ModulesAreLoadedOncePerContext) {
   load("llama3_8b_sm80");
   DeviceProblem p(info, 1, 10, 10);
