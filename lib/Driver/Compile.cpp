@@ -40,7 +40,8 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
     launch = {tiles[0], tiles[1], tiles[2],
               kernel->getAttrOfType<mlir::IntegerAttr>(
                         "attn.shared_memory_bytes")
-                  .getInt()};
+                  .getInt(),
+              kernel->hasAttr("attn.pack_gqa")};
   });
   DiagnosticCollector diagnostics(*lowered->context);
   mlir::PassManager pm(lowered->context.get());

@@ -153,10 +153,15 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   SimBuffer table = buffer(
       i32, {cache.pageTable.empty() ? 0 : batch, cache.maxPages},
       std::vector<float>(cache.pageTable.begin(), cache.pageTable.end()));
-  int64_t numQTiles = (seqlenQ + tiles[0] - 1) / tiles[0];
+  // GQA-packed kernels tile (query, head) rows per kv head.
+  bool packGqa = kernel->hasAttr("attn.pack_gqa");
+  int64_t group = spec.numQHeads / spec.numKvHeads;
+  int64_t rows = packGqa ? seqlenQ * group : seqlenQ;
+  int64_t numRowTiles = (rows + tiles[0] - 1) / tiles[0];
   if (llvm::Error error = simulateKernel(
           kernel, {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table},
-          {numQTiles, spec.numQHeads, batch}, tiles[2] * 32))
+          {numRowTiles, packGqa ? spec.numKvHeads : spec.numQHeads, batch},
+          tiles[2] * 32))
     return error;
   if (llvm::Error error = writeNpyF32(
           options.outputPath,

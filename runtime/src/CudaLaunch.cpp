@@ -222,11 +222,16 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   if (attnrt_status status =
           checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
     return status;
-  int64_t gridX = (call.seqlenQ + m.blockM - 1) / m.blockM;
-  if (gridX > INT32_MAX || m.numQHeads > kMaxGridYZ || call.batch > kMaxGridYZ)
+  // Tile rows: queries of one q head, or (query, q head) pairs of one kv
+  // head when the kernel packs GQA groups.
+  int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
+                           : call.seqlenQ;
+  int64_t gridX = (rows + m.blockM - 1) / m.blockM;
+  int64_t gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
+  if (gridX > INT32_MAX || gridY > kMaxGridYZ || call.batch > kMaxGridYZ)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: grid (" + std::to_string(gridX) + ", " +
-                    std::to_string(m.numQHeads) + ", " +
+                    std::to_string(gridY) + ", " +
                     std::to_string(call.batch) +
                     ") exceeds CUDA's limits (2^31-1, 65535, 65535); split "
                     "the batch");
@@ -264,7 +269,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),
-          static_cast<unsigned>(m.numQHeads),
+          static_cast<unsigned>(gridY),
           static_cast<unsigned>(call.batch),
           static_cast<unsigned>(m.blockThreads), 1, 1,
           static_cast<unsigned>(m.dynamicSharedMemoryBytes),

@@ -263,13 +263,19 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     return reader.corrupt("/kernel/input_alignment_bytes",
                           "expected 1, 2, 4, 8 or 16");
   manifest.inputAlignmentBytes = alignment;
-  // The one grid rule this library launches.
+  // The grid rules this library launches: query rows per q head, or
+  // (query, q head) rows per kv head (GQA packing).
   const json kGrid = {"ceil(seqlen_q / block_m)", "num_q_heads", "batch"};
+  const json kPackedGrid = {
+      "ceil(seqlen_q * (num_q_heads / num_kv_heads) / block_m)",
+      "num_kv_heads", "batch"};
   const json *grid = reader.find("/kernel/grid", &json::is_array);
-  if (!grid || *grid != kGrid)
+  if (!grid || (*grid != kGrid && *grid != kPackedGrid))
     return reader.corrupt("/kernel/grid",
                           "expected [\"ceil(seqlen_q / block_m)\", "
-                          "\"num_q_heads\", \"batch\"]");
+                          "\"num_q_heads\", \"batch\"] or its GQA-packed "
+                          "form");
+  manifest.packGqa = *grid == kPackedGrid;
   return succeed();
 }
 

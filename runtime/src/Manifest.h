@@ -35,6 +35,9 @@ struct Manifest {
   /// XY of sm_XY: the oldest compute capability the PTX runs on.
   int smVersion = 0;
   int64_t blockThreads = 0;
+  /// The grid's rows are (query, q head) pairs of one kv head: grid
+  /// (ceil(seqlen_q * group / block_m), num_kv_heads, batch).
+  bool packGqa = false;
   int64_t dynamicSharedMemoryBytes = 0;
   /// Required alignment of q/k/v/o (16 for the kernels' 16-byte loads).
   int64_t inputAlignmentBytes = 0;

@@ -135,3 +135,23 @@ func.func @one_stage(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: ten
       : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
   return %o : tensor<?x?x4x64xf16>
 }
+
+// -----
+
+// GQA packing for KV caches: the grid's y is the kv head; tile row r holds
+// query r / 4 of q head kv_head * 4 + r % 4, for Q's loads, the mask and
+// O's stores. Lengths come from cache_seqlens[batch].
+// CHECK-LABEL: gpu.func @packed_decode
+// CHECK-SAME: attn.pack_gqa
+// CHECK-DAG: %[[KVHEAD:.+]] = gpu.block_id y
+// CHECK-DAG: %[[BATCH:.+]] = gpu.block_id z
+// CHECK: %[[LENGTH:.+]] = memref.load %{{.+}}[%[[BATCH]]] : memref<?xi32>
+// CHECK: %[[HEADBASE:.+]] = arith.muli %[[KVHEAD]], %c4
+// CHECK: arith.divui %{{.+}}, %c4
+// CHECK: arith.remui %{{.+}}, %c4
+// CHECK: vector.load
+func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>, %l: tensor<?xi32>) -> tensor<?x?x8x64xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>
+  return %o : tensor<?x?x8x64xf16>
+}

@@ -234,6 +234,11 @@ TEST_F(CudaKernel, PagedCacheParameters) {
   ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
       << attnrt_last_error();
   MockLaunch launch = lastLaunch();
+  // GQA packing: one CTA per (row tile, kv head, sequence), its rows the
+  // (query, q head) pairs of the kv head: ceil(1 * 4 / 64) = 1.
+  EXPECT_EQ(launch.grid[0], 1u);
+  EXPECT_EQ(launch.grid[1], 8u);
+  EXPECT_EQ(launch.grid[2], 3u);
   ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7u);
   size_t at = expectMemref(launch.params, 0, p.q, {3, 1, 32, 128}, "q");
   at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "k");

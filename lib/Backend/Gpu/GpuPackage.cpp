@@ -26,7 +26,14 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
       {"block_n", launch.blockN},
       {"num_warps", launch.numWarps},
       {"block_threads", launch.numWarps * 32},
-      {"grid", {"ceil(seqlen_q / block_m)", "num_q_heads", "batch"}},
+      // GQA-packed kernels: one CTA row tile holds (query, q head) pairs of
+      // one kv head, row = query * (num_q_heads / num_kv_heads) + head %
+      // (num_q_heads / num_kv_heads).
+      {"grid",
+       launch.packGqa
+           ? json{"ceil(seqlen_q * (num_q_heads / num_kv_heads) / block_m)",
+                  "num_kv_heads", "batch"}
+           : json{"ceil(seqlen_q / block_m)", "num_q_heads", "batch"}},
       // Above 48 KB the launcher must opt in
       // (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
       {"dynamic_shared_memory_bytes", launch.sharedMemoryBytes},

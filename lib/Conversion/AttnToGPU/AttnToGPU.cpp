@@ -64,6 +64,14 @@ GpuTiling autoTiling(int64_t headDim) {
   return {64, 32, 4, 2};
 }
 
+/// GQA packing: with a KV cache (decode and chunked prefill, few query rows
+/// per sequence) the q heads of one kv head share a CTA, so each K/V tile is
+/// loaded once for the whole group and the tile's rows are filled by
+/// (query, head) pairs instead of a few queries.
+bool packsGqa(AttentionOp op) {
+  return op.hasKvCache() && op.getGroupSize() > 1;
+}
+
 /// The online softmax state of one 16-row slab of one warp: per thread, the
 /// running max and partial sum of its two rows (g and g + 8) and the O
 /// accumulator fragments.
@@ -80,7 +88,8 @@ public:
         headDim(op.getHeadDim()), headDimV(op.getHeadDimV()),
         paddedHeadDim(llvm::alignTo(headDim, kMmaK)),
         paddedHeadDimV(llvm::alignTo(headDimV, kMmaK)),
-        slabsPerWarp(tiling.blockM / (kMmaM * tiling.numWarps)) {
+        slabsPerWarp(tiling.blockM / (kMmaM * tiling.numWarps)),
+        packGqa(packsGqa(op)) {
     // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
     // accumulator of S and of O, for each slab.
     int64_t accumulatorRegisters =
@@ -117,25 +126,54 @@ private:
 
   Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
                    int64_t rows, int64_t cols);
-  /// The first two indices of a row of a source tensor: (batch, row) for
-  /// Q and per-sequence K/V, (page, row in page) for a paged cache.
+  /// The first three indices of a row of a tile in its tensor: (batch,
+  /// query, head) for Q and O, (batch, key, kv head) for per-sequence K/V,
+  /// (page, row in page, kv head) for a paged cache.
   using RowIndices =
       function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value)>;
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
                     RowIndices rowIndices, Value firstRow, Value rowLimit,
-                    int64_t rows, Value head, int64_t cols, int64_t paddedCols,
+                    int64_t rows, int64_t cols, int64_t paddedCols,
                     bool async = false);
-  SmallVector<Value> batchRow(ImplicitLocOpBuilder &, Value row) {
-    return {batch, row};
-  }
-  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key);
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
-                     Value firstRow, Value rowLimit, int64_t rows, Value head,
-                     int64_t cols);
+                     RowIndices rowIndices, Value firstRow, Value rowLimit,
+                     int64_t rows, int64_t cols);
+  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key);
+  SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value key) {
+    SmallVector<Value> indices = keyRow(b, key);
+    indices.push_back(kvHead);
+    return indices;
+  }
+  /// Tile rows are query rows of one q head, or with GQA packing (query,
+  /// q head of this kv head) pairs: row = query * group + head % group.
+  Value queryOfRow(ImplicitLocOpBuilder &b, Value row) {
+    if (!packGqa)
+      return row;
+    return arith::DivUIOp::create(b, row, index(b, op.getGroupSize()));
+  }
+  Value headOfRow(ImplicitLocOpBuilder &b, Value row) {
+    if (!packGqa)
+      return qHead;
+    return arith::AddIOp::create(
+        b, arith::MulIOp::create(b, kvHead, index(b, op.getGroupSize())),
+        arith::RemUIOp::create(b, row, index(b, op.getGroupSize())));
+  }
+  SmallVector<Value> queryRowIndices(ImplicitLocOpBuilder &b, Value row) {
+    return {batch, queryOfRow(b, row), headOfRow(b, row)};
+  }
+  /// ALiBi slope of a row's head.
+  Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
+    if (!op.getAlibi())
+      return Value();
+    if (!packGqa)
+      return slope;
+    return memref::LoadOp::create(b, slopes, headOfRow(b, row));
+  }
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
   Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
-  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value key);
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value query,
+                  Value rowSlope, Value key);
   Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                 Value loopBegin, Value loopEnd, bool masked,
@@ -151,11 +189,13 @@ private:
   GpuTiling tiling;
   Type elementType;
   int64_t headDim, headDimV, paddedHeadDim, paddedHeadDimV, slabsPerWarp;
+  bool packGqa;
 
   // Kernel arguments and per-CTA values.
   Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable;
   Value sharedBase, queryTile, keyTile, valueTile;
-  Value batch, qHead, kvHead, firstRow, seqlenQ, seqlenK, offset, slope;
+  Value batch, qHead, kvHead, firstRow, rowLimit, seqlenQ, seqlenK, offset,
+      slope;
   Value threadId, lane, warp, group, threadInGroup;
   /// Q fragments per slab and k-block, loaded once and kept in registers
   /// when the accumulators leave room (else re-read from shared memory).
@@ -210,7 +250,7 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     Value source, RowIndices rowIndices,
                                     Value firstRow, Value rowLimit,
-                                    int64_t rows, Value head, int64_t cols,
+                                    int64_t rows, int64_t cols,
                                     int64_t paddedCols, bool async) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
@@ -250,7 +290,7 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           Value sourceElements =
               arith::SelectOp::create(b, inBounds, index(b, width), zero);
           SmallVector<Value> indices = rowIndices(b, sourceRow);
-          indices.append({head, sourceColumn});
+          indices.push_back(sourceColumn);
           nvgpu::DeviceAsyncCopyOp::create(
               b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
               ValueRange{r, c}, source, indices, b.getIndexAttr(width),
@@ -263,7 +303,7 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
             [&](OpBuilder &thenBuilder, Location loc) {
               ImplicitLocOpBuilder b(loc, thenBuilder);
               SmallVector<Value> indices = rowIndices(b, row);
-              indices.append({head, c});
+              indices.push_back(c);
               Value v = width == 1
                             ? memref::LoadOp::create(b, source, indices)
                                   .getResult()
@@ -294,9 +334,9 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
 /// consecutive 16-byte chunks of a row (coalesced) when cols is a multiple
 /// of 8, else single elements.
 void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
-                                     Value dest, Value firstRow,
-                                     Value rowLimit, int64_t rows, Value head,
-                                     int64_t cols) {
+                                     Value dest, RowIndices rowIndices,
+                                     Value firstRow, Value rowLimit,
+                                     int64_t rows, int64_t cols) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = llvm::divideCeil(cols, width);
   int64_t numThreads = tiling.numWarps * kWarpSize;
@@ -314,15 +354,17 @@ void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
         auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
         b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+        SmallVector<Value> indices = rowIndices(b, row);
+        indices.push_back(c);
         if (width == 1) {
           Value v = memref::LoadOp::create(b, tile, ValueRange{r, c});
-          memref::StoreOp::create(b, v, dest, ValueRange{batch, row, head, c});
+          memref::StoreOp::create(b, v, dest, indices);
         } else {
           auto type = VectorType::get({width}, elementType);
           Value v = vector::LoadOp::create(b, type, tile, ValueRange{r, c},
                                            /*nontemporal=*/false,
                                            llvm::Align(16));
-          vector::StoreOp::create(b, v, dest, ValueRange{batch, row, head, c},
+          vector::StoreOp::create(b, v, dest, indices,
                                   /*nontemporal=*/false, llvm::Align(16));
         }
         b.setInsertionPointAfter(ifRow);
@@ -407,7 +449,7 @@ Value GpuKernelBuilder::emitQueryFragment(ImplicitLocOpBuilder &b,
 
 /// s2 = log2(e) * score: scaled, soft-capped, ALiBi-biased (as on the CPU).
 Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
-                                  Value row, Value key) {
+                                  Value query, Value rowSlope, Value key) {
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
   if (softcap == 0.0 && !op.getAlibi())
@@ -420,7 +462,7 @@ Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
   }
   if (op.getAlibi()) {
     Value distance = arith::SubIOp::create(
-        b, arith::AddIOp::create(b, row, offset), key);
+        b, arith::AddIOp::create(b, query, offset), key);
     // |d| = max(d, -d), in integers (no libdevice call).
     Value signedDistance =
         arith::IndexCastOp::create(b, b.getI32Type(), distance);
@@ -429,7 +471,8 @@ Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
     score = arith::SubFOp::create(
         b, score,
         arith::MulFOp::create(
-            b, slope, arith::SIToFPOp::create(b, b.getF32Type(), absDistance)));
+            b, rowSlope,
+            arith::SIToFPOp::create(b, b.getF32Type(), absDistance)));
   }
   return arith::MulFOp::create(b, score, f32(b, kLog2E));
 }
@@ -448,8 +491,8 @@ void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
   emitLoadTile(
       b, keyTile, key,
-      [&](ImplicitLocOpBuilder &b, Value row) { return keyRow(b, row); },
-      firstKey, seqlenK, tiling.blockN, kvHead, headDim, paddedHeadDim,
+      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
+      firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
       /*async=*/true);
 }
 
@@ -521,8 +564,8 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   commitGroup();
   emitLoadTile(
       b, valueTile, value,
-      [&](ImplicitLocOpBuilder &b, Value row) { return keyRow(b, row); },
-      firstKey, seqlenK, blockN, kvHead, headDimV, paddedHeadDimV,
+      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
+      firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
       /*async=*/true);
   Value valueGroup = commitGroup();
   // All groups but V(j)'s have landed: K(j) is in shared memory.
@@ -569,6 +612,8 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       for (int64_t i = 0; i < 2; ++i) {
         Value row = arith::AddIOp::create(
             b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+        Value query = queryOfRow(b, row);
+        Value slopeOfRow = rowSlope(b, row);
         for (int64_t j = 0; j < 2; ++j) {
           Value keyIndex = arith::AddIOp::create(
               b, firstKey,
@@ -577,12 +622,12 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
                   index(b, nt * kMmaN + j)));
           Value dot = vector::ExtractOp::create(b, scores[nt],
                                                 ArrayRef<int64_t>{i, j});
-          Value score = emitScore(b, dot, row, keyIndex);
+          Value score = emitScore(b, dot, query, slopeOfRow, keyIndex);
           if (masked) {
             Value exists = arith::CmpIOp::create(
                 b, arith::CmpIPredicate::slt, keyIndex, seqlenK);
             Value visible = arith::AndIOp::create(
-                b, exists, mask.emitVisible(b, row, keyIndex, offset));
+                b, exists, mask.emitVisible(b, query, keyIndex, offset));
             score = arith::SelectOp::create(b, visible, score, negInf);
           }
           values[nt * 4 + i * 2 + j] = score;
@@ -710,7 +755,7 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
       if (op.returnsLse()) {
         // One lane of the quad writes the row's LSE.
         Value rowExists =
-            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, seqlenQ);
+            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
         Value firstOfQuad = arith::CmpIOp::create(
             b, arith::CmpIPredicate::eq, threadInGroup, index(b, 0));
         auto ifWriter = scf::IfOp::create(
@@ -725,13 +770,19 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
         Value value = arith::SelectOp::create(
             b, anyVisible, logSum,
             f32(b, -std::numeric_limits<double>::infinity()));
-        memref::StoreOp::create(b, value, lse, ValueRange{batch, qHead, row});
+        memref::StoreOp::create(
+            b, value, lse,
+            ValueRange{batch, headOfRow(b, row), queryOfRow(b, row)});
       }
     }
   }
   gpu::BarrierOp::create(b);
-  emitStoreTile(b, outputTile, output, firstRow, seqlenQ, tiling.blockM,
-                qHead, headDimV);
+  emitStoreTile(
+      b, outputTile, output,
+      [&](ImplicitLocOpBuilder &b, Value row) {
+        return queryRowIndices(b, row);
+      },
+      firstRow, rowLimit, tiling.blockM, headDimV);
 }
 
 void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
@@ -745,9 +796,10 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   cacheSeqlens = entry.getArgument(6);
   pageTable = entry.getArgument(7);
 
-  // Grid (q tile, q head, batch); block 32 * num_warps threads.
+  // Grid (row tile, q head or, with GQA packing, kv head, batch); block
+  // 32 * num_warps threads.
   Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  qHead = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  Value headIndex = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   threadId = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
   lane = arith::RemUIOp::create(b, threadId, index(b, kWarpSize));
@@ -755,8 +807,17 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   group = arith::DivUIOp::create(b, lane, index(b, 4));
   threadInGroup = arith::RemUIOp::create(b, lane, index(b, 4));
   // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
-  kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+  if (packGqa) {
+    kvHead = headIndex;
+  } else {
+    qHead = headIndex;
+    kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+  }
   seqlenQ = memref::DimOp::create(b, query, 1);
+  rowLimit = packGqa ? arith::MulIOp::create(b, seqlenQ,
+                                             index(b, op.getGroupSize()))
+                           .getResult()
+                     : seqlenQ;
   if (op.hasKvCache()) {
     // This sequence's keys: cache_seqlens[b], clamped to the cache.
     Value capacity =
@@ -780,9 +841,9 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
       b,
       arith::MinSIOp::create(
           b, arith::AddIOp::create(b, firstRow, index(b, tiling.blockM)),
-          seqlenQ),
+          rowLimit),
       index(b, 1));
-  if (op.getAlibi())
+  if (op.getAlibi() && !packGqa)
     slope = memref::LoadOp::create(b, slopes, qHead);
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
@@ -801,8 +862,10 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   // Q tile -> shared -> A fragments (in registers when they fit).
   emitLoadTile(
       b, queryTile, query,
-      [&](ImplicitLocOpBuilder &b, Value row) { return batchRow(b, row); },
-      firstRow, seqlenQ, tiling.blockM, qHead, headDim, paddedHeadDim);
+      [&](ImplicitLocOpBuilder &b, Value row) {
+        return queryRowIndices(b, row);
+      },
+      firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
   gpu::BarrierOp::create(b);
   if (keepQueryInRegisters) {
     for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
@@ -825,8 +888,10 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   }
   SmallVector<Value> state = flatten(initial);
 
+  // The mask depends on the tile's query range.
   for (const KvTileRanges &range : mask.emitTileRanges(
-           b, firstRow, lastRow, offset, seqlenK, tiling.blockN)) {
+           b, queryOfRow(b, firstRow), queryOfRow(b, lastRow), offset, seqlenK,
+           tiling.blockN)) {
     auto emitTiles = [&](Value lb, Value ub, bool masked) {
       auto loop = scf::ForOp::create(
           b, lb, ub, index(b, 1), state,
@@ -927,6 +992,9 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   kernel->setAttr("attn.tile_sizes",
                   builder.getDenseI64ArrayAttr(
                       {tiling.blockM, tiling.blockN, tiling.numWarps}));
+  // Grid (ceil(seqlen_q * group / block_m), num_kv_heads, batch).
+  if (packsGqa(op))
+    kernel->setAttr("attn.pack_gqa", builder.getUnitAttr());
   ImplicitLocOpBuilder b(op.getLoc(), builder);
   b.setInsertionPointToStart(&kernel.getBody().front());
   kernelBuilder.build(b, kernel);

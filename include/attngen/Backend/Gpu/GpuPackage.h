@@ -14,6 +14,8 @@ namespace attngen {
 /// How attn-to-gpu launched the kernel it built.
 struct GpuLaunchShape {
   int64_t blockM, blockN, numWarps, sharedMemoryBytes;
+  /// Rows are (query, q head) pairs of one kv head (attn.pack_gqa).
+  bool packGqa = false;
 };
 
 /// Writes `packageDir` with manifest.json and kernel.ptx for `target`.
