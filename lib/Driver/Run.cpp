@@ -158,8 +158,13 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   int64_t group = spec.numQHeads / spec.numKvHeads;
   int64_t rows = packGqa ? seqlenQ * group : seqlenQ;
   int64_t numRowTiles = (rows + tiles[0] - 1) / tiles[0];
+  // The split-KV workspace (GPU kernels have no split-KV yet): empty.
+  SimBuffer partialOutput = buffer(f32, {0, 0, 0, 0, 0}, {});
+  SimBuffer partialLse = buffer(f32, {0, 0, 0, 0}, {});
   if (llvm::Error error = simulateKernel(
-          kernel, {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table},
+          kernel,
+          {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table,
+           &partialOutput, &partialLse},
           {numRowTiles, packGqa ? spec.numKvHeads : spec.numQHeads, batch},
           tiles[2] * 32))
     return error;

@@ -112,7 +112,8 @@ compileForCpu(const AttentionSpec &spec, const std::string &specPath) {
     return lowered.takeError();
   compiled->lowered = std::move(*lowered);
   auto kernel = CpuKernel::compile(*compiled->lowered.module, spec.name,
-                                   compiled->lowered.blockM);
+                                   compiled->lowered.blockM,
+                                   compiled->lowered.blockN, spec.splitKv);
   if (!kernel)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),

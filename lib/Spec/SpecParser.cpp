@@ -309,8 +309,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
           root, "",
           {"version", "name", "dtype", "head_dim", "head_dim_v", "num_q_heads",
            "num_kv_heads", "mask", "causal_align", "window", "sink_tokens",
-           "scale", "softcap", "alibi", "return_lse", "kv_cache", "tiling",
-           "target"}))
+           "scale", "softcap", "alibi", "return_lse", "kv_cache", "split_kv",
+           "tiling", "target"}))
     return std::move(err);
 
   AttentionSpec spec;
@@ -420,6 +420,18 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
 
   if (Error err = readKvCache(root, spec))
     return std::move(err);
+  if (auto split = root.find("split_kv");
+      split != root.end() && split->is_string() && *split == "auto") {
+    spec.splitKv = 0;
+  } else {
+    Expected<int64_t> splits = integer(root, "", "split_kv", 1, 64, 1);
+    if (!splits) {
+      consumeError(splits.takeError());
+      return expected("/split_kv", "an integer in [1, 64] or \"auto\"",
+                      *root.find("split_kv"));
+    }
+    spec.splitKv = *splits;
+  }
   if (Error err = readTiling(root, spec))
     return std::move(err);
 
@@ -537,6 +549,7 @@ std::string specToJson(const AttentionSpec &spec, int indent) {
                         {"page_size", spec.kvCache.pageSize}};
   else
     root["kv_cache"] = nullptr;
+  root["split_kv"] = spec.splitKv == 0 ? json("auto") : json(spec.splitKv);
   if (spec.tiling)
     root["tiling"] = {{"block_m", spec.tiling->blockM},
                       {"block_n", spec.tiling->blockN},

@@ -91,6 +91,8 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
       llvm::APFloat(static_cast<float>(spec.effectiveScale())),
       llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi,
       paged ? builder.getI64IntegerAttr(spec.kvCache.pageSize) : IntegerAttr(),
+      spec.splitKv != 1 ? builder.getI64IntegerAttr(spec.splitKv)
+                        : IntegerAttr(),
       tiling,
       toAttnTarget(target));
   func::ReturnOp::create(builder, location, attention->getResults());

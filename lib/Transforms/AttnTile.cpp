@@ -50,8 +50,8 @@ constexpr int64_t kAutoBlockN = 64;
 
 /// The kernel's operands, in signature order.
 struct KernelArgs {
-  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable, begin,
-      end;
+  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
+      partialOutput, partialLse, begin, end;
 };
 
 /// Register blocking: rows x vectors of accumulators kept in registers
@@ -177,6 +177,8 @@ private:
   // Values of the work item being built.
   KernelArgs args;
   Value batch, qHead, kvHead, firstRow, numRows, offset, seqlenK, slope;
+  /// Split-KV: this work item's chunk of KV tiles [splitBegin, splitEnd).
+  Value split, splitBegin, splitEnd;
   // Scratch buffers (see the class comment).
   Value qTile, keyT, valueTile, scoreRows, accumulator, rowMax, rowSum;
   Value lanes;
@@ -535,13 +537,29 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
               Value acc = memref::LoadOp::create(b, accumulator,
                                                  ValueRange{r, dv});
               Value out = arith::MulFOp::create(b, acc, inverse);
+              if (split) {
+                // This chunk's O, normalized by its own sum, in f32.
+                memref::StoreOp::create(
+                    b, out, args.partialOutput,
+                    ValueRange{split, batch, row, qHead, dv});
+                return {};
+              }
               if (!elementType.isF32())
                 out = arith::TruncFOp::create(b, elementType, out);
               memref::StoreOp::create(b, out, args.output,
                                       ValueRange{batch, row, qHead, dv});
               return {};
             });
-    if (args.lse) {
+    if (split) {
+      Value max = memref::LoadOp::create(b, rowMax, r);
+      Value lse = arith::MulFOp::create(
+          b, arith::AddFOp::create(b, max, math::Log2Op::create(b, sum)),
+          f32(b, kLn2));
+      lse = arith::SelectOp::create(
+          b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
+      memref::StoreOp::create(b, lse, args.partialLse,
+                              ValueRange{split, batch, qHead, row});
+    } else if (args.lse) {
       Value max = memref::LoadOp::create(b, rowMax, r);
       Value lse = arith::MulFOp::create(
           b, arith::AddFOp::create(b, max, math::Log2Op::create(b, sum)),
@@ -572,6 +590,10 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     alignOffset(b);
   }
   Value numQTiles = arith::CeilDivSIOp::create(b, seqlenQ, index(b, blockM));
+  // Split-KV: every (Q tile, batch, head) is num_splits work items.
+  bool splitKv = op.getSplitKv().has_value();
+  Value numSplits =
+      splitKv ? memref::DimOp::create(b, args.partialLse, 0).getResult() : one;
 
   // Per-call scratch: one work item at a time uses it.
   Type f32Type = b.getF32Type();
@@ -618,6 +640,10 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     // Q tiles run last to first: under causal masks the late tiles cost the
     // most, and handing them out first balances the threads. Heads sharing
     // a kv head are neighbours, so their K/V tiles are reused from cache.
+    if (splitKv) {
+      split = arith::RemUIOp::create(b, item, numSplits);
+      item = arith::DivUIOp::create(b, item, numSplits);
+    }
     Value batchHeads = arith::MulIOp::create(
         b, memref::DimOp::create(b, args.query, 0), index(b, numQHeads));
     Value batchHead = arith::RemUIOp::create(b, item, batchHeads);
@@ -689,9 +715,24 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       return {};
     });
 
+    if (splitKv) {
+      // Chunk s of the KV tiles: [s * c, min((s + 1) * c, tiles)) with
+      // c = ceil(tiles / num_splits); every loop below is clipped to it.
+      Value numKvTiles =
+          arith::CeilDivSIOp::create(b, seqlenK, index(b, blockN));
+      Value chunk = arith::CeilDivSIOp::create(b, numKvTiles, numSplits);
+      splitBegin = arith::MulIOp::create(b, split, chunk);
+      splitEnd = arith::MinSIOp::create(
+          b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
+    }
     for (const KvTileRanges &range : mask.emitTileRanges(
              b, firstRow, lastRow, offset, seqlenK, blockN)) {
       auto emitTiles = [&](Value lb, Value ub, bool masked) {
+        if (splitKv) {
+          lb = arith::MaxSIOp::create(b, lb, splitBegin);
+          ub = arith::MaxSIOp::create(b, lb,
+                                      arith::MinSIOp::create(b, ub, splitEnd));
+        }
         forLoop(b, lb, ub, {},
                 [&](ImplicitLocOpBuilder &b, Value tile,
                     ValueRange) -> SmallVector<Value> {
@@ -713,6 +754,8 @@ struct AttnTilePass : public mlir::attn::impl::AttnTileBase<AttnTilePass> {
   using AttnTileBase::AttnTileBase;
 
   LogicalResult tileFunction(func::FuncOp func, AttentionOp op);
+  void buildMergeFunction(OpBuilder &builder, AttentionOp op,
+                          const std::string &name, ArrayRef<Type> kernelTypes);
   void runOnOperation() override;
 };
 
@@ -749,6 +792,7 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   argTypes.push_back(
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type()));
   argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
+  argTypes.append(splitKvKernelMemRefs(op));
   argTypes.push_back(builder.getIndexType());
   argTypes.push_back(builder.getIndexType());
 
@@ -778,13 +822,126 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
     args.cacheSeqlens = entry->getArgument(6);
   if (op.isPaged())
     args.pageTable = entry->getArgument(7);
-  args.begin = entry->getArgument(8);
-  args.end = entry->getArgument(9);
+  if (op.getSplitKv()) {
+    args.partialOutput = entry->getArgument(8);
+    args.partialLse = entry->getArgument(9);
+  }
+  args.begin = entry->getArgument(10);
+  args.end = entry->getArgument(11);
 
   TiledKernelBuilder(op, blockMSize, blockNSize, vectorWidth).build(b, args);
   func::ReturnOp::create(b);
+  if (op.getSplitKv())
+    buildMergeFunction(builder, op, func.getName().str() + "_merge",
+                       argTypes);
   func.erase();
   return success();
+}
+
+/// `<name>_merge(o, lse, partial_o, partial_lse, begin, end)`: combines the
+/// split-KV chunks of rows [begin, end), row = (b * seqlen_q + i) *
+/// num_q_heads + h, by their log-sum-exps:
+///   m = max_s lse_s;  w_s = exp(lse_s - m);  O = sum_s w_s O_s / sum_s w_s;
+///   LSE = m + log(sum_s w_s)   (O = 0, LSE = -inf when no chunk saw a key).
+void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
+                                      const std::string &name,
+                                      ArrayRef<Type> kernelTypes) {
+  Location loc = op.getLoc();
+  SmallVector<Type> types = {kernelTypes[3], kernelTypes[4], kernelTypes[8],
+                             kernelTypes[9], builder.getIndexType(),
+                             builder.getIndexType()};
+  auto merge = func::FuncOp::create(builder, loc, name,
+                                    builder.getFunctionType(types, {}));
+  merge->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  Block *entry = merge.addEntryBlock();
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(entry);
+  Value output = entry->getArgument(0), lse = entry->getArgument(1);
+  Value partialOutput = entry->getArgument(2);
+  Value partialLse = entry->getArgument(3);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  auto f32 = [&](double v) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  };
+  Value numSplits = memref::DimOp::create(b, partialLse, 0);
+  Value seqlenQ = memref::DimOp::create(b, output, 1);
+  Value negInf = f32(-std::numeric_limits<double>::infinity());
+  Type elementType = cast<MemRefType>(kernelTypes[3]).getElementType();
+  int64_t numQHeads = op.getNumQHeads(), headDimV = op.getHeadDimV();
+  auto loop = scf::ForOp::create(b, entry->getArgument(4),
+                                 entry->getArgument(5), index(1));
+  b.setInsertionPointToStart(loop.getBody());
+  Value row = loop.getInductionVar();
+  Value head = arith::RemUIOp::create(b, row, index(numQHeads));
+  Value rest = arith::DivUIOp::create(b, row, index(numQHeads));
+  Value query = arith::RemUIOp::create(b, rest, seqlenQ);
+  Value batch = arith::DivUIOp::create(b, rest, seqlenQ);
+  auto lseOf = [&](OpBuilder &nb, Location l, Value s) -> Value {
+    return memref::LoadOp::create(nb, l, partialLse,
+                                  ValueRange{s, batch, head, query});
+  };
+  auto maxLoop = scf::ForOp::create(
+      b, index(0), numSplits, index(1), ValueRange{negInf},
+      [&](OpBuilder &nb, Location l, Value s, ValueRange iter) {
+        Value m = arith::MaximumFOp::create(nb, l, iter[0], lseOf(nb, l, s));
+        scf::YieldOp::create(nb, l, m);
+      });
+  Value max = maxLoop.getResult(0);
+  Value anyKey = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max,
+                                       negInf);
+  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(0.0));
+  // w_s = exp2((lse_s - m) * log2(e)); chunks without keys weigh 0.
+  auto weightOf = [&](OpBuilder &nb, Location l, Value s) -> Value {
+    Value shifted = arith::SubFOp::create(nb, l, lseOf(nb, l, s), safeMax);
+    return math::Exp2Op::create(
+        nb, l,
+        arith::MulFOp::create(
+            nb, l, shifted,
+            arith::ConstantFloatOp::create(nb, l, nb.getF32Type(),
+                                           APFloat(float(kLog2E)))));
+  };
+  auto sumLoop = scf::ForOp::create(
+      b, index(0), numSplits, index(1), ValueRange{f32(0.0)},
+      [&](OpBuilder &nb, Location l, Value s, ValueRange iter) {
+        Value sum = arith::AddFOp::create(nb, l, iter[0], weightOf(nb, l, s));
+        scf::YieldOp::create(nb, l, sum);
+      });
+  Value total = sumLoop.getResult(0);
+  Value inverse = arith::SelectOp::create(
+      b, anyKey, arith::DivFOp::create(b, f32(1.0), total), f32(0.0));
+  scf::ForOp::create(
+      b, index(0), index(headDimV), index(1), ValueRange{},
+      [&](OpBuilder &nb, Location l, Value d, ValueRange) {
+        auto accumulate = scf::ForOp::create(
+            nb, l, arith::ConstantIndexOp::create(nb, l, 0), numSplits,
+            arith::ConstantIndexOp::create(nb, l, 1),
+            ValueRange{arith::ConstantFloatOp::create(nb, l, nb.getF32Type(),
+                                                      APFloat(0.0f))},
+            [&](OpBuilder &ib, Location il, Value s, ValueRange iter) {
+              Value part = memref::LoadOp::create(
+                  ib, il, partialOutput, ValueRange{s, batch, query, head, d});
+              Value next = math::FmaOp::create(ib, il, weightOf(ib, il, s),
+                                               part, iter[0]);
+              scf::YieldOp::create(ib, il, next);
+            });
+        Value out = arith::MulFOp::create(nb, l, accumulate.getResult(0),
+                                          inverse);
+        if (!elementType.isF32())
+          out = arith::TruncFOp::create(nb, l, elementType, out);
+        memref::StoreOp::create(nb, l, out, output,
+                                ValueRange{batch, query, head, d});
+        scf::YieldOp::create(nb, l);
+      });
+  if (op.returnsLse()) {
+    Value logTotal = arith::MulFOp::create(
+        b, math::Log2Op::create(b, total), f32(kLn2));
+    Value value = arith::SelectOp::create(
+        b, anyKey, arith::AddFOp::create(b, max, logTotal), negInf);
+    memref::StoreOp::create(b, value, lse, ValueRange{batch, head, query});
+  }
+  b.setInsertionPointAfter(loop);
+  func::ReturnOp::create(b);
 }
 
 void AttnTilePass::runOnOperation() {

@@ -33,6 +33,15 @@ SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context) {
   return {MemRefType::get({kDyn}, i32), MemRefType::get({kDyn, kDyn}, i32)};
 }
 
+SmallVector<Type, 2> splitKvKernelMemRefs(AttentionOp op) {
+  auto f32 = Float32Type::get(op.getContext());
+  constexpr int64_t kDyn = ShapedType::kDynamic;
+  return {MemRefType::get({kDyn, kDyn, kDyn, op.getNumQHeads(),
+                           op.getHeadDimV()},
+                          f32),
+          MemRefType::get({kDyn, kDyn, op.getNumQHeads(), kDyn}, f32)};
+}
+
 MemRefType toKernelMemRef(Type tensorType) {
   auto tensor = cast<RankedTensorType>(tensorType);
   return MemRefType::get(tensor.getShape(), tensor.getElementType());

@@ -6,6 +6,7 @@
 #include "ThreadPool.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace attnrt::detail {
 
@@ -37,6 +38,17 @@ Descriptor<Rank> describe(const void *data, const int64_t (&sizes)[Rank],
 
 Descriptor<4> describe(const TensorArgument &tensor) {
   return describe<4>(tensor.data, tensor.sizes, tensor.strides);
+}
+
+/// Split-KV chunks per (Q tile, batch, head): N as compiled, or for "auto"
+/// enough work items for twice the threads, at most one chunk per KV tile
+/// and 64 (the rule attngen's own CPU launcher uses).
+int64_t splitCount(int64_t splitKv, int64_t threads, int64_t workItems,
+                   int64_t kvTiles) {
+  if (splitKv != 0)
+    return splitKv;
+  int64_t wanted = (2 * threads + workItems - 1) / std::max<int64_t>(workItems, 1);
+  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
 }
 
 } // namespace
@@ -78,19 +90,58 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   ThreadPool &pool = ThreadPool::shared();
   unsigned threads =
       numThreads ? static_cast<unsigned>(numThreads) : pool.numWorkers() + 1;
+
+  // Split-KV: num_splits work items per (Q tile, batch, head) write partial
+  // results to a workspace; the merge then combines each output row.
+  int64_t capacity = m.kvCache == ATTNRT_KV_PAGED ? call.cacheCapacity
+                                                  : call.seqlenK;
+  int64_t numSplits =
+      m.splitKv == 1
+          ? 0
+          : splitCount(m.splitKv, threads, numItems,
+                       (capacity + m.blockN - 1) / m.blockN);
+  std::vector<float> partialOutputs(numSplits * call.batch * call.seqlenQ *
+                                    m.numQHeads * m.headDimV);
+  std::vector<float> partialLses(numSplits * call.batch * m.numQHeads *
+                                 call.seqlenQ);
+  int64_t partialOutputSizes[5] = {numSplits, call.batch, call.seqlenQ,
+                                   m.numQHeads, m.headDimV};
+  int64_t partialLseSizes[4] = {numSplits, call.batch, m.numQHeads,
+                                call.seqlenQ};
+  auto partialOutput =
+      describe<5>(partialOutputs.data(), partialOutputSizes, nullptr);
+  auto partialLse = describe<4>(partialLses.data(), partialLseSizes, nullptr);
+  if (numSplits)
+    numItems *= numSplits;
+
   // Many small chunks, claimed in order: the kernel numbers the costly
   // causal Q tiles first.
-  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 16);
-  pool.parallelFor(numChunks, threads, [&](int64_t chunk) {
-    int64_t begin = numItems * chunk / numChunks;
-    int64_t end = numItems * (chunk + 1) / numChunks;
+  auto forChunks = [&](int64_t items, auto &&body) {
+    int64_t numChunks = std::min<int64_t>(items, int64_t(threads) * 16);
+    pool.parallelFor(numChunks, threads, [&](int64_t chunk) {
+      body(items * chunk / numChunks, items * (chunk + 1) / numChunks);
+    });
+  };
+  forChunks(numItems, [&](int64_t begin, int64_t end) {
     auto qc = q, kc = k, vc = v, oc = o;
     auto lc = lse;
     auto sc = slopeView;
     auto cc = lengths;
     auto pc = table;
-    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, begin, end);
+    auto poc = partialOutput;
+    auto plc = partialLse;
+    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, begin,
+                 end);
   });
+  if (numSplits)
+    forChunks(call.batch * call.seqlenQ * m.numQHeads,
+              [&](int64_t begin, int64_t end) {
+                auto oc = o;
+                auto lc = lse;
+                auto poc = partialOutput;
+                auto plc = partialLse;
+                kernel.merge(&oc, &lc, &poc, &plc, begin, end);
+              });
   return succeed();
 }
 

@@ -266,6 +266,11 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   int64_t tableStrides[2] = {call.maxPages, 1};
   params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
                 tableStrides, 2);
+  // The split-KV workspace: unused by the GPU kernels so far (empty).
+  int64_t empty[5] = {0, 0, 0, 0, 0};
+  int64_t denseStrides5[5] = {0, 0, 0, 0, 1}, denseStrides4[4] = {0, 0, 0, 1};
+  params.memref(0, empty, denseStrides5, 5);
+  params.memref(0, empty, denseStrides4, 4);
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),

@@ -114,6 +114,13 @@ attnrt_status loadKernel(const std::string &packageDir,
     return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath + ": no entry point '" +
                                             manifest.entry + "'");
   loaded->entry = reinterpret_cast<attnrt_kernel::Entry>(symbol);
+  if (!manifest.mergeEntry.empty()) {
+    void *merge = dlsym(loaded->library, manifest.mergeEntry.c_str());
+    if (!merge)
+      return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath + ": no merge entry '" +
+                                              manifest.mergeEntry + "'");
+    loaded->merge = reinterpret_cast<attnrt_kernel::Merge>(merge);
+  }
   kernel = std::move(loaded);
   return succeed();
 }

@@ -15,12 +15,16 @@
 struct attnrt_kernel {
   attnrt::detail::Manifest manifest;
   /// CPU packages: the dlopen handle of kernel.so and its entry point, MLIR's
-  /// C interface: (q, k, v, o, lse, slopes, cache_seqlens, page_table)
-  /// descriptors, begin, end.
+  /// C interface: (q, k, v, o, lse, slopes, cache_seqlens, page_table,
+  /// partial_o, partial_lse) descriptors, begin, end.
   void *library = nullptr;
   using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                         void *, void *, int64_t, int64_t);
+                         void *, void *, void *, void *, int64_t, int64_t);
   Entry entry = nullptr;
+  /// Split-KV packages: (o, lse, partial_o, partial_lse) descriptors, begin,
+  /// end.
+  using Merge = void (*)(void *, void *, void *, void *, int64_t, int64_t);
+  Merge merge = nullptr;
   /// CUDA packages: the PTX text, loaded into a context on first launch.
   std::string ptx;
   /// Its function per context id, filled by the first launch there.

@@ -179,6 +179,19 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     return reader.corrupt("/spec/kv_cache", "expected an object or null");
   }
 
+  if (const json *split = reader.find("/spec/split_kv", &json::is_string)) {
+    if (*split != "auto")
+      return reader.corrupt("/spec/split_kv",
+                            "expected an integer in [1, 64] or \"auto\"");
+    manifest.splitKv = 0;
+  } else if (const json *split =
+                 reader.find("/spec/split_kv", &json::is_number_integer)) {
+    manifest.splitKv = split->get<int64_t>();
+    if (manifest.splitKv < 1 || manifest.splitKv > 64)
+      return reader.corrupt("/spec/split_kv",
+                            "expected an integer in [1, 64] or \"auto\"");
+  }
+
   if (manifest.usesAlibi) {
     const json *slopes =
         reader.find("/kernel/default_alibi_slopes", &json::is_array);
@@ -218,7 +231,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   std::vector<Param> expected = {
       {"q", 4},   {"k", 4},           {"v", 4},
       {"o", 4},   {"lse", 3},         {"alibi_slopes", 1},
-      {"cache_seqlens", 1}, {"page_table", 2}};
+      {"cache_seqlens", 1}, {"page_table", 2}, {"partial_o", 5},
+      {"partial_lse", 4}};
   if (!cuda) {
     expected.push_back({"begin", 0});
     expected.push_back({"end", 0});
@@ -243,8 +257,21 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
       return reader.corrupt(pointer + "/rank",
                             "expected " + std::to_string(expected[i].rank));
   }
-  if (!cuda)
+  if (!cuda) {
+    if (manifest.splitKv != 1 &&
+        (!reader.string("/kernel/merge_entry", manifest.mergeEntry) ||
+         manifest.mergeEntry.empty()))
+      return reader.corrupt("/kernel/merge_entry",
+                            "expected the merge's symbol (split_kv package)");
+    if (manifest.splitKv != 1 &&
+        !reader.positive("/kernel/block_n", manifest.blockN))
+      return reader.corrupt("/kernel/block_n", "expected a positive integer");
     return succeed();
+  }
+  if (manifest.splitKv != 1)
+    return fail(ATTNRT_UNSUPPORTED,
+                path + ": split_kv GPU packages are not supported by this "
+                       "libattnrt");
 
   if (!reader.positive("/kernel/block_threads", manifest.blockThreads) ||
       manifest.blockThreads % 32 != 0 || manifest.blockThreads > 1024)

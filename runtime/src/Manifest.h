@@ -23,6 +23,11 @@ struct Manifest {
   double scale = 0.0, softcap = 0.0;
   attnrt_kv_cache_layout kvCache = ATTNRT_KV_NONE;
   int64_t pageSize = 0;
+  /// Split-KV chunks: 1 = off, 0 = chosen per call, N.
+  int64_t splitKv = 1;
+  /// CPU split-KV packages: the merge's entry point.
+  std::string mergeEntry;
+  int64_t blockN = 0;
   /// ALiBi slopes used when a call passes none (alibi kernels only).
   std::vector<float> defaultAlibiSlopes;
   std::string kernelFile, entry;

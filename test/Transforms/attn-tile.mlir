@@ -12,7 +12,7 @@
 
 // CHECK-LABEL: func.func @causal(
 // CHECK-SAME: %[[Q:[^:]+]]: memref<?x?x4x8xf16>, %[[K:[^:]+]]: memref<?x?x2x8xf16>, %[[V:[^:]+]]: memref<?x?x2x8xf16>,
-// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
+// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x8xf32>, %{{.+}}: memref<?x?x4x?xf32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 16>
 // CHECK-DAG: %[[SQ:.+]] = memref.dim %[[Q]], %c1
 // CHECK-DAG: %[[SK:.+]] = memref.dim %[[K]], %c1
@@ -132,4 +132,30 @@ func.func @full(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
       : tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32>, tensor<?x?x4x8xf32> -> tensor<?x?x4x8xf32>
   return %o : tensor<?x?x4x8xf32>
+}
+
+// -----
+
+// split_kv: work item = (Q tile, batch, head) * num_splits + split, with
+// num_splits the workspace's leading dimension; each item clips its KV tile
+// loops to its chunk and writes its normalized O and LSE to the workspace;
+// @<name>_merge combines the chunks of each row by their LSEs.
+// CHECK-LABEL: func.func @split(
+// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x8xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: index, %{{.+}}: index)
+// CHECK: %[[SPLITS:.+]] = memref.dim %[[PL]], %c0
+// CHECK: arith.remui %{{.+}}, %[[SPLITS]]
+// CHECK: arith.ceildivsi %{{.+}}, %[[SPLITS]]
+// CHECK: memref.store %{{.+}}, %[[PO]][
+// CHECK: memref.store %{{.+}}, %[[PL]][
+// CHECK-LABEL: func.func @split_merge(
+// CHECK-SAME: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<?x?x?x4x8xf32>, %{{.+}}: memref<?x?x4x?xf32>, %{{.+}}: index, %{{.+}}: index)
+// CHECK-SAME: llvm.emit_c_interface
+// CHECK: arith.maximumf
+// CHECK: math.exp2
+// CHECK: math.fma
+// CHECK: math.log2
+func.func @split(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x4x8xf16>, %v: tensor<?x?x4x8xf16>) -> (tensor<?x?x4x8xf16>, tensor<?x4x?xf32>) {
+  %o, %lse = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.35) softcap(0.0) split_kv(0) target(cpu)
+      : tensor<?x?x4x8xf16>, tensor<?x?x4x8xf16>, tensor<?x?x4x8xf16> -> tensor<?x?x4x8xf16>, tensor<?x4x?xf32>
+  return %o, %lse : tensor<?x?x4x8xf16>, tensor<?x4x?xf32>
 }

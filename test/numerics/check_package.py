@@ -52,14 +52,15 @@ def main():
     assert kernel["abi"] == "mlir-c-interface"
     names = [p["name"] for p in kernel["params"]]
     assert names == ["q", "k", "v", "o", "lse", "alibi_slopes", "cache_seqlens", "page_table",
-                     "begin", "end"], names
+                     "partial_o", "partial_lse", "begin", "end"], names
     spec = manifest["spec"]
     assert spec["dtype"] == "f32", "this checker feeds float32 buffers"
     assert not spec.get("kv_cache"), "this checker feeds per-sequence K/V"
+    assert spec.get("split_kv", 1) == 1, "this checker runs no merge"
     library = ctypes.CDLL(os.path.join(args.package, kernel["file"]))
     entry = getattr(library, kernel["entry"])
     entry.restype = None
-    entry.argtypes = [ctypes.c_void_p] * 8 + [ctypes.c_int64, ctypes.c_int64]
+    entry.argtypes = [ctypes.c_void_p] * 10 + [ctypes.c_int64, ctypes.c_int64]
 
     hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
     d, dv = spec["head_dim"], spec["head_dim_v"]
@@ -76,7 +77,11 @@ def main():
         # No KV cache: cache_seqlens and page_table are empty and unused.
         lengths = np.zeros((0,), np.int32)
         table = np.zeros((0, 0), np.int32)
-        descriptors = [descriptor(t) for t in (q, k, v, o, lse, slopes, lengths, table)]
+        # No split-KV: the workspace is empty and unused.
+        partial_o = np.zeros((0, 0, 0, hq, dv), np.float32)
+        partial_lse = np.zeros((0, 0, hq, 0), np.float32)
+        descriptors = [descriptor(t) for t in (q, k, v, o, lse, slopes, lengths, table,
+                                               partial_o, partial_lse)]
         items = args.batch * hq * math.ceil(sq / kernel["block_m"])
         for begin, end in ((0, items // 2), (items // 2, items)):
             entry(*[ctypes.addressof(x) for x in descriptors], begin, end)

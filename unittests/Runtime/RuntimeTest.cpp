@@ -499,6 +499,39 @@ TEST(PagedKvCache, MatchesTheReferencePerSequence) {
   attnrt_kernel_release(kernel);
 }
 
+TEST(SplitKv, MergedChunksMatchTheReference) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("split_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  // Decode-like (1 and 3 queries: few work items, many chunks) and a
+  // prefill with seqlen_q > seqlen_k (rows without keys), on 1 and 2
+  // threads (the chunk count follows the threads).
+  for (auto [sq, sk] : {std::make_pair(1, 900), std::make_pair(3, 257),
+                        std::make_pair(130, 70)}) {
+    for (int threads : {1, 2}) {
+      Problem p = makeProblem(info, 2, sq, sk);
+      attnrt_attention_args args = argsFor(p, true);
+      ASSERT_EQ(attnrt_run_cpu(kernel, &args, threads), ATTNRT_OK)
+          << attnrt_last_error();
+      std::vector<double> refO, refLse;
+      referenceAttention(info, p.q.data(), p.k.data(), p.v.data(), 2, sq, sk,
+                         refO, refLse);
+      for (size_t i = 0; i < refO.size(); ++i)
+        ASSERT_NEAR(p.o[i], refO[i], 1e-4) << sq << "x" << sk << " " << i;
+      for (size_t i = 0; i < refLse.size(); ++i) {
+        if (std::isinf(refLse[i]))
+          ASSERT_TRUE(std::isinf(p.lse[i]) && p.lse[i] < 0) << i;
+        else
+          ASSERT_NEAR(p.lse[i], refLse[i], 1e-4) << sq << "x" << sk << " " << i;
+      }
+    }
+  }
+  attnrt_kernel_release(kernel);
+}
+
 TEST(Cuda, GpuPackagesLoadWithoutADevice) {
   attnrt_kernel *kernel = nullptr;
   ASSERT_EQ(attnrt_kernel_load(packagePath("mha_sm90").c_str(), &kernel),

@@ -72,6 +72,8 @@ struct AttentionSpec {
   bool alibi = false;
   bool returnLse = false;
   KvCache kvCache;
+  /// Split-KV chunks per row tile: 1 = off, 0 = "auto" (chosen per call).
+  int64_t splitKv = 1;
   /// Absent: "auto", the compiler picks per target.
   std::optional<Tiling> tiling;
   Target target = Target::SM80;

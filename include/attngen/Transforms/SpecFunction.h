@@ -28,6 +28,12 @@ MemRefType toKernelMemRef(Type tensorType);
 /// or not, so that hosts call every kernel alike.
 SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context);
 
+/// The split-KV workspace parameters every kernel has after those, used or
+/// not: partial outputs [num_splits, batch, seqlen_q, num_q_heads,
+/// head_dim_v] and their log-sum-exps [num_splits, batch, num_q_heads,
+/// seqlen_q], f32. num_splits is their leading dimension.
+SmallVector<Type, 2> splitKvKernelMemRefs(AttentionOp op);
+
 } // namespace mlir::attn
 
 #endif // ATTNGEN_TRANSFORMS_SPECFUNCTION_H

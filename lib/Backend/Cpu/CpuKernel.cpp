@@ -13,21 +13,33 @@
 #include "llvm/Support/Threading.h"
 
 #include <algorithm>
+#include <functional>
 #include <thread>
+#include <vector>
 
 using namespace mlir;
 
 namespace attngen {
 
 CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine,
-                     EntryPoint entry, int64_t blockM)
-    : engine(std::move(engine)), entry(entry), blockM(blockM) {}
+                     EntryPoint entry, MergePoint merge, int64_t blockM,
+                     int64_t blockN, int64_t splitKv)
+    : engine(std::move(engine)), entry(entry), merge(merge), blockM(blockM),
+      blockN(blockN), splitKv(splitKv) {}
+
+int64_t chooseSplitCount(int64_t splitKv, int64_t workers, int64_t workItems,
+                         int64_t kvTiles) {
+  if (splitKv != 0)
+    return splitKv;
+  int64_t wanted = (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
+  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
+}
 
 CpuKernel::~CpuKernel() = default;
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
-                   int64_t blockM) {
+                   int64_t blockM, int64_t blockN, int64_t splitKv) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerBuiltinDialectTranslation(*llvmModule->getContext());
@@ -54,8 +66,15 @@ CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
   if (!symbol)
     return symbol.takeError();
   auto entry = reinterpret_cast<EntryPoint>(*symbol);
-  return std::unique_ptr<CpuKernel>(
-      new CpuKernel(std::move(*engine), entry, blockM));
+  MergePoint merge = nullptr;
+  if (splitKv != 1) {
+    auto mergeSymbol = (*engine)->lookup("_mlir_ciface_" + name + "_merge");
+    if (!mergeSymbol)
+      return mergeSymbol.takeError();
+    merge = reinterpret_cast<MergePoint>(*mergeSymbol);
+  }
+  return std::unique_ptr<CpuKernel>(new CpuKernel(
+      std::move(*engine), entry, merge, blockM, blockN, splitKv));
 }
 
 /// A dense row-major memref descriptor over `data` (the C interface of the
@@ -81,6 +100,29 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   int64_t numItems = buffers.batch * buffers.numQHeads * numQTiles;
   if (numItems == 0)
     return;
+  unsigned threads = numThreads ? numThreads
+                                : std::max(1u, std::thread::hardware_concurrency());
+  // Split-KV: num_splits items per (Q tile, batch, head), partial results
+  // in a workspace, then the merge over every output row.
+  int64_t capacity = buffers.pageSize > 0 ? buffers.maxPages * buffers.pageSize
+                                          : buffers.seqlenK;
+  int64_t numSplits =
+      splitKv == 1 ? 0
+                   : chooseSplitCount(splitKv, threads, numItems,
+                                      (capacity + blockN - 1) / blockN);
+  std::vector<float> partialOutputs(numSplits * buffers.batch *
+                                    buffers.seqlenQ * buffers.numQHeads *
+                                    buffers.headDimV);
+  std::vector<float> partialLses(numSplits * buffers.batch *
+                                 buffers.numQHeads * buffers.seqlenQ);
+  auto partialOutput = describe<5>(
+      partialOutputs.data(), {numSplits, buffers.batch, buffers.seqlenQ,
+                              buffers.numQHeads, buffers.headDimV});
+  auto partialLse =
+      describe<4>(partialLses.data(), {numSplits, buffers.batch,
+                                       buffers.numQHeads, buffers.seqlenQ});
+  if (numSplits)
+    numItems *= numSplits;
   auto query = describe<4>(buffers.query, {buffers.batch, buffers.seqlenQ,
                                            buffers.numQHeads, buffers.headDim});
   bool paged = buffers.pageSize > 0;
@@ -104,26 +146,41 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
 
   // Many small chunks, handed out in order (the kernel numbers the costly
   // causal Q tiles first), balance the threads without a call per item.
-  unsigned threads = numThreads ? numThreads
-                                : std::max(1u, std::thread::hardware_concurrency());
-  int64_t numChunks = std::min<int64_t>(numItems, int64_t(threads) * 16);
-  auto runChunk = [&](size_t chunk) {
-    int64_t begin = numItems * int64_t(chunk) / numChunks;
-    int64_t end = numItems * int64_t(chunk + 1) / numChunks;
+  auto forChunks = [&](int64_t items,
+                       const std::function<void(int64_t, int64_t)> &body) {
+    int64_t numChunks = std::min<int64_t>(items, int64_t(threads) * 16);
+    auto runChunk = [&](size_t chunk) {
+      body(items * int64_t(chunk) / numChunks,
+           items * int64_t(chunk + 1) / numChunks);
+    };
+    if (threads == 1) {
+      for (int64_t chunk = 0; chunk < numChunks; ++chunk)
+        runChunk(chunk);
+      return;
+    }
+    llvm::parallelFor(0, numChunks, runChunk);
+  };
+  forChunks(numItems, [&](int64_t begin, int64_t end) {
     // The kernel only reads the descriptors; each call gets its own copies.
     auto q = query, k = key, v = value, o = output;
     auto l = lse;
     auto s = slopes;
     auto c = cacheSeqlens;
     auto p = pageTable;
-    entry(&q, &k, &v, &o, &l, &s, &c, &p, begin, end);
-  };
-  if (threads == 1) {
-    for (int64_t chunk = 0; chunk < numChunks; ++chunk)
-      runChunk(chunk);
+    auto po = partialOutput;
+    auto pl = partialLse;
+    entry(&q, &k, &v, &o, &l, &s, &c, &p, &po, &pl, begin, end);
+  });
+  if (!numSplits)
     return;
-  }
-  llvm::parallelFor(0, numChunks, runChunk);
+  forChunks(buffers.batch * buffers.seqlenQ * buffers.numQHeads,
+            [&](int64_t begin, int64_t end) {
+              auto o = output;
+              auto l = lse;
+              auto po = partialOutput;
+              auto pl = partialLse;
+              merge(&o, &l, &po, &pl, begin, end);
+            });
 }
 
 } // namespace attngen

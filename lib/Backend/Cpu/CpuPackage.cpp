@@ -71,7 +71,18 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
       // Work item w = ((num_q_tiles - 1 - q_tile) * batch + b) *
       // num_q_heads + h (costly causal Q tiles first); calls over disjoint
       // [begin, end) ranges may run concurrently.
-      {"work_items", "batch * num_q_heads * ceil(seqlen_q / block_m)"}};
+      {"work_items", spec.splitKv == 1
+                         ? "batch * num_q_heads * ceil(seqlen_q / block_m)"
+                         : "batch * num_q_heads * ceil(seqlen_q / block_m) * "
+                           "num_splits"}};
+  if (spec.splitKv != 1) {
+    // Split-KV: after every work item, the merge combines the chunks of
+    // each output row, row = (b * seqlen_q + i) * num_q_heads + h.
+    manifest["kernel"]["merge_entry"] = "_mlir_ciface_" + spec.name + "_merge";
+    manifest["kernel"]["merge_params"] = {"o", "lse", "partial_o",
+                                          "partial_lse", "begin", "end"};
+    manifest["kernel"]["merge_work_items"] = "batch * seqlen_q * num_q_heads";
+  }
   // ALiBi's standard slopes, so that loaders need not re-derive them.
   if (spec.alibi)
     manifest["kernel"]["default_alibi_slopes"] =

@@ -37,6 +37,13 @@ json manifestTensorParams(const AttentionSpec &spec) {
       tensor("cache_seqlens", cache ? "read" : "unused", {"batch"}, "i32"),
       tensor("page_table", paged ? "read" : "unused", {"batch", "max_pages"},
              "i32"),
+      // Split-KV workspace (num_splits is its leading dimension).
+      tensor("partial_o", spec.splitKv != 1 ? "workspace" : "unused",
+             {"num_splits", "batch", "seqlen_q", spec.numQHeads,
+              spec.headDimV},
+             "f32"),
+      tensor("partial_lse", spec.splitKv != 1 ? "workspace" : "unused",
+             {"num_splits", "batch", spec.numQHeads, "seqlen_q"}, "f32"),
   });
 }
 

@@ -931,6 +931,11 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
            << " specs run on the CPU target";
 
+  if (op.getSplitKv())
+    return op.emitOpError()
+           << "split_kv is implemented for the CPU target only so far; the "
+              "GPU kernel has no split-KV chunks and merge kernel yet";
+
   GpuTiling tiling = autoTiling(op.getHeadDim());
   if (TilingAttr spec = op.getTilingAttr())
     tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps(),
@@ -979,6 +984,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
           builder.getF32Type()),
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type())};
   argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
+  argTypes.append(splitKvKernelMemRefs(op));
   auto kernel = gpu::GPUFuncOp::create(builder, func.getLoc(), func.getName(),
                                        builder.getFunctionType(argTypes, {}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),

@@ -237,3 +237,12 @@ func.func @lengths_of_another_batch(%q: tensor<2x?x8x64xf16>, %k: tensor<2x?x8x6
       : tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16> -> tensor<2x?x8x64xf16>
   return
 }
+
+// -----
+
+func.func @one_split(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x64xf16>) {
+  // expected-error @+1 {{split_kv must be 0 (chosen per call) or in [2, 64], got 1}}
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) split_kv(1) target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}

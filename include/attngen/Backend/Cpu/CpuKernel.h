@@ -39,26 +39,38 @@ struct AttentionBuffers {
   int64_t numPages = 0, pageSize = 0, maxPages = 0;
 };
 
+/// Split-KV chunks per (Q tile, batch, head) for `splitKv` (0 = "auto":
+/// enough work items for twice the workers, at most one chunk per KV tile
+/// and 64; N = N), given the call's shape.
+int64_t chooseSplitCount(int64_t splitKv, int64_t workers, int64_t workItems,
+                         int64_t kvTiles);
+
 class CpuKernel {
 public:
-  /// JIT-compiles `llvmModule` (LLVM dialect) and resolves kernel `name`.
+  /// JIT-compiles `llvmModule` (LLVM dialect) and resolves kernel `name`
+  /// (and, when `splitKv` != 1, its `<name>_merge`).
   static llvm::Expected<std::unique_ptr<CpuKernel>>
-  compile(mlir::ModuleOp llvmModule, const std::string &name, int64_t blockM);
+  compile(mlir::ModuleOp llvmModule, const std::string &name, int64_t blockM,
+          int64_t blockN, int64_t splitKv);
   ~CpuKernel();
 
   /// Runs every work item, split over `numThreads` threads (0 = all cores).
   void run(const AttentionBuffers &buffers, unsigned numThreads = 0) const;
 
 private:
-  /// (q, k, v, o, lse, slopes, cache_seqlens, page_table) descriptors,
-  /// begin, end.
+  /// (q, k, v, o, lse, slopes, cache_seqlens, page_table, partial_o,
+  /// partial_lse) descriptors, begin, end.
   using EntryPoint = void (*)(void *, void *, void *, void *, void *, void *,
-                              void *, void *, int64_t, int64_t);
+                              void *, void *, void *, void *, int64_t,
+                              int64_t);
+  /// (o, lse, partial_o, partial_lse) descriptors, begin, end.
+  using MergePoint = void (*)(void *, void *, void *, void *, int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
-            int64_t blockM);
+            MergePoint merge, int64_t blockM, int64_t blockN, int64_t splitKv);
   std::unique_ptr<mlir::ExecutionEngine> engine;
   EntryPoint entry;
-  int64_t blockM;
+  MergePoint merge;
+  int64_t blockM, blockN, splitKv;
 };
 
 } // namespace attngen

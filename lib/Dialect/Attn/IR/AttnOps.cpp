@@ -96,6 +96,11 @@ LogicalResult AttentionOp::verify() {
                            << elementType;
   }
 
+  if (std::optional<int64_t> splits = getSplitKv())
+    if (*splits != 0 && (*splits < 2 || *splits > 64))
+      return emitOpError() << "split_kv must be 0 (chosen per call) or in "
+                              "[2, 64], got "
+                           << *splits;
   std::optional<int64_t> pageSize = getPageSize();
   if (getPageTable() && !getCacheSeqlens())
     return emitOpError() << "a page_table needs cache_seqlens";

@@ -47,6 +47,9 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
 
     where `mask = causal` intersects the window with `(-1, 0)`.
     `tiling` is absent when the compiler picks the tile sizes per target.
+    `split_kv` (N in [2, 64], or 0 = chosen per call) computes each row
+    tile's keys in N chunks of whole KV tiles whose partial outputs are
+    merged by their log-sum-exp (flash-decoding); the result is the same.
 
     KV cache (decode and chunked prefill against a cache): with
     `cache_seqlens` (`[batch]`, i32), sequence `b` attends to its first
@@ -90,6 +93,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     F32Attr:$softcap,
     UnitAttr:$alibi,
     OptionalAttr<Attn_I64Attr>:$page_size,
+    OptionalAttr<Attn_I64Attr>:$split_kv,
     OptionalAttr<Attn_TilingAttr>:$tiling,
     Attn_TargetAttr:$target
   );
@@ -111,6 +115,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     `scale` `(` $scale `)`
     `softcap` `(` $softcap `)`
     (`alibi` $alibi^)?
+    (`split_kv` `(` $split_kv^ `)`)?
     (`tiling` $tiling^)?
     `target` `(` $target `)`
     attr-dict `:` type($query) `,` type($key) `,` type($value)
