@@ -9,6 +9,7 @@
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
 #include "attngen/Support/Npy.h"
+#include "attngen/Support/SplitCount.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/Support/FileSystem.h"
@@ -114,8 +115,17 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
   if (!lowered)
     return lowered.takeError();
-  mlir::gpu::GPUFuncOp kernel;
-  lowered->module->walk([&](mlir::gpu::GPUFuncOp func) { kernel = func; });
+  // The attention kernel (and, for split-KV specs, its merge kernel).
+  mlir::gpu::GPUFuncOp kernel, mergeKernel;
+  lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
+    if (func->hasAttr("attn.tile_sizes"))
+      kernel = func;
+  });
+  if (auto name = kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel"))
+    lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
+      if (func.getName() == name.getValue())
+        mergeKernel = func;
+    });
   auto tiles = kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
   mlir::Type element =
       mlir::cast<mlir::MemRefType>(kernel.getArgumentTypes()[0])
@@ -158,16 +168,36 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   int64_t group = spec.numQHeads / spec.numKvHeads;
   int64_t rows = packGqa ? seqlenQ * group : seqlenQ;
   int64_t numRowTiles = (rows + tiles[0] - 1) / tiles[0];
-  // The split-KV workspace (GPU kernels have no split-KV yet): empty.
-  SimBuffer partialOutput = buffer(f32, {0, 0, 0, 0, 0}, {});
-  SimBuffer partialLse = buffer(f32, {0, 0, 0, 0}, {});
+  int64_t gridY = packGqa ? spec.numKvHeads : spec.numQHeads;
+  // Split-KV: "auto" as libattnrt would choose it on a 132-multiprocessor
+  // card (an H100), so that the emulator sees several chunks.
+  int64_t capacity = keyShape[1];
+  if (spec.kvCache.layout == KvCacheLayout::Paged)
+    capacity = cache.maxPages * spec.kvCache.pageSize;
+  int64_t numSplits =
+      mergeKernel ? chooseSplitCount(spec.splitKv, 132,
+                                     numRowTiles * gridY * batch,
+                                     (capacity + tiles[1] - 1) / tiles[1])
+                  : 0;
+  SimBuffer partialOutput =
+      buffer(f32, {numSplits, batch, seqlenQ, spec.numQHeads, spec.headDimV},
+             {});
+  SimBuffer partialLse =
+      buffer(f32, {numSplits, batch, spec.numQHeads, seqlenQ}, {});
   if (llvm::Error error = simulateKernel(
           kernel,
           {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table,
            &partialOutput, &partialLse},
-          {numRowTiles, packGqa ? spec.numKvHeads : spec.numQHeads, batch},
+          {numRowTiles * std::max<int64_t>(numSplits, 1), gridY, batch},
           tiles[2] * 32))
     return error;
+  if (mergeKernel) {
+    int64_t rows = batch * seqlenQ * spec.numQHeads;
+    if (llvm::Error error = simulateKernel(
+            mergeKernel, {&o, &lse, &partialOutput, &partialLse},
+            {(rows + 3) / 4, 1, 1}, 128))
+      return error;
+  }
   if (llvm::Error error = writeNpyF32(
           options.outputPath,
           {batch, seqlenQ, spec.numQHeads, spec.headDimV},

@@ -17,6 +17,7 @@
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/Passes.h"
 #include "attngen/Transforms/SpecFunction.h"
+#include "attngen/Transforms/SplitKvMerge.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -856,19 +857,11 @@ void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
   Block *entry = merge.addEntryBlock();
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(entry);
-  Value output = entry->getArgument(0), lse = entry->getArgument(1);
-  Value partialOutput = entry->getArgument(2);
-  Value partialLse = entry->getArgument(3);
+  SplitKvMergeOperands operands{entry->getArgument(0), entry->getArgument(1),
+                                entry->getArgument(2), entry->getArgument(3)};
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
-  auto f32 = [&](double v) {
-    return arith::ConstantFloatOp::create(b, b.getF32Type(),
-                                          APFloat(static_cast<float>(v)));
-  };
-  Value numSplits = memref::DimOp::create(b, partialLse, 0);
-  Value seqlenQ = memref::DimOp::create(b, output, 1);
-  Value negInf = f32(-std::numeric_limits<double>::infinity());
-  Type elementType = cast<MemRefType>(kernelTypes[3]).getElementType();
-  int64_t numQHeads = op.getNumQHeads(), headDimV = op.getHeadDimV();
+  Value seqlenQ = memref::DimOp::create(b, operands.output, 1);
+  int64_t numQHeads = op.getNumQHeads();
   auto loop = scf::ForOp::create(b, entry->getArgument(4),
                                  entry->getArgument(5), index(1));
   b.setInsertionPointToStart(loop.getBody());
@@ -877,69 +870,8 @@ void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
   Value rest = arith::DivUIOp::create(b, row, index(numQHeads));
   Value query = arith::RemUIOp::create(b, rest, seqlenQ);
   Value batch = arith::DivUIOp::create(b, rest, seqlenQ);
-  auto lseOf = [&](OpBuilder &nb, Location l, Value s) -> Value {
-    return memref::LoadOp::create(nb, l, partialLse,
-                                  ValueRange{s, batch, head, query});
-  };
-  auto maxLoop = scf::ForOp::create(
-      b, index(0), numSplits, index(1), ValueRange{negInf},
-      [&](OpBuilder &nb, Location l, Value s, ValueRange iter) {
-        Value m = arith::MaximumFOp::create(nb, l, iter[0], lseOf(nb, l, s));
-        scf::YieldOp::create(nb, l, m);
-      });
-  Value max = maxLoop.getResult(0);
-  Value anyKey = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max,
-                                       negInf);
-  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(0.0));
-  // w_s = exp2((lse_s - m) * log2(e)); chunks without keys weigh 0.
-  auto weightOf = [&](OpBuilder &nb, Location l, Value s) -> Value {
-    Value shifted = arith::SubFOp::create(nb, l, lseOf(nb, l, s), safeMax);
-    return math::Exp2Op::create(
-        nb, l,
-        arith::MulFOp::create(
-            nb, l, shifted,
-            arith::ConstantFloatOp::create(nb, l, nb.getF32Type(),
-                                           APFloat(float(kLog2E)))));
-  };
-  auto sumLoop = scf::ForOp::create(
-      b, index(0), numSplits, index(1), ValueRange{f32(0.0)},
-      [&](OpBuilder &nb, Location l, Value s, ValueRange iter) {
-        Value sum = arith::AddFOp::create(nb, l, iter[0], weightOf(nb, l, s));
-        scf::YieldOp::create(nb, l, sum);
-      });
-  Value total = sumLoop.getResult(0);
-  Value inverse = arith::SelectOp::create(
-      b, anyKey, arith::DivFOp::create(b, f32(1.0), total), f32(0.0));
-  scf::ForOp::create(
-      b, index(0), index(headDimV), index(1), ValueRange{},
-      [&](OpBuilder &nb, Location l, Value d, ValueRange) {
-        auto accumulate = scf::ForOp::create(
-            nb, l, arith::ConstantIndexOp::create(nb, l, 0), numSplits,
-            arith::ConstantIndexOp::create(nb, l, 1),
-            ValueRange{arith::ConstantFloatOp::create(nb, l, nb.getF32Type(),
-                                                      APFloat(0.0f))},
-            [&](OpBuilder &ib, Location il, Value s, ValueRange iter) {
-              Value part = memref::LoadOp::create(
-                  ib, il, partialOutput, ValueRange{s, batch, query, head, d});
-              Value next = math::FmaOp::create(ib, il, weightOf(ib, il, s),
-                                               part, iter[0]);
-              scf::YieldOp::create(ib, il, next);
-            });
-        Value out = arith::MulFOp::create(nb, l, accumulate.getResult(0),
-                                          inverse);
-        if (!elementType.isF32())
-          out = arith::TruncFOp::create(nb, l, elementType, out);
-        memref::StoreOp::create(nb, l, out, output,
-                                ValueRange{batch, query, head, d});
-        scf::YieldOp::create(nb, l);
-      });
-  if (op.returnsLse()) {
-    Value logTotal = arith::MulFOp::create(
-        b, math::Log2Op::create(b, total), f32(kLn2));
-    Value value = arith::SelectOp::create(
-        b, anyKey, arith::AddFOp::create(b, max, logTotal), negInf);
-    memref::StoreOp::create(b, value, lse, ValueRange{batch, head, query});
-  }
+  emitSplitKvMergeRow(b, op, operands, batch, query, head, index(0), index(1),
+                      arith::ConstantIntOp::create(b, 1, 1));
   b.setInsertionPointAfter(loop);
   func::ReturnOp::create(b);
 }

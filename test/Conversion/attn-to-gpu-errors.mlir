@@ -26,12 +26,3 @@ func.func @three_stages(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: 
       : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
   return %o : tensor<?x?x4x64xf16>
 }
-
-// -----
-
-func.func @split_kv(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
-  // expected-error @+1 {{split_kv is implemented for the CPU target only so far; the GPU kernel has no split-KV chunks and merge kernel yet}}
-  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) split_kv(4) target(sm_80)
-      : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
-  return %o : tensor<?x?x4x64xf16>
-}

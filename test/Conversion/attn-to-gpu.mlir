@@ -155,3 +155,26 @@ func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v:
       : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>
   return %o : tensor<?x?x8x64xf16>
 }
+
+// -----
+
+// Split-KV: x = row tile * num_splits + split (num_splits: the workspace's
+// leading dimension); each CTA writes its chunk's O and LSE to the
+// workspace, and @split_merge combines them, one warp per row.
+// CHECK-LABEL: gpu.func @split(
+// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x64xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>) kernel
+// CHECK-SAME: attn.merge_kernel = "split_merge"
+// CHECK: %[[X:.+]] = gpu.block_id x
+// CHECK: %[[SPLITS:.+]] = memref.dim %[[PL]], %c0
+// CHECK: arith.remui %[[X]], %[[SPLITS]]
+// CHECK: memref.store %{{.+}}, %[[PO]][
+// CHECK: memref.store %{{.+}}, %[[PL]][
+// CHECK-LABEL: gpu.func @split_merge(
+// CHECK-SAME: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<?x?x?x4x64xf32>, %{{.+}}: memref<?x?x4x?xf32>) kernel
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: math.exp2
+func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) split_kv(4) target(sm_80)
+      : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
+  return %o : tensor<?x?x4x64xf16>
+}

@@ -1,6 +1,7 @@
 //===- CpuKernel.cpp - a tiled attention kernel compiled for the host -----===//
 
 #include "attngen/Backend/Cpu/CpuKernel.h"
+#include "attngen/Support/SplitCount.h"
 
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
@@ -26,14 +27,6 @@ CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine,
                      int64_t blockN, int64_t splitKv)
     : engine(std::move(engine)), entry(entry), merge(merge), blockM(blockM),
       blockN(blockN), splitKv(splitKv) {}
-
-int64_t chooseSplitCount(int64_t splitKv, int64_t workers, int64_t workItems,
-                         int64_t kvTiles) {
-  if (splitKv != 0)
-    return splitKv;
-  int64_t wanted = (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
-  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
-}
 
 CpuKernel::~CpuKernel() = default;
 

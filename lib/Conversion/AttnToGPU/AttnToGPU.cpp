@@ -20,6 +20,7 @@
 #include "attngen/Dialect/Attn/IR/AttnOps.h"
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/SpecFunction.h"
+#include "attngen/Transforms/SplitKvMerge.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -41,6 +42,8 @@ using namespace mlir::attn;
 namespace {
 
 constexpr int64_t kWarpSize = 32;
+/// Warps per CTA of the split-KV merge kernel (one output row each).
+constexpr int64_t kMergeWarps = 4;
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 /// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
 /// matrix reads then start in 8 different bank groups (no conflicts).
@@ -180,6 +183,7 @@ private:
                                 ValueRange state);
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
+  void emitPartialFinalize(ImplicitLocOpBuilder &b, ValueRange state);
 
   SmallVector<Value> flatten(ArrayRef<SlabState> slabs);
   SmallVector<SlabState> unflatten(ValueRange values);
@@ -192,7 +196,10 @@ private:
   bool packGqa;
 
   // Kernel arguments and per-CTA values.
-  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable;
+  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
+      partialOutput, partialLse;
+  /// Split-KV: this CTA's chunk and its KV tiles [splitBegin, splitEnd).
+  Value split, splitBegin, splitEnd;
   Value sharedBase, queryTile, keyTile, valueTile;
   Value batch, qHead, kvHead, firstRow, rowLimit, seqlenQ, seqlenK, offset,
       slope;
@@ -795,10 +802,18 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   slopes = entry.getArgument(5);
   cacheSeqlens = entry.getArgument(6);
   pageTable = entry.getArgument(7);
+  partialOutput = entry.getArgument(8);
+  partialLse = entry.getArgument(9);
 
   // Grid (row tile, q head or, with GQA packing, kv head, batch); block
-  // 32 * num_warps threads.
+  // 32 * num_warps threads. Split-KV: x = row tile * num_splits + split.
   Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  Value numSplits;
+  if (op.getSplitKv()) {
+    numSplits = memref::DimOp::create(b, partialLse, 0);
+    split = arith::RemUIOp::create(b, qTileIndex, numSplits);
+    qTileIndex = arith::DivUIOp::create(b, qTileIndex, numSplits);
+  }
   Value headIndex = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   threadId = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
@@ -888,11 +903,26 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   }
   SmallVector<Value> state = flatten(initial);
 
+  if (split) {
+    // Chunk s of the KV tiles: [s * c, min((s + 1) * c, tiles)) with
+    // c = ceil(tiles / num_splits); every loop below is clipped to it.
+    Value numKvTiles =
+        arith::CeilDivSIOp::create(b, seqlenK, index(b, tiling.blockN));
+    Value chunk = arith::CeilDivSIOp::create(b, numKvTiles, numSplits);
+    splitBegin = arith::MulIOp::create(b, split, chunk);
+    splitEnd = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
+  }
   // The mask depends on the tile's query range.
   for (const KvTileRanges &range : mask.emitTileRanges(
            b, queryOfRow(b, firstRow), queryOfRow(b, lastRow), offset, seqlenK,
            tiling.blockN)) {
     auto emitTiles = [&](Value lb, Value ub, bool masked) {
+      if (split) {
+        lb = arith::MaxSIOp::create(b, lb, splitBegin);
+        ub = arith::MaxSIOp::create(b, lb,
+                                    arith::MinSIOp::create(b, ub, splitEnd));
+      }
       auto loop = scf::ForOp::create(
           b, lb, ub, index(b, 1), state,
           [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
@@ -907,8 +937,75 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
     emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
     emitTiles(range.fullEnd, range.end, /*masked=*/true);
   }
-  emitFinalize(b, state);
+  if (split)
+    emitPartialFinalize(b, state);
+  else
+    emitFinalize(b, state);
   gpu::ReturnOp::create(b);
+}
+
+/// Split-KV: this chunk's O, normalized by its own sum, and its LSE (-inf
+/// without a visible key) in f32, straight from the accumulators to the
+/// workspace (few rows per call: no staging).
+void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
+                                           ValueRange flatState) {
+  SmallVector<SlabState> slabs = unflatten(flatState);
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    Value slabRow = emitSlabRow(b, s);
+    for (int64_t i = 0; i < 2; ++i) {
+      Value row = arith::AddIOp::create(
+          b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+      Value sum = emitQuadReduce(b, slabs[s].rowSum[i], /*isMax=*/false);
+      Value anyVisible =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0));
+      Value inverse = arith::SelectOp::create(
+          b, anyVisible, arith::DivFOp::create(b, f32(b, 1.0), sum),
+          f32(b, 0.0));
+      Value rowExists =
+          arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
+      auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+      Value queryIndex = queryOfRow(b, row), head = headOfRow(b, row);
+      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
+        for (int64_t j = 0; j < 2; ++j) {
+          OpBuilder::InsertionGuard columnGuard(b);
+          Value column = arith::AddIOp::create(
+              b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
+              index(b, dt * kMmaN + j));
+          if (dt * kMmaN + kMmaN > headDimV) {
+            auto ifColumn = scf::IfOp::create(
+                b,
+                arith::CmpIOp::create(b, arith::CmpIPredicate::slt, column,
+                                      index(b, headDimV)),
+                false);
+            b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
+          }
+          Value acc = vector::ExtractOp::create(b, slabs[s].output[dt],
+                                                ArrayRef<int64_t>{i, j});
+          memref::StoreOp::create(
+              b, arith::MulFOp::create(b, acc, inverse), partialOutput,
+              ValueRange{split, batch, queryIndex, head, column});
+        }
+      }
+      auto ifWriter = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::eq, threadInGroup,
+                                index(b, 0)),
+          false);
+      b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
+      Value logSum = arith::MulFOp::create(
+          b,
+          arith::AddFOp::create(b, slabs[s].rowMax[i],
+                                math::Log2Op::create(b, sum)),
+          f32(b, kLn2));
+      Value value = arith::SelectOp::create(
+          b, anyVisible, logSum,
+          f32(b, -std::numeric_limits<double>::infinity()));
+      memref::StoreOp::create(b, value, partialLse,
+                              ValueRange{split, batch, head, queryIndex});
+    }
+  }
 }
 
 struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
@@ -916,6 +1013,8 @@ struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
 
   LogicalResult lowerFunction(func::FuncOp func, AttentionOp op,
                               gpu::GPUModuleOp gpuModule);
+  void buildMergeKernel(OpBuilder &builder, AttentionOp op,
+                        const std::string &name, ArrayRef<Type> kernelTypes);
   void runOnOperation() override;
 };
 
@@ -930,11 +1029,6 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
     return op.emitOpError()
            << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
            << " specs run on the CPU target";
-
-  if (op.getSplitKv())
-    return op.emitOpError()
-           << "split_kv is implemented for the CPU target only so far; the "
-              "GPU kernel has no split-KV chunks and merge kernel yet";
 
   GpuTiling tiling = autoTiling(op.getHeadDim());
   if (TilingAttr spec = op.getTilingAttr())
@@ -1004,8 +1098,65 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   ImplicitLocOpBuilder b(op.getLoc(), builder);
   b.setInsertionPointToStart(&kernel.getBody().front());
   kernelBuilder.build(b, kernel);
+  if (op.getSplitKv()) {
+    // Grid x = row tiles * num_splits; the merge runs after it.
+    kernel->setAttr("attn.merge_kernel",
+                    builder.getStringAttr(func.getName() + "_merge"));
+    buildMergeKernel(builder, op, (func.getName() + "_merge").str(),
+                     argTypes);
+  }
   func.erase();
   return success();
+}
+
+/// `<name>_merge(o, lse, partial_o, partial_lse)`: one warp per output row,
+/// row = (b * seqlen_q + i) * num_q_heads + h, lanes over its columns;
+/// grid (ceil(rows / kMergeWarps)), block 32 * kMergeWarps.
+void AttnToGPUPass::buildMergeKernel(OpBuilder &builder, AttentionOp op,
+                                     const std::string &name,
+                                     ArrayRef<Type> kernelTypes) {
+  Location loc = op.getLoc();
+  SmallVector<Type> types = {kernelTypes[3], kernelTypes[4], kernelTypes[8],
+                             kernelTypes[9]};
+  auto merge = gpu::GPUFuncOp::create(builder, loc, name,
+                                      builder.getFunctionType(types, {}));
+  merge->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                 builder.getUnitAttr());
+  merge.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(kMergeWarps * kWarpSize), 1, 1}));
+  Block &entry = merge.getBody().front();
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(&entry);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  mlir::attn::SplitKvMergeOperands operands{
+      entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
+      entry.getArgument(3)};
+  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, thread, index(kWarpSize));
+  Value row = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            index(kMergeWarps)),
+      arith::DivUIOp::create(b, thread, index(kWarpSize)));
+  Value seqlenQ = memref::DimOp::create(b, operands.output, 1);
+  int64_t numQHeads = op.getNumQHeads();
+  Value rows = arith::MulIOp::create(
+      b,
+      arith::MulIOp::create(b, memref::DimOp::create(b, operands.output, 0),
+                            seqlenQ),
+      index(numQHeads));
+  auto ifRow = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, rows),
+      /*withElseRegion=*/false);
+  b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+  Value head = arith::RemUIOp::create(b, row, index(numQHeads));
+  Value rest = arith::DivUIOp::create(b, row, index(numQHeads));
+  emitSplitKvMergeRow(
+      b, op, operands, arith::DivUIOp::create(b, rest, seqlenQ),
+      arith::RemUIOp::create(b, rest, seqlenQ), head, lane, index(kWarpSize),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)));
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b);
 }
 
 void AttnToGPUPass::runOnOperation() {

@@ -39,12 +39,6 @@ struct AttentionBuffers {
   int64_t numPages = 0, pageSize = 0, maxPages = 0;
 };
 
-/// Split-KV chunks per (Q tile, batch, head) for `splitKv` (0 = "auto":
-/// enough work items for twice the workers, at most one chunk per KV tile
-/// and 64; N = N), given the call's shape.
-int64_t chooseSplitCount(int64_t splitKv, int64_t workers, int64_t workItems,
-                         int64_t kvTiles);
-
 class CpuKernel {
 public:
   /// JIT-compiles `llvmModule` (LLVM dialect) and resolves kernel `name`

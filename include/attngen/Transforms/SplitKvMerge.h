@@ -1,0 +1,39 @@
+//===- SplitKvMerge.h - combining split-KV chunks by their LSE --*- C++ -*-===//
+//
+// Split-KV kernels write, per chunk s of a row's keys, the row's output
+// normalized within the chunk (O_s) and the chunk's log-sum-exp (lse_s) to
+// a workspace. The merge of one row is, with m = max_s lse_s:
+//   w_s = exp(lse_s - m),  O = sum_s w_s O_s / sum_s w_s,
+//   LSE = m + log(sum_s w_s)
+// and O = 0, LSE = -inf when no chunk saw a visible key. The CPU merge
+// function and the GPU merge kernel both emit it with this helper.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_TRANSFORMS_SPLITKVMERGE_H
+#define ATTNGEN_TRANSFORMS_SPLITKVMERGE_H
+
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+namespace mlir::attn {
+
+/// The merge's operands: o [b, s_q, h_q, d_v] (the op's element type), lse
+/// [b, h_q, s_q] (f32, unused without return_lse), partial_o [splits, b,
+/// s_q, h_q, d_v] and partial_lse [splits, b, h_q, s_q] (f32).
+struct SplitKvMergeOperands {
+  Value output, lse, partialOutput, partialLse;
+};
+
+/// Merges row (batch, query, head) at `b`'s insertion point: output columns
+/// firstColumn, firstColumn + columnStep, ... (< head_dim_v), and the LSE
+/// when `writeLse` (an i1) holds and the op returns it.
+void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
+                         const SplitKvMergeOperands &operands, Value batch,
+                         Value query, Value head, Value firstColumn,
+                         Value columnStep, Value writeLse);
+
+} // namespace mlir::attn
+
+#endif // ATTNGEN_TRANSFORMS_SPLITKVMERGE_H

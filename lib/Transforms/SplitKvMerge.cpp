@@ -1,0 +1,102 @@
+//===- SplitKvMerge.cpp - combining split-KV chunks by their LSE ----------===//
+
+#include "attngen/Transforms/SplitKvMerge.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+#include <limits>
+
+namespace mlir::attn {
+
+namespace {
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// sum over s in [0, numSplits) of body(s), or the max when `isMax`.
+Value reduceSplits(ImplicitLocOpBuilder &b, Value numSplits, Value init,
+                   bool isMax, function_ref<Value(ImplicitLocOpBuilder &, Value)> term) {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value one = arith::ConstantIndexOp::create(b, 1);
+  auto loop = scf::ForOp::create(
+      b, zero, numSplits, one, ValueRange{init},
+      [&](OpBuilder &nested, Location loc, Value s, ValueRange iter) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        Value value = term(nb, s);
+        Value next = isMax ? arith::MaximumFOp::create(nb, iter[0], value)
+                                 .getResult()
+                           : arith::AddFOp::create(nb, iter[0], value)
+                                 .getResult();
+        scf::YieldOp::create(nb, next);
+      });
+  return loop.getResult(0);
+}
+} // namespace
+
+void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
+                         const SplitKvMergeOperands &operands, Value batch,
+                         Value query, Value head, Value firstColumn,
+                         Value columnStep, Value writeLse) {
+  auto f32 = [&](ImplicitLocOpBuilder &b, double v) -> Value {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  };
+  Value numSplits = memref::DimOp::create(b, operands.partialLse, 0);
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  auto lseOf = [&](ImplicitLocOpBuilder &b, Value s) -> Value {
+    return memref::LoadOp::create(b, operands.partialLse,
+                                  ValueRange{s, batch, head, query});
+  };
+  Value max = reduceSplits(b, numSplits, negInf, /*isMax=*/true, lseOf);
+  Value anyKey =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max, negInf);
+  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(b, 0.0));
+  // w_s = exp2((lse_s - m) log2(e)); chunks without a key weigh exp(-inf) = 0.
+  auto weightOf = [&](ImplicitLocOpBuilder &b, Value s) -> Value {
+    return math::Exp2Op::create(
+        b, arith::MulFOp::create(b, arith::SubFOp::create(b, lseOf(b, s),
+                                                          safeMax),
+                                 f32(b, kLog2E)));
+  };
+  Value total = reduceSplits(b, numSplits, f32(b, 0.0), /*isMax=*/false,
+                             weightOf);
+  Value inverse = arith::SelectOp::create(
+      b, anyKey, arith::DivFOp::create(b, f32(b, 1.0), total), f32(b, 0.0));
+  Type elementType =
+      cast<MemRefType>(operands.output.getType()).getElementType();
+  scf::ForOp::create(
+      b, firstColumn, arith::ConstantIndexOp::create(b, op.getHeadDimV()),
+      columnStep, ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value column, ValueRange) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        Value sum = reduceSplits(
+            nb, numSplits, f32(nb, 0.0), /*isMax=*/false,
+            [&](ImplicitLocOpBuilder &ib, Value s) -> Value {
+              Value part = memref::LoadOp::create(
+                  ib, operands.partialOutput,
+                  ValueRange{s, batch, query, head, column});
+              return arith::MulFOp::create(ib, weightOf(ib, s), part);
+            });
+        Value out = arith::MulFOp::create(nb, sum, inverse);
+        if (!elementType.isF32())
+          out = arith::TruncFOp::create(nb, elementType, out);
+        memref::StoreOp::create(nb, out, operands.output,
+                                ValueRange{batch, query, head, column});
+        scf::YieldOp::create(nb);
+      });
+  if (!op.returnsLse())
+    return;
+  auto ifWriter = scf::IfOp::create(b, writeLse, /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
+  Value logTotal =
+      arith::MulFOp::create(b, math::Log2Op::create(b, total), f32(b, kLn2));
+  Value value = arith::SelectOp::create(
+      b, anyKey, arith::AddFOp::create(b, max, logTotal), negInf);
+  memref::StoreOp::create(b, value, operands.lse,
+                          ValueRange{batch, head, query});
+}
+
+} // namespace mlir::attn
