@@ -35,13 +35,19 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
     return lowered.takeError();
   GpuLaunchShape launch{0, 0, 0, 0};
   lowered->module->walk([&](mlir::gpu::GPUFuncOp kernel) {
+    // The attention kernel (a split-KV merge kernel has no tiles).
     auto tiles =
         kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
+    if (!tiles)
+      return;
     launch = {tiles[0], tiles[1], tiles[2],
               kernel->getAttrOfType<mlir::IntegerAttr>(
                         "attn.shared_memory_bytes")
                   .getInt(),
               kernel->hasAttr("attn.pack_gqa")};
+    if (auto merge =
+            kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel"))
+      launch.mergeEntry = merge.str();
   });
   DiagnosticCollector diagnostics(*lowered->context);
   mlir::PassManager pm(lowered->context.get());

@@ -104,12 +104,23 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
       if (attnrt_status status = attnrt_cuda_copy_to_device(
               buffer->pointer, data, buffer->bytes))
         return runtimeError(status);
+  // Split-KV kernels: the workspace this call's shape needs on this device.
+  attnrt_attention_args args;
+  attention->fillArgs(args);
+  size_t workspaceBytes = 0;
+  if (attnrt_status status =
+          attnrt_workspace_bytes(attention->kernel, &args, &workspaceBytes))
+    return runtimeError(status);
+  if (workspaceBytes)
+    if (llvm::Error error =
+            attention->allocate(attention->workspace, workspaceBytes))
+      return std::move(error);
   return std::move(attention);
 }
 
 CudaAttention::~CudaAttention() {
   for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes,
-                         &cacheSeqlens, &pageTable})
+                         &cacheSeqlens, &pageTable, &workspace})
     attnrt_cuda_free(buffer->pointer);
   attnrt_kernel_release(kernel);
 }
@@ -150,8 +161,7 @@ llvm::Error CudaAttention::upload(const std::vector<uint8_t> &queryData,
   return llvm::Error::success();
 }
 
-llvm::Error CudaAttention::launch() {
-  attnrt_attention_args args;
+void CudaAttention::fillArgs(attnrt_attention_args &args) const {
   std::memset(&args, 0, sizeof(args));
   args.q = query.pointer;
   args.k = key.pointer;
@@ -167,6 +177,13 @@ llvm::Error CudaAttention::launch() {
   args.page_table = static_cast<const int32_t *>(pageTable.pointer);
   args.num_pages = numPages;
   args.max_pages_per_seq = maxPages;
+  args.workspace = workspace.pointer;
+  args.workspace_bytes = workspace.bytes;
+}
+
+llvm::Error CudaAttention::launch() {
+  attnrt_attention_args args;
+  fillArgs(args);
   if (attnrt_status status = attnrt_run_cuda(kernel, &args, nullptr))
     return runtimeError(status);
   return llvm::Error::success();

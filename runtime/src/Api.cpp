@@ -51,6 +51,7 @@ attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
   info->softcap = m.softcap;
   info->kv_cache = m.kvCache;
   info->page_size = m.pageSize;
+  info->split_kv = m.splitKv;
   return succeed();
 }
 
@@ -98,6 +99,16 @@ attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
                                        const void *device_source,
                                        size_t bytes) {
   return cudaCopy(host_destination, device_source, bytes, /*toDevice=*/false);
+}
+
+attnrt_status attnrt_workspace_bytes(const attnrt_kernel *kernel,
+                                     const attnrt_attention_args *args,
+                                     size_t *bytes) {
+  if (!kernel || !args || !bytes)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "attnrt_workspace_bytes: kernel, args and bytes must not be "
+                "NULL");
+  return workspaceBytes(*kernel, *args, *bytes);
 }
 
 attnrt_status attnrt_cuda_synchronize(void *stream) {

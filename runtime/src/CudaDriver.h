@@ -76,7 +76,11 @@ struct CudaDriver {
 /// A kernel's function in one context, and its default ALiBi slopes there.
 struct CudaFunction {
   CUfunction function = nullptr;
+  /// Split-KV kernels: the merge kernel.
+  CUfunction merge = nullptr;
   CUdeviceptr defaultSlopes = 0;
+  /// The device's multiprocessors (split-KV "auto").
+  int multiprocessors = 0;
 };
 
 /// The process's driver, loaded and initialized on first use; null (with the

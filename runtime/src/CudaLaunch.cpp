@@ -17,6 +17,7 @@
 #include "Error.h"
 #include "Kernel.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -125,6 +126,14 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
   if (CUresult r = driver.cuModuleGetFunction(&loaded.function.function,
                                               module, m.entry.c_str()))
     return driverFailure(driver, "cuModuleGetFunction", r, m.entry);
+  if (!m.mergeEntry.empty())
+    if (CUresult r = driver.cuModuleGetFunction(&loaded.function.merge, module,
+                                                m.mergeEntry.c_str()))
+      return driverFailure(driver, "cuModuleGetFunction", r, m.mergeEntry);
+  if (CUresult r = driver.cuDeviceGetAttribute(
+          &loaded.function.multiprocessors,
+          kDeviceAttributeMultiprocessorCount, device))
+    return driverFailure(driver, "cuDeviceGetAttribute", r);
   if (m.dynamicSharedMemoryBytes > kDefaultDynamicSharedMemoryLimit)
     if (CUresult r = driver.cuFuncSetAttribute(
             loaded.function.function, kFuncAttributeMaxDynamicSharedSizeBytes,
@@ -181,6 +190,15 @@ attnrt_status functionFor(const CudaDriver &driver, const attnrt_kernel &kernel,
   return ATTNRT_OK;
 }
 
+/// Row-major strides of `sizes`.
+void denseStrides(const int64_t *sizes, int64_t *strides, int rank) {
+  int64_t stride = 1;
+  for (int i = rank - 1; i >= 0; --i) {
+    strides[i] = stride;
+    stride *= sizes[i];
+  }
+}
+
 /// The 8-byte kernel parameters of the expanded memref convention.
 class KernelParams {
 public:
@@ -209,7 +227,83 @@ private:
   std::vector<uint64_t> values;
 };
 
+/// A call's grid and, for split-KV kernels, its chunks and workspace.
+struct LaunchPlan {
+  int64_t gridX = 0, gridY = 0, numSplits = 0;
+  size_t outputBytes = 0, lseOffset = 0, workspaceBytes = 0;
+};
+
+/// Split-KV chunks: N as compiled, or for "auto" enough CTAs for two per
+/// multiprocessor, at most one chunk per KV tile and 64 (attngen's rule,
+/// include/attngen/Support/SplitCount.h).
+int64_t splitCount(int64_t splitKv, int64_t multiprocessors, int64_t ctas,
+                   int64_t kvTiles) {
+  if (splitKv != 0)
+    return splitKv;
+  int64_t wanted = (2 * multiprocessors + ctas - 1) / std::max<int64_t>(ctas, 1);
+  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
+}
+
+LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
+                      int multiprocessors) {
+  LaunchPlan plan;
+  // Tile rows: queries of one q head, or (query, q head) pairs of one kv
+  // head when the kernel packs GQA groups.
+  int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
+                           : call.seqlenQ;
+  plan.gridX = (rows + m.blockM - 1) / m.blockM;
+  plan.gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
+  if (m.splitKv == 1)
+    return plan;
+  int64_t capacity = m.kvCache == ATTNRT_KV_NONE ? call.seqlenK
+                                                 : call.cacheCapacity;
+  plan.numSplits =
+      splitCount(m.splitKv, multiprocessors, plan.gridX * plan.gridY * call.batch,
+                 (capacity + m.blockN - 1) / m.blockN);
+  // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
+  // log-sum-exps, f32.
+  size_t rowsTotal = plan.numSplits * call.batch * call.seqlenQ * m.numQHeads;
+  plan.outputBytes = rowsTotal * m.headDimV * sizeof(float);
+  plan.lseOffset = (plan.outputBytes + 255) / 256 * 256;
+  plan.workspaceBytes = plan.lseOffset + rowsTotal * sizeof(float);
+  return plan;
+}
+
+/// The number of multiprocessors of the calling thread's device.
+attnrt_status deviceMultiprocessors(const CudaDriver &driver, int &count) {
+  CUcontext context = nullptr;
+  CUdevice device = 0;
+  if (attnrt_status status = currentContext(driver, context, device))
+    return status;
+  if (CUresult r = driver.cuDeviceGetAttribute(
+          &count, kDeviceAttributeMultiprocessorCount, device))
+    return driverFailure(driver, "cuDeviceGetAttribute", r);
+  return ATTNRT_OK;
+}
+
 } // namespace
+
+attnrt_status workspaceBytes(const attnrt_kernel &kernel,
+                             const attnrt_attention_args &args,
+                             size_t &bytes) {
+  bytes = 0;
+  const Manifest &m = kernel.manifest;
+  if (m.target != ATTNRT_TARGET_CUDA || m.splitKv == 1)
+    return succeed();
+  CheckedCall call;
+  if (attnrt_status status =
+          checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
+    return status;
+  attnrt_status driverStatus;
+  const CudaDriver *driver = cudaDriver(driverStatus);
+  if (!driver)
+    return driverStatus;
+  int multiprocessors = 0;
+  if (attnrt_status status = deviceMultiprocessors(*driver, multiprocessors))
+    return status;
+  bytes = planLaunch(m, call, multiprocessors).workspaceBytes;
+  return succeed();
+}
 
 attnrt_status runCuda(const attnrt_kernel &kernel,
                       const attnrt_attention_args &args, void *stream) {
@@ -222,12 +316,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   if (attnrt_status status =
           checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
     return status;
-  // Tile rows: queries of one q head, or (query, q head) pairs of one kv
-  // head when the kernel packs GQA groups.
-  int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
-                           : call.seqlenQ;
-  int64_t gridX = (rows + m.blockM - 1) / m.blockM;
-  int64_t gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
+  LaunchPlan shape = planLaunch(m, call, 1);
+  int64_t gridX = shape.gridX, gridY = shape.gridY;
   if (gridX > INT32_MAX || gridY > kMaxGridYZ || call.batch > kMaxGridYZ)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: grid (" + std::to_string(gridX) + ", " +
@@ -244,6 +334,27 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   CudaFunction function;
   if (attnrt_status status = functionFor(*driver, kernel, function))
     return status;
+  LaunchPlan plan = planLaunch(m, call, function.multiprocessors);
+  if (m.splitKv != 1) {
+    if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "kernel '" + m.name + "' splits the keys in " +
+                      std::to_string(plan.numSplits) +
+                      " chunks and needs args.workspace of " +
+                      std::to_string(plan.workspaceBytes) +
+                      " bytes (attnrt_workspace_bytes), got " +
+                      (args.workspace
+                           ? std::to_string(args.workspace_bytes) + " bytes"
+                           : std::string("NULL")));
+    if (reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.workspace is not aligned to 16 bytes");
+    gridX *= plan.numSplits;
+    if (gridX > INT32_MAX)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args: grid x of " + std::to_string(gridX) +
+                      " CTAs exceeds CUDA's limit");
+  }
 
   KernelParams params;
   params.tensor(call.q);
@@ -266,11 +377,20 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   int64_t tableStrides[2] = {call.maxPages, 1};
   params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
                 tableStrides, 2);
-  // The split-KV workspace: unused by the GPU kernels so far (empty).
-  int64_t empty[5] = {0, 0, 0, 0, 0};
-  int64_t denseStrides5[5] = {0, 0, 0, 0, 1}, denseStrides4[4] = {0, 0, 0, 1};
-  params.memref(0, empty, denseStrides5, 5);
-  params.memref(0, empty, denseStrides4, 4);
+  // The split-KV workspace (empty for other kernels).
+  uint64_t workspace = plan.numSplits
+                           ? reinterpret_cast<uintptr_t>(args.workspace)
+                           : 0;
+  int64_t partialOutputSizes[5] = {plan.numSplits, call.batch, call.seqlenQ,
+                                   m.numQHeads, m.headDimV};
+  int64_t partialLseSizes[4] = {plan.numSplits, call.batch, m.numQHeads,
+                                call.seqlenQ};
+  int64_t partialOutputStrides[5], partialLseStrides[4];
+  denseStrides(partialOutputSizes, partialOutputStrides, 5);
+  denseStrides(partialLseSizes, partialLseStrides, 4);
+  params.memref(workspace, partialOutputSizes, partialOutputStrides, 5);
+  params.memref(workspace ? workspace + plan.lseOffset : 0, partialLseSizes,
+                partialLseStrides, 4);
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),
@@ -280,6 +400,27 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
           static_cast<unsigned>(m.dynamicSharedMemoryBytes),
           static_cast<CUstream>(stream), pointers.data(), nullptr))
     return driverFailure(*driver, "cuLaunchKernel", r, "kernel '" + m.name + "'");
+  if (!plan.numSplits)
+    return succeed();
+
+  // The merge: (o, lse, partial_o, partial_lse), one warp per output row.
+  KernelParams mergeParams;
+  mergeParams.tensor(call.o);
+  mergeParams.memref(reinterpret_cast<uintptr_t>(args.lse), lseSizes,
+                     lseStrides, 3);
+  mergeParams.memref(workspace, partialOutputSizes, partialOutputStrides, 5);
+  mergeParams.memref(workspace + plan.lseOffset, partialLseSizes,
+                     partialLseStrides, 4);
+  int64_t rowsToMerge = call.batch * call.seqlenQ * m.numQHeads;
+  int64_t warpsPerCta = m.mergeBlockThreads / 32;
+  std::vector<void *> mergePointers = mergeParams.pointers();
+  if (CUresult r = driver->cuLaunchKernel(
+          function.merge,
+          static_cast<unsigned>((rowsToMerge + warpsPerCta - 1) / warpsPerCta),
+          1, 1, static_cast<unsigned>(m.mergeBlockThreads), 1, 1, 0,
+          static_cast<CUstream>(stream), mergePointers.data(), nullptr))
+    return driverFailure(*driver, "cuLaunchKernel", r,
+                         "merge kernel '" + m.mergeEntry + "'");
   return succeed();
 }
 

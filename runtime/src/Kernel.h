@@ -46,6 +46,10 @@ attnrt_status loadKernel(const std::string &packageDir,
 attnrt_status runCpu(const attnrt_kernel &kernel,
                      const attnrt_attention_args &args, int numThreads);
 
+/// The device workspace a split-KV CUDA call needs (0 otherwise).
+attnrt_status workspaceBytes(const attnrt_kernel &kernel,
+                             const attnrt_attention_args &args, size_t &bytes);
+
 /// Validates `args` (device pointers) against a CUDA kernel's spec and
 /// launches it on `stream` in the calling thread's context.
 attnrt_status runCuda(const attnrt_kernel &kernel,

@@ -268,10 +268,31 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
       return reader.corrupt("/kernel/block_n", "expected a positive integer");
     return succeed();
   }
-  if (manifest.splitKv != 1)
-    return fail(ATTNRT_UNSUPPORTED,
-                path + ": split_kv GPU packages are not supported by this "
-                       "libattnrt");
+  if (!reader.positive("/kernel/block_n", manifest.blockN))
+    return reader.corrupt("/kernel/block_n", "expected a positive integer");
+  if (manifest.splitKv != 1) {
+    bool perSplit = false;
+    if (!reader.boolean("/kernel/grid_x_per_split", perSplit) || !perSplit)
+      return reader.corrupt("/kernel/grid_x_per_split",
+                            "expected true for a split_kv kernel");
+    if (!reader.string("/kernel/merge/entry", manifest.mergeEntry) ||
+        manifest.mergeEntry.empty())
+      return reader.corrupt("/kernel/merge/entry",
+                            "expected the merge kernel's name");
+    if (!reader.positive("/kernel/merge/block_threads",
+                         manifest.mergeBlockThreads) ||
+        manifest.mergeBlockThreads % 32 != 0 ||
+        manifest.mergeBlockThreads > 1024)
+      return reader.corrupt("/kernel/merge/block_threads",
+                            "expected a multiple of 32 up to 1024");
+    const json kMergeGrid = {"ceil(batch * seqlen_q * num_q_heads / 4)", 1,
+                             1};
+    const json *mergeGrid = reader.find("/kernel/merge/grid", &json::is_array);
+    if (!mergeGrid || *mergeGrid != kMergeGrid ||
+        manifest.mergeBlockThreads != 128)
+      return reader.corrupt("/kernel/merge/grid",
+                            "expected one 4-warp CTA per 4 output rows");
+  }
 
   if (!reader.positive("/kernel/block_threads", manifest.blockThreads) ||
       manifest.blockThreads % 32 != 0 || manifest.blockThreads > 1024)

@@ -25,8 +25,9 @@ struct Manifest {
   int64_t pageSize = 0;
   /// Split-KV chunks: 1 = off, 0 = chosen per call, N.
   int64_t splitKv = 1;
-  /// CPU split-KV packages: the merge's entry point.
+  /// Split-KV packages: the merge's entry point (CPU symbol or CUDA kernel).
   std::string mergeEntry;
+  int64_t mergeBlockThreads = 0;
   int64_t blockN = 0;
   /// ALiBi slopes used when a call passes none (alibi kernels only).
   std::vector<float> defaultAlibiSlopes;

@@ -33,7 +33,8 @@ class AttentionArgs(ctypes.Structure):
                 ("q_strides", ctypes.c_int64 * 4), ("k_strides", ctypes.c_int64 * 4),
                 ("v_strides", ctypes.c_int64 * 4), ("o_strides", ctypes.c_int64 * 4),
                 ("cache_seqlens", ctypes.c_void_p), ("page_table", ctypes.c_void_p),
-                ("num_pages", ctypes.c_int64), ("max_pages_per_seq", ctypes.c_int64)]
+                ("num_pages", ctypes.c_int64), ("max_pages_per_seq", ctypes.c_int64),
+                ("workspace", ctypes.c_void_p), ("workspace_bytes", ctypes.c_size_t)]
 
 
 class Runtime:
@@ -48,6 +49,8 @@ class Runtime:
         self.lib.attnrt_kernel_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
         self.lib.attnrt_kernel_release.argtypes = [ctypes.c_void_p]
         self.lib.attnrt_run_cuda.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs), ctypes.c_void_p]
+        self.lib.attnrt_workspace_bytes.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs),
+                                                    ctypes.POINTER(ctypes.c_size_t)]
 
     def check(self, status, what):
         if status != 0:
@@ -107,6 +110,13 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
             if cache[1] is not None:
                 args.page_table = buffers[6].value
                 args.num_pages, args.max_pages_per_seq = k.shape[0], cache[1].shape[1]
+        # Split-KV kernels: the workspace libattnrt asks for.
+        needed = ctypes.c_size_t()
+        runtime.check(runtime.lib.attnrt_workspace_bytes(kernel, ctypes.byref(args),
+                                                         ctypes.byref(needed)), "workspace")
+        if needed.value:
+            buffers.append(runtime.upload(np.zeros(needed.value, np.uint8)))
+            args.workspace, args.workspace_bytes = buffers[-1].value, needed.value
         runtime.check(runtime.lib.attnrt_run_cuda(kernel, ctypes.byref(args), None), "run")
         runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
         out = host_values(dtype, runtime.download(buffers[3], o_bits))

@@ -196,9 +196,10 @@ TEST_F(CudaKernel, LaunchFollowsTheManifest) {
   at = expectMemref(launch.params, at, nullptr, {32}, "alibi_slopes");
   at = expectMemref(launch.params, at, nullptr, {0}, "cache_seqlens");
   at = expectMemref(launch.params, at, nullptr, {0, 0}, "page_table");
-  // The split-KV workspace, empty.
-  at = expectMemref(launch.params, at, nullptr, {0, 0, 0, 0, 0}, "partial_o");
-  expectMemref(launch.params, at, nullptr, {0, 0, 0, 0}, "partial_lse");
+  // The split-KV workspace: no chunks.
+  at = expectMemref(launch.params, at, nullptr, {0, 2, 300, 32, 128},
+                    "partial_o");
+  expectMemref(launch.params, at, nullptr, {0, 2, 32, 300}, "partial_lse");
 }
 
 TEST_F(CudaKernel, BatchStrideIsPassedThrough) {
@@ -234,12 +235,40 @@ TEST_F(CudaKernel, PagedCacheParameters) {
   args.page_table = static_cast<const int32_t *>(table);
   args.num_pages = 40;
   args.max_pages_per_seq = 5;
+  // split_kv "auto" on the mock's 132 multiprocessors: 24 CTAs want 11
+  // chunks, the 80-key capacity has 2 KV tiles of 64: 2 chunks.
+  EXPECT_EQ(info.split_kv, 0);
+  size_t workspaceBytes = 0;
+  ASSERT_EQ(attnrt_workspace_bytes(kernel, &args, &workspaceBytes), ATTNRT_OK)
+      << attnrt_last_error();
+  size_t outputBytes = 2 * 3 * 1 * 32 * 128 * 4;
+  EXPECT_EQ(workspaceBytes, outputBytes + 2 * 3 * 32 * 1 * 4);
+  size_t before = launches();
+  EXPECT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("splits the keys in 2 chunks and needs args.workspace "
+                      "of " +
+                      std::to_string(workspaceBytes) + " bytes"),
+            std::string::npos)
+      << attnrt_last_error();
+  EXPECT_EQ(launches(), before);
+  void *workspace = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(workspaceBytes, &workspace), ATTNRT_OK);
+  args.workspace = workspace;
+  args.workspace_bytes = workspaceBytes;
   ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
       << attnrt_last_error();
-  MockLaunch launch = lastLaunch();
+  ASSERT_EQ(launches(), before + 2);
+  MockLaunch launch, merge;
+  {
+    std::lock_guard<std::mutex> lock(mock().mutex);
+    launch = mock().launches[before];
+    merge = mock().launches[before + 1];
+  }
   // GQA packing: one CTA per (row tile, kv head, sequence), its rows the
-  // (query, q head) pairs of the kv head: ceil(1 * 4 / 64) = 1.
-  EXPECT_EQ(launch.grid[0], 1u);
+  // (query, q head) pairs of the kv head: ceil(1 * 4 / 64) = 1 row tile,
+  // times 2 chunks.
+  EXPECT_EQ(launch.grid[0], 2u);
   EXPECT_EQ(launch.grid[1], 8u);
   EXPECT_EQ(launch.grid[2], 3u);
   ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7 + 13 + 11u);
@@ -248,7 +277,23 @@ TEST_F(CudaKernel, PagedCacheParameters) {
   at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "v");
   at = expectMemref(launch.params, at + 11 + 9 + 5, lengths, {3},
                     "cache_seqlens");
-  expectMemref(launch.params, at, table, {3, 5}, "page_table");
+  at = expectMemref(launch.params, at, table, {3, 5}, "page_table");
+  char *lseWorkspace = static_cast<char *>(workspace) + outputBytes;
+  at = expectMemref(launch.params, at, workspace, {2, 3, 1, 32, 128},
+                    "partial_o");
+  expectMemref(launch.params, at, lseWorkspace, {2, 3, 32, 1}, "partial_lse");
+  // The merge: one warp per output row, 3 * 1 * 32 rows, 4 per CTA.
+  EXPECT_EQ(merge.entry, "llama3_8b_decode_paged_merge");
+  EXPECT_EQ(merge.grid[0], 24u);
+  EXPECT_EQ(merge.block[0], 128u);
+  EXPECT_EQ(merge.sharedBytes, 0u);
+  ASSERT_EQ(merge.params.size(), 11 + 9 + 13 + 11u);
+  at = expectMemref(merge.params, 0, p.o, {3, 1, 32, 128}, "o");
+  at = expectMemref(merge.params, at, p.lse, {3, 32, 1}, "lse");
+  at = expectMemref(merge.params, at, workspace, {2, 3, 1, 32, 128},
+                    "partial_o");
+  expectMemref(merge.params, at, lseWorkspace, {2, 3, 32, 1}, "partial_lse");
+  EXPECT_EQ(attnrt_cuda_free(workspace), ATTNRT_OK);
 
   // The paged kernel needs its table and pool size; contiguous arguments
   // are refused.

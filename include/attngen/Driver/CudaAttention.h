@@ -20,6 +20,7 @@
 #include <vector>
 
 struct attnrt_kernel;
+struct attnrt_attention_args;
 
 namespace attngen {
 
@@ -63,7 +64,10 @@ private:
   attnrt_kernel *kernel = nullptr;
   std::string device;
   int64_t batch = 0, seqlenQ = 0, seqlenK = 0, numPages = 0, maxPages = 0;
-  Buffer query, key, value, output, lse, slopes, cacheSeqlens, pageTable;
+  Buffer query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
+      workspace;
+  /// The call's arguments (libattnrt's attnrt_attention_args).
+  void fillArgs(attnrt_attention_args &args) const;
   /// The caller gave ALiBi slopes (else the package's defaults are used).
   bool hasSlopes = false;
 };

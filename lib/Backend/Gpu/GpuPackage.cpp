@@ -34,6 +34,9 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
            ? json{"ceil(seqlen_q * (num_q_heads / num_kv_heads) / block_m)",
                   "num_kv_heads", "batch"}
            : json{"ceil(seqlen_q / block_m)", "num_q_heads", "batch"}},
+      // Split-KV: grid x times num_splits (the workspace's leading
+      // dimension), then the merge kernel.
+      {"grid_x_per_split", !launch.mergeEntry.empty()},
       // Above 48 KB the launcher must opt in
       // (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
       {"dynamic_shared_memory_bytes", launch.sharedMemoryBytes},
@@ -42,6 +45,13 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
        spec.headDim % 8 == 0 && spec.headDimV % 8 == 0 ? 16 : 2}};
   if (spec.alibi)
     kernel["default_alibi_slopes"] = defaultAlibiSlopes(spec.numQHeads);
+  if (!launch.mergeEntry.empty())
+    kernel["merge"] = {
+        {"entry", launch.mergeEntry},
+        {"params", {"o", "lse", "partial_o", "partial_lse"}},
+        {"block_threads", 128},
+        // One warp per output row, row = (b * seqlen_q + i) * num_q_heads + h.
+        {"grid", {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1}}};
   json manifest = manifestHeader(spec, target);
   manifest["kernel"] = kernel;
   std::string manifestText = manifest.dump(2) + "\n";

@@ -90,6 +90,9 @@ typedef struct attnrt_kernel_info {
   double softcap; /* 0 = off */
   attnrt_kv_cache_layout kv_cache;
   int64_t page_size; /* paged caches */
+  /* Split-KV (flash-decoding): 1 = off, 0 = chunk count chosen per call,
+     N = N chunks per row tile, merged by their log-sum-exps. */
+  int64_t split_kv;
 } attnrt_kernel_info;
 
 /* One attention call. Tensors are BSHD: q[b, seqlen_q, num_q_heads,
@@ -120,6 +123,11 @@ typedef struct attnrt_attention_args {
   const int32_t *cache_seqlens; /* [batch] */
   const int32_t *page_table;    /* [batch, max_pages_per_seq], paged only */
   int64_t num_pages, max_pages_per_seq; /* paged only */
+  /* Split-KV kernels on CUDA: device memory of at least
+     attnrt_workspace_bytes() bytes, 16-byte aligned, not used by another
+     call in flight. CPU calls allocate their own (NULL here). */
+  void *workspace;
+  size_t workspace_bytes;
 } attnrt_attention_args;
 
 /* Loads and validates a package directory. */
@@ -181,6 +189,12 @@ ATTNRT_API attnrt_status attnrt_cuda_copy_to_device(void *device_destination,
 ATTNRT_API attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
                                                   const void *device_source,
                                                   size_t bytes);
+/* The workspace a call of a split-KV CUDA kernel needs, from its shape and
+   this device (0 for every other kernel and for CPU kernels). */
+ATTNRT_API attnrt_status attnrt_workspace_bytes(const attnrt_kernel *kernel,
+                                                const attnrt_attention_args *args,
+                                                size_t *bytes);
+
 /* Waits for `stream` (NULL: all work in the context); reports a failed
    kernel launched before it. */
 ATTNRT_API attnrt_status attnrt_cuda_synchronize(void *stream);

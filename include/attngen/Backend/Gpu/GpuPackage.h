@@ -16,6 +16,8 @@ struct GpuLaunchShape {
   int64_t blockM, blockN, numWarps, sharedMemoryBytes;
   /// Rows are (query, q head) pairs of one kv head (attn.pack_gqa).
   bool packGqa = false;
+  /// Split-KV: the merge kernel's entry (attn.merge_kernel), else empty.
+  std::string mergeEntry;
 };
 
 /// Writes `packageDir` with manifest.json and kernel.ptx for `target`.
