@@ -113,7 +113,9 @@ compileForCpu(const AttentionSpec &spec, const std::string &specPath) {
   compiled->lowered = std::move(*lowered);
   auto kernel = CpuKernel::compile(*compiled->lowered.module, spec.name,
                                    compiled->lowered.blockM,
-                                   compiled->lowered.blockN, spec.splitKv);
+                                   compiled->lowered.blockN, spec.splitKv,
+                                   spec.kvCache.layout != KvCacheLayout::None &&
+                                       spec.numQHeads > spec.numKvHeads);
   if (!kernel)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),

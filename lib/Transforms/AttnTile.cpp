@@ -156,7 +156,31 @@ private:
       ImplicitLocOpBuilder &b, Value extent, ValueRange inits, int64_t count,
       function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> lhsScalar,
       function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> rhsVector);
-  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value row, Value keys);
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value query,
+                  Value rowSlope, Value keys);
+  /// Tile rows are queries of one q head or, when the op packs GQA groups,
+  /// (query, q head of the work item's kv head) pairs: row = query * group
+  /// + head % group.
+  Value queryOfRow(ImplicitLocOpBuilder &b, Value row) {
+    if (!op.packsGqa())
+      return row;
+    return arith::DivUIOp::create(b, row, index(b, op.getGroupSize()));
+  }
+  Value headOfRow(ImplicitLocOpBuilder &b, Value row) {
+    if (!op.packsGqa())
+      return qHead;
+    return arith::AddIOp::create(
+        b, arith::MulIOp::create(b, kvHead, index(b, op.getGroupSize())),
+        arith::RemUIOp::create(b, row, index(b, op.getGroupSize())));
+  }
+  /// The ALiBi slope of a row's head (null without ALiBi).
+  Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
+    if (!args.slopes)
+      return Value();
+    if (!op.packsGqa())
+      return slope;
+    return memref::LoadOp::create(b, args.slopes, headOfRow(b, row));
+  }
   void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b,
                                    Value firstRowOfBlock, bool fuseMax);
@@ -213,7 +237,7 @@ ValueRange TiledKernelBuilder::emitOuterProducts(
 /// s2 = log2(e) * score(q.k) on a vector of keys: the scaled score,
 /// soft-capped, plus the ALiBi bias, in base-2 units so softmax uses exp2.
 Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
-                                    Value row, Value keys) {
+                                    Value query, Value rowSlope, Value keys) {
   Type type = dot.getType();
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
@@ -228,7 +252,7 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
   }
   if (op.getAlibi()) {
     // s -= slope_h * |i + off - j|
-    Value diagonal = splat(b, arith::AddIOp::create(b, row, offset));
+    Value diagonal = splat(b, arith::AddIOp::create(b, query, offset));
     Value distance = arith::SubIOp::create(b, diagonal, keys);
     // |d| = max(d, -d), in integers (no library call on any target).
     Value signedDistance =
@@ -244,7 +268,7 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
             signedDistance));
     Value distanceF32 = arith::SIToFPOp::create(b, type, absDistance);
     score = arith::SubFOp::create(
-        b, score, arith::MulFOp::create(b, splat(b, slope), distanceF32));
+        b, score, arith::MulFOp::create(b, splat(b, rowSlope), distanceF32));
   }
   return arith::MulFOp::create(b, score, constantLike(b, type, kLog2E));
 }
@@ -382,6 +406,8 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   Value negInfVector = constantLike(b, f32Vector, -INFINITY);
   Value row = arith::AddIOp::create(b, firstRow, r);
+  Value query = queryOfRow(b, row);
+  Value slopeOfRow = rowSlope(b, row);
 
   // Without a mask and with linear scores, S is final and its max is known.
   Value maxVector = fusedMax;
@@ -394,12 +420,12 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
             b, splat(b, arith::AddIOp::create(b, firstKey, c)), lanes);
         Value dot =
             vector::LoadOp::create(b, f32Vector, scoreRows, ValueRange{scoreRow, c});
-        Value score = emitScore(b, dot, row, keys);
+        Value score = emitScore(b, dot, query, slopeOfRow, keys);
         if (masked) {
           Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
                                                keys, splat(b, seqlenK));
           Value visible = arith::AndIOp::create(
-              b, exists, mask.emitVisible(b, row, keys, offset));
+              b, exists, mask.emitVisible(b, query, keys, offset));
           score = arith::SelectOp::create(b, visible, score, negInfVector);
         }
         vector::StoreOp::create(b, score, scoreRows, ValueRange{scoreRow, c});
@@ -526,6 +552,7 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
   forLoop(b, zero, numRows, {}, [&](ImplicitLocOpBuilder &b, Value r,
                                     ValueRange) -> SmallVector<Value> {
     Value row = arith::AddIOp::create(b, firstRow, r);
+    Value query = queryOfRow(b, row), head = headOfRow(b, row);
     Value sum = memref::LoadOp::create(b, rowSum, r);
     Value anyVisible =
         arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0.0));
@@ -542,13 +569,13 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
                 // This chunk's O, normalized by its own sum, in f32.
                 memref::StoreOp::create(
                     b, out, args.partialOutput,
-                    ValueRange{split, batch, row, qHead, dv});
+                    ValueRange{split, batch, query, head, dv});
                 return {};
               }
               if (!elementType.isF32())
                 out = arith::TruncFOp::create(b, elementType, out);
               memref::StoreOp::create(b, out, args.output,
-                                      ValueRange{batch, row, qHead, dv});
+                                      ValueRange{batch, query, head, dv});
               return {};
             });
     if (split) {
@@ -559,7 +586,7 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
       lse = arith::SelectOp::create(
           b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
       memref::StoreOp::create(b, lse, args.partialLse,
-                              ValueRange{split, batch, qHead, row});
+                              ValueRange{split, batch, head, query});
     } else if (args.lse) {
       Value max = memref::LoadOp::create(b, rowMax, r);
       Value lse = arith::MulFOp::create(
@@ -567,7 +594,7 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
           f32(b, kLn2));
       lse = arith::SelectOp::create(
           b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
-      memref::StoreOp::create(b, lse, args.lse, ValueRange{batch, qHead, row});
+      memref::StoreOp::create(b, lse, args.lse, ValueRange{batch, head, query});
     }
     return {};
   });
@@ -590,7 +617,15 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     seqlenK = memref::DimOp::create(b, args.key, 1);
     alignOffset(b);
   }
-  Value numQTiles = arith::CeilDivSIOp::create(b, seqlenQ, index(b, blockM));
+  // Rows: queries, or (query, head) pairs of a kv head when packing GQA.
+  int64_t heads = op.packsGqa() ? op.getNumKvHeads() : numQHeads;
+  Value numRowsTotal =
+      op.packsGqa()
+          ? arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()))
+                .getResult()
+          : seqlenQ;
+  Value numQTiles =
+      arith::CeilDivSIOp::create(b, numRowsTotal, index(b, blockM));
   // Split-KV: every (Q tile, batch, head) is num_splits work items.
   bool splitKv = op.getSplitKv().has_value();
   Value numSplits =
@@ -636,8 +671,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   forLoop(b, args.begin, args.end, {}, [&](ImplicitLocOpBuilder &b,
                                            Value item,
                                            ValueRange) -> SmallVector<Value> {
-    // item = ((num_q_tiles - 1 - q_tile) * batch_size + batch) * num_q_heads
-    //        + q_head
+    // item = ((num_q_tiles - 1 - q_tile) * batch_size + batch) * heads + head
+    // (q heads, or kv heads when packing GQA; times num_splits + split for
+    // split-KV)
     // Q tiles run last to first: under causal masks the late tiles cost the
     // most, and handing them out first balances the threads. Heads sharing
     // a kv head are neighbours, so their K/V tiles are reused from cache.
@@ -646,21 +682,26 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       item = arith::DivUIOp::create(b, item, numSplits);
     }
     Value batchHeads = arith::MulIOp::create(
-        b, memref::DimOp::create(b, args.query, 0), index(b, numQHeads));
+        b, memref::DimOp::create(b, args.query, 0), index(b, heads));
     Value batchHead = arith::RemUIOp::create(b, item, batchHeads);
     Value qTileIndex = arith::SubIOp::create(
         b, arith::SubIOp::create(b, numQTiles, one),
         arith::DivUIOp::create(b, item, batchHeads));
-    qHead = arith::RemUIOp::create(b, batchHead, index(b, numQHeads));
-    batch = arith::DivUIOp::create(b, batchHead, index(b, numQHeads));
+    Value headIndex = arith::RemUIOp::create(b, batchHead, index(b, heads));
+    batch = arith::DivUIOp::create(b, batchHead, index(b, heads));
     // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
-    kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+    if (op.packsGqa()) {
+      kvHead = headIndex;
+    } else {
+      qHead = headIndex;
+      kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+    }
     firstRow = arith::MulIOp::create(b, qTileIndex, index(b, blockM));
     numRows = arith::MinSIOp::create(
-        b, index(b, blockM), arith::SubIOp::create(b, seqlenQ, firstRow));
+        b, index(b, blockM), arith::SubIOp::create(b, numRowsTotal, firstRow));
     Value lastRow = arith::SubIOp::create(
         b, arith::AddIOp::create(b, firstRow, numRows), one);
-    if (args.slopes)
+    if (args.slopes && !op.packsGqa())
       slope = memref::LoadOp::create(b, args.slopes, qHead);
     if (op.hasKvCache()) {
       // This sequence's keys: cache_seqlens[b], clamped to the cache.
@@ -704,7 +745,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       forLoop(b, zero, index(b, headDim), {},
               [&](ImplicitLocOpBuilder &b, Value d,
                   ValueRange) -> SmallVector<Value> {
-                Value q = loadF32(b, args.query, {batch, sourceRow, qHead, d});
+                Value q = loadF32(b, args.query,
+                                  {batch, queryOfRow(b, sourceRow),
+                                   headOfRow(b, sourceRow), d});
                 if (isScoreLinear())
                   q = arith::MulFOp::create(
                       b, q,
@@ -727,7 +770,8 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
           b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
     }
     for (const KvTileRanges &range : mask.emitTileRanges(
-             b, firstRow, lastRow, offset, seqlenK, blockN)) {
+             b, queryOfRow(b, firstRow), queryOfRow(b, lastRow), offset,
+             seqlenK, blockN)) {
       auto emitTiles = [&](Value lb, Value ub, bool masked) {
         if (splitKv) {
           lb = arith::MaxSIOp::create(b, lb, splitBegin);

@@ -71,8 +71,12 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
 
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
-  int64_t numQTiles = (call.seqlenQ + m.blockM - 1) / m.blockM;
-  int64_t numItems = call.batch * m.numQHeads * numQTiles;
+  // Rows are queries, or (query, q head) pairs of a kv head when packed.
+  int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
+                           : call.seqlenQ;
+  int64_t numQTiles = (rows + m.blockM - 1) / m.blockM;
+  int64_t numItems =
+      call.batch * (m.packGqa ? m.numKvHeads : m.numQHeads) * numQTiles;
   if (numItems == 0)
     return succeed();
   auto q = describe(call.q), k = describe(call.k), v = describe(call.v),

@@ -258,6 +258,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
                             "expected " + std::to_string(expected[i].rank));
   }
   if (!cuda) {
+    if (!reader.boolean("/kernel/pack_gqa", manifest.packGqa))
+      return reader.corrupt("/kernel/pack_gqa", "expected true or false");
     if (manifest.splitKv != 1 &&
         (!reader.string("/kernel/merge_entry", manifest.mergeEntry) ||
          manifest.mergeEntry.empty()))

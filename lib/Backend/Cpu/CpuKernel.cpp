@@ -24,15 +24,16 @@ namespace attngen {
 
 CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine,
                      EntryPoint entry, MergePoint merge, int64_t blockM,
-                     int64_t blockN, int64_t splitKv)
+                     int64_t blockN, int64_t splitKv, bool packGqa)
     : engine(std::move(engine)), entry(entry), merge(merge), blockM(blockM),
-      blockN(blockN), splitKv(splitKv) {}
+      blockN(blockN), splitKv(splitKv), packGqa(packGqa) {}
 
 CpuKernel::~CpuKernel() = default;
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
-                   int64_t blockM, int64_t blockN, int64_t splitKv) {
+                   int64_t blockM, int64_t blockN, int64_t splitKv,
+                   bool packGqa) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerBuiltinDialectTranslation(*llvmModule->getContext());
@@ -67,7 +68,7 @@ CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
     merge = reinterpret_cast<MergePoint>(*mergeSymbol);
   }
   return std::unique_ptr<CpuKernel>(new CpuKernel(
-      std::move(*engine), entry, merge, blockM, blockN, splitKv));
+      std::move(*engine), entry, merge, blockM, blockN, splitKv, packGqa));
 }
 
 /// A dense row-major memref descriptor over `data` (the C interface of the
@@ -89,8 +90,12 @@ static StridedMemRefType<char, Rank> describe(const void *data,
 }
 
 void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const {
-  int64_t numQTiles = (buffers.seqlenQ + blockM - 1) / blockM;
-  int64_t numItems = buffers.batch * buffers.numQHeads * numQTiles;
+  int64_t group = buffers.numQHeads / buffers.numKvHeads;
+  int64_t rows = packGqa ? buffers.seqlenQ * group : buffers.seqlenQ;
+  int64_t numQTiles = (rows + blockM - 1) / blockM;
+  int64_t numItems = buffers.batch *
+                     (packGqa ? buffers.numKvHeads : buffers.numQHeads) *
+                     numQTiles;
   if (numItems == 0)
     return;
   unsigned threads = numThreads ? numThreads

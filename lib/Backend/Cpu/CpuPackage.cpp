@@ -50,6 +50,8 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
                                 const std::string &cpu,
                                 const std::string &features) {
   using json = nlohmann::ordered_json;
+  bool packGqa = spec.kvCache.layout != KvCacheLayout::None &&
+                 spec.numQHeads > spec.numKvHeads;
   json params = manifestTensorParams(spec);
   params.push_back(json{{"name", "begin"}, {"kind", "index"}});
   params.push_back(json{{"name", "end"}, {"kind", "index"}});
@@ -71,10 +73,14 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
       // Work item w = ((num_q_tiles - 1 - q_tile) * batch + b) *
       // num_q_heads + h (costly causal Q tiles first); calls over disjoint
       // [begin, end) ranges may run concurrently.
-      {"work_items", spec.splitKv == 1
-                         ? "batch * num_q_heads * ceil(seqlen_q / block_m)"
-                         : "batch * num_q_heads * ceil(seqlen_q / block_m) * "
-                           "num_splits"}};
+      // GQA-packed kernels (KV caches with num_q_heads > num_kv_heads):
+      // per kv head, rows = (query, q head) pairs.
+      {"pack_gqa", packGqa},
+      {"work_items",
+       std::string(packGqa ? "batch * num_kv_heads * ceil(seqlen_q * "
+                             "(num_q_heads / num_kv_heads) / block_m)"
+                           : "batch * num_q_heads * ceil(seqlen_q / block_m)") +
+           (spec.splitKv == 1 ? "" : " * num_splits")}};
   if (spec.splitKv != 1) {
     // Split-KV: after every work item, the merge combines the chunks of
     // each output row, row = (b * seqlen_q + i) * num_q_heads + h.

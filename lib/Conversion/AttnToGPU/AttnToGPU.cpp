@@ -67,14 +67,6 @@ GpuTiling autoTiling(int64_t headDim) {
   return {64, 32, 4, 2};
 }
 
-/// GQA packing: with a KV cache (decode and chunked prefill, few query rows
-/// per sequence) the q heads of one kv head share a CTA, so each K/V tile is
-/// loaded once for the whole group and the tile's rows are filled by
-/// (query, head) pairs instead of a few queries.
-bool packsGqa(AttentionOp op) {
-  return op.hasKvCache() && op.getGroupSize() > 1;
-}
-
 /// The online softmax state of one 16-row slab of one warp: per thread, the
 /// running max and partial sum of its two rows (g and g + 8) and the O
 /// accumulator fragments.
@@ -92,7 +84,7 @@ public:
         paddedHeadDim(llvm::alignTo(headDim, kMmaK)),
         paddedHeadDimV(llvm::alignTo(headDimV, kMmaK)),
         slabsPerWarp(tiling.blockM / (kMmaM * tiling.numWarps)),
-        packGqa(packsGqa(op)) {
+        packGqa(op.packsGqa()) {
     // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
     // accumulator of S and of O, for each slab.
     int64_t accumulatorRegisters =
@@ -1093,7 +1085,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
                   builder.getDenseI64ArrayAttr(
                       {tiling.blockM, tiling.blockN, tiling.numWarps}));
   // Grid (ceil(seqlen_q * group / block_m), num_kv_heads, batch).
-  if (packsGqa(op))
+  if (op.packsGqa())
     kernel->setAttr("attn.pack_gqa", builder.getUnitAttr());
   ImplicitLocOpBuilder b(op.getLoc(), builder);
   b.setInsertionPointToStart(&kernel.getBody().front());

@@ -45,7 +45,7 @@ public:
   /// (and, when `splitKv` != 1, its `<name>_merge`).
   static llvm::Expected<std::unique_ptr<CpuKernel>>
   compile(mlir::ModuleOp llvmModule, const std::string &name, int64_t blockM,
-          int64_t blockN, int64_t splitKv);
+          int64_t blockN, int64_t splitKv, bool packGqa);
   ~CpuKernel();
 
   /// Runs every work item, split over `numThreads` threads (0 = all cores).
@@ -60,11 +60,15 @@ private:
   /// (o, lse, partial_o, partial_lse) descriptors, begin, end.
   using MergePoint = void (*)(void *, void *, void *, void *, int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
-            MergePoint merge, int64_t blockM, int64_t blockN, int64_t splitKv);
+            MergePoint merge, int64_t blockM, int64_t blockN, int64_t splitKv,
+            bool packGqa);
   std::unique_ptr<mlir::ExecutionEngine> engine;
   EntryPoint entry;
   MergePoint merge;
   int64_t blockM, blockN, splitKv;
+  /// Work items per kv head, rows = (query, q head) pairs (AttentionOp::
+  /// packsGqa).
+  bool packGqa;
 };
 
 } // namespace attngen

@@ -131,6 +131,11 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     bool hasKvCache() { return getCacheSeqlens() != nullptr; }
     /// Whether the KV cache is paged.
     bool isPaged() { return getPageTable() != nullptr; }
+    /// Whether kernels pack the q heads of one kv head into one tile's rows,
+    /// row = query * group + head % group (KV caches: decode and chunked
+    /// prefill have few queries, and each K/V tile is then loaded once per
+    /// group).
+    bool packsGqa() { return hasKvCache() && getGroupSize() > 1; }
   }];
 
   let hasVerifier = 1;
