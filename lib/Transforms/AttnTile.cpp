@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/Passes.h"
 #include "attngen/Transforms/SpecFunction.h"
@@ -106,25 +107,10 @@ private:
   Value splat(ImplicitLocOpBuilder &b, Value scalar) {
     return vector::BroadcastOp::create(b, vectorType(scalar.getType()), scalar);
   }
-  /// The first two indices of key `key` of the work item's sequence in K
-  /// and V: (batch, key), or (page, row in page) of a paged cache. Page
-  /// indices are clamped to the pool, so bad tables cannot read outside it.
-  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key) {
-    std::optional<int64_t> pageSize = op.getPageSize();
-    if (!pageSize)
-      return {batch, key};
-    Value slot = arith::DivUIOp::create(b, key, index(b, *pageSize));
-    Value page = arith::IndexCastOp::create(
-        b, b.getIndexType(),
-        memref::LoadOp::create(b, args.pageTable, ValueRange{batch, slot}));
-    Value lastPage = arith::SubIOp::create(
-        b, memref::DimOp::create(b, args.key, 0), index(b, 1));
-    page = arith::MaxSIOp::create(
-        b, arith::MinSIOp::create(b, page, lastPage), index(b, 0));
-    return {page, arith::RemUIOp::create(b, key, index(b, *pageSize))};
-  }
+  /// K/V indices of key `key` of the work item's sequence, column `dim`.
   SmallVector<Value> kvIndices(ImplicitLocOpBuilder &b, Value key, Value dim) {
-    SmallVector<Value> indices = keyRow(b, key);
+    SmallVector<Value> indices(
+        emitKeyRow(b, op, args.key, args.pageTable, batch, key));
     indices.append({kvHead, dim});
     return indices;
   }
@@ -578,23 +564,21 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
                                       ValueRange{batch, query, head, dv});
               return {};
             });
-    if (split) {
+    if (split || args.lse) {
+      // LSE = (m + log2 l) ln 2, -inf without a visible key; split-KV
+      // chunks always write theirs, for the merge.
       Value max = memref::LoadOp::create(b, rowMax, r);
       Value lse = arith::MulFOp::create(
           b, arith::AddFOp::create(b, max, math::Log2Op::create(b, sum)),
           f32(b, kLn2));
       lse = arith::SelectOp::create(
           b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
-      memref::StoreOp::create(b, lse, args.partialLse,
-                              ValueRange{split, batch, head, query});
-    } else if (args.lse) {
-      Value max = memref::LoadOp::create(b, rowMax, r);
-      Value lse = arith::MulFOp::create(
-          b, arith::AddFOp::create(b, max, math::Log2Op::create(b, sum)),
-          f32(b, kLn2));
-      lse = arith::SelectOp::create(
-          b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
-      memref::StoreOp::create(b, lse, args.lse, ValueRange{batch, head, query});
+      if (split)
+        memref::StoreOp::create(b, lse, args.partialLse,
+                                ValueRange{split, batch, head, query});
+      else
+        memref::StoreOp::create(b, lse, args.lse,
+                                ValueRange{batch, head, query});
     }
     return {};
   });
@@ -705,18 +689,8 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       slope = memref::LoadOp::create(b, args.slopes, qHead);
     if (op.hasKvCache()) {
       // This sequence's keys: cache_seqlens[b], clamped to the cache.
-      Value capacity =
-          op.isPaged()
-              ? arith::MulIOp::create(
-                    b, memref::DimOp::create(b, args.pageTable, 1),
-                    index(b, *op.getPageSize()))
-                    .getResult()
-              : memref::DimOp::create(b, args.key, 1).getResult();
-      Value length = arith::IndexCastOp::create(
-          b, b.getIndexType(),
-          memref::LoadOp::create(b, args.cacheSeqlens, batch));
-      seqlenK = arith::MaxSIOp::create(
-          b, arith::MinSIOp::create(b, length, capacity), zero);
+      seqlenK = emitSequenceKeyCount(b, op, args.key, args.cacheSeqlens,
+                                     args.pageTable, batch);
       alignOffset(b);
     }
 

@@ -59,6 +59,14 @@ attnrt_status checkTensor(const char *name, const void *data,
 
 size_t elementBytes(attnrt_dtype dtype) { return dtype == ATTNRT_F32 ? 4 : 2; }
 
+int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
+                   int64_t kvTiles) {
+  if (splitKv != 0)
+    return splitKv;
+  int64_t wanted = (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
+  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
+}
+
 attnrt_status checkCacheContents(const Manifest &m,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call) {

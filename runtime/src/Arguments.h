@@ -45,6 +45,13 @@ attnrt_status checkCacheContents(const Manifest &manifest,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call);
 
+/// Split-KV chunks per row tile: N as compiled, or for "auto" (0) enough
+/// work items (CPU) or CTAs (CUDA) for two per worker (thread or
+/// multiprocessor), at most one chunk per KV tile and 64 (attngen's rule,
+/// include/attngen/Support/SplitCount.h).
+int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
+                   int64_t kvTiles);
+
 /// Bytes per element of the kernel's q/k/v/o.
 size_t elementBytes(attnrt_dtype dtype);
 

@@ -40,17 +40,6 @@ Descriptor<4> describe(const TensorArgument &tensor) {
   return describe<4>(tensor.data, tensor.sizes, tensor.strides);
 }
 
-/// Split-KV chunks per (Q tile, batch, head): N as compiled, or for "auto"
-/// enough work items for twice the threads, at most one chunk per KV tile
-/// and 64 (the rule attngen's own CPU launcher uses).
-int64_t splitCount(int64_t splitKv, int64_t threads, int64_t workItems,
-                   int64_t kvTiles) {
-  if (splitKv != 0)
-    return splitKv;
-  int64_t wanted = (2 * threads + workItems - 1) / std::max<int64_t>(workItems, 1);
-  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
-}
-
 } // namespace
 
 attnrt_status runCpu(const attnrt_kernel &kernel,

@@ -233,17 +233,6 @@ struct LaunchPlan {
   size_t outputBytes = 0, lseOffset = 0, workspaceBytes = 0;
 };
 
-/// Split-KV chunks: N as compiled, or for "auto" enough CTAs for two per
-/// multiprocessor, at most one chunk per KV tile and 64 (attngen's rule,
-/// include/attngen/Support/SplitCount.h).
-int64_t splitCount(int64_t splitKv, int64_t multiprocessors, int64_t ctas,
-                   int64_t kvTiles) {
-  if (splitKv != 0)
-    return splitKv;
-  int64_t wanted = (2 * multiprocessors + ctas - 1) / std::max<int64_t>(ctas, 1);
-  return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
-}
-
 LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
                       int multiprocessors) {
   LaunchPlan plan;

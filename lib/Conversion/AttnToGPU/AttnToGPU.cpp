@@ -18,6 +18,7 @@
 
 #include "attngen/Conversion/Passes.h"
 #include "attngen/Dialect/Attn/IR/AttnOps.h"
+#include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/SpecFunction.h"
 #include "attngen/Transforms/SplitKvMerge.h"
@@ -133,9 +134,10 @@ private:
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      RowIndices rowIndices, Value firstRow, Value rowLimit,
                      int64_t rows, int64_t cols);
-  SmallVector<Value> keyRow(ImplicitLocOpBuilder &b, Value key);
-  SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value key) {
-    SmallVector<Value> indices = keyRow(b, key);
+  /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
+  SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
+    SmallVector<Value> indices(
+        emitKeyRow(b, op, key, pageTable, batch, keyIndex));
     indices.push_back(kvHead);
     return indices;
   }
@@ -495,23 +497,6 @@ void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
       /*async=*/true);
 }
 
-/// (batch, key), or (page, row in page) of a paged cache, the page index
-/// clamped to the pool so that a bad table cannot read outside it.
-SmallVector<Value> GpuKernelBuilder::keyRow(ImplicitLocOpBuilder &b,
-                                            Value keyIndex) {
-  std::optional<int64_t> pageSize = op.getPageSize();
-  if (!pageSize)
-    return {batch, keyIndex};
-  Value slot = arith::DivUIOp::create(b, keyIndex, index(b, *pageSize));
-  Value page = arith::IndexCastOp::create(
-      b, b.getIndexType(),
-      memref::LoadOp::create(b, pageTable, ValueRange{batch, slot}));
-  Value lastPage =
-      arith::SubIOp::create(b, memref::DimOp::create(b, key, 0), index(b, 1));
-  page = arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
-                                index(b, 0));
-  return {page, arith::RemUIOp::create(b, keyIndex, index(b, *pageSize))};
-}
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
 /// on tensor cores, the online softmax in registers, O += P V on tensor
@@ -825,21 +810,9 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
                                              index(b, op.getGroupSize()))
                            .getResult()
                      : seqlenQ;
-  if (op.hasKvCache()) {
-    // This sequence's keys: cache_seqlens[b], clamped to the cache.
-    Value capacity =
-        op.isPaged()
-            ? arith::MulIOp::create(b, memref::DimOp::create(b, pageTable, 1),
-                                    index(b, *op.getPageSize()))
-                  .getResult()
-            : memref::DimOp::create(b, key, 1).getResult();
-    Value length = arith::IndexCastOp::create(
-        b, b.getIndexType(), memref::LoadOp::create(b, cacheSeqlens, batch));
-    seqlenK = arith::MaxSIOp::create(
-        b, arith::MinSIOp::create(b, length, capacity), index(b, 0));
-  } else {
-    seqlenK = memref::DimOp::create(b, key, 1);
-  }
+  // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
+  // caches).
+  seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch);
   offset = op.getCausalAlign() == CausalAlign::BottomRight
                ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                : index(b, 0);
