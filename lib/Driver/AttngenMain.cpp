@@ -101,6 +101,16 @@ cl::opt<std::string> runPageTable(
     cl::desc("Paged KV cache specs: pages of each sequence [batch, "
              "max_pages], int32"),
     cl::value_desc("TABLE.npy"), cl::sub(runCommand));
+cl::opt<std::string> runCuSeqlensQ(
+    "cu-seqlens-q",
+    cl::desc("Varlen specs: query offsets of the packed sequences [batch + "
+             "1], int32; Q/K/V are then [total, heads, dim]"),
+    cl::value_desc("OFFSETS.npy"), cl::sub(runCommand));
+cl::opt<std::string> runCuSeqlensK(
+    "cu-seqlens-k",
+    cl::desc("Varlen specs: key offsets of the packed sequences [batch + 1], "
+             "int32"),
+    cl::value_desc("OFFSETS.npy"), cl::sub(runCommand));
 cl::opt<unsigned> runThreads("threads", cl::desc("Threads (0 = all cores)"),
                              cl::init(0), cl::sub(runCommand));
 
@@ -169,6 +179,8 @@ int runRun() {
   options.slopesPath = runSlopes;
   options.cacheSeqlensPath = runCacheSeqlens;
   options.pageTablePath = runPageTable;
+  options.cuSeqlensQPath = runCuSeqlensQ;
+  options.cuSeqlensKPath = runCuSeqlensK;
   options.threads = runThreads;
   return reportResult(runSpec(options));
 }
@@ -201,6 +213,7 @@ int attngenMain(int argc, char **argv) {
       "  attngen run SPEC.json --backend cpu|cuda|gpu-sim --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
       "      [--cache-seqlens LENGTHS.npy [--page-table TABLE.npy]]\n"
+      "      [--cu-seqlens-q OFFSETS.npy --cu-seqlens-k OFFSETS.npy]\n"
       "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");

@@ -31,7 +31,7 @@ size_t elementBytes(ElementType type) {
 llvm::Expected<std::unique_ptr<CudaAttention>>
 CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
                       int64_t batch, int64_t seqlenQ, int64_t seqlenK,
-                      const KvCacheInputs &cache) {
+                      const KvCacheInputs &cache, const VarlenInputs &varlen) {
   attnrt_cuda_device_info info;
   if (attnrt_status status = attnrt_cuda_device_get_info(&info))
     return runtimeError(status);
@@ -72,26 +72,34 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   attention->seqlenK = seqlenK;
   attention->numPages = cache.numPages;
   attention->maxPages = cache.maxPages;
+  attention->varlen = spec.varlen;
+  attention->maxSeqlenQ = spec.varlen ? varlen.maxSeqlenQ : seqlenQ;
+  // Tensors' batch dimension: 1 when sequences are packed.
+  int64_t tensorBatch = spec.varlen ? 1 : batch;
   size_t bytes = elementBytes(spec.dtype);
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   // K/V rows: per sequence, or the pages of the pool.
   size_t kvRows = paged ? cache.numPages * spec.kvCache.pageSize
-                        : batch * seqlenK;
+                        : tensorBatch * seqlenK;
   struct Allocation {
     Buffer &buffer;
     size_t bytes;
   };
   const Allocation allocations[] = {
-      {attention->query, batch * seqlenQ * spec.numQHeads * spec.headDim * bytes},
+      {attention->query,
+       tensorBatch * seqlenQ * spec.numQHeads * spec.headDim * bytes},
       {attention->key, kvRows * spec.numKvHeads * spec.headDim * bytes},
       {attention->value, kvRows * spec.numKvHeads * spec.headDimV * bytes},
       {attention->output,
-       batch * seqlenQ * spec.numQHeads * spec.headDimV * bytes},
-      {attention->lse,
-       spec.returnLse ? batch * spec.numQHeads * seqlenQ * sizeof(float) : 0},
+       tensorBatch * seqlenQ * spec.numQHeads * spec.headDimV * bytes},
+      {attention->lse, spec.returnLse ? tensorBatch * spec.numQHeads *
+                                            seqlenQ * sizeof(float)
+                                      : 0},
       {attention->slopes, spec.alibi ? spec.numQHeads * sizeof(float) : 0},
       {attention->cacheSeqlens, cache.seqlens.size() * sizeof(int32_t)},
-      {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)}};
+      {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)},
+      {attention->cuSeqlensQ, varlen.cuSeqlensQ.size() * sizeof(int32_t)},
+      {attention->cuSeqlensK, varlen.cuSeqlensK.size() * sizeof(int32_t)}};
   for (const Allocation &allocation : allocations)
     if (allocation.bytes)
       if (llvm::Error error =
@@ -99,7 +107,9 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
         return std::move(error);
   for (auto [buffer, data] :
        {std::make_pair(&attention->cacheSeqlens, cache.seqlens.data()),
-        std::make_pair(&attention->pageTable, cache.pageTable.data())})
+        std::make_pair(&attention->pageTable, cache.pageTable.data()),
+        std::make_pair(&attention->cuSeqlensQ, varlen.cuSeqlensQ.data()),
+        std::make_pair(&attention->cuSeqlensK, varlen.cuSeqlensK.data())})
     if (buffer->bytes)
       if (attnrt_status status = attnrt_cuda_copy_to_device(
               buffer->pointer, data, buffer->bytes))
@@ -120,7 +130,8 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
 
 CudaAttention::~CudaAttention() {
   for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes,
-                         &cacheSeqlens, &pageTable, &workspace})
+                         &cacheSeqlens, &pageTable, &workspace, &cuSeqlensQ,
+                         &cuSeqlensK})
     attnrt_cuda_free(buffer->pointer);
   attnrt_kernel_release(kernel);
 }
@@ -179,6 +190,11 @@ void CudaAttention::fillArgs(attnrt_attention_args &args) const {
   args.max_pages_per_seq = maxPages;
   args.workspace = workspace.pointer;
   args.workspace_bytes = workspace.bytes;
+  if (varlen) {
+    args.cu_seqlens_q = static_cast<const int32_t *>(cuSeqlensQ.pointer);
+    args.cu_seqlens_k = static_cast<const int32_t *>(cuSeqlensK.pointer);
+    args.max_seqlen_q = maxSeqlenQ;
+  }
 }
 
 llvm::Error CudaAttention::launch() {

@@ -5,6 +5,7 @@
 #include "attngen/Backend/GpuSim/GpuSimulator.h"
 #include "attngen/Driver/CudaAttention.h"
 #include "attngen/Driver/KvCacheInputs.h"
+#include "attngen/Driver/VarlenInputs.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
@@ -83,13 +84,22 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
   llvm::Expected<NpyArray> array = readNpy(path);
   if (!array)
     return array.takeError();
-  std::string expected = llvm::formatv("[batch, {0}, {1} = {2}, {3} = {4}]",
-                                       seqName, headsName, heads, dimName, dim);
+  // Varlen specs take packed [total, heads, dim] tensors (batch 1 inside).
+  if (spec.varlen && array->shape.size() == 3)
+    array->shape.insert(array->shape.begin(), 1);
+  std::string expected =
+      spec.varlen
+          ? llvm::formatv("[total, {0} = {1}, {2} = {3}] (packed sequences)",
+                          headsName, heads, dimName, dim)
+                .str()
+          : llvm::formatv("[batch, {0}, {1} = {2}, {3} = {4}] (BSHD)", seqName,
+                          headsName, heads, dimName, dim)
+                .str();
   if (array->shape.size() != 4 || array->shape[2] != heads ||
-      array->shape[3] != dim)
+      array->shape[3] != dim || (spec.varlen && array->shape[0] != 1))
     return makeError(path + ": " + role + " has shape " +
                      array->shapeString() + ", expected " + expected +
-                     " (BSHD) for spec '" + spec.name + "'");
+                     " for spec '" + spec.name + "'");
   if (array->type == NpyType::F16 && spec.dtype != ElementType::F16)
     return makeError(path + ": " + role + " is float16 but the spec's dtype "
                      "is " + toString(spec.dtype) + "; pass float32 (<f4)");
@@ -109,7 +119,8 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
                                      std::vector<float> key,
                                      std::vector<float> value,
                                      const std::vector<float> &slopes,
-                                     const KvCacheInputs &cache) {
+                                     const KvCacheInputs &cache,
+                                     const VarlenInputs &varlen) {
   Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
@@ -163,10 +174,20 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   SimBuffer table = buffer(
       i32, {cache.pageTable.empty() ? 0 : batch, cache.maxPages},
       std::vector<float>(cache.pageTable.begin(), cache.pageTable.end()));
-  // GQA-packed kernels tile (query, head) rows per kv head.
+  SimBuffer cuSeqlensQ = buffer(
+      i32, {static_cast<int64_t>(varlen.cuSeqlensQ.size())},
+      std::vector<float>(varlen.cuSeqlensQ.begin(), varlen.cuSeqlensQ.end()));
+  SimBuffer cuSeqlensK = buffer(
+      i32, {static_cast<int64_t>(varlen.cuSeqlensK.size())},
+      std::vector<float>(varlen.cuSeqlensK.begin(), varlen.cuSeqlensK.end()));
+  // GQA-packed kernels tile (query, head) rows per kv head; varlen grids
+  // cover the longest sequence, one z per sequence.
   bool packGqa = kernel->hasAttr("attn.pack_gqa");
   int64_t group = spec.numQHeads / spec.numKvHeads;
-  int64_t rows = packGqa ? seqlenQ * group : seqlenQ;
+  int64_t rows = packGqa ? seqlenQ * group
+                 : spec.varlen ? varlen.maxSeqlenQ
+                               : seqlenQ;
+  int64_t sequences = spec.varlen ? varlen.numSequences : batch;
   int64_t numRowTiles = (rows + tiles[0] - 1) / tiles[0];
   int64_t gridY = packGqa ? spec.numKvHeads : spec.numQHeads;
   // Split-KV: "auto" as libattnrt would choose it on a 132-multiprocessor
@@ -176,7 +197,7 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
     capacity = cache.maxPages * spec.kvCache.pageSize;
   int64_t numSplits =
       mergeKernel ? chooseSplitCount(spec.splitKv, 132,
-                                     numRowTiles * gridY * batch,
+                                     numRowTiles * gridY * sequences,
                                      (capacity + tiles[1] - 1) / tiles[1])
                   : 0;
   SimBuffer partialOutput =
@@ -187,8 +208,8 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   if (llvm::Error error = simulateKernel(
           kernel,
           {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table,
-           &partialOutput, &partialLse},
-          {numRowTiles * std::max<int64_t>(numSplits, 1), gridY, batch},
+           &partialOutput, &partialLse, &cuSeqlensQ, &cuSeqlensK},
+          {numRowTiles * std::max<int64_t>(numSplits, 1), gridY, sequences},
           tiles[2] * 32))
     return error;
   if (mergeKernel) {
@@ -198,13 +219,21 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
             {(rows + 3) / 4, 1, 1}, 128))
       return error;
   }
-  if (llvm::Error error = writeNpyF32(
-          options.outputPath,
-          {batch, seqlenQ, spec.numQHeads, spec.headDimV},
-          std::vector<float>(o.data.begin(), o.data.end())))
+  // Varlen outputs are packed like the inputs: [total_q, heads, dim_v] and
+  // [heads, total_q].
+  std::vector<int64_t> outShape =
+      spec.varlen ? std::vector<int64_t>{seqlenQ, spec.numQHeads, spec.headDimV}
+                  : std::vector<int64_t>{batch, seqlenQ, spec.numQHeads,
+                                         spec.headDimV};
+  std::vector<int64_t> lseShape =
+      spec.varlen ? std::vector<int64_t>{spec.numQHeads, seqlenQ}
+                  : std::vector<int64_t>{batch, spec.numQHeads, seqlenQ};
+  if (llvm::Error error =
+          writeNpyF32(options.outputPath, outShape,
+                      std::vector<float>(o.data.begin(), o.data.end())))
     return error;
   if (!options.lsePath.empty())
-    return writeNpyF32(options.lsePath, {batch, spec.numQHeads, seqlenQ},
+    return writeNpyF32(options.lsePath, lseShape,
                        std::vector<float>(lse.data.begin(), lse.data.end()));
   return llvm::Error::success();
 }
@@ -235,7 +264,11 @@ static llvm::Error writeOutputs(const RunOptions &options,
     return error;
   if (!options.lsePath.empty())
     return writeNpyF32(options.lsePath,
-                       {outShape[0], spec.numQHeads, outShape[1]}, lse);
+                       spec.varlen
+                           ? std::vector<int64_t>{spec.numQHeads, outShape[0]}
+                           : std::vector<int64_t>{outShape[0], spec.numQHeads,
+                                                  outShape[1]},
+                       lse);
   return llvm::Error::success();
 }
 
@@ -283,6 +316,7 @@ llvm::Error runSpec(const RunOptions &options) {
           options.specPath, spec->kvCache.pageSize, kShape[0], vShape[0],
           kShape[1], vShape[1]));
   } else {
+    // (Varlen tensors all have batch 1 here: loadInput checked it.)
     if (kShape[0] != qShape[0] || vShape[0] != qShape[0])
       return makeError(llvm::formatv(
           "{0}: batch sizes differ: Q has {1}, K has {2}, V has {3}",
@@ -296,6 +330,11 @@ llvm::Error runSpec(const RunOptions &options) {
                         options.pageTablePath, qShape[0], kShape);
   if (!cache)
     return cache.takeError();
+  llvm::Expected<VarlenInputs> varlen =
+      readVarlenInputs(*spec, options.specPath, options.cuSeqlensQPath,
+                       options.cuSeqlensKPath, qShape[1], kShape[1]);
+  if (!varlen)
+    return varlen.takeError();
 
   std::vector<float> slopes;
   if (spec->alibi) {
@@ -318,16 +357,22 @@ llvm::Error runSpec(const RunOptions &options) {
     return runOnGpuSimulator(options, *spec, qShape[0], qShape[1], kShape,
                              toFloat(*query, spec->dtype),
                              toFloat(*key, spec->dtype),
-                             toFloat(*value, spec->dtype), slopes, *cache);
+                             toFloat(*value, spec->dtype), slopes, *cache,
+                             *varlen);
 
-  int64_t batch = qShape[0], seqlenQ = qShape[1], seqlenK = kShape[1];
-  std::vector<int64_t> outShape = {batch, seqlenQ, spec->numQHeads,
-                                   spec->headDimV};
+  // Varlen: `batch` sequences packed in totals of seqlenQ and seqlenK rows.
+  int64_t batch = spec->varlen ? varlen->numSequences : qShape[0];
+  int64_t seqlenQ = qShape[1], seqlenK = kShape[1];
+  std::vector<int64_t> outShape =
+      spec->varlen
+          ? std::vector<int64_t>{seqlenQ, spec->numQHeads, spec->headDimV}
+          : std::vector<int64_t>{batch, seqlenQ, spec->numQHeads,
+                                 spec->headDimV};
   std::vector<uint8_t> output;
   std::vector<float> lse;
   if (options.backend == "cuda") {
     auto attention = CudaAttention::create(*spec, options.specPath, batch,
-                                           seqlenQ, seqlenK, *cache);
+                                           seqlenQ, seqlenK, *cache, *varlen);
     if (!attention)
       return attention.takeError();
     // Explicit slopes only; the package carries the standard ones.
@@ -352,17 +397,23 @@ llvm::Error runSpec(const RunOptions &options) {
     return compiled.takeError();
 
   AttentionBuffers buffers;
-  buffers.batch = qShape[0];
-  buffers.seqlenQ = qShape[1];
-  buffers.seqlenK = kShape[1];
+  buffers.batch = batch;
+  buffers.seqlenQ = seqlenQ;
+  buffers.seqlenK = seqlenK;
+  if (spec->varlen) {
+    buffers.cuSeqlensQ = varlen->cuSeqlensQ.data();
+    buffers.cuSeqlensK = varlen->cuSeqlensK.data();
+    buffers.maxSeqlenQ = varlen->maxSeqlenQ;
+  }
   buffers.numQHeads = spec->numQHeads;
   buffers.numKvHeads = spec->numKvHeads;
   buffers.headDim = spec->headDim;
   buffers.headDimV = spec->headDimV;
-  output.resize(buffers.batch * buffers.seqlenQ * spec->numQHeads *
+  int64_t tensorBatch = qShape[0]; // 1 for varlen
+  output.resize(tensorBatch * buffers.seqlenQ * spec->numQHeads *
                 spec->headDimV * elementBytes(spec->dtype));
   if (spec->returnLse)
-    lse.resize(buffers.batch * spec->numQHeads * buffers.seqlenQ);
+    lse.resize(tensorBatch * spec->numQHeads * buffers.seqlenQ);
   buffers.query = query->data();
   buffers.key = key->data();
   buffers.value = value->data();
@@ -385,6 +436,11 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
+  if (spec->varlen)
+    return makeError(options.specPath + ": attngen bench does not time "
+                                        "\"varlen\" specs yet; time the "
+                                        "same spec without varlen (equal "
+                                        "lengths) or use attngen run");
   // Uniform(-1, 1) inputs from a fixed seed.
   std::mt19937 generator(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

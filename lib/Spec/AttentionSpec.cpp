@@ -73,7 +73,8 @@ bool AttentionSpec::operator==(const AttentionSpec &other) const {
          windowRight == other.windowRight && sinkTokens == other.sinkTokens &&
          scale == other.scale && softcap == other.softcap &&
          alibi == other.alibi && returnLse == other.returnLse &&
-         kvCache == other.kvCache && splitKv == other.splitKv &&
+         kvCache == other.kvCache && varlen == other.varlen &&
+         splitKv == other.splitKv &&
          tiling == other.tiling &&
          target == other.target;
 }

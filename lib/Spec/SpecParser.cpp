@@ -309,8 +309,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
           root, "",
           {"version", "name", "dtype", "head_dim", "head_dim_v", "num_q_heads",
            "num_kv_heads", "mask", "causal_align", "window", "sink_tokens",
-           "scale", "softcap", "alibi", "return_lse", "kv_cache", "split_kv",
-           "tiling", "target"}))
+           "scale", "softcap", "alibi", "return_lse", "kv_cache", "varlen",
+           "split_kv", "tiling", "target"}))
     return std::move(err);
 
   AttentionSpec spec;
@@ -420,6 +420,13 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
 
   if (Error err = readKvCache(root, spec))
     return std::move(err);
+  Expected<bool> varlen = boolean(root, "varlen", false);
+  if (!varlen)
+    return varlen.takeError();
+  spec.varlen = *varlen;
+  if (spec.varlen && spec.kvCache.layout != KvCacheLayout::None)
+    return fail("/varlen", "expected false with \"kv_cache\": variable-length "
+                           "batches with a KV cache are not supported yet");
   if (auto split = root.find("split_kv");
       split != root.end() && split->is_string() && *split == "auto") {
     spec.splitKv = 0;
@@ -549,6 +556,7 @@ std::string specToJson(const AttentionSpec &spec, int indent) {
                         {"page_size", spec.kvCache.pageSize}};
   else
     root["kv_cache"] = nullptr;
+  root["varlen"] = spec.varlen;
   root["split_kv"] = spec.splitKv == 0 ? json("auto") : json(spec.splitKv);
   if (spec.tiling)
     root["tiling"] = {{"block_m", spec.tiling->blockM},

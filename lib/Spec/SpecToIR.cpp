@@ -44,21 +44,23 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
 
   constexpr int64_t kDyn = ShapedType::kDynamic;
   Type element = toMlirType(spec.dtype, context);
+  // Variable-length batches pack the sequences along dimension 1.
+  int64_t batchDim = spec.varlen ? 1 : kDyn;
   auto queryType = RankedTensorType::get(
-      {kDyn, kDyn, spec.numQHeads, spec.headDim}, element);
+      {batchDim, kDyn, spec.numQHeads, spec.headDim}, element);
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   // Paged caches are pools [num_pages, page_size, heads, dim].
   int64_t keyRows = paged ? spec.kvCache.pageSize : kDyn;
   auto keyType = RankedTensorType::get(
-      {kDyn, keyRows, spec.numKvHeads, spec.headDim}, element);
+      {batchDim, keyRows, spec.numKvHeads, spec.headDim}, element);
   auto valueType = RankedTensorType::get(
-      {kDyn, keyRows, spec.numKvHeads, spec.headDimV}, element);
+      {batchDim, keyRows, spec.numKvHeads, spec.headDimV}, element);
   auto outputType = RankedTensorType::get(
-      {kDyn, kDyn, spec.numQHeads, spec.headDimV}, element);
+      {batchDim, kDyn, spec.numQHeads, spec.headDimV}, element);
   SmallVector<Type> resultTypes = {outputType};
   if (spec.returnLse)
     resultTypes.push_back(RankedTensorType::get(
-        {kDyn, spec.numQHeads, kDyn}, Float32Type::get(&context)));
+        {batchDim, spec.numQHeads, kDyn}, Float32Type::get(&context)));
 
   SmallVector<Type> argTypes = {queryType, keyType, valueType};
   auto i32 = IntegerType::get(&context, 32);
@@ -66,6 +68,11 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cache_seqlens
   if (paged)
     argTypes.push_back(RankedTensorType::get({kDyn, kDyn}, i32)); // page_table
+  int64_t cuSeqlensArg = argTypes.size();
+  if (spec.varlen) {
+    argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_q
+    argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_k
+  }
   auto funcType = builder.getFunctionType(argTypes, resultTypes);
   auto func = func::FuncOp::create(builder, location, spec.name, funcType);
   Block *body = func.addEntryBlock();
@@ -80,8 +87,12 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
       builder, location, outputType,
       spec.returnLse ? resultTypes[1] : Type(), body->getArgument(0),
       body->getArgument(1), body->getArgument(2),
-      argTypes.size() > 3 ? body->getArgument(3) : Value(),
-      paged ? body->getArgument(4) : Value(), spec.numQHeads,
+      spec.kvCache.layout != KvCacheLayout::None ? body->getArgument(3)
+                                                 : Value(),
+      paged ? body->getArgument(4) : Value(),
+      spec.varlen ? body->getArgument(cuSeqlensArg) : Value(),
+      spec.varlen ? body->getArgument(cuSeqlensArg + 1) : Value(),
+      spec.numQHeads,
       spec.numKvHeads, spec.headDim, spec.headDimV,
       spec.mask == MaskKind::Causal ? attn::MaskKind::Causal
                                     : attn::MaskKind::None,

@@ -53,7 +53,7 @@ constexpr int64_t kAutoBlockN = 64;
 /// The kernel's operands, in signature order.
 struct KernelArgs {
   Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
-      partialOutput, partialLse, begin, end;
+      partialOutput, partialLse, cuSeqlensQ, cuSeqlensK, begin, end;
 };
 
 /// Register blocking: rows x vectors of accumulators kept in registers
@@ -110,7 +110,7 @@ private:
   /// K/V indices of key `key` of the work item's sequence, column `dim`.
   SmallVector<Value> kvIndices(ImplicitLocOpBuilder &b, Value key, Value dim) {
     SmallVector<Value> indices(
-        emitKeyRow(b, op, args.key, args.pageTable, batch, key));
+        emitKeyRow(b, op, args.key, args.pageTable, batch, key, firstKeyRow));
     indices.append({kvHead, dim});
     return indices;
   }
@@ -188,6 +188,17 @@ private:
   // Values of the work item being built.
   KernelArgs args;
   Value batch, qHead, kvHead, firstRow, numRows, offset, seqlenK, slope;
+  /// Variable-length batches: the rows where this sequence's queries and
+  /// keys start in the packed tensors.
+  Value firstQueryRow, firstKeyRow;
+  /// (batch, sequence row) of query `query` of this item's sequence in Q, O
+  /// and LSE: (batch, query), or (0, first row + query) when packed.
+  std::pair<Value, Value> queryTensorRow(ImplicitLocOpBuilder &b,
+                                         Value query) {
+    if (!op.isVarlen())
+      return {batch, query};
+    return {index(b, 0), arith::AddIOp::create(b, firstQueryRow, query)};
+  }
   /// Split-KV: this work item's chunk of KV tiles [splitBegin, splitEnd).
   Value split, splitBegin, splitEnd;
   // Scratch buffers (see the class comment).
@@ -538,7 +549,8 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
   forLoop(b, zero, numRows, {}, [&](ImplicitLocOpBuilder &b, Value r,
                                     ValueRange) -> SmallVector<Value> {
     Value row = arith::AddIOp::create(b, firstRow, r);
-    Value query = queryOfRow(b, row), head = headOfRow(b, row);
+    Value head = headOfRow(b, row);
+    auto [tensorBatch, query] = queryTensorRow(b, queryOfRow(b, row));
     Value sum = memref::LoadOp::create(b, rowSum, r);
     Value anyVisible =
         arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0.0));
@@ -555,13 +567,13 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
                 // This chunk's O, normalized by its own sum, in f32.
                 memref::StoreOp::create(
                     b, out, args.partialOutput,
-                    ValueRange{split, batch, query, head, dv});
+                    ValueRange{split, tensorBatch, query, head, dv});
                 return {};
               }
               if (!elementType.isF32())
                 out = arith::TruncFOp::create(b, elementType, out);
               memref::StoreOp::create(b, out, args.output,
-                                      ValueRange{batch, query, head, dv});
+                                      ValueRange{tensorBatch, query, head, dv});
               return {};
             });
     if (split || args.lse) {
@@ -575,10 +587,10 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
           b, anyVisible, lse, f32(b, -std::numeric_limits<double>::infinity()));
       if (split)
         memref::StoreOp::create(b, lse, args.partialLse,
-                                ValueRange{split, batch, head, query});
+                                ValueRange{split, tensorBatch, head, query});
       else
         memref::StoreOp::create(b, lse, args.lse,
-                                ValueRange{batch, head, query});
+                                ValueRange{tensorBatch, head, query});
     }
     return {};
   });
@@ -590,14 +602,41 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   int64_t numQHeads = op.getNumQHeads();
   int64_t headDim = op.getHeadDim();
   Value zero = index(b, 0), one = index(b, 1);
+  // Sequences: the batch, or the cu_seqlens entries of a variable-length
+  // batch, whose longest sequence sets the number of Q tiles.
+  Value numSequences =
+      op.isVarlen()
+          ? arith::SubIOp::create(
+                b, memref::DimOp::create(b, args.cuSeqlensQ, 0), one)
+                .getResult()
+          : memref::DimOp::create(b, args.query, 0).getResult();
   Value seqlenQ = memref::DimOp::create(b, args.query, 1);
+  auto sequenceLength = [&](ImplicitLocOpBuilder &b, Value offsets,
+                            Value sequence) -> std::pair<Value, Value> {
+    auto load = [&](Value at) -> Value {
+      return arith::IndexCastOp::create(
+          b, b.getIndexType(), memref::LoadOp::create(b, offsets, at));
+    };
+    Value start = load(sequence);
+    Value next = load(arith::AddIOp::create(b, sequence, one));
+    return {start, arith::MaxSIOp::create(
+                       b, arith::SubIOp::create(b, next, start), zero)};
+  };
+  if (op.isVarlen())
+    seqlenQ = forLoop(b, zero, numSequences, {zero},
+                      [&](ImplicitLocOpBuilder &b, Value s,
+                          ValueRange longest) -> SmallVector<Value> {
+                        return {arith::MaxSIOp::create(
+                            b, longest[0],
+                            sequenceLength(b, args.cuSeqlensQ, s).second)};
+                      })[0];
   // off = seqlen_k - seqlen_q aligns the last query with the last key.
   auto alignOffset = [&](ImplicitLocOpBuilder &b) {
     offset = op.getCausalAlign() == CausalAlign::BottomRight
                  ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                  : index(b, 0);
   };
-  if (!op.hasKvCache()) {
+  if (!op.hasKvCache() && !op.isVarlen()) {
     seqlenK = memref::DimOp::create(b, args.key, 1);
     alignOffset(b);
   }
@@ -665,8 +704,8 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       split = arith::RemUIOp::create(b, item, numSplits);
       item = arith::DivUIOp::create(b, item, numSplits);
     }
-    Value batchHeads = arith::MulIOp::create(
-        b, memref::DimOp::create(b, args.query, 0), index(b, heads));
+    Value batchHeads =
+        arith::MulIOp::create(b, numSequences, index(b, heads));
     Value batchHead = arith::RemUIOp::create(b, item, batchHeads);
     Value qTileIndex = arith::SubIOp::create(
         b, arith::SubIOp::create(b, numQTiles, one),
@@ -681,8 +720,28 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
     }
     firstRow = arith::MulIOp::create(b, qTileIndex, index(b, blockM));
-    numRows = arith::MinSIOp::create(
-        b, index(b, blockM), arith::SubIOp::create(b, numRowsTotal, firstRow));
+    Value rowsOfSequence = numRowsTotal;
+    if (op.isVarlen()) {
+      // This sequence's queries and keys in the packed tensors; tiles past
+      // its length have no rows.
+      std::tie(firstQueryRow, rowsOfSequence) =
+          sequenceLength(b, args.cuSeqlensQ, batch);
+      std::tie(firstKeyRow, seqlenK) =
+          sequenceLength(b, args.cuSeqlensK, batch);
+      seqlenQ = rowsOfSequence;
+      alignOffset(b);
+    }
+    numRows = arith::MaxSIOp::create(
+        b,
+        arith::MinSIOp::create(
+            b, index(b, blockM),
+            arith::SubIOp::create(b, rowsOfSequence, firstRow)),
+        zero);
+    // Tiles past a (shorter) sequence's end have nothing to do.
+    auto hasRows = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::sgt, numRows, zero),
+        /*withElseRegion=*/false);
+    b.setInsertionPoint(hasRows.thenBlock()->getTerminator());
     Value lastRow = arith::SubIOp::create(
         b, arith::AddIOp::create(b, firstRow, numRows), one);
     if (args.slopes && !op.packsGqa())
@@ -719,9 +778,11 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       forLoop(b, zero, index(b, headDim), {},
               [&](ImplicitLocOpBuilder &b, Value d,
                   ValueRange) -> SmallVector<Value> {
+                auto [tensorBatch, query] =
+                    queryTensorRow(b, queryOfRow(b, sourceRow));
                 Value q = loadF32(b, args.query,
-                                  {batch, queryOfRow(b, sourceRow),
-                                   headOfRow(b, sourceRow), d});
+                                  {tensorBatch, query, headOfRow(b, sourceRow),
+                                   d});
                 if (isScoreLinear())
                   q = arith::MulFOp::create(
                       b, q,
@@ -765,6 +826,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       emitTiles(range.fullEnd, range.end, /*masked=*/true);
     }
     emitFinalize(b);
+    b.setInsertionPointAfter(hasRows);
     return {};
   });
 }
@@ -798,7 +860,8 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
                                "dividing block-n, got vector-width = "
                             << vectorWidth << ", block-n = " << blockNSize;
 
-  // (q, k, v, o, lse, slopes, cache_seqlens, page_table, begin, end)
+  // (q, k, v, o, lse, slopes, cache_seqlens, page_table, partial_o,
+  //  partial_lse, cu_seqlens_q, cu_seqlens_k, begin, end)
   OpBuilder builder(func);
   SmallVector<Type> argTypes = {
       toKernelMemRef(op.getQuery().getType()), toKernelMemRef(op.getKey().getType()),
@@ -812,6 +875,7 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type()));
   argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
   argTypes.append(splitKvKernelMemRefs(op));
+  argTypes.append(varlenKernelMemRefs(builder.getContext()));
   argTypes.push_back(builder.getIndexType());
   argTypes.push_back(builder.getIndexType());
 
@@ -845,8 +909,12 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
     args.partialOutput = entry->getArgument(8);
     args.partialLse = entry->getArgument(9);
   }
-  args.begin = entry->getArgument(10);
-  args.end = entry->getArgument(11);
+  if (op.isVarlen()) {
+    args.cuSeqlensQ = entry->getArgument(10);
+    args.cuSeqlensK = entry->getArgument(11);
+  }
+  args.begin = entry->getArgument(12);
+  args.end = entry->getArgument(13);
 
   TiledKernelBuilder(op, blockMSize, blockNSize, vectorWidth).build(b, args);
   func::ReturnOp::create(b);

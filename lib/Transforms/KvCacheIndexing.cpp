@@ -26,7 +26,10 @@ Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
 
 SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
                                  Value key, Value pageTable, Value batch,
-                                 Value keyIndex) {
+                                 Value keyIndex, Value firstKey) {
+  if (op.isVarlen())
+    return {arith::ConstantIndexOp::create(b, 0),
+            arith::AddIOp::create(b, firstKey, keyIndex)};
   std::optional<int64_t> pageSize = op.getPageSize();
   if (!pageSize)
     return {batch, keyIndex};

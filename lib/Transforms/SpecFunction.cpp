@@ -18,7 +18,9 @@ LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
   if (body.getOperations().size() != 2 || !isArgument(op.getQuery()) ||
       !isArgument(op.getKey()) || !isArgument(op.getValue()) ||
       !isOptionalArgument(op.getCacheSeqlens()) ||
-      !isOptionalArgument(op.getPageTable()) || !returnOp ||
+      !isOptionalArgument(op.getPageTable()) ||
+      !isOptionalArgument(op.getCuSeqlensQ()) ||
+      !isOptionalArgument(op.getCuSeqlensK()) || !returnOp ||
       returnOp.getOperands() != op->getResults())
     return op.emitOpError()
            << passName
@@ -40,6 +42,12 @@ SmallVector<Type, 2> splitKvKernelMemRefs(AttentionOp op) {
                            op.getHeadDimV()},
                           f32),
           MemRefType::get({kDyn, kDyn, op.getNumQHeads(), kDyn}, f32)};
+}
+
+SmallVector<Type, 2> varlenKernelMemRefs(MLIRContext *context) {
+  auto i32 = IntegerType::get(context, 32);
+  constexpr int64_t kDyn = ShapedType::kDynamic;
+  return {MemRefType::get({kDyn}, i32), MemRefType::get({kDyn}, i32)};
 }
 
 MemRefType toKernelMemRef(Type tensorType) {

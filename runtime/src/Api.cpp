@@ -52,6 +52,7 @@ attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
   info->kv_cache = m.kvCache;
   info->page_size = m.pageSize;
   info->split_kv = m.splitKv;
+  info->varlen = m.varlen;
   return succeed();
 }
 

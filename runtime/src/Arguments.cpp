@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 
 namespace attnrt::detail {
 
@@ -67,6 +68,35 @@ int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
   return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
 }
 
+attnrt_status checkVarlenContents(const Manifest &m,
+                                  const attnrt_attention_args &args,
+                                  CheckedCall &call) {
+  if (!m.varlen)
+    return ATTNRT_OK;
+  call.maxSeqlenQ = 0;
+  for (auto [name, offsets, total] :
+       {std::make_tuple("cu_seqlens_q", args.cu_seqlens_q, call.seqlenQ),
+        std::make_tuple("cu_seqlens_k", args.cu_seqlens_k, call.seqlenK)}) {
+    if (offsets[0] != 0 || offsets[call.batch] != total)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  std::string("args.") + name + " must start at 0 and end at " +
+                      std::to_string(total) + " (the packed rows), got " +
+                      std::to_string(offsets[0]) + " and " +
+                      std::to_string(offsets[call.batch]));
+    for (int64_t b = 0; b < call.batch; ++b) {
+      if (offsets[b + 1] < offsets[b])
+        return fail(ATTNRT_INVALID_ARGUMENT,
+                    std::string("args.") + name + "[" + std::to_string(b + 1) +
+                        "] = " + std::to_string(offsets[b + 1]) +
+                        " is below the entry before it");
+      if (offsets == args.cu_seqlens_q)
+        call.maxSeqlenQ =
+            std::max<int64_t>(call.maxSeqlenQ, offsets[b + 1] - offsets[b]);
+    }
+  }
+  return ATTNRT_OK;
+}
+
 attnrt_status checkCacheContents(const Manifest &m,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call) {
@@ -107,6 +137,24 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   call.batch = args.batch;
   call.seqlenQ = args.seqlen_q;
   call.seqlenK = args.seqlen_k;
+  call.tensorBatch = m.varlen ? 1 : args.batch;
+  call.maxSeqlenQ = m.varlen ? args.max_seqlen_q : args.seqlen_q;
+  if (m.varlen) {
+    if (!args.cu_seqlens_q || !args.cu_seqlens_k)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.cu_seqlens_q and args.cu_seqlens_k are required by "
+                  "the variable-length kernel '" +
+                      m.name + "'");
+    if (args.max_seqlen_q < 0 || args.max_seqlen_q > args.seqlen_q)
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "args.max_seqlen_q = " + std::to_string(args.max_seqlen_q) +
+                      " is outside [0, seqlen_q = " +
+                      std::to_string(args.seqlen_q) + "]");
+  } else if (args.cu_seqlens_q || args.cu_seqlens_k) {
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.cu_seqlens_q/k are given but kernel '" + m.name +
+                    "' is not variable-length");
+  }
   struct Tensor {
     const char *name;
     const void *data;
@@ -152,16 +200,16 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
     call.cacheCapacity = args.seqlen_k;
   }
   // K/V rows: per sequence, or the pages of the pool.
-  int64_t kvRows0 = paged ? args.num_pages : args.batch;
+  int64_t kvRows0 = paged ? args.num_pages : call.tensorBatch;
   int64_t kvRows1 = paged ? m.pageSize : args.seqlen_k;
   const Tensor tensors[] = {
-      {"q", args.q, args.q_strides, call.q, args.batch, args.seqlen_q,
+      {"q", args.q, args.q_strides, call.q, call.tensorBatch, args.seqlen_q,
        m.numQHeads, m.headDim},
       {"k", args.k, args.k_strides, call.k, kvRows0, kvRows1, m.numKvHeads,
        m.headDim},
       {"v", args.v, args.v_strides, call.v, kvRows0, kvRows1, m.numKvHeads,
        m.headDimV},
-      {"o", args.o, args.o_strides, call.o, args.batch, args.seqlen_q,
+      {"o", args.o, args.o_strides, call.o, call.tensorBatch, args.seqlen_q,
        m.numQHeads, m.headDimV}};
   size_t bytes = elementBytes(m.dtype);
   alignmentBytes = std::max(alignmentBytes, bytes);

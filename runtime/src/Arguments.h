@@ -30,6 +30,11 @@ struct CheckedCall {
   /// KV cache kernels: keys per sequence at most (contiguous: seqlen_k;
   /// paged: max_pages_per_seq * page_size), pool and table sizes.
   int64_t cacheCapacity = 0, numPages = 0, maxPages = 0;
+  /// Dimension 0 of q/k/v/o and lse: the batch, or 1 for packed sequences.
+  int64_t tensorBatch = 0;
+  /// Rows of the longest sequence's queries (seqlen_q, or for varlen
+  /// batches args.max_seqlen_q, computed and checked on the CPU).
+  int64_t maxSeqlenQ = 0;
 };
 
 /// Checks `args` against the kernel's manifest: non-null tensors aligned to
@@ -38,6 +43,12 @@ struct CheckedCall {
 attnrt_status checkCall(const Manifest &manifest,
                         const attnrt_attention_args &args,
                         size_t alignmentBytes, CheckedCall &call);
+
+/// Checks cu_seqlens_q/k of a varlen call (0, non-decreasing, ending at the
+/// totals) and sets call.maxSeqlenQ (host memory: CPU calls only).
+attnrt_status checkVarlenContents(const Manifest &manifest,
+                                  const attnrt_attention_args &args,
+                                  CheckedCall &call);
 
 /// Checks the values of cache_seqlens and of the used page_table entries
 /// (host memory: CPU calls only).

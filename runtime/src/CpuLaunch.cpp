@@ -57,12 +57,14 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     return status;
   if (attnrt_status status = checkCacheContents(m, args, call))
     return status;
+  if (attnrt_status status = checkVarlenContents(m, args, call))
+    return status;
 
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
   // Rows are queries, or (query, q head) pairs of a kv head when packed.
   int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
-                           : call.seqlenQ;
+                           : call.maxSeqlenQ;
   int64_t numQTiles = (rows + m.blockM - 1) / m.blockM;
   int64_t numItems =
       call.batch * (m.packGqa ? m.numKvHeads : m.numQHeads) * numQTiles;
@@ -70,7 +72,7 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     return succeed();
   auto q = describe(call.q), k = describe(call.k), v = describe(call.v),
        o = describe(call.o);
-  int64_t lseSizes[3] = {args.lse ? call.batch : 0, m.numQHeads,
+  int64_t lseSizes[3] = {args.lse ? call.tensorBatch : 0, m.numQHeads,
                          args.lse ? call.seqlenQ : 0};
   auto lse = describe<3>(args.lse, lseSizes, nullptr);
   int64_t slopeSizes[1] = {m.numQHeads};
@@ -79,6 +81,9 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   auto lengths = describe<1>(args.cache_seqlens, lengthSizes, nullptr);
   int64_t tableSizes[2] = {args.page_table ? call.batch : 0, call.maxPages};
   auto table = describe<2>(args.page_table, tableSizes, nullptr);
+  int64_t offsetSizes[1] = {m.varlen ? call.batch + 1 : 0};
+  auto cuQ = describe<1>(args.cu_seqlens_q, offsetSizes, nullptr);
+  auto cuK = describe<1>(args.cu_seqlens_k, offsetSizes, nullptr);
 
   ThreadPool &pool = ThreadPool::shared();
   unsigned threads =
@@ -93,13 +98,13 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
           ? 0
           : splitCount(m.splitKv, threads, numItems,
                        (capacity + m.blockN - 1) / m.blockN);
-  std::vector<float> partialOutputs(numSplits * call.batch * call.seqlenQ *
+  std::vector<float> partialOutputs(numSplits * call.tensorBatch * call.seqlenQ *
                                     m.numQHeads * m.headDimV);
-  std::vector<float> partialLses(numSplits * call.batch * m.numQHeads *
+  std::vector<float> partialLses(numSplits * call.tensorBatch * m.numQHeads *
                                  call.seqlenQ);
-  int64_t partialOutputSizes[5] = {numSplits, call.batch, call.seqlenQ,
+  int64_t partialOutputSizes[5] = {numSplits, call.tensorBatch, call.seqlenQ,
                                    m.numQHeads, m.headDimV};
-  int64_t partialLseSizes[4] = {numSplits, call.batch, m.numQHeads,
+  int64_t partialLseSizes[4] = {numSplits, call.tensorBatch, m.numQHeads,
                                 call.seqlenQ};
   auto partialOutput =
       describe<5>(partialOutputs.data(), partialOutputSizes, nullptr);
@@ -123,11 +128,12 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     auto pc = table;
     auto poc = partialOutput;
     auto plc = partialLse;
-    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, begin,
-                 end);
+    auto cqc = cuQ, ckc = cuK;
+    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, &cqc,
+                 &ckc, begin, end);
   });
   if (numSplits)
-    forChunks(call.batch * call.seqlenQ * m.numQHeads,
+    forChunks(call.tensorBatch * call.seqlenQ * m.numQHeads,
               [&](int64_t begin, int64_t end) {
                 auto oc = o;
                 auto lc = lse;

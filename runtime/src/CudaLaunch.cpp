@@ -239,7 +239,7 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   // Tile rows: queries of one q head, or (query, q head) pairs of one kv
   // head when the kernel packs GQA groups.
   int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
-                           : call.seqlenQ;
+                           : call.maxSeqlenQ;
   plan.gridX = (rows + m.blockM - 1) / m.blockM;
   plan.gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
   if (m.splitKv == 1)
@@ -251,7 +251,8 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
                  (capacity + m.blockN - 1) / m.blockN);
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
   // log-sum-exps, f32.
-  size_t rowsTotal = plan.numSplits * call.batch * call.seqlenQ * m.numQHeads;
+  size_t rowsTotal =
+      plan.numSplits * call.tensorBatch * call.seqlenQ * m.numQHeads;
   plan.outputBytes = rowsTotal * m.headDimV * sizeof(float);
   plan.lseOffset = (plan.outputBytes + 255) / 256 * 256;
   plan.workspaceBytes = plan.lseOffset + rowsTotal * sizeof(float);
@@ -350,7 +351,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   params.tensor(call.k);
   params.tensor(call.v);
   params.tensor(call.o);
-  int64_t lseSizes[3] = {args.lse ? call.batch : 0, m.numQHeads,
+  int64_t lseSizes[3] = {args.lse ? call.tensorBatch : 0, m.numQHeads,
                          args.lse ? call.seqlenQ : 0};
   int64_t lseStrides[3] = {m.numQHeads * lseSizes[2], lseSizes[2], 1};
   params.memref(reinterpret_cast<uintptr_t>(args.lse), lseSizes, lseStrides, 3);
@@ -370,9 +371,10 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   uint64_t workspace = plan.numSplits
                            ? reinterpret_cast<uintptr_t>(args.workspace)
                            : 0;
-  int64_t partialOutputSizes[5] = {plan.numSplits, call.batch, call.seqlenQ,
+  int64_t partialOutputSizes[5] = {plan.numSplits, call.tensorBatch,
+                                   call.seqlenQ,
                                    m.numQHeads, m.headDimV};
-  int64_t partialLseSizes[4] = {plan.numSplits, call.batch, m.numQHeads,
+  int64_t partialLseSizes[4] = {plan.numSplits, call.tensorBatch, m.numQHeads,
                                 call.seqlenQ};
   int64_t partialOutputStrides[5], partialLseStrides[4];
   denseStrides(partialOutputSizes, partialOutputStrides, 5);
@@ -380,6 +382,12 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   params.memref(workspace, partialOutputSizes, partialOutputStrides, 5);
   params.memref(workspace ? workspace + plan.lseOffset : 0, partialLseSizes,
                 partialLseStrides, 4);
+  // Varlen batches: cu_seqlens_q/k, [batch + 1].
+  int64_t offsetSizes[1] = {m.varlen ? call.batch + 1 : 0}, unitStride[1] = {1};
+  params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_q), offsetSizes,
+                unitStride, 1);
+  params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_k), offsetSizes,
+                unitStride, 1);
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),
@@ -400,7 +408,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   mergeParams.memref(workspace, partialOutputSizes, partialOutputStrides, 5);
   mergeParams.memref(workspace + plan.lseOffset, partialLseSizes,
                      partialLseStrides, 4);
-  int64_t rowsToMerge = call.batch * call.seqlenQ * m.numQHeads;
+  int64_t rowsToMerge = call.tensorBatch * call.seqlenQ * m.numQHeads;
   int64_t warpsPerCta = m.mergeBlockThreads / 32;
   std::vector<void *> mergePointers = mergeParams.pointers();
   if (CUresult r = driver->cuLaunchKernel(

@@ -16,10 +16,12 @@ struct attnrt_kernel {
   attnrt::detail::Manifest manifest;
   /// CPU packages: the dlopen handle of kernel.so and its entry point, MLIR's
   /// C interface: (q, k, v, o, lse, slopes, cache_seqlens, page_table,
-  /// partial_o, partial_lse) descriptors, begin, end.
+  /// partial_o, partial_lse, cu_seqlens_q, cu_seqlens_k) descriptors,
+  /// begin, end.
   void *library = nullptr;
   using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                         void *, void *, void *, void *, int64_t, int64_t);
+                         void *, void *, void *, void *, void *, void *,
+                         int64_t, int64_t);
   Entry entry = nullptr;
   /// Split-KV packages: (o, lse, partial_o, partial_lse) descriptors, begin,
   /// end.

@@ -179,6 +179,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     return reader.corrupt("/spec/kv_cache", "expected an object or null");
   }
 
+  if (reader.find("/spec/varlen", &json::is_boolean))
+    reader.boolean("/spec/varlen", manifest.varlen);
   if (const json *split = reader.find("/spec/split_kv", &json::is_string)) {
     if (*split != "auto")
       return reader.corrupt("/spec/split_kv",
@@ -232,7 +234,7 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
       {"q", 4},   {"k", 4},           {"v", 4},
       {"o", 4},   {"lse", 3},         {"alibi_slopes", 1},
       {"cache_seqlens", 1}, {"page_table", 2}, {"partial_o", 5},
-      {"partial_lse", 4}};
+      {"partial_lse", 4}, {"cu_seqlens_q", 1}, {"cu_seqlens_k", 1}};
   if (!cuda) {
     expected.push_back({"begin", 0});
     expected.push_back({"end", 0});

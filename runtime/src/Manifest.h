@@ -23,6 +23,8 @@ struct Manifest {
   double scale = 0.0, softcap = 0.0;
   attnrt_kv_cache_layout kvCache = ATTNRT_KV_NONE;
   int64_t pageSize = 0;
+  /// Packed variable-length batches (cu_seqlens).
+  bool varlen = false;
   /// Split-KV chunks: 1 = off, 0 = chosen per call, N.
   int64_t splitKv = 1;
   /// Split-KV packages: the merge's entry point (CPU symbol or CUDA kernel).

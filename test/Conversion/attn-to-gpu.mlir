@@ -4,7 +4,7 @@
 // 16-row slab), BN = 64 keys. Shared memory (rows padded by 16 bytes):
 //   Q 64 x (64 + 8) x 2 B = 9216, K the same, V the same -> 27648 bytes.
 // CHECK-LABEL: gpu.module @attn_kernels
-// CHECK: gpu.func @causal(%[[Q:[^:]+]]: memref<?x?x4x64xf16>, %[[K:[^:]+]]: memref<?x?x2x64xf16>, %[[V:[^:]+]]: memref<?x?x2x64xf16>, %[[O:[^:]+]]: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x64xf32>, %{{.+}}: memref<?x?x4x?xf32>) kernel
+// CHECK: gpu.func @causal(%[[Q:[^:]+]]: memref<?x?x4x64xf16>, %[[K:[^:]+]]: memref<?x?x2x64xf16>, %[[V:[^:]+]]: memref<?x?x2x64xf16>, %[[O:[^:]+]]: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x64xf32>, %{{.+}}: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>) kernel
 // CHECK-SAME: attn.shared_memory_bytes = 27648 : i64
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
@@ -162,7 +162,7 @@ func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v:
 // leading dimension); each CTA writes its chunk's O and LSE to the
 // workspace, and @split_merge combines them, one warp per row.
 // CHECK-LABEL: gpu.func @split(
-// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x64xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>) kernel
+// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x64xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>) kernel
 // CHECK-SAME: attn.merge_kernel = "split_merge"
 // CHECK: %[[X:.+]] = gpu.block_id x
 // CHECK: %[[SPLITS:.+]] = memref.dim %[[PL]], %c0

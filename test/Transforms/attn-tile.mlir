@@ -12,7 +12,7 @@
 
 // CHECK-LABEL: func.func @causal(
 // CHECK-SAME: %[[Q:[^:]+]]: memref<?x?x4x8xf16>, %[[K:[^:]+]]: memref<?x?x2x8xf16>, %[[V:[^:]+]]: memref<?x?x2x8xf16>,
-// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x8xf32>, %{{.+}}: memref<?x?x4x?xf32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
+// CHECK-SAME: %[[O:[^:]+]]: memref<?x?x4x8xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x8xf32>, %{{.+}}: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>, %[[BEGIN:[^:]+]]: index, %[[END:[^:]+]]: index)
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 16>
 // CHECK-DAG: %[[SQ:.+]] = memref.dim %[[Q]], %c1
 // CHECK-DAG: %[[SK:.+]] = memref.dim %[[K]], %c1
@@ -141,7 +141,7 @@ func.func @full(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?
 // loops to its chunk and writes its normalized O and LSE to the workspace;
 // @<name>_merge combines the chunks of each row by their LSEs.
 // CHECK-LABEL: func.func @split(
-// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x8xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: index, %{{.+}}: index)
+// CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x8xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>, %{{.+}}: index, %{{.+}}: index)
 // CHECK: %[[SPLITS:.+]] = memref.dim %[[PL]], %c0
 // CHECK: arith.remui %{{.+}}, %[[SPLITS]]
 // CHECK: arith.ceildivsi %{{.+}}, %[[SPLITS]]

@@ -106,6 +106,60 @@ def cached_reference(spec, q, kc, vc, lengths, table, attention):
     return np.concatenate(outs), (np.concatenate(lses) if lses[0] is not None else None)
 
 
+def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
+    """Packs the batch as variable-length sequences: sequence 0 keeps sq
+    queries and sk keys, the others random lengths in [0, sq] and [0, sk];
+    Q/K/V go in as [total, heads, dim] with cu_seqlens_q/k, and each
+    sequence is compared with the reference on its own."""
+    batch, sq, sk = q.shape[0], q.shape[1], k.shape[1]
+    lq = [sq] + [int(rng.integers(0, sq + 1)) for _ in range(batch - 1)]
+    lk = [sk] + [int(rng.integers(0, sk + 1)) for _ in range(batch - 1)]
+    cq = np.concatenate([[0], np.cumsum(lq)]).astype(np.int32)
+    ck = np.concatenate([[0], np.cumsum(lk)]).astype(np.int32)
+    packed = {"q": np.concatenate([q[b, :lq[b]] for b in range(batch)]),
+              "k": np.concatenate([k[b, :lk[b]] for b in range(batch)]),
+              "v": np.concatenate([v[b, :lk[b]] for b in range(batch)])}
+    paths = {name: os.path.join(workdir, f"varlen_{name}.npy")
+             for name in ("q", "k", "v", "o", "lse", "cq", "ck")}
+    for name, tensor in packed.items():
+        np.save(paths[name], tensor.astype(np.float16) if spec["dtype"] == "f16" else tensor)
+    np.save(paths["cq"], cq)
+    np.save(paths["ck"], ck)
+    command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
+               "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
+               "--cu-seqlens-q", paths["cq"], "--cu-seqlens-k", paths["ck"]]
+    if spec.get("return_lse"):
+        command += ["--lse", paths["lse"]]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"attngen run failed: {result.stderr.strip()}"
+    out = np.load(paths["o"]).astype(np.float64)
+    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    if out.shape != (cq[-1],) + q.shape[2:3] + (v.shape[3],):
+        return f"O has shape {out.shape}, expected ({cq[-1]}, heads, dim_v)"
+    for b in range(batch):
+        qb, kb, vb = q[b:b + 1, :lq[b]], k[b:b + 1, :lk[b]], v[b:b + 1, :lk[b]]
+        ref_out, ref_lse = reference.attention(spec, qb.astype(np.float64), kb.astype(np.float64),
+                                               vb.astype(np.float64))
+        got = out[cq[b]:cq[b + 1]]
+        if spec["dtype"] == "f32":
+            bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
+        else:
+            naive = low_precision_attention(spec, qb, kb, vb)
+            bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
+        error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
+        if not np.all(np.isfinite(got)) or error > bound:
+            return f"sequence {b} ({lq[b]}x{lk[b]}): O max error {error:.3g} > bound {bound:.3g}"
+        if lse is not None:
+            got_lse = lse[:, cq[b]:cq[b + 1]]
+            if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
+                return f"sequence {b}: LSE is -inf on different rows than the reference"
+            finite = np.isfinite(ref_lse[0])
+            if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > 1e-3:
+                return f"sequence {b}: LSE differs from the reference"
+    return None
+
+
 def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     rng = np.random.default_rng(sq * 7919 + sk * 31 + spec["head_dim"])
     d, dv = spec["head_dim"], spec.get("head_dim_v", spec["head_dim"])
@@ -120,6 +174,8 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     extra_args = []
     if spec.get("kv_cache"):
         k, v, lengths, table, extra_args = make_kv_cache(spec, k, v, workdir, rng)
+    if spec.get("varlen"):
+        return check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend)
     paths = {name: os.path.join(workdir, f"{name}.npy") for name in ("q", "k", "v", "o", "lse")}
     for name, tensor in (("q", q), ("k", k), ("v", v)):
         np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)

@@ -34,7 +34,9 @@ class AttentionArgs(ctypes.Structure):
                 ("v_strides", ctypes.c_int64 * 4), ("o_strides", ctypes.c_int64 * 4),
                 ("cache_seqlens", ctypes.c_void_p), ("page_table", ctypes.c_void_p),
                 ("num_pages", ctypes.c_int64), ("max_pages_per_seq", ctypes.c_int64),
-                ("workspace", ctypes.c_void_p), ("workspace_bytes", ctypes.c_size_t)]
+                ("workspace", ctypes.c_void_p), ("workspace_bytes", ctypes.c_size_t),
+                ("cu_seqlens_q", ctypes.c_void_p), ("cu_seqlens_k", ctypes.c_void_p),
+                ("max_seqlen_q", ctypes.c_int64)]
 
 
 class Runtime:

@@ -52,15 +52,17 @@ def main():
     assert kernel["abi"] == "mlir-c-interface"
     names = [p["name"] for p in kernel["params"]]
     assert names == ["q", "k", "v", "o", "lse", "alibi_slopes", "cache_seqlens", "page_table",
-                     "partial_o", "partial_lse", "begin", "end"], names
+                     "partial_o", "partial_lse", "cu_seqlens_q", "cu_seqlens_k",
+                     "begin", "end"], names
     spec = manifest["spec"]
     assert spec["dtype"] == "f32", "this checker feeds float32 buffers"
     assert not spec.get("kv_cache"), "this checker feeds per-sequence K/V"
     assert spec.get("split_kv", 1) == 1, "this checker runs no merge"
+    assert not spec.get("varlen"), "this checker feeds one sequence per batch entry"
     library = ctypes.CDLL(os.path.join(args.package, kernel["file"]))
     entry = getattr(library, kernel["entry"])
     entry.restype = None
-    entry.argtypes = [ctypes.c_void_p] * 10 + [ctypes.c_int64, ctypes.c_int64]
+    entry.argtypes = [ctypes.c_void_p] * 12 + [ctypes.c_int64, ctypes.c_int64]
 
     hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
     d, dv = spec["head_dim"], spec["head_dim_v"]
@@ -80,8 +82,10 @@ def main():
         # No split-KV: the workspace is empty and unused.
         partial_o = np.zeros((0, 0, 0, hq, dv), np.float32)
         partial_lse = np.zeros((0, 0, hq, 0), np.float32)
+        # Not varlen: no sequence offsets.
+        offsets = np.zeros((0,), np.int32)
         descriptors = [descriptor(t) for t in (q, k, v, o, lse, slopes, lengths, table,
-                                               partial_o, partial_lse)]
+                                               partial_o, partial_lse, offsets, offsets)]
         items = args.batch * hq * math.ceil(sq / kernel["block_m"])
         for begin, end in ((0, items // 2), (items // 2, items)):
             entry(*[ctypes.addressof(x) for x in descriptors], begin, end)

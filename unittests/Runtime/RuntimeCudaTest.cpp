@@ -186,7 +186,7 @@ TEST_F(CudaKernel, LaunchFollowsTheManifest) {
   }
   // 4 rank-4 memrefs, the rank-3 LSE, the rank-1 slopes, cache_seqlens
   // (rank 1) and page_table (rank 2); the last three unused here: null.
-  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7 + 13 + 11u);
+  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7 + 13 + 11 + 5 + 5u);
   size_t at = 0;
   at = expectMemref(launch.params, at, p.q, {2, 300, 32, 128}, "q");
   at = expectMemref(launch.params, at, p.k, {2, 517, 8, 128}, "k");
@@ -271,7 +271,7 @@ TEST_F(CudaKernel, PagedCacheParameters) {
   EXPECT_EQ(launch.grid[0], 2u);
   EXPECT_EQ(launch.grid[1], 8u);
   EXPECT_EQ(launch.grid[2], 3u);
-  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7 + 13 + 11u);
+  ASSERT_EQ(launch.params.size(), 4 * 11 + 9 + 5 + 5 + 7 + 13 + 11 + 5 + 5u);
   size_t at = expectMemref(launch.params, 0, p.q, {3, 1, 32, 128}, "q");
   at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "k");
   at = expectMemref(launch.params, at, pool, {40, 16, 8, 128}, "v");
@@ -344,7 +344,7 @@ TEST_F(CudaKernel, DefaultAlibiSlopesLiveOnTheDevice) {
       << attnrt_last_error();
   MockLaunch launch = lastLaunch();
   size_t slopesAt = 4 * 11 + 9;
-  ASSERT_EQ(launch.params.size(), slopesAt + 5 + 5 + 7 + 13 + 11);
+  ASSERT_EQ(launch.params.size(), slopesAt + 5 + 5 + 7 + 13 + 11 + 5 + 5);
   std::vector<float> slopes(info.num_q_heads);
   ASSERT_NE(launch.params[slopesAt], 0u);
   ASSERT_EQ(attnrt_cuda_copy_to_host(

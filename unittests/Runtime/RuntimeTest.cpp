@@ -532,6 +532,75 @@ TEST(SplitKv, MergedChunksMatchTheReference) {
   attnrt_kernel_release(kernel);
 }
 
+TEST(Varlen, PackedSequencesMatchTheReference) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  EXPECT_TRUE(info.varlen);
+  // Sequences of 70x90, 0x5 (no queries), 1x0 (no keys) and 130x40 rows.
+  std::vector<int32_t> cuQ = {0, 70, 70, 71, 201}, cuK = {0, 90, 95, 95, 135};
+  int64_t totalQ = cuQ.back(), totalK = cuK.back(), hq = 4, hkv = 2, d = 40;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  std::vector<float> q(totalQ * hq * d), k(totalK * hkv * d), v(totalK * hkv * d);
+  for (auto *t : {&q, &k, &v})
+    for (float &x : *t)
+      x = normal(rng);
+  std::vector<float> o(totalQ * hq * d, NAN), lse(hq * totalQ, NAN);
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = q.data();
+  args.k = k.data();
+  args.v = v.data();
+  args.o = o.data();
+  args.lse = lse.data();
+  args.batch = 4;
+  args.seqlen_q = totalQ;
+  args.seqlen_k = totalK;
+  args.cu_seqlens_q = cuQ.data();
+  args.cu_seqlens_k = cuK.data();
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+  for (int64_t b = 0; b < 4; ++b) {
+    int64_t sq = cuQ[b + 1] - cuQ[b], sk = cuK[b + 1] - cuK[b];
+    std::vector<double> refO, refLse;
+    referenceAttention(info, q.data() + cuQ[b] * hq * d,
+                       k.data() + cuK[b] * hkv * d, v.data() + cuK[b] * hkv * d,
+                       1, sq, sk, refO, refLse);
+    for (size_t i = 0; i < refO.size(); ++i)
+      ASSERT_NEAR(o[cuQ[b] * hq * d + i], refO[i], 1e-4) << "sequence " << b;
+    for (int64_t h = 0; h < hq; ++h)
+      for (int64_t i = 0; i < sq; ++i) {
+        double expected = refLse[h * sq + i];
+        float got = lse[h * totalQ + cuQ[b] + i];
+        if (std::isinf(expected))
+          ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
+        else
+          ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
+      }
+  }
+  // Offsets that do not describe the packed rows are refused.
+  std::vector<int32_t> short_ = {0, 70, 70, 71, 200};
+  args.cu_seqlens_q = short_.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("args.cu_seqlens_q must start at 0 and end at 201"),
+            std::string::npos)
+      << attnrt_last_error();
+  std::vector<int32_t> decreasing = {0, 70, 60, 71, 201};
+  args.cu_seqlens_q = decreasing.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("args.cu_seqlens_q[2] = 60 is below the entry before it"),
+            std::string::npos)
+      << attnrt_last_error();
+  args.cu_seqlens_q = nullptr;
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
+  attnrt_kernel_release(kernel);
+}
+
 TEST(Cuda, GpuPackagesLoadWithoutADevice) {
   attnrt_kernel *kernel = nullptr;
   ASSERT_EQ(attnrt_kernel_load(packagePath("mha_sm90").c_str(), &kernel),

@@ -10,6 +10,7 @@
 #define ATTNGEN_DRIVER_CUDAATTENTION_H
 
 #include "attngen/Driver/KvCacheInputs.h"
+#include "attngen/Driver/VarlenInputs.h"
 #include "attngen/Spec/AttentionSpec.h"
 
 #include "llvm/Support/Error.h"
@@ -32,9 +33,11 @@ public:
   /// 9.0 and newer, else sm_80), allocates the call's buffers and uploads
   /// the KV cache's lengths and page table. K and V are [batch, seqlenK,
   /// ...], or page pools [cache.numPages, page_size, ...] for paged specs.
+  /// Varlen specs: `batch` sequences packed in seqlenQ / seqlenK rows.
   static llvm::Expected<std::unique_ptr<CudaAttention>>
   create(const AttentionSpec &spec, const std::string &specPath, int64_t batch,
-         int64_t seqlenQ, int64_t seqlenK, const KvCacheInputs &cache);
+         int64_t seqlenQ, int64_t seqlenK, const KvCacheInputs &cache,
+         const VarlenInputs &varlen = VarlenInputs());
   ~CudaAttention();
 
   /// Copies q/k/v (the spec's dtype, dense BSHD) and, for ALiBi specs,
@@ -64,8 +67,10 @@ private:
   attnrt_kernel *kernel = nullptr;
   std::string device;
   int64_t batch = 0, seqlenQ = 0, seqlenK = 0, numPages = 0, maxPages = 0;
+  int64_t maxSeqlenQ = 0;
+  bool varlen = false;
   Buffer query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
-      workspace;
+      workspace, cuSeqlensQ, cuSeqlensK;
   /// The call's arguments (libattnrt's attnrt_attention_args).
   void fillArgs(attnrt_attention_args &args) const;
   /// The caller gave ALiBi slopes (else the package's defaults are used).

@@ -23,6 +23,10 @@ struct RunOptions {
   /// KV cache specs: keys per sequence [batch] and, when paged, the page
   /// table [batch, max_pages], int32 .npy.
   std::string cacheSeqlensPath, pageTablePath;
+  /// Varlen specs: sequence offsets [batch + 1], int32 .npy; Q/K/V are then
+  /// packed [total, heads, dim] and O/LSE are written [total_q, heads,
+  /// dim_v] and [heads, total_q].
+  std::string cuSeqlensQPath, cuSeqlensKPath;
   /// 0 = all cores.
   unsigned threads = 0;
 };

@@ -72,6 +72,9 @@ struct AttentionSpec {
   bool alibi = false;
   bool returnLse = false;
   KvCache kvCache;
+  /// Sequences of different lengths packed along the sequence dimension,
+  /// delimited by cu_seqlens_q / cu_seqlens_k (FlashAttention's varlen).
+  bool varlen = false;
   /// Split-KV chunks per row tile: 1 = off, 0 = "auto" (chosen per call).
   int64_t splitKv = 1;
   /// Absent: "auto", the compiler picks per target.

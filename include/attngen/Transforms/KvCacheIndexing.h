@@ -23,11 +23,13 @@ Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
                            Value cacheSeqlens, Value pageTable, Value batch);
 
 /// The first two indices of key `keyIndex` of sequence `batch` in K and V:
-/// (batch, key), or for a paged cache (page_table[batch, key / page_size],
-/// key % page_size) with the page clamped to the pool.
+/// (batch, key); (0, firstKey + key) in a variable-length batch, whose
+/// sequence starts at row `firstKey`; or for a paged cache
+/// (page_table[batch, key / page_size], key % page_size) with the page
+/// clamped to the pool.
 SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
                                  Value key, Value pageTable, Value batch,
-                                 Value keyIndex);
+                                 Value keyIndex, Value firstKey = Value());
 
 } // namespace mlir::attn
 

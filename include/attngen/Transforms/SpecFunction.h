@@ -34,6 +34,10 @@ SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context);
 /// seqlen_q], f32. num_splits is their leading dimension.
 SmallVector<Type, 2> splitKvKernelMemRefs(AttentionOp op);
 
+/// The cu_seqlens_q and cu_seqlens_k parameters ([batch + 1], i32) every
+/// kernel has last, used by variable-length batches only.
+SmallVector<Type, 2> varlenKernelMemRefs(MLIRContext *context);
+
 } // namespace mlir::attn
 
 #endif // ATTNGEN_TRANSFORMS_SPECFUNCTION_H

@@ -91,7 +91,11 @@ static StridedMemRefType<char, Rank> describe(const void *data,
 
 void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const {
   int64_t group = buffers.numQHeads / buffers.numKvHeads;
-  int64_t rows = packGqa ? buffers.seqlenQ * group : buffers.seqlenQ;
+  bool varlen = buffers.cuSeqlensQ != nullptr;
+  int64_t tensorBatch = varlen ? 1 : buffers.batch;
+  int64_t rows = packGqa ? buffers.seqlenQ * group
+                 : varlen ? buffers.maxSeqlenQ
+                          : buffers.seqlenQ;
   int64_t numQTiles = (rows + blockM - 1) / blockM;
   int64_t numItems = buffers.batch *
                      (packGqa ? buffers.numKvHeads : buffers.numQHeads) *
@@ -108,33 +112,36 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
       splitKv == 1 ? 0
                    : chooseSplitCount(splitKv, threads, numItems,
                                       (capacity + blockN - 1) / blockN);
-  std::vector<float> partialOutputs(numSplits * buffers.batch *
+  std::vector<float> partialOutputs(numSplits * tensorBatch *
                                     buffers.seqlenQ * buffers.numQHeads *
                                     buffers.headDimV);
-  std::vector<float> partialLses(numSplits * buffers.batch *
+  std::vector<float> partialLses(numSplits * tensorBatch *
                                  buffers.numQHeads * buffers.seqlenQ);
   auto partialOutput = describe<5>(
-      partialOutputs.data(), {numSplits, buffers.batch, buffers.seqlenQ,
+      partialOutputs.data(), {numSplits, tensorBatch, buffers.seqlenQ,
                               buffers.numQHeads, buffers.headDimV});
   auto partialLse =
-      describe<4>(partialLses.data(), {numSplits, buffers.batch,
+      describe<4>(partialLses.data(), {numSplits, tensorBatch,
                                        buffers.numQHeads, buffers.seqlenQ});
   if (numSplits)
     numItems *= numSplits;
-  auto query = describe<4>(buffers.query, {buffers.batch, buffers.seqlenQ,
+  auto query = describe<4>(buffers.query, {tensorBatch, buffers.seqlenQ,
                                            buffers.numQHeads, buffers.headDim});
   bool paged = buffers.pageSize > 0;
-  int64_t kvRows[2] = {paged ? buffers.numPages : buffers.batch,
+  int64_t kvRows[2] = {paged ? buffers.numPages : tensorBatch,
                        paged ? buffers.pageSize : buffers.seqlenK};
   auto key = describe<4>(buffers.key, {kvRows[0], kvRows[1],
                                        buffers.numKvHeads, buffers.headDim});
   auto value = describe<4>(buffers.value, {kvRows[0], kvRows[1],
                                            buffers.numKvHeads, buffers.headDimV});
-  auto output = describe<4>(buffers.output, {buffers.batch, buffers.seqlenQ,
+  auto output = describe<4>(buffers.output, {tensorBatch, buffers.seqlenQ,
                                              buffers.numQHeads, buffers.headDimV});
   auto lse = describe<3>(buffers.lse,
-                         {buffers.lse ? buffers.batch : 0, buffers.numQHeads,
+                         {buffers.lse ? tensorBatch : 0, buffers.numQHeads,
                           buffers.lse ? buffers.seqlenQ : 0});
+  int64_t offsets = varlen ? buffers.batch + 1 : 0;
+  auto cuSeqlensQ = describe<1>(buffers.cuSeqlensQ, {offsets});
+  auto cuSeqlensK = describe<1>(buffers.cuSeqlensK, {offsets});
   auto slopes = describe<1>(buffers.slopes, {buffers.numQHeads});
   auto cacheSeqlens = describe<1>(
       buffers.cacheSeqlens, {buffers.cacheSeqlens ? buffers.batch : 0});
@@ -167,11 +174,12 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
     auto p = pageTable;
     auto po = partialOutput;
     auto pl = partialLse;
-    entry(&q, &k, &v, &o, &l, &s, &c, &p, &po, &pl, begin, end);
+    auto cq = cuSeqlensQ, ck = cuSeqlensK;
+    entry(&q, &k, &v, &o, &l, &s, &c, &p, &po, &pl, &cq, &ck, begin, end);
   });
   if (!numSplits)
     return;
-  forChunks(buffers.batch * buffers.seqlenQ * buffers.numQHeads,
+  forChunks(tensorBatch * buffers.seqlenQ * buffers.numQHeads,
             [&](int64_t begin, int64_t end) {
               auto o = output;
               auto l = lse;

@@ -21,17 +21,21 @@ json manifestTensorParams(const AttentionSpec &spec) {
   // K/V rows: per sequence, or pages of a pool.
   json rows = paged ? json{"num_pages", spec.kvCache.pageSize}
                     : json{"batch", "seqlen_k"};
+  // Varlen batches pack the sequences along dimension 1 (batch dimension 1).
+  json batch = spec.varlen ? json(1) : json("batch");
+  if (spec.varlen)
+    rows[0] = 1;
   return json::array({
-      tensor("q", "read", {"batch", "seqlen_q", spec.numQHeads, spec.headDim},
+      tensor("q", "read", {batch, "seqlen_q", spec.numQHeads, spec.headDim},
              dtype),
       tensor("k", "read", {rows[0], rows[1], spec.numKvHeads, spec.headDim},
              dtype),
       tensor("v", "read", {rows[0], rows[1], spec.numKvHeads, spec.headDimV},
              dtype),
-      tensor("o", "write",
-             {"batch", "seqlen_q", spec.numQHeads, spec.headDimV}, dtype),
+      tensor("o", "write", {batch, "seqlen_q", spec.numQHeads, spec.headDimV},
+             dtype),
       tensor("lse", spec.returnLse ? "write" : "unused",
-             {"batch", spec.numQHeads, "seqlen_q"}, "f32"),
+             {batch, spec.numQHeads, "seqlen_q"}, "f32"),
       tensor("alibi_slopes", spec.alibi ? "read" : "unused",
              {spec.numQHeads}, "f32"),
       tensor("cache_seqlens", cache ? "read" : "unused", {"batch"}, "i32"),
@@ -44,6 +48,10 @@ json manifestTensorParams(const AttentionSpec &spec) {
              "f32"),
       tensor("partial_lse", spec.splitKv != 1 ? "workspace" : "unused",
              {"num_splits", "batch", spec.numQHeads, "seqlen_q"}, "f32"),
+      tensor("cu_seqlens_q", spec.varlen ? "read" : "unused", {"batch + 1"},
+             "i32"),
+      tensor("cu_seqlens_k", spec.varlen ? "read" : "unused", {"batch + 1"},
+             "i32"),
   });
 }
 

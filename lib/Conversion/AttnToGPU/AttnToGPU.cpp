@@ -137,7 +137,7 @@ private:
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
     SmallVector<Value> indices(
-        emitKeyRow(b, op, key, pageTable, batch, keyIndex));
+        emitKeyRow(b, op, key, pageTable, batch, keyIndex, firstKeyRow));
     indices.push_back(kvHead);
     return indices;
   }
@@ -155,8 +155,17 @@ private:
         b, arith::MulIOp::create(b, kvHead, index(b, op.getGroupSize())),
         arith::RemUIOp::create(b, row, index(b, op.getGroupSize())));
   }
+  /// (batch, sequence row) of a query of this CTA's sequence in Q, O and
+  /// LSE: (batch, query), or (0, first row + query) in a varlen batch.
+  std::pair<Value, Value> queryTensorRow(ImplicitLocOpBuilder &b,
+                                         Value queryIndex) {
+    if (!op.isVarlen())
+      return {batch, queryIndex};
+    return {index(b, 0), arith::AddIOp::create(b, firstQueryRow, queryIndex)};
+  }
   SmallVector<Value> queryRowIndices(ImplicitLocOpBuilder &b, Value row) {
-    return {batch, queryOfRow(b, row), headOfRow(b, row)};
+    auto [tensorBatch, tensorRow] = queryTensorRow(b, queryOfRow(b, row));
+    return {tensorBatch, tensorRow, headOfRow(b, row)};
   }
   /// ALiBi slope of a row's head.
   Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
@@ -194,6 +203,9 @@ private:
       partialOutput, partialLse;
   /// Split-KV: this CTA's chunk and its KV tiles [splitBegin, splitEnd).
   Value split, splitBegin, splitEnd;
+  /// Variable-length batches: cu_seqlens_q/k and where this CTA's sequence
+  /// starts in the packed Q/O/LSE and K/V.
+  Value cuSeqlensQ, cuSeqlensK, firstQueryRow, firstKeyRow;
   Value sharedBase, queryTile, keyTile, valueTile;
   Value batch, qHead, kvHead, firstRow, rowLimit, seqlenQ, seqlenK, offset,
       slope;
@@ -756,7 +768,8 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
             f32(b, -std::numeric_limits<double>::infinity()));
         memref::StoreOp::create(
             b, value, lse,
-            ValueRange{batch, headOfRow(b, row), queryOfRow(b, row)});
+            ValueRange{queryRowIndices(b, row)[0], headOfRow(b, row),
+                       queryRowIndices(b, row)[1]});
       }
     }
   }
@@ -781,6 +794,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   pageTable = entry.getArgument(7);
   partialOutput = entry.getArgument(8);
   partialLse = entry.getArgument(9);
+  cuSeqlensQ = entry.getArgument(10);
+  cuSeqlensK = entry.getArgument(11);
 
   // Grid (row tile, q head or, with GQA packing, kv head, batch); block
   // 32 * num_warps threads. Split-KV: x = row tile * num_splits + split.
@@ -806,13 +821,29 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
     kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
   }
   seqlenQ = memref::DimOp::create(b, query, 1);
+  if (op.isVarlen()) {
+    // This CTA's sequence in the packed tensors: rows [cu[b], cu[b + 1]).
+    auto bounds = [&](Value offsets) -> std::pair<Value, Value> {
+      auto load = [&](Value at) -> Value {
+        return arith::IndexCastOp::create(
+            b, b.getIndexType(), memref::LoadOp::create(b, offsets, at));
+      };
+      Value start = load(batch);
+      Value next = load(arith::AddIOp::create(b, batch, index(b, 1)));
+      return {start, arith::MaxSIOp::create(
+                         b, arith::SubIOp::create(b, next, start), index(b, 0))};
+    };
+    std::tie(firstQueryRow, seqlenQ) = bounds(cuSeqlensQ);
+    std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
+  }
   rowLimit = packGqa ? arith::MulIOp::create(b, seqlenQ,
                                              index(b, op.getGroupSize()))
                            .getResult()
                      : seqlenQ;
   // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
   // caches).
-  seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch);
+  if (!op.isVarlen())
+    seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch);
   offset = op.getCausalAlign() == CausalAlign::BottomRight
                ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                : index(b, 0);
@@ -825,6 +856,12 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
       index(b, 1));
   if (op.getAlibi() && !packGqa)
     slope = memref::LoadOp::create(b, slopes, qHead);
+  // The grid covers the longest sequence of a varlen batch: CTAs past the
+  // end of a shorter one have nothing to do (uniform for the whole CTA).
+  auto hasRows = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, firstRow, rowLimit),
+      /*withElseRegion=*/false);
+  b.setInsertionPoint(hasRows.thenBlock()->getTerminator());
 
   auto workgroup = gpu::AddressSpaceAttr::get(b.getContext(),
                                               gpu::AddressSpace::Workgroup);
@@ -906,6 +943,7 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
     emitPartialFinalize(b, state);
   else
     emitFinalize(b, state);
+  b.setInsertionPointAfter(hasRows);
   gpu::ReturnOp::create(b);
 }
 
@@ -931,7 +969,8 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
       auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
-      Value queryIndex = queryOfRow(b, row), head = headOfRow(b, row);
+      Value head = headOfRow(b, row);
+      auto [tensorBatch, queryIndex] = queryTensorRow(b, queryOfRow(b, row));
       for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
         for (int64_t j = 0; j < 2; ++j) {
           OpBuilder::InsertionGuard columnGuard(b);
@@ -950,7 +989,7 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
                                                 ArrayRef<int64_t>{i, j});
           memref::StoreOp::create(
               b, arith::MulFOp::create(b, acc, inverse), partialOutput,
-              ValueRange{split, batch, queryIndex, head, column});
+              ValueRange{split, tensorBatch, queryIndex, head, column});
         }
       }
       auto ifWriter = scf::IfOp::create(
@@ -968,7 +1007,7 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
           b, anyVisible, logSum,
           f32(b, -std::numeric_limits<double>::infinity()));
       memref::StoreOp::create(b, value, partialLse,
-                              ValueRange{split, batch, head, queryIndex});
+                              ValueRange{split, tensorBatch, head, queryIndex});
     }
   }
 }
@@ -1044,6 +1083,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
       MemRefType::get({op.getNumQHeads()}, builder.getF32Type())};
   argTypes.append(kvCacheKernelMemRefs(builder.getContext()));
   argTypes.append(splitKvKernelMemRefs(op));
+  argTypes.append(varlenKernelMemRefs(builder.getContext()));
   auto kernel = gpu::GPUFuncOp::create(builder, func.getLoc(), func.getName(),
                                        builder.getFunctionType(argTypes, {}));
   kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
@@ -1051,6 +1091,11 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   int32_t numThreads = static_cast<int32_t>(tiling.numWarps * kWarpSize);
   kernel.setKnownBlockSizeAttr(
       builder.getDenseI32ArrayAttr({numThreads, 1, 1}));
+  // One CTA per multiprocessor is enough (FlashAttention-2's launch bounds):
+  // without it ptxas caps registers for occupancy and spills the
+  // accumulators of the larger kernels.
+  kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                  builder.getI32IntegerAttr(1));
   GpuKernelBuilder kernelBuilder(op, tiling);
   kernel->setAttr("attn.shared_memory_bytes",
                   builder.getI64IntegerAttr(kernelBuilder.sharedMemoryBytes()));

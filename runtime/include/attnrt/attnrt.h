@@ -93,6 +93,9 @@ typedef struct attnrt_kernel_info {
   /* Split-KV (flash-decoding): 1 = off, 0 = chunk count chosen per call,
      N = N chunks per row tile, merged by their log-sum-exps. */
   int64_t split_kv;
+  /* Variable-length batches: q/k/v/o are packed [1, total, heads, dim] and
+     lse [1, num_q_heads, total_q]; see cu_seqlens_q in the arguments. */
+  int varlen;
 } attnrt_kernel_info;
 
 /* One attention call. Tensors are BSHD: q[b, seqlen_q, num_q_heads,
@@ -128,6 +131,15 @@ typedef struct attnrt_attention_args {
      call in flight. CPU calls allocate their own (NULL here). */
   void *workspace;
   size_t workspace_bytes;
+  /* Variable-length kernels only: batch sequences packed along dimension 1
+     of q/o (seqlen_q = total queries) and k/v (seqlen_k = total keys), with
+     tensor batch dimension 1; sequence b is rows cu_seqlens_q[b] to
+     cu_seqlens_q[b + 1] - 1 (and likewise for keys). [batch + 1] each,
+     starting at 0, non-decreasing, ending at the totals. max_seqlen_q (the
+     longest sequence's queries) sizes the CUDA grid; the CPU path computes
+     it and checks every offset. */
+  const int32_t *cu_seqlens_q, *cu_seqlens_k;
+  int64_t max_seqlen_q;
 } attnrt_attention_args;
 
 /* Loads and validates a package directory. */

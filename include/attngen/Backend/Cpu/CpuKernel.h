@@ -37,6 +37,11 @@ struct AttentionBuffers {
   const int32_t *cacheSeqlens = nullptr;
   const int32_t *pageTable = nullptr;
   int64_t numPages = 0, pageSize = 0, maxPages = 0;
+  /// Varlen specs: `batch` sequences packed along dimension 1 of
+  /// Q/K/V/O (tensor batch 1; seqlenQ, seqlenK the totals), delimited by
+  /// cuSeqlensQ/K [batch + 1]; maxSeqlenQ the longest sequence's queries.
+  const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr;
+  int64_t maxSeqlenQ = -1;
 };
 
 class CpuKernel {
@@ -53,10 +58,10 @@ public:
 
 private:
   /// (q, k, v, o, lse, slopes, cache_seqlens, page_table, partial_o,
-  /// partial_lse) descriptors, begin, end.
+  /// partial_lse, cu_seqlens_q, cu_seqlens_k) descriptors, begin, end.
   using EntryPoint = void (*)(void *, void *, void *, void *, void *, void *,
-                              void *, void *, void *, void *, int64_t,
-                              int64_t);
+                              void *, void *, void *, void *, void *, void *,
+                              int64_t, int64_t);
   /// (o, lse, partial_o, partial_lse) descriptors, begin, end.
   using MergePoint = void (*)(void *, void *, void *, void *, int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,

@@ -101,6 +101,22 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "split_kv must be 0 (chosen per call) or in "
                               "[2, 64], got "
                            << *splits;
+  if (static_cast<bool>(getCuSeqlensQ()) != static_cast<bool>(getCuSeqlensK()))
+    return emitOpError() << "cu_seqlens_q and cu_seqlens_k go together";
+  if (isVarlen() && hasKvCache())
+    return emitOpError()
+           << "variable-length batches with a KV cache are not supported yet";
+  for (Value offsets : {getCuSeqlensQ(), getCuSeqlensK()})
+    if (offsets && cast<RankedTensorType>(offsets.getType()).getRank() != 1)
+      return emitOpError() << "cu_seqlens must have rank 1 ([batch + 1])";
+  if (isVarlen())
+    for (auto [name, value] :
+         {std::make_pair("query", getQuery()), std::make_pair("key", getKey()),
+          std::make_pair("value", getValue())})
+      if (cast<RankedTensorType>(value.getType()).getDimSize(0) != 1)
+        return emitOpError()
+               << name << " of a variable-length batch must have dimension 0 "
+                          "(batch) = 1: sequences are packed along dimension 1";
   std::optional<int64_t> pageSize = getPageSize();
   if (getPageTable() && !getCacheSeqlens())
     return emitOpError() << "a page_table needs cache_seqlens";

@@ -61,6 +61,14 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     page_size, num_kv_heads, head_dim(_v)]` and key `j` of sequence `b` is row
     `j % page_size` of page `page_table[b, j / page_size]`.
 
+    Variable-length batches (`cu_seqlens_q`, `cu_seqlens_k`, `[batch + 1]`,
+    i32, non-decreasing from 0): the sequences are packed along dimension 1
+    of `query`, `key`, `value`, the output and the LSE, whose batch
+    dimension is 1; sequence `b` has queries `cu_seqlens_q[b]` to
+    `cu_seqlens_q[b + 1] - 1` and keys `cu_seqlens_k[b]` to
+    `cu_seqlens_k[b + 1] - 1`, and the mask rule applies to each sequence
+    with its own `seqlen_q` and `seqlen_k`.
+
     Example (Llama-3-8B prefill, causal GQA):
 
     ```mlir
@@ -80,6 +88,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     RankedTensorOf<[F32, F16, BF16]>:$value,
     Optional<RankedTensorOf<[I32]>>:$cache_seqlens,
     Optional<RankedTensorOf<[I32]>>:$page_table,
+    Optional<RankedTensorOf<[I32]>>:$cu_seqlens_q,
+    Optional<RankedTensorOf<[I32]>>:$cu_seqlens_k,
     Attn_I64Attr:$num_q_heads,
     Attn_I64Attr:$num_kv_heads,
     Attn_I64Attr:$head_dim,
@@ -107,6 +117,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`cache_seqlens` `(` $cache_seqlens^ `:` type($cache_seqlens) `)`)?
     (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
     (`page_size` `(` $page_size^ `)`)?
+    (`cu_seqlens` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:` type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
     `heads` `(` $num_q_heads `,` $num_kv_heads `)`
     `head_dims` `(` $head_dim `,` $head_dim_v `)`
     `mask` `(` $mask `,` $causal_align `)`
@@ -136,6 +147,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     /// prefill have few queries, and each K/V tile is then loaded once per
     /// group).
     bool packsGqa() { return hasKvCache() && getGroupSize() > 1; }
+    /// Whether sequences of different lengths are packed (cu_seqlens).
+    bool isVarlen() { return getCuSeqlensQ() != nullptr; }
   }];
 
   let hasVerifier = 1;
