@@ -134,6 +134,13 @@ private:
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      RowIndices rowIndices, Value firstRow, Value rowLimit,
                      int64_t rows, int64_t cols);
+  /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
+  /// tile, spread over the CTA's threads (consecutive threads, consecutive
+  /// chunks of a row): body(r, c) with the chunk's tile row and column.
+  void forEachTileChunk(
+      ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow,
+      int64_t width,
+      function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body);
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
     SmallVector<Value> indices(
@@ -267,7 +274,6 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     int64_t paddedCols, bool async) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
-  int64_t numThreads = tiling.numWarps * kWarpSize;
   Type chunkType = width == 1 ? elementType
                               : Type(VectorType::get({width}, elementType));
   auto zero = [&](ImplicitLocOpBuilder &b) -> Value {
@@ -279,15 +285,9 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
         b, DenseElementsAttr::get(cast<VectorType>(chunkType),
                                   b.getFloatAttr(elementType, 0.0)));
   };
-  scf::ForOp::create(
-      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
-      ValueRange{},
-      [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
-        ImplicitLocOpBuilder b(loc, nested);
-        Value r = arith::DivUIOp::create(b, chunk, index(b, chunksPerRow));
-        Value c = arith::MulIOp::create(
-            b, arith::RemUIOp::create(b, chunk, index(b, chunksPerRow)),
-            index(b, width));
+  forEachTileChunk(
+      b, rows, chunksPerRow, width,
+      [&](ImplicitLocOpBuilder &b, Value r, Value c) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value inBounds = arith::AndIOp::create(
             b,
@@ -308,7 +308,6 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
               b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
               ValueRange{r, c}, source, indices, b.getIndexAttr(width),
               sourceElements, b.getUnitAttr());
-          scf::YieldOp::create(b);
           return;
         }
         auto loaded = scf::IfOp::create(
@@ -338,7 +337,24 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           vector::StoreOp::create(b, loaded.getResult(0), tile,
                                   ValueRange{r, c}, /*nontemporal=*/false,
                                   llvm::Align(16));
-        scf::YieldOp::create(b);
+      });
+}
+
+void GpuKernelBuilder::forEachTileChunk(
+    ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow, int64_t width,
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+  int64_t numThreads = tiling.numWarps * kWarpSize;
+  scf::ForOp::create(
+      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
+      ValueRange{},
+      [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        Value r = arith::DivUIOp::create(nb, chunk, index(nb, chunksPerRow));
+        Value c = arith::MulIOp::create(
+            nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerRow)),
+            index(nb, width));
+        body(nb, r, c);
+        scf::YieldOp::create(nb);
       });
 }
 
@@ -352,16 +368,9 @@ void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
                                      int64_t rows, int64_t cols) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = llvm::divideCeil(cols, width);
-  int64_t numThreads = tiling.numWarps * kWarpSize;
-  scf::ForOp::create(
-      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
-      ValueRange{},
-      [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
-        ImplicitLocOpBuilder b(loc, nested);
-        Value r = arith::DivUIOp::create(b, chunk, index(b, chunksPerRow));
-        Value c = arith::MulIOp::create(
-            b, arith::RemUIOp::create(b, chunk, index(b, chunksPerRow)),
-            index(b, width));
+  forEachTileChunk(
+      b, rows, chunksPerRow, width,
+      [&](ImplicitLocOpBuilder &b, Value r, Value c) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
@@ -381,7 +390,6 @@ void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
                                   /*nontemporal=*/false, llvm::Align(16));
         }
         b.setInsertionPointAfter(ifRow);
-        scf::YieldOp::create(b);
       });
 }
 
