@@ -309,6 +309,64 @@ TEST_F(CudaKernel, PagedCacheParameters) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
+TEST_F(CudaKernel, VarlenLaunch) {
+  load("varlen_sm80");
+  ASSERT_TRUE(info.varlen);
+  // 3 sequences packed in 200 query and 500 key rows; the longest has 130
+  // queries: grid (ceil(130 / 64), 6 heads, 3 sequences).
+  void *q = nullptr, *k = nullptr, *o = nullptr, *lse = nullptr;
+  void *cuQ = nullptr, *cuK = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(200 * 6 * 96 * 2, &q), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(500 * 2 * 96 * 2, &k), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(200 * 6 * 96 * 2, &o), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(6 * 200 * 4, &lse), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(4 * 4, &cuQ), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(4 * 4, &cuK), ATTNRT_OK);
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = q;
+  args.k = args.v = k;
+  args.o = o;
+  args.lse = static_cast<float *>(lse);
+  args.batch = 3;
+  args.seqlen_q = 200;
+  args.seqlen_k = 500;
+  args.cu_seqlens_q = static_cast<const int32_t *>(cuQ);
+  args.cu_seqlens_k = static_cast<const int32_t *>(cuK);
+  args.max_seqlen_q = 130;
+  ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  MockLaunch launch = lastLaunch();
+  EXPECT_EQ(launch.grid[0], 3u);
+  EXPECT_EQ(launch.grid[1], 6u);
+  EXPECT_EQ(launch.grid[2], 3u);
+  // Packed tensors keep a batch dimension of 1; the LSE is [1, 6, 200].
+  size_t at = expectMemref(launch.params, 0, q, {1, 200, 6, 96}, "q");
+  at = expectMemref(launch.params, at, k, {1, 500, 2, 96}, "k");
+  at = expectMemref(launch.params, at, k, {1, 500, 2, 96}, "v");
+  at = expectMemref(launch.params, at, o, {1, 200, 6, 96}, "o");
+  at = expectMemref(launch.params, at, lse, {1, 6, 200}, "lse");
+  at += 5 + 5 + 7 + 13 + 11; // slopes, cache, split-KV workspace: unused
+  at = expectMemref(launch.params, at, cuQ, {4}, "cu_seqlens_q");
+  expectMemref(launch.params, at, cuK, {4}, "cu_seqlens_k");
+
+  // Offsets are required, and max_seqlen_q must fit the packed queries.
+  size_t before = launches();
+  attnrt_attention_args bad = args;
+  bad.cu_seqlens_k = nullptr;
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  bad = args;
+  bad.max_seqlen_q = 201;
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("args.max_seqlen_q = 201 is outside [0, seqlen_q = 200]"),
+            std::string::npos)
+      << attnrt_last_error();
+  EXPECT_EQ(launches(), before);
+  for (void *buffer : {q, k, o, lse, cuQ, cuK})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+}
+
 TEST_F(CudaKernel, ModulesAreLoadedOncePerContext) {
   load("llama3_8b_sm80");
   DeviceProblem p(info, 1, 10, 10);
