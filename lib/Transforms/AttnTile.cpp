@@ -19,6 +19,7 @@
 #include "attngen/Transforms/Passes.h"
 #include "attngen/Transforms/SpecFunction.h"
 #include "attngen/Transforms/SplitKvMerge.h"
+#include "attngen/Transforms/TileRows.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -144,28 +145,18 @@ private:
       function_ref<Value(ImplicitLocOpBuilder &, Value, int64_t)> rhsVector);
   Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value query,
                   Value rowSlope, Value keys);
-  /// Tile rows are queries of one q head or, when the op packs GQA groups,
-  /// (query, q head of the work item's kv head) pairs: row = query * group
-  /// + head % group.
+  /// What the work item's tile rows are (TileRows.h).
+  TileRows tileRows() {
+    return {op, batch, qHead, kvHead, firstQueryRow, args.slopes, slope};
+  }
   Value queryOfRow(ImplicitLocOpBuilder &b, Value row) {
-    if (!op.packsGqa())
-      return row;
-    return arith::DivUIOp::create(b, row, index(b, op.getGroupSize()));
+    return tileRows().query(b, row);
   }
   Value headOfRow(ImplicitLocOpBuilder &b, Value row) {
-    if (!op.packsGqa())
-      return qHead;
-    return arith::AddIOp::create(
-        b, arith::MulIOp::create(b, kvHead, index(b, op.getGroupSize())),
-        arith::RemUIOp::create(b, row, index(b, op.getGroupSize())));
+    return tileRows().head(b, row);
   }
-  /// The ALiBi slope of a row's head (null without ALiBi).
   Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
-    if (!args.slopes)
-      return Value();
-    if (!op.packsGqa())
-      return slope;
-    return memref::LoadOp::create(b, args.slopes, headOfRow(b, row));
+    return tileRows().slopeOf(b, row);
   }
   void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b,
@@ -195,9 +186,7 @@ private:
   /// and LSE: (batch, query), or (0, first row + query) when packed.
   std::pair<Value, Value> queryTensorRow(ImplicitLocOpBuilder &b,
                                          Value query) {
-    if (!op.isVarlen())
-      return {batch, query};
-    return {index(b, 0), arith::AddIOp::create(b, firstQueryRow, query)};
+    return tileRows().tensorRow(b, query);
   }
   /// Split-KV: this work item's chunk of KV tiles [splitBegin, splitEnd).
   Value split, splitBegin, splitEnd;

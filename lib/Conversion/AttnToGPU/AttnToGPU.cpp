@@ -22,6 +22,7 @@
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/SpecFunction.h"
 #include "attngen/Transforms/SplitKvMerge.h"
+#include "attngen/Transforms/TileRows.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -148,39 +149,26 @@ private:
     indices.push_back(kvHead);
     return indices;
   }
-  /// Tile rows are query rows of one q head, or with GQA packing (query,
-  /// q head of this kv head) pairs: row = query * group + head % group.
+  /// What the CTA's tile rows are (TileRows.h).
+  TileRows tileRows() {
+    return {op, batch, qHead, kvHead, firstQueryRow, slopes, slope};
+  }
   Value queryOfRow(ImplicitLocOpBuilder &b, Value row) {
-    if (!packGqa)
-      return row;
-    return arith::DivUIOp::create(b, row, index(b, op.getGroupSize()));
+    return tileRows().query(b, row);
   }
   Value headOfRow(ImplicitLocOpBuilder &b, Value row) {
-    if (!packGqa)
-      return qHead;
-    return arith::AddIOp::create(
-        b, arith::MulIOp::create(b, kvHead, index(b, op.getGroupSize())),
-        arith::RemUIOp::create(b, row, index(b, op.getGroupSize())));
+    return tileRows().head(b, row);
   }
-  /// (batch, sequence row) of a query of this CTA's sequence in Q, O and
-  /// LSE: (batch, query), or (0, first row + query) in a varlen batch.
   std::pair<Value, Value> queryTensorRow(ImplicitLocOpBuilder &b,
                                          Value queryIndex) {
-    if (!op.isVarlen())
-      return {batch, queryIndex};
-    return {index(b, 0), arith::AddIOp::create(b, firstQueryRow, queryIndex)};
+    return tileRows().tensorRow(b, queryIndex);
   }
   SmallVector<Value> queryRowIndices(ImplicitLocOpBuilder &b, Value row) {
     auto [tensorBatch, tensorRow] = queryTensorRow(b, queryOfRow(b, row));
     return {tensorBatch, tensorRow, headOfRow(b, row)};
   }
-  /// ALiBi slope of a row's head.
   Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
-    if (!op.getAlibi())
-      return Value();
-    if (!packGqa)
-      return slope;
-    return memref::LoadOp::create(b, slopes, headOfRow(b, row));
+    return tileRows().slopeOf(b, row);
   }
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
