@@ -436,11 +436,22 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
-  if (spec->varlen)
-    return makeError(options.specPath + ": attngen bench does not time "
-                                        "\"varlen\" specs yet; time the "
-                                        "same spec without varlen (equal "
-                                        "lengths) or use attngen run");
+  // Varlen specs: `batch` sequences of equal lengths, packed.
+  VarlenInputs varlen;
+  if (spec->varlen) {
+    varlen.numSequences = options.batch;
+    varlen.maxSeqlenQ = options.seqlenQ;
+    for (int64_t b = 0; b <= options.batch; ++b) {
+      varlen.cuSeqlensQ.push_back(static_cast<int32_t>(b * options.seqlenQ));
+      varlen.cuSeqlensK.push_back(static_cast<int32_t>(b * options.seqlenK));
+    }
+  }
+  // Tensor shapes: per sequence, or one packed batch entry.
+  int64_t tensorBatch = spec->varlen ? 1 : options.batch;
+  int64_t rowsQ = spec->varlen ? options.batch * options.seqlenQ
+                               : options.seqlenQ;
+  int64_t rowsK = spec->varlen ? options.batch * options.seqlenK
+                               : options.seqlenK;
   // Uniform(-1, 1) inputs from a fixed seed.
   std::mt19937 generator(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
@@ -471,9 +482,9 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   std::vector<double> times;
   std::string device = "host CPU";
   if (options.backend == "cuda") {
-    auto attention = CudaAttention::create(*spec, options.specPath,
-                                           options.batch, options.seqlenQ,
-                                           options.seqlenK, cache);
+    auto attention =
+        CudaAttention::create(*spec, options.specPath, options.batch, rowsQ,
+                              rowsK, cache, varlen);
     if (!attention)
       return attention.takeError();
     CudaAttention &gpu = **attention;
@@ -512,18 +523,21 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
       return compiled.takeError();
     AttentionBuffers buffers;
     buffers.batch = options.batch;
-    buffers.seqlenQ = options.seqlenQ;
-    buffers.seqlenK = options.seqlenK;
+    buffers.seqlenQ = rowsQ;
+    buffers.seqlenK = rowsK;
+    if (spec->varlen) {
+      buffers.cuSeqlensQ = varlen.cuSeqlensQ.data();
+      buffers.cuSeqlensK = varlen.cuSeqlensK.data();
+      buffers.maxSeqlenQ = varlen.maxSeqlenQ;
+    }
     buffers.numQHeads = spec->numQHeads;
     buffers.numKvHeads = spec->numKvHeads;
     buffers.headDim = spec->headDim;
     buffers.headDimV = spec->headDimV;
-    std::vector<uint8_t> output(options.batch * options.seqlenQ *
-                                spec->numQHeads * spec->headDimV *
-                                elementBytes(spec->dtype));
-    std::vector<float> lse(spec->returnLse ? options.batch * spec->numQHeads *
-                                                 options.seqlenQ
-                                           : 0);
+    std::vector<uint8_t> output(tensorBatch * rowsQ * spec->numQHeads *
+                                spec->headDimV * elementBytes(spec->dtype));
+    std::vector<float> lse(
+        spec->returnLse ? tensorBatch * spec->numQHeads * rowsQ : 0);
     std::vector<float> slopes = spec->alibi
                                     ? defaultAlibiSlopes(spec->numQHeads)
                                     : std::vector<float>();
