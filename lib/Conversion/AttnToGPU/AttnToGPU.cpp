@@ -182,6 +182,12 @@ private:
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
   void emitPartialFinalize(ImplicitLocOpBuilder &b, ValueRange state);
+  struct RowTotals {
+    Value sum, anyVisible, inverse;
+  };
+  RowTotals emitRowTotals(ImplicitLocOpBuilder &b, Value partialSum);
+  Value emitRowLse(ImplicitLocOpBuilder &b, Value rowMax,
+                   const RowTotals &totals);
 
   SmallVector<Value> flatten(ArrayRef<SlabState> slabs);
   SmallVector<SlabState> unflatten(ValueRange values);
@@ -702,6 +708,31 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   return flatten(slabs);
 }
 
+/// One row's softmax totals after its last KV tile: l summed over the quad,
+/// whether any key was visible, and 1 / l (0 without a visible key).
+GpuKernelBuilder::RowTotals
+GpuKernelBuilder::emitRowTotals(ImplicitLocOpBuilder &b, Value partialSum) {
+  RowTotals totals;
+  totals.sum = emitQuadReduce(b, partialSum, /*isMax=*/false);
+  totals.anyVisible = arith::CmpFOp::create(b, arith::CmpFPredicate::OGT,
+                                            totals.sum, f32(b, 0));
+  totals.inverse = arith::SelectOp::create(
+      b, totals.anyVisible, arith::DivFOp::create(b, f32(b, 1.0), totals.sum),
+      f32(b, 0.0));
+  return totals;
+}
+
+/// LSE = (m + log2 l) ln 2, -inf without a visible key.
+Value GpuKernelBuilder::emitRowLse(ImplicitLocOpBuilder &b, Value rowMax,
+                                   const RowTotals &totals) {
+  Value logSum = arith::MulFOp::create(
+      b, arith::AddFOp::create(b, rowMax, math::Log2Op::create(b, totals.sum)),
+      f32(b, kLn2));
+  return arith::SelectOp::create(
+      b, totals.anyVisible, logSum,
+      f32(b, -std::numeric_limits<double>::infinity()));
+}
+
 /// O = acc / l (0 without a visible key), LSE = (m + log2 l) ln 2 (-inf).
 /// O goes through shared memory: each thread writes its accumulator pairs
 /// into an O tile (4-byte stores, conflict-free with the padded rows), then
@@ -723,12 +754,7 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
           b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
       Value tileRow = arith::AddIOp::create(
           b, slabFirstRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
-      Value sum = emitQuadReduce(b, slabs[s].rowSum[i], /*isMax=*/false);
-      Value anyVisible =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0));
-      Value inverse = arith::SelectOp::create(
-          b, anyVisible, arith::DivFOp::create(b, f32(b, 1.0), sum),
-          f32(b, 0.0));
+      RowTotals totals = emitRowTotals(b, slabs[s].rowSum[i]);
       for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
         Value column = arith::AddIOp::create(
             b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
@@ -738,7 +764,7 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
           Value acc = vector::ExtractOp::create(b, slabs[s].output[dt],
                                                 ArrayRef<int64_t>{i, j});
           pair.push_back(arith::TruncFOp::create(
-              b, elementType, arith::MulFOp::create(b, acc, inverse)));
+              b, elementType, arith::MulFOp::create(b, acc, totals.inverse)));
         }
         vector::StoreOp::create(
             b, vector::FromElementsOp::create(b, pairType, pair), outputTile,
@@ -754,18 +780,10 @@ void GpuKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
             b, arith::AndIOp::create(b, rowExists, firstOfQuad), false);
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
-        Value logSum = arith::MulFOp::create(
-            b,
-            arith::AddFOp::create(b, slabs[s].rowMax[i],
-                                  math::Log2Op::create(b, sum)),
-            f32(b, kLn2));
-        Value value = arith::SelectOp::create(
-            b, anyVisible, logSum,
-            f32(b, -std::numeric_limits<double>::infinity()));
+        auto [tensorBatch, queryIndex] = queryTensorRow(b, queryOfRow(b, row));
         memref::StoreOp::create(
-            b, value, lse,
-            ValueRange{queryRowIndices(b, row)[0], headOfRow(b, row),
-                       queryRowIndices(b, row)[1]});
+            b, emitRowLse(b, slabs[s].rowMax[i], totals), lse,
+            ValueRange{tensorBatch, headOfRow(b, row), queryIndex});
       }
     }
   }
@@ -954,12 +972,7 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
     for (int64_t i = 0; i < 2; ++i) {
       Value row = arith::AddIOp::create(
           b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
-      Value sum = emitQuadReduce(b, slabs[s].rowSum[i], /*isMax=*/false);
-      Value anyVisible =
-          arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, sum, f32(b, 0));
-      Value inverse = arith::SelectOp::create(
-          b, anyVisible, arith::DivFOp::create(b, f32(b, 1.0), sum),
-          f32(b, 0.0));
+      RowTotals totals = emitRowTotals(b, slabs[s].rowSum[i]);
       Value rowExists =
           arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
       auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
@@ -984,7 +997,7 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
           Value acc = vector::ExtractOp::create(b, slabs[s].output[dt],
                                                 ArrayRef<int64_t>{i, j});
           memref::StoreOp::create(
-              b, arith::MulFOp::create(b, acc, inverse), partialOutput,
+              b, arith::MulFOp::create(b, acc, totals.inverse), partialOutput,
               ValueRange{split, tensorBatch, queryIndex, head, column});
         }
       }
@@ -994,15 +1007,8 @@ void GpuKernelBuilder::emitPartialFinalize(ImplicitLocOpBuilder &b,
                                 index(b, 0)),
           false);
       b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
-      Value logSum = arith::MulFOp::create(
-          b,
-          arith::AddFOp::create(b, slabs[s].rowMax[i],
-                                math::Log2Op::create(b, sum)),
-          f32(b, kLn2));
-      Value value = arith::SelectOp::create(
-          b, anyVisible, logSum,
-          f32(b, -std::numeric_limits<double>::infinity()));
-      memref::StoreOp::create(b, value, partialLse,
+      memref::StoreOp::create(b, emitRowLse(b, slabs[s].rowMax[i], totals),
+                              partialLse,
                               ValueRange{split, tensorBatch, head, queryIndex});
     }
   }
