@@ -111,6 +111,27 @@ cl::opt<std::string> runCuSeqlensK(
     cl::desc("Varlen specs: key offsets of the packed sequences [batch + 1], "
              "int32"),
     cl::value_desc("OFFSETS.npy"), cl::sub(runCommand));
+cl::opt<std::string> runKeyNew(
+    "k-new",
+    cl::desc("Appending KV cache specs: new keys [batch, seqlen_q, "
+             "num_kv_heads, head_dim], stored (rotated by the spec's rope) "
+             "at rows cache_seqlens[b] .. + seqlen_q - 1 before attending"),
+    cl::value_desc("KNEW.npy"), cl::sub(runCommand));
+cl::opt<std::string> runValueNew(
+    "v-new",
+    cl::desc("Appending KV cache specs: new values [batch, seqlen_q, "
+             "num_kv_heads, head_dim_v]"),
+    cl::value_desc("VNEW.npy"), cl::sub(runCommand));
+cl::opt<std::string> runKeyCacheOut(
+    "k-cache-out",
+    cl::desc("Appending KV cache specs: also write K's cache after the call, "
+             "f32"),
+    cl::value_desc("K.npy"), cl::sub(runCommand));
+cl::opt<std::string> runValueCacheOut(
+    "v-cache-out",
+    cl::desc("Appending KV cache specs: also write V's cache after the call, "
+             "f32"),
+    cl::value_desc("V.npy"), cl::sub(runCommand));
 cl::opt<unsigned> runThreads("threads", cl::desc("Threads (0 = all cores)"),
                              cl::init(0), cl::sub(runCommand));
 
@@ -181,6 +202,10 @@ int runRun() {
   options.pageTablePath = runPageTable;
   options.cuSeqlensQPath = runCuSeqlensQ;
   options.cuSeqlensKPath = runCuSeqlensK;
+  options.keyNewPath = runKeyNew;
+  options.valueNewPath = runValueNew;
+  options.keyCacheOutPath = runKeyCacheOut;
+  options.valueCacheOutPath = runValueCacheOut;
   options.threads = runThreads;
   return reportResult(runSpec(options));
 }
@@ -213,6 +238,8 @@ int attngenMain(int argc, char **argv) {
       "  attngen run SPEC.json --backend cpu|cuda|gpu-sim --q Q.npy --k K.npy --v V.npy "
       "--out O.npy [--lse LSE.npy] [--alibi-slopes S.npy]\n"
       "      [--cache-seqlens LENGTHS.npy [--page-table TABLE.npy]]\n"
+      "      [--k-new KNEW.npy --v-new VNEW.npy [--k-cache-out K.npy "
+      "--v-cache-out V.npy]]\n"
       "      [--cu-seqlens-q OFFSETS.npy --cu-seqlens-k OFFSETS.npy]\n"
       "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"

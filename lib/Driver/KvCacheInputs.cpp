@@ -38,7 +38,8 @@ llvm::Expected<KvCacheInputs>
 readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
                   const std::string &seqlensPath,
                   const std::string &pageTablePath, int64_t batch,
-                  const std::vector<int64_t> &keyShape) {
+                  const std::vector<int64_t> &keyShape,
+                  int64_t appendedKeys) {
   KvCacheInputs inputs;
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   if (spec.kvCache.layout == KvCacheLayout::None) {
@@ -78,11 +79,17 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
   }
   for (int64_t b = 0; b < batch; ++b) {
     int64_t length = inputs.seqlens[b];
-    if (length < 0 || length > capacity)
+    if (length < 0 || length + appendedKeys > capacity)
       return makeError(llvm::formatv(
-          "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's {4})",
-          seqlensPath, b, length, capacity,
-          paged ? "max_pages * page_size" : "capacity, K's dimension 1"));
+          "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's {4}{5})",
+          seqlensPath, b, length, capacity - appendedKeys,
+          paged ? "max_pages * page_size" : "capacity, K's dimension 1",
+          appendedKeys ? llvm::formatv(" minus the {0} appended keys",
+                                       appendedKeys)
+                             .str()
+                       : std::string()));
+    // The appended rows are written: their pages must exist too.
+    length += appendedKeys;
     if (!paged)
       continue;
     int64_t usedPages = (length + spec.kvCache.pageSize - 1) /

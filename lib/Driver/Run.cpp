@@ -272,6 +272,70 @@ static llvm::Error writeOutputs(const RunOptions &options,
   return llvm::Error::success();
 }
 
+/// An appending call's new keys and values (empty for other specs).
+struct NewKeysAndValues {
+  std::vector<uint8_t> keys, values;
+};
+
+/// Reads --k-new/--v-new for appending KV cache specs: [batch, seqlen_q,
+/// num_kv_heads, head_dim(_v)], batch and seqlen_q those of Q.
+static llvm::Expected<NewKeysAndValues>
+loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
+                     const std::vector<int64_t> &queryShape) {
+  bool given = !options.keyNewPath.empty() || !options.valueNewPath.empty() ||
+               !options.keyCacheOutPath.empty() ||
+               !options.valueCacheOutPath.empty();
+  if (!spec.kvCache.append) {
+    if (given)
+      return makeError(options.specPath +
+                       ": --k-new, --v-new, --k-cache-out and --v-cache-out "
+                       "need a spec with \"kv_cache\": {..., \"append\": "
+                       "true}");
+    return NewKeysAndValues();
+  }
+  if (options.keyNewPath.empty() || options.valueNewPath.empty())
+    return makeError(options.specPath +
+                     ": the spec appends to its KV cache; pass --k-new "
+                     "KNEW.npy and --v-new VNEW.npy ([batch, seqlen_q, "
+                     "num_kv_heads, head_dim(_v)])");
+  NewKeysAndValues added;
+  for (auto [path, role, dim, dimName, bytes] :
+       {std::make_tuple(&options.keyNewPath, "new K", spec.headDim,
+                        "head_dim", &added.keys),
+        std::make_tuple(&options.valueNewPath, "new V", spec.headDimV,
+                        "head_dim_v", &added.values)}) {
+    std::vector<int64_t> shape;
+    auto loaded = loadInput(*path, role, spec, "seqlen_q", spec.numKvHeads,
+                            "num_kv_heads", dim, dimName, shape);
+    if (!loaded)
+      return loaded.takeError();
+    if (shape[0] != queryShape[0] || shape[1] != queryShape[1])
+      return makeError(llvm::formatv(
+          "{0}: {1} has {2} sequences of {3} tokens, expected Q's {4} of {5} "
+          "(one new key and value per query)",
+          *path, role, shape[0], shape[1], queryShape[0], queryShape[1]));
+    *bytes = std::move(*loaded);
+  }
+  return std::move(added);
+}
+
+/// Writes the caches after an appending call when --k/v-cache-out ask.
+static llvm::Error writeUpdatedCaches(const RunOptions &options,
+                                      const AttentionSpec &spec,
+                                      const std::vector<int64_t> &keyShape,
+                                      const std::vector<int64_t> &valueShape,
+                                      const std::vector<uint8_t> &key,
+                                      const std::vector<uint8_t> &value) {
+  if (!options.keyCacheOutPath.empty())
+    if (llvm::Error error = writeNpyF32(options.keyCacheOutPath, keyShape,
+                                        toFloat(key, spec.dtype)))
+      return error;
+  if (!options.valueCacheOutPath.empty())
+    return writeNpyF32(options.valueCacheOutPath, valueShape,
+                       toFloat(value, spec.dtype));
+  return llvm::Error::success();
+}
+
 llvm::Error runSpec(const RunOptions &options) {
   if (llvm::Error error = checkBackend("run", options.backend))
     return error;
@@ -325,9 +389,13 @@ llvm::Error runSpec(const RunOptions &options) {
       return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
                                      options.valuePath, vShape[1], kShape[1]));
   }
-  llvm::Expected<KvCacheInputs> cache =
-      readKvCacheInputs(*spec, options.specPath, options.cacheSeqlensPath,
-                        options.pageTablePath, qShape[0], kShape);
+  llvm::Expected<NewKeysAndValues> added =
+      loadNewKeysAndValues(options, *spec, qShape);
+  if (!added)
+    return added.takeError();
+  llvm::Expected<KvCacheInputs> cache = readKvCacheInputs(
+      *spec, options.specPath, options.cacheSeqlensPath, options.pageTablePath,
+      qShape[0], kShape, spec->kvCache.append ? qShape[1] : 0);
   if (!cache)
     return cache.takeError();
   llvm::Expected<VarlenInputs> varlen =
@@ -421,8 +489,14 @@ llvm::Error runSpec(const RunOptions &options) {
   buffers.lse = spec->returnLse ? lse.data() : nullptr;
   buffers.slopes = slopes.empty() ? nullptr : slopes.data();
   setKvCache(buffers, *spec, *cache, kShape);
+  if (spec->kvCache.append) {
+    buffers.keyNew = added->keys.data();
+    buffers.valueNew = added->values.data();
+  }
   (*compiled)->kernel->run(buffers, options.threads);
-  return writeOutputs(options, *spec, outShape, output, lse);
+  if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
+    return error;
+  return writeUpdatedCaches(options, *spec, kShape, vShape, *key, *value);
 }
 
 llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {

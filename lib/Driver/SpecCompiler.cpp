@@ -111,11 +111,15 @@ compileForCpu(const AttentionSpec &spec, const std::string &specPath) {
   if (!lowered)
     return lowered.takeError();
   compiled->lowered = std::move(*lowered);
-  auto kernel = CpuKernel::compile(*compiled->lowered.module, spec.name,
-                                   compiled->lowered.blockM,
-                                   compiled->lowered.blockN, spec.splitKv,
-                                   spec.kvCache.layout != KvCacheLayout::None &&
-                                       spec.numQHeads > spec.numKvHeads);
+  CpuKernelTraits traits;
+  traits.blockM = compiled->lowered.blockM;
+  traits.blockN = compiled->lowered.blockN;
+  traits.splitKv = spec.splitKv;
+  traits.packGqa = spec.kvCache.layout != KvCacheLayout::None &&
+                   spec.numQHeads > spec.numKvHeads;
+  traits.appendsKv = spec.kvCache.append;
+  auto kernel =
+      CpuKernel::compile(*compiled->lowered.module, spec.name, traits);
   if (!kernel)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),

@@ -52,7 +52,13 @@ const char *toString(KvCacheLayout layout) {
 }
 
 bool KvCache::operator==(const KvCache &other) const {
-  return layout == other.layout && pageSize == other.pageSize;
+  return layout == other.layout && pageSize == other.pageSize &&
+         append == other.append;
+}
+
+bool Rope::operator==(const Rope &other) const {
+  return base == other.base && rotaryDim == other.rotaryDim &&
+         interleaved == other.interleaved;
 }
 
 bool Tiling::operator==(const Tiling &other) const {
@@ -73,7 +79,7 @@ bool AttentionSpec::operator==(const AttentionSpec &other) const {
          windowRight == other.windowRight && sinkTokens == other.sinkTokens &&
          scale == other.scale && softcap == other.softcap &&
          alibi == other.alibi && returnLse == other.returnLse &&
-         kvCache == other.kvCache && varlen == other.varlen &&
+         kvCache == other.kvCache && rope == other.rope && varlen == other.varlen &&
          splitKv == other.splitKv &&
          tiling == other.tiling &&
          target == other.target;

@@ -167,13 +167,13 @@ public:
     return value;
   }
 
-  Expected<bool> boolean(const json &object, const char *key,
-                         bool fallback) const {
+  Expected<bool> boolean(const json &object, const char *key, bool fallback,
+                         const std::string &pointer = "") const {
     auto it = object.find(key);
     if (it == object.end())
       return fallback;
     if (!it->is_boolean())
-      return expected(std::string("/") + key, "true or false", *it);
+      return expected(pointer + "/" + key, "true or false", *it);
     return it->get<bool>();
   }
 
@@ -207,6 +207,7 @@ private:
   Error readWindow(const json &root, AttentionSpec &spec) const;
   Error readTiling(const json &root, AttentionSpec &spec) const;
   Error readKvCache(const json &root, AttentionSpec &spec) const;
+  Error readRope(const json &root, AttentionSpec &spec) const;
   std::string sourceName;
 };
 
@@ -239,8 +240,13 @@ Error SpecReader::readKvCache(const json &root, AttentionSpec &spec) const {
                     "an object {\"layout\": \"contiguous\"} or "
                     "{\"layout\": \"paged\", \"page_size\": N} or null",
                     *it);
-  if (Error err = rejectUnknownKeys(*it, "/kv_cache", {"layout", "page_size"}))
+  if (Error err = rejectUnknownKeys(*it, "/kv_cache",
+                                    {"layout", "page_size", "append"}))
     return err;
+  Expected<bool> append = boolean(*it, "append", false, "/kv_cache");
+  if (!append)
+    return append.takeError();
+  spec.kvCache.append = *append;
   auto layout = it->find("layout");
   if (layout == it->end())
     return fail("/kv_cache/layout",
@@ -260,7 +266,49 @@ Error SpecReader::readKvCache(const json &root, AttentionSpec &spec) const {
       integer(*it, "/kv_cache", "page_size", 1, 1 << 16, std::nullopt);
   if (!pageSize)
     return pageSize.takeError();
-  spec.kvCache = {KvCacheLayout::Paged, *pageSize};
+  spec.kvCache.layout = KvCacheLayout::Paged;
+  spec.kvCache.pageSize = *pageSize;
+  return Error::success();
+}
+
+Error SpecReader::readRope(const json &root, AttentionSpec &spec) const {
+  auto it = root.find("rope");
+  if (it == root.end() || it->is_null())
+    return Error::success();
+  if (!it->is_object())
+    return expected("/rope",
+                    "an object {\"base\": B, \"rotary_dim\": R, "
+                    "\"interleaved\": false} or null",
+                    *it);
+  if (Error err = rejectUnknownKeys(*it, "/rope",
+                                    {"base", "rotary_dim", "interleaved"}))
+    return err;
+  // Rotary embeddings position the new tokens after the cached ones; without
+  // a cache, q and k are rotated by the engine before the call.
+  if (spec.kvCache.layout == KvCacheLayout::None)
+    return fail("/rope", "expected null without \"kv_cache\": the kernel "
+                         "rotates q and the appended keys of a KV cache call");
+  Rope rope;
+  Expected<double> base = number(*it, "/rope", "base", "a finite number > 1",
+                                 [](double v) { return v > 1; }, rope.base);
+  if (!base)
+    return base.takeError();
+  rope.base = *base;
+  Expected<int64_t> rotaryDim = integer(*it, "/rope", "rotary_dim", 2,
+                                        spec.headDim, spec.headDim);
+  if (!rotaryDim)
+    return rotaryDim.takeError();
+  if (*rotaryDim % 2 != 0)
+    return expected("/rope/rotary_dim",
+                    "an even integer (dimensions rotate in pairs)",
+                    json(*rotaryDim));
+  rope.rotaryDim = *rotaryDim;
+  Expected<bool> interleaved =
+      boolean(*it, "interleaved", rope.interleaved, "/rope");
+  if (!interleaved)
+    return interleaved.takeError();
+  rope.interleaved = *interleaved;
+  spec.rope = rope;
   return Error::success();
 }
 
@@ -309,8 +357,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
           root, "",
           {"version", "name", "dtype", "head_dim", "head_dim_v", "num_q_heads",
            "num_kv_heads", "mask", "causal_align", "window", "sink_tokens",
-           "scale", "softcap", "alibi", "return_lse", "kv_cache", "varlen",
-           "split_kv", "tiling", "target"}))
+           "scale", "softcap", "alibi", "return_lse", "kv_cache", "rope",
+           "varlen", "split_kv", "tiling", "target"}))
     return std::move(err);
 
   AttentionSpec spec;
@@ -419,6 +467,8 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
   spec.returnLse = *returnLse;
 
   if (Error err = readKvCache(root, spec))
+    return std::move(err);
+  if (Error err = readRope(root, spec))
     return std::move(err);
   Expected<bool> varlen = boolean(root, "varlen", false);
   if (!varlen)
@@ -550,12 +600,20 @@ std::string specToJson(const AttentionSpec &spec, int indent) {
   root["alibi"] = spec.alibi;
   root["return_lse"] = spec.returnLse;
   if (spec.kvCache.layout == KvCacheLayout::Contiguous)
-    root["kv_cache"] = {{"layout", "contiguous"}};
+    root["kv_cache"] = {{"layout", "contiguous"},
+                        {"append", spec.kvCache.append}};
   else if (spec.kvCache.layout == KvCacheLayout::Paged)
     root["kv_cache"] = {{"layout", "paged"},
-                        {"page_size", spec.kvCache.pageSize}};
+                        {"page_size", spec.kvCache.pageSize},
+                        {"append", spec.kvCache.append}};
   else
     root["kv_cache"] = nullptr;
+  if (spec.rope)
+    root["rope"] = {{"base", spec.rope->base},
+                    {"rotary_dim", spec.rope->rotaryDim},
+                    {"interleaved", spec.rope->interleaved}};
+  else
+    root["rope"] = nullptr;
   root["varlen"] = spec.varlen;
   root["split_kv"] = spec.splitKv == 0 ? json("auto") : json(spec.splitKv);
   if (spec.tiling)

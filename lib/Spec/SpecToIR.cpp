@@ -73,6 +73,15 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_q
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_k
   }
+  int64_t newKvArg = argTypes.size();
+  bool append = spec.kvCache.append;
+  if (append) {
+    // key_new / value_new: [batch, seqlen_q, num_kv_heads, head_dim(_v)].
+    argTypes.push_back(RankedTensorType::get(
+        {kDyn, kDyn, spec.numKvHeads, spec.headDim}, element));
+    argTypes.push_back(RankedTensorType::get(
+        {kDyn, kDyn, spec.numKvHeads, spec.headDimV}, element));
+  }
   auto funcType = builder.getFunctionType(argTypes, resultTypes);
   auto func = func::FuncOp::create(builder, location, spec.name, funcType);
   Block *body = func.addEntryBlock();
@@ -92,7 +101,8 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
       paged ? body->getArgument(4) : Value(),
       spec.varlen ? body->getArgument(cuSeqlensArg) : Value(),
       spec.varlen ? body->getArgument(cuSeqlensArg + 1) : Value(),
-      spec.numQHeads,
+      append ? body->getArgument(newKvArg) : Value(),
+      append ? body->getArgument(newKvArg + 1) : Value(), spec.numQHeads,
       spec.numKvHeads, spec.headDim, spec.headDimV,
       spec.mask == MaskKind::Causal ? attn::MaskKind::Causal
                                     : attn::MaskKind::None,
@@ -101,6 +111,10 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
       spec.windowLeft, spec.windowRight, spec.sinkTokens,
       llvm::APFloat(static_cast<float>(spec.effectiveScale())),
       llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi,
+      spec.rope ? attn::RopeAttr::get(&context, llvm::APFloat(spec.rope->base),
+                                      spec.rope->rotaryDim,
+                                      spec.rope->interleaved)
+                : attn::RopeAttr(),
       paged ? builder.getI64IntegerAttr(spec.kvCache.pageSize) : IntegerAttr(),
       spec.splitKv != 1 ? builder.getI64IntegerAttr(spec.splitKv)
                         : IntegerAttr(),

@@ -14,9 +14,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attngen/Transforms/KvCacheAppend.h"
 #include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/Passes.h"
+#include "attngen/Transforms/Rope.h"
 #include "attngen/Transforms/SpecFunction.h"
 #include "attngen/Transforms/SplitKvMerge.h"
 #include "attngen/Transforms/TileRows.h"
@@ -50,6 +52,8 @@ constexpr double kLn2 = 0.6931471805599453;
 /// (measured in bench/cpu, see bench/cpu/README.md).
 constexpr int64_t kAutoBlockM = 128;
 constexpr int64_t kAutoBlockN = 64;
+/// RoPE pairs rotated per vector op (two AVX2 registers of f32).
+constexpr int64_t kRopePairsPerChunk = 16;
 
 /// The kernel's operands, in signature order.
 struct KernelArgs {
@@ -738,7 +742,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     if (op.hasKvCache()) {
       // This sequence's keys: cache_seqlens[b], clamped to the cache.
       seqlenK = emitSequenceKeyCount(b, op, args.key, args.cacheSeqlens,
-                                     args.pageTable, batch);
+                                     args.pageTable, batch, seqlenQ);
       alignOffset(b);
     }
 
@@ -780,6 +784,15 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                 memref::StoreOp::create(b, q, qTile, ValueRange{r, d});
                 return {};
               });
+      // RoPE (linear, so after the scale): query i sits at position
+      // seqlen_k - seqlen_q + i. Padding rows are zero and stay zero.
+      if (RopeAttr rope = op.getRopeAttr()) {
+        Value position = arith::AddIOp::create(
+            b, arith::SubIOp::create(b, seqlenK, seqlenQ),
+            queryOfRow(b, sourceRow));
+        emitRotateRow(b, rope, position, qTile, {r, zero}, qTile, {r, zero},
+                      kRopePairsPerChunk);
+      }
       return {};
     });
 
@@ -826,6 +839,8 @@ struct AttnTilePass : public mlir::attn::impl::AttnTileBase<AttnTilePass> {
   LogicalResult tileFunction(func::FuncOp func, AttentionOp op);
   void buildMergeFunction(OpBuilder &builder, AttentionOp op,
                           const std::string &name, ArrayRef<Type> kernelTypes);
+  void buildAppendFunction(OpBuilder &builder, AttentionOp op,
+                           const std::string &name, ArrayRef<Type> kernelTypes);
   void runOnOperation() override;
 };
 
@@ -910,6 +925,9 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   if (op.getSplitKv())
     buildMergeFunction(builder, op, func.getName().str() + "_merge",
                        argTypes);
+  if (op.appendsKv())
+    buildAppendFunction(builder, op, func.getName().str() + "_append",
+                        argTypes);
   func.erase();
   return success();
 }
@@ -947,6 +965,49 @@ void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
   Value batch = arith::DivUIOp::create(b, rest, seqlenQ);
   emitSplitKvMergeRow(b, op, operands, batch, query, head, index(0), index(1),
                       arith::ConstantIntOp::create(b, 1, 1));
+  b.setInsertionPointAfter(loop);
+  func::ReturnOp::create(b);
+}
+
+/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table, begin,
+/// end)`: stores new rows [begin, end), row = (b * seqlen_q + j) *
+/// num_kv_heads + h, into the cache at row cache_seqlens[b] + j, K rotated
+/// at that position when the op has RoPE. Hosts run it before the kernel.
+void AttnTilePass::buildAppendFunction(OpBuilder &builder, AttentionOp op,
+                                       const std::string &name,
+                                       ArrayRef<Type> kernelTypes) {
+  Location loc = op.getLoc();
+  SmallVector<Type> types = {toKernelMemRef(op.getKeyNew().getType()),
+                             toKernelMemRef(op.getValueNew().getType()),
+                             kernelTypes[1],
+                             kernelTypes[2],
+                             kernelTypes[6],
+                             kernelTypes[7],
+                             builder.getIndexType(),
+                             builder.getIndexType()};
+  auto append = func::FuncOp::create(builder, loc, name,
+                                     builder.getFunctionType(types, {}));
+  append->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
+  Block *entry = append.addEntryBlock();
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(entry);
+  Value keyNew = entry->getArgument(0), valueNew = entry->getArgument(1);
+  Value key = entry->getArgument(2), value = entry->getArgument(3);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  Value seqlenNew = memref::DimOp::create(b, keyNew, 1);
+  int64_t numKvHeads = op.getNumKvHeads();
+  auto loop = scf::ForOp::create(b, entry->getArgument(6),
+                                 entry->getArgument(7), index(1));
+  b.setInsertionPointToStart(loop.getBody());
+  Value row = loop.getInductionVar();
+  Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
+  Value rest = arith::DivUIOp::create(b, row, index(numKvHeads));
+  Value token = arith::RemUIOp::create(b, rest, seqlenNew);
+  Value batch = arith::DivUIOp::create(b, rest, seqlenNew);
+  emitAppendRow(b, op,
+                {keyNew, valueNew, key, value, entry->getArgument(4),
+                 entry->getArgument(5)},
+                batch, token, head, 2 * kRopePairsPerChunk);
   b.setInsertionPointAfter(loop);
   func::ReturnOp::create(b);
 }

@@ -7,19 +7,27 @@
 
 namespace mlir::attn {
 
+/// Rows a sequence's cache can hold: dim 1 of a contiguous cache, or
+/// max_pages * page_size.
+static Value emitCacheCapacity(ImplicitLocOpBuilder &b, AttentionOp op,
+                               Value key, Value pageTable) {
+  if (!op.isPaged())
+    return memref::DimOp::create(b, key, 1);
+  return arith::MulIOp::create(
+      b, memref::DimOp::create(b, pageTable, 1),
+      arith::ConstantIndexOp::create(b, *op.getPageSize()));
+}
+
 Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
-                           Value cacheSeqlens, Value pageTable, Value batch) {
+                           Value cacheSeqlens, Value pageTable, Value batch,
+                           Value appendedKeys) {
   if (!op.hasKvCache())
     return memref::DimOp::create(b, key, 1);
-  Value capacity =
-      op.isPaged()
-          ? arith::MulIOp::create(
-                b, memref::DimOp::create(b, pageTable, 1),
-                arith::ConstantIndexOp::create(b, *op.getPageSize()))
-                .getResult()
-          : memref::DimOp::create(b, key, 1).getResult();
+  Value capacity = emitCacheCapacity(b, op, key, pageTable);
   Value length = arith::IndexCastOp::create(
       b, b.getIndexType(), memref::LoadOp::create(b, cacheSeqlens, batch));
+  if (op.appendsKv())
+    length = arith::AddIOp::create(b, length, appendedKeys);
   return arith::MaxSIOp::create(b, arith::MinSIOp::create(b, length, capacity),
                                 arith::ConstantIndexOp::create(b, 0));
 }
@@ -43,6 +51,39 @@ SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
   page = arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
                                 arith::ConstantIndexOp::create(b, 0));
   return {page, arith::RemUIOp::create(b, keyIndex, rowsPerPage)};
+}
+
+std::pair<Value, SmallVector<Value, 2>>
+emitAppendedKeyRow(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
+                   Value cacheSeqlens, Value pageTable, Value batch,
+                   Value keyIndex) {
+  Value zero = arith::ConstantIndexOp::create(b, 0);
+  Value row = arith::AddIOp::create(
+      b,
+      arith::IndexCastOp::create(b, b.getIndexType(),
+                                 memref::LoadOp::create(b, cacheSeqlens, batch)),
+      keyIndex);
+  Value capacity = emitCacheCapacity(b, op, key, pageTable);
+  Value valid = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, row, zero),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, capacity));
+  // Out-of-range rows read slot 0 of the table (never used: not valid).
+  Value safeRow = arith::SelectOp::create(b, valid, row, zero);
+  if (!op.isPaged())
+    return {valid, {batch, safeRow}};
+  Value rowsPerPage = arith::ConstantIndexOp::create(b, *op.getPageSize());
+  Value page = arith::IndexCastOp::create(
+      b, b.getIndexType(),
+      memref::LoadOp::create(
+          b, pageTable,
+          ValueRange{batch, arith::DivUIOp::create(b, safeRow, rowsPerPage)}));
+  Value pageExists = arith::AndIOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::sge, page, zero),
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, page,
+                            memref::DimOp::create(b, key, 0)));
+  return {arith::AndIOp::create(b, valid, pageExists),
+          {arith::SelectOp::create(b, pageExists, page, zero),
+           arith::RemUIOp::create(b, safeRow, rowsPerPage)}};
 }
 
 } // namespace mlir::attn

@@ -20,7 +20,9 @@ LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
       !isOptionalArgument(op.getCacheSeqlens()) ||
       !isOptionalArgument(op.getPageTable()) ||
       !isOptionalArgument(op.getCuSeqlensQ()) ||
-      !isOptionalArgument(op.getCuSeqlensK()) || !returnOp ||
+      !isOptionalArgument(op.getCuSeqlensK()) ||
+      !isOptionalArgument(op.getKeyNew()) ||
+      !isOptionalArgument(op.getValueNew()) || !returnOp ||
       returnOp.getOperands() != op->getResults())
     return op.emitOpError()
            << passName

@@ -53,6 +53,10 @@ attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
   info->page_size = m.pageSize;
   info->split_kv = m.splitKv;
   info->varlen = m.varlen;
+  info->appends_kv = m.appendsKv;
+  info->rope_base = m.ropeBase;
+  info->rope_dim = m.ropeDim;
+  info->rope_interleaved = m.ropeInterleaved;
   return succeed();
 }
 

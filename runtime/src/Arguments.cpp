@@ -102,17 +102,24 @@ attnrt_status checkCacheContents(const Manifest &m,
                                  const CheckedCall &call) {
   if (m.kvCache == ATTNRT_KV_NONE)
     return ATTNRT_OK;
+  // Appending kernels write seqlen_q more rows per sequence.
+  int64_t appended = m.appendsKv ? call.seqlenQ : 0;
   for (int64_t b = 0; b < call.batch; ++b) {
     int64_t length = args.cache_seqlens[b];
-    if (length < 0 || length > call.cacheCapacity)
+    if (length < 0 || length + appended > call.cacheCapacity)
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cache_seqlens[" + std::to_string(b) + "] = " +
                       std::to_string(length) + " is outside [0, " +
-                      std::to_string(call.cacheCapacity) + "] (the cache's " +
+                      std::to_string(call.cacheCapacity - appended) +
+                      "] (the cache's " +
                       (m.kvCache == ATTNRT_KV_PAGED
                            ? "max_pages_per_seq * page_size"
                            : "seqlen_k") +
+                      (appended ? " minus the " + std::to_string(appended) +
+                                      " appended keys"
+                                : std::string()) +
                       ")");
+    length += appended;
     if (m.kvCache != ATTNRT_KV_PAGED)
       continue;
     int64_t usedPages = (length + m.pageSize - 1) / m.pageSize;
@@ -221,6 +228,26 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
     if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,
                                            alignmentBytes, t.out))
       return status;
+  }
+  if (m.appendsKv) {
+    const Tensor added[] = {
+        {"k_new", args.k_new, args.k_new_strides, call.kNew, call.batch,
+         args.seqlen_q, m.numKvHeads, m.headDim},
+        {"v_new", args.v_new, args.v_new_strides, call.vNew, call.batch,
+         args.seqlen_q, m.numKvHeads, m.headDimV}};
+    for (const Tensor &t : added) {
+      t.out.sizes[0] = t.rows0;
+      t.out.sizes[1] = t.rows1;
+      t.out.sizes[2] = t.heads;
+      t.out.sizes[3] = t.dim;
+      if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,
+                                             alignmentBytes, t.out))
+        return status;
+    }
+  } else if (args.k_new || args.v_new) {
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args.k_new/v_new are given but kernel '" + m.name +
+                    "' does not append to a KV cache");
   }
   if (m.returnsLse && !args.lse)
     return fail(ATTNRT_INVALID_ARGUMENT,

@@ -26,6 +26,8 @@ struct TensorArgument {
 /// A call whose arguments agree with its kernel.
 struct CheckedCall {
   TensorArgument q, k, v, o;
+  /// Appending kernels: the new keys and values.
+  TensorArgument kNew, vNew;
   int64_t batch = 0, seqlenQ = 0, seqlenK = 0;
   /// KV cache kernels: keys per sequence at most (contiguous: seqlen_k;
   /// paged: max_pages_per_seq * page_size), pool and table sizes.
@@ -50,8 +52,9 @@ attnrt_status checkVarlenContents(const Manifest &manifest,
                                   const attnrt_attention_args &args,
                                   CheckedCall &call);
 
-/// Checks the values of cache_seqlens and of the used page_table entries
-/// (host memory: CPU calls only).
+/// Checks the values of cache_seqlens and of the used page_table entries,
+/// including the rows an appending kernel writes (host memory: CPU calls
+/// only).
 attnrt_status checkCacheContents(const Manifest &manifest,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call);

@@ -120,6 +120,18 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
       body(items * chunk / numChunks, items * (chunk + 1) / numChunks);
     });
   };
+  if (kernel.append) {
+    // The new rows (b, token, kv head) go into the cache before any work
+    // item reads it.
+    auto kNew = describe(call.kNew), vNew = describe(call.vNew);
+    forChunks(call.batch * call.seqlenQ * m.numKvHeads,
+              [&](int64_t begin, int64_t end) {
+                auto knc = kNew, vnc = vNew, kc = k, vc = v;
+                auto cc = lengths;
+                auto pc = table;
+                kernel.append(&knc, &vnc, &kc, &vc, &cc, &pc, begin, end);
+              });
+  }
   forChunks(numItems, [&](int64_t begin, int64_t end) {
     auto qc = q, kc = k, vc = v, oc = o;
     auto lc = lse;

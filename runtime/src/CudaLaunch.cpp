@@ -302,6 +302,11 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     return fail(ATTNRT_UNSUPPORTED, "kernel '" + m.name +
                                         "' is a CPU package; run it with "
                                         "attnrt_run_cpu");
+  if (m.appendsKv || m.ropeDim)
+    return fail(ATTNRT_UNSUPPORTED,
+                "kernel '" + m.name +
+                    "' appends to its KV cache or applies rope, which this "
+                    "libattnrt runs on the CPU only");
   CheckedCall call;
   if (attnrt_status status =
           checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))

@@ -121,6 +121,14 @@ attnrt_status loadKernel(const std::string &packageDir,
                                               manifest.mergeEntry + "'");
     loaded->merge = reinterpret_cast<attnrt_kernel::Merge>(merge);
   }
+  if (!manifest.appendEntry.empty()) {
+    void *append = dlsym(loaded->library, manifest.appendEntry.c_str());
+    if (!append)
+      return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath +
+                                              ": no append entry '" +
+                                              manifest.appendEntry + "'");
+    loaded->append = reinterpret_cast<attnrt_kernel::Append>(append);
+  }
   kernel = std::move(loaded);
   return succeed();
 }

@@ -27,6 +27,11 @@ struct attnrt_kernel {
   /// end.
   using Merge = void (*)(void *, void *, void *, void *, int64_t, int64_t);
   Merge merge = nullptr;
+  /// Appending packages: (k_new, v_new, k, v, cache_seqlens, page_table)
+  /// descriptors, begin, end.
+  using Append = void (*)(void *, void *, void *, void *, void *, void *,
+                          int64_t, int64_t);
+  Append append = nullptr;
   /// CUDA packages: the PTX text, loaded into a context on first launch.
   std::string ptx;
   /// Its function per context id, filled by the first launch there.

@@ -175,10 +175,24 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
       return reader.corrupt("/spec/kv_cache/layout",
                             "expected \"contiguous\" or \"paged\"");
     }
+    if (reader.find("/spec/kv_cache/append", &json::is_boolean))
+      reader.boolean("/spec/kv_cache/append", manifest.appendsKv);
   } else if (!reader.find("/spec/kv_cache", &json::is_null)) {
     return reader.corrupt("/spec/kv_cache", "expected an object or null");
   }
 
+  if (reader.find("/spec/rope", &json::is_object)) {
+    const json *base = reader.find("/spec/rope/base", &json::is_number);
+    if (!base || !(base->get<double>() > 1.0))
+      return reader.corrupt("/spec/rope/base", "expected a number > 1");
+    manifest.ropeBase = base->get<double>();
+    if (!reader.positive("/spec/rope/rotary_dim", manifest.ropeDim) ||
+        manifest.ropeDim % 2 != 0 || manifest.ropeDim > manifest.headDim)
+      return reader.corrupt("/spec/rope/rotary_dim",
+                            "expected an even integer up to head_dim");
+    if (!reader.boolean("/spec/rope/interleaved", manifest.ropeInterleaved))
+      return reader.corrupt("/spec/rope/interleaved", "expected true or false");
+  }
   if (reader.find("/spec/varlen", &json::is_boolean))
     reader.boolean("/spec/varlen", manifest.varlen);
   if (const json *split = reader.find("/spec/split_kv", &json::is_string)) {
@@ -262,6 +276,12 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   if (!cuda) {
     if (!reader.boolean("/kernel/pack_gqa", manifest.packGqa))
       return reader.corrupt("/kernel/pack_gqa", "expected true or false");
+    if (manifest.appendsKv &&
+        (!reader.string("/kernel/append_entry", manifest.appendEntry) ||
+         manifest.appendEntry.empty()))
+      return reader.corrupt("/kernel/append_entry",
+                            "expected the append's symbol (kv_cache.append "
+                            "package)");
     if (manifest.splitKv != 1 &&
         (!reader.string("/kernel/merge_entry", manifest.mergeEntry) ||
          manifest.mergeEntry.empty()))

@@ -25,6 +25,14 @@ struct Manifest {
   int64_t pageSize = 0;
   /// Packed variable-length batches (cu_seqlens).
   bool varlen = false;
+  /// KV cache kernels that append the call's k_new/v_new first, through
+  /// `appendEntry` (CPU symbol or CUDA kernel).
+  bool appendsKv = false;
+  std::string appendEntry;
+  /// RoPE (ropeDim 0 = none).
+  double ropeBase = 0.0;
+  int64_t ropeDim = 0;
+  bool ropeInterleaved = false;
   /// Split-KV chunks: 1 = off, 0 = chosen per call, N.
   int64_t splitKv = 1;
   /// Split-KV packages: the merge's entry point (CPU symbol or CUDA kernel).

@@ -160,3 +160,33 @@ func.func @split(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x4x8xf16>, %v: tensor<?x
       : tensor<?x?x4x8xf16>, tensor<?x?x4x8xf16>, tensor<?x?x4x8xf16> -> tensor<?x?x4x8xf16>, tensor<?x4x?xf32>
   return %o, %lse : tensor<?x?x4x8xf16>, tensor<?x4x?xf32>
 }
+
+// -----
+
+// Appending with RoPE: the kernel counts cache_seqlens[b] + seqlen_q keys
+// and rotates each staged Q row (non-interleaved: two half-row loads, the
+// angle's exact product via fma); @<name>_append stores the new rows at
+// cache_seqlens[b] + j, the key rotated, only when the row is inside the
+// cache.
+// CHECK-LABEL: func.func @append_rope(
+// CHECK: %[[LEN:.+]] = memref.load %{{.+}}[%{{.+}}] : memref<?xi32>
+// CHECK: %[[CAST:.+]] = arith.index_cast %[[LEN]]
+// CHECK: arith.addi %[[CAST]], %{{.+}}
+// CHECK: math.fma
+// CHECK: vector.load %{{.+}} : memref<32x8xf32>, vector<2xf32>
+// CHECK: vector.load %{{.+}} : memref<32x8xf32>, vector<2xf32>
+// CHECK-LABEL: func.func @append_rope_append(
+// CHECK-SAME: %[[KN:[^:]+]]: memref<?x?x2x8xf16>, %[[VN:[^:]+]]: memref<?x?x2x8xf16>, %[[K:[^:]+]]: memref<?x?x2x8xf16>, %[[V:[^:]+]]: memref<?x?x2x8xf16>
+// CHECK-SAME: llvm.emit_c_interface
+// CHECK: scf.if
+// CHECK: vector.load %[[KN]]{{.+}} vector<2xf16>
+// CHECK: vector.store %{{.+}}, %[[K]]
+// CHECK: vector.load %[[KN]]{{.+}} vector<4xf16>
+// CHECK: vector.store %{{.+}}, %[[K]]
+// CHECK: vector.load %[[VN]]{{.+}} vector<8xf16>
+// CHECK: vector.store %{{.+}}, %[[V]]
+func.func @append_rope(%q: tensor<?x?x4x8xf16>, %k: tensor<?x?x2x8xf16>, %v: tensor<?x?x2x8xf16>, %l: tensor<?xi32>, %kn: tensor<?x?x2x8xf16>, %vn: tensor<?x?x2x8xf16>) -> tensor<?x?x4x8xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) append(%kn, %vn : tensor<?x?x2x8xf16>, tensor<?x?x2x8xf16>) heads(4, 2) head_dims(8, 8) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.35) softcap(0.0) rope <base = 10000.0, rotary_dim = 4> target(cpu)
+      : tensor<?x?x4x8xf16>, tensor<?x?x2x8xf16>, tensor<?x?x2x8xf16> -> tensor<?x?x4x8xf16>
+  return %o : tensor<?x?x4x8xf16>
+}

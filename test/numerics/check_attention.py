@@ -45,20 +45,21 @@ def low_precision_attention(spec, q, k, v):
     return out
 
 
-def make_kv_cache(spec, k, v, workdir, rng):
+def make_kv_cache(spec, k, v, workdir, rng, reserve=0):
     """Turns per-sequence K/V [b, sk, ...] into the spec's cache layout with
     per-sequence lengths: sequence 0 is full (sk keys), the others random in
     [0, sk]. Rows a sequence does not use are NaN, so a kernel that reads
     past its length fails. Paged caches put every page at a random place in
-    the pool; unused table entries are -1. Returns (K, V, lengths, page
-    table or None, attngen run flags)."""
+    the pool; unused table entries are -1. `reserve` more rows per sequence
+    (for appended keys) get pages too. Returns (K, V, lengths, page table or
+    None, attngen run flags)."""
     batch, sk = k.shape[0], k.shape[1]
     lengths = np.array([sk] + [int(rng.integers(0, sk + 1)) for _ in range(batch - 1)], np.int32)
     cache = spec["kv_cache"]
     flags = ["--cache-seqlens", os.path.join(workdir, "cache_seqlens.npy")]
     np.save(flags[1], lengths)
     if cache["layout"] == "contiguous":
-        capacity = sk + 5
+        capacity = sk + reserve + 5
         kc = np.full((batch, capacity) + k.shape[2:], np.nan, np.float32)
         vc = np.full((batch, capacity) + v.shape[2:], np.nan, np.float32)
         for b in range(batch):
@@ -66,15 +67,16 @@ def make_kv_cache(spec, k, v, workdir, rng):
             vc[b, :lengths[b]] = v[b, :lengths[b]]
         return kc, vc, lengths, None, flags
     page = cache["page_size"]
-    max_pages = -(-sk // page) + 1
+    max_pages = -(-(sk + reserve) // page) + 1
     num_pages = batch * max_pages + 3
     order = rng.permutation(num_pages)
     table = np.full((batch, max_pages), -1, np.int32)
     kc = np.full((num_pages, page) + k.shape[2:], np.nan, np.float32)
     vc = np.full((num_pages, page) + v.shape[2:], np.nan, np.float32)
     for b in range(batch):
-        for p in range(-(-int(lengths[b]) // page)):
+        for p in range(-(-(int(lengths[b]) + reserve) // page)):
             table[b, p] = order[b * max_pages + p]
+        for p in range(-(-int(lengths[b]) // page)):
             rows = slice(p * page, min((p + 1) * page, lengths[b]))
             count = rows.stop - rows.start
             kc[table[b, p], :count] = k[b, rows]
@@ -93,17 +95,69 @@ def gather_sequence(spec, cache, b, length, table):
     return np.array(rows).reshape((length,) + cache.shape[2:])
 
 
-def cached_reference(spec, q, kc, vc, lengths, table, attention):
+def cached_sequences(spec, q, kc, vc, lengths, table, added, rounded):
+    """(q, k, v) of each sequence as the kernel sees them, float64: its
+    cached keys, then (appending specs) its new keys `added` = (k_new, v_new)
+    rotated at their positions, and q rotated at seqlen_k - seqlen_q + i
+    (rope specs). With `rounded`, the rotated new keys are rounded to the
+    spec's dtype, as the cache stores them."""
+    sq = q.shape[1]
+    for b, length in enumerate(lengths):
+        length = int(length)
+        kb = gather_sequence(spec, kc, b, length, table).astype(np.float64)
+        vb = gather_sequence(spec, vc, b, length, table).astype(np.float64)
+        qb = q[b].astype(np.float64)
+        if added is not None:
+            k_new = added[0][b].astype(np.float64)
+            if spec.get("rope"):
+                k_new = reference.rotary(spec, k_new, length + np.arange(sq))
+                if rounded:
+                    k_new = round_to(spec["dtype"], k_new).astype(np.float64)
+            kb = np.concatenate([kb, k_new])
+            vb = np.concatenate([vb, added[1][b].astype(np.float64)])
+        if spec.get("rope"):
+            qb = reference.rotary(spec, qb, kb.shape[0] - sq + np.arange(sq))
+        yield qb[None], kb[None], vb[None]
+
+
+def cached_reference(spec, q, kc, vc, lengths, table, attention, added=None,
+                     rounded=False):
     """attention() per sequence on its own keys: seqlen_k = its length."""
     outs, lses = [], []
-    for b, length in enumerate(lengths):
-        kb = gather_sequence(spec, kc, b, int(length), table)[None]
-        vb = gather_sequence(spec, vc, b, int(length), table)[None]
-        out, lse = attention(spec, q[b:b + 1].astype(np.float64), kb.astype(np.float64),
-                             vb.astype(np.float64))
+    for qb, kb, vb in cached_sequences(spec, q, kc, vc, lengths, table, added, rounded):
+        out, lse = attention(spec, qb, kb, vb)
         outs.append(out)
         lses.append(lse)
     return np.concatenate(outs), (np.concatenate(lses) if lses[0] is not None else None)
+
+
+def check_appended_cache(spec, kc, vc, lengths, table, added, paths):
+    """The caches after an appending call: new rows at cache_seqlens[b] + j
+    (keys rotated, rounded to the dtype), every other row unchanged (NaN
+    rows stay NaN)."""
+    expected_k, expected_v = kc.copy(), vc.copy()
+    sq = added[0].shape[1]
+    page = spec["kv_cache"].get("page_size")
+    for b, length in enumerate(lengths):
+        k_new = added[0][b].astype(np.float64)
+        if spec.get("rope"):
+            k_new = reference.rotary(spec, k_new, int(length) + np.arange(sq))
+        for j in range(sq):
+            row = int(length) + j
+            at = (table[b, row // page], row % page) if page else (b, row)
+            expected_k[at] = round_to(spec["dtype"], k_new[j])
+            expected_v[at] = added[1][b, j]
+    got_k, got_v = np.load(paths["k_out"]), np.load(paths["v_out"])
+    if not np.array_equal(np.isnan(got_k), np.isnan(expected_k)) or \
+            not np.array_equal(got_v, expected_v, equal_nan=True):
+        return "the caches differ from the expected append (rows written or left wrong)"
+    # The kernel rotates in f32: one rounding step of the dtype apart at most.
+    eps = {"f32": 2.0 ** -22, "f16": 2.0 ** -10, "bf16": 2.0 ** -7}[spec["dtype"]]
+    finite = np.isfinite(expected_k)
+    error = np.abs(got_k[finite] - expected_k[finite])
+    if np.any(error > eps * np.abs(expected_k[finite]) + 1e-6):
+        return f"appended keys differ from the rotated k_new by {np.max(error):.3g}"
+    return None
 
 
 def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
@@ -172,8 +226,22 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     # The kernel sees the inputs rounded to its dtype; so does the reference.
     q, k, v = (round_to(dtype, t) for t in (q, k, v))
     extra_args = []
+    added = None
+    append = bool(spec.get("kv_cache") and spec["kv_cache"].get("append"))
+    if append:
+        # The cache holds up to sk - sq keys; the call appends sq more.
+        added = (k[:, :sq], v[:, :sq])
+        k, v = k[:, :max(sk - sq, 0)], v[:, :max(sk - sq, 0)]
     if spec.get("kv_cache"):
-        k, v, lengths, table, extra_args = make_kv_cache(spec, k, v, workdir, rng)
+        k, v, lengths, table, extra_args = make_kv_cache(
+            spec, k, v, workdir, rng, reserve=sq if append else 0)
+    if append:
+        new_paths = {name: os.path.join(workdir, f"{name}.npy")
+                     for name in ("k_new", "v_new", "k_out", "v_out")}
+        for name, tensor in (("k_new", added[0]), ("v_new", added[1])):
+            np.save(new_paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
+        extra_args += ["--k-new", new_paths["k_new"], "--v-new", new_paths["v_new"],
+                       "--k-cache-out", new_paths["k_out"], "--v-cache-out", new_paths["v_out"]]
     if spec.get("varlen"):
         return check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend)
     paths = {name: os.path.join(workdir, f"{name}.npy") for name in ("q", "k", "v", "o", "lse")}
@@ -188,10 +256,15 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         return f"attngen run failed: {result.stderr.strip()}"
     out = np.load(paths["o"]).astype(np.float64)
     if spec.get("kv_cache"):
-        ref_out, ref_lse = cached_reference(spec, q, k, v, lengths, table, reference.attention)
+        ref_out, ref_lse = cached_reference(spec, q, k, v, lengths, table, reference.attention,
+                                            added)
         naive_fn = lambda: cached_reference(  # noqa: E731
             spec, q, k, v, lengths, table,
-            lambda sp, *t: (low_precision_attention(sp, *t), None))[0]
+            lambda sp, *t: (low_precision_attention(sp, *t), None), added, rounded=True)[0]
+        if append:
+            problem = check_appended_cache(spec, k, v, lengths, table, added, new_paths)
+            if problem:
+                return problem
     else:
         ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64), v.astype(np.float64))
         naive_fn = lambda: low_precision_attention(spec, q, k, v)  # noqa: E731

@@ -36,7 +36,9 @@ class AttentionArgs(ctypes.Structure):
                 ("num_pages", ctypes.c_int64), ("max_pages_per_seq", ctypes.c_int64),
                 ("workspace", ctypes.c_void_p), ("workspace_bytes", ctypes.c_size_t),
                 ("cu_seqlens_q", ctypes.c_void_p), ("cu_seqlens_k", ctypes.c_void_p),
-                ("max_seqlen_q", ctypes.c_int64)]
+                ("max_seqlen_q", ctypes.c_int64),
+                ("k_new", ctypes.c_void_p), ("v_new", ctypes.c_void_p),
+                ("k_new_strides", ctypes.c_int64 * 4), ("v_new_strides", ctypes.c_int64 * 4)]
 
 
 class Runtime:

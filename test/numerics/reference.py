@@ -70,3 +70,23 @@ def attention(spec, q, k, v, slopes=None, round_to=None):
             out[b, :, h, :] = np.where(has_key, rnd(p @ vh), 0)
             lse[b, h, :] = np.where(has_key[:, 0], np.log(np.where(has_key, row_sum, 1)[:, 0].astype(np.float64)) + safe_max[:, 0], -np.inf)
     return out, lse
+
+
+def rotary(spec, x, positions):
+    """x[s, h, :] rotated by RoPE at positions[s] in float64 (DESIGN's rope:
+    pair p is (x[p], x[p + r/2]), or (x[2p], x[2p + 1]) when interleaved,
+    turned by positions[s] * base^(-2p / r)); columns from r on unchanged."""
+    rope = spec["rope"]
+    r = rope.get("rotary_dim", spec["head_dim"])
+    theta = float(rope.get("base", 10000.0)) ** (-2.0 * np.arange(r // 2) / r)
+    angle = np.asarray(positions, np.float64)[:, None, None] * theta[None, None, :]
+    out = np.array(x, np.float64)
+    if rope.get("interleaved", False):
+        x1, x2 = out[..., 0:r:2].copy(), out[..., 1:r:2].copy()
+        out[..., 0:r:2] = x1 * np.cos(angle) - x2 * np.sin(angle)
+        out[..., 1:r:2] = x2 * np.cos(angle) + x1 * np.sin(angle)
+    else:
+        x1, x2 = out[..., :r // 2].copy(), out[..., r // 2:r].copy()
+        out[..., :r // 2] = x1 * np.cos(angle) - x2 * np.sin(angle)
+        out[..., r // 2:r] = x2 * np.cos(angle) + x1 * np.sin(angle)
+    return out

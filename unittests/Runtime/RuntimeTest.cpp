@@ -376,15 +376,18 @@ struct PagedProblem {
   std::vector<std::vector<float>> kDense, vDense; // per sequence
 };
 
+/// A paged problem whose sequences hold `lengths` keys; `reserve` more rows
+/// per sequence (appended keys) get pages too.
 PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
-                              std::vector<int32_t> lengths) {
+                              std::vector<int32_t> lengths,
+                              int64_t reserve = 0) {
   PagedProblem p;
   p.batch = lengths.size();
   p.sq = sq;
   p.pageSize = info.page_size;
   p.lengths = lengths;
   int32_t longest = *std::max_element(lengths.begin(), lengths.end());
-  p.maxPages = (longest + p.pageSize - 1) / p.pageSize + 1;
+  p.maxPages = (longest + reserve + p.pageSize - 1) / p.pageSize + 1;
   p.numPages = p.batch * p.maxPages;
   int64_t rowFloats = info.num_kv_heads * info.head_dim;
   std::mt19937 rng(3);
@@ -414,6 +417,9 @@ PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
         p.vDense[b].push_back(vx);
       }
     }
+    for (int64_t slot = (lengths[b] + p.pageSize - 1) / p.pageSize;
+         slot < (lengths[b] + reserve + p.pageSize - 1) / p.pageSize; ++slot)
+      p.table[b * p.maxPages + slot] = order[b * p.maxPages + slot];
   }
   p.o.assign(p.batch * sq * info.num_q_heads * info.head_dim_v, NAN);
   p.lse.assign(p.batch * info.num_q_heads * sq, NAN);
@@ -496,6 +502,145 @@ TEST(PagedKvCache, MatchesTheReferencePerSequence) {
   bad = pagedArgs(p);
   bad.num_pages = 0;
   expectInvalid(bad, "args.num_pages and args.max_pages_per_seq must be >= 1");
+  attnrt_kernel_release(kernel);
+}
+
+/// x[s, h, :] rotated by RoPE at positions[s] (float64, from the
+/// definition in attnrt.h).
+std::vector<double> rotate(const attnrt_kernel_info &info,
+                           const std::vector<double> &x, int64_t rows,
+                           int64_t heads, const std::vector<int64_t> &positions) {
+  std::vector<double> out = x;
+  int64_t d = info.head_dim, half = info.rope_dim / 2;
+  for (int64_t s = 0; s < rows; ++s)
+    for (int64_t h = 0; h < heads; ++h)
+      for (int64_t p = 0; p < half; ++p) {
+        double angle = positions[s] * std::pow(info.rope_base, -2.0 * p /
+                                                                   info.rope_dim);
+        int64_t i1 = info.rope_interleaved ? 2 * p : p;
+        int64_t i2 = info.rope_interleaved ? 2 * p + 1 : p + half;
+        double x1 = x[(s * heads + h) * d + i1], x2 = x[(s * heads + h) * d + i2];
+        out[(s * heads + h) * d + i1] = x1 * std::cos(angle) - x2 * std::sin(angle);
+        out[(s * heads + h) * d + i2] = x2 * std::cos(angle) + x1 * std::sin(angle);
+      }
+  return out;
+}
+
+TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("paged_append_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  EXPECT_TRUE(info.appends_kv);
+  EXPECT_EQ(info.rope_dim, 32);
+  EXPECT_EQ(info.rope_base, 10000.0);
+  EXPECT_TRUE(info.rope_interleaved);
+  // 3 new tokens per sequence: crossing a page boundary (14 + 3), into an
+  // empty sequence, after a full page.
+  int64_t sq = 3, hq = info.num_q_heads, hkv = info.num_kv_heads;
+  int64_t d = info.head_dim, dv = info.head_dim_v;
+  PagedProblem p = makePagedProblem(info, sq, {14, 0, 16}, sq);
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal;
+  std::vector<float> kNew(p.batch * sq * hkv * d), vNew(p.batch * sq * hkv * dv);
+  for (auto *t : {&kNew, &vNew})
+    for (float &x : *t)
+      x = normal(rng);
+  attnrt_attention_args args = pagedArgs(p);
+  args.k_new = kNew.data();
+  args.v_new = vNew.data();
+  std::vector<float> kPoolBefore = p.kPool;
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t length = p.lengths[b];
+    std::vector<int64_t> newPositions, queryPositions;
+    for (int64_t j = 0; j < sq; ++j) {
+      newPositions.push_back(length + j);
+      queryPositions.push_back(length + j); // seqlen_k - seqlen_q + i
+    }
+    std::vector<double> added(kNew.begin() + b * sq * hkv * d,
+                              kNew.begin() + (b + 1) * sq * hkv * d);
+    added = rotate(info, added, sq, hkv, newPositions);
+    // The pool got the rotated keys and the values at rows length + j.
+    for (int64_t j = 0; j < sq; ++j) {
+      int64_t row = length + j;
+      int64_t poolRow =
+          p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
+          row % p.pageSize;
+      for (int64_t x = 0; x < hkv * d; ++x)
+        EXPECT_NEAR(p.kPool[poolRow * hkv * d + x], added[j * hkv * d + x],
+                    1e-5)
+            << "sequence " << b << " new key " << j;
+      for (int64_t x = 0; x < hkv * dv; ++x)
+        EXPECT_EQ(p.vPool[poolRow * hkv * dv + x],
+                  vNew[((b * sq) + j) * hkv * dv + x]);
+    }
+    // Attention over the cached keys and the new ones, q rotated.
+    std::vector<float> keys = p.kDense[b], values = p.vDense[b];
+    for (double x : added)
+      keys.push_back(static_cast<float>(x));
+    values.insert(values.end(), vNew.begin() + b * sq * hkv * dv,
+                  vNew.begin() + (b + 1) * sq * hkv * dv);
+    std::vector<double> query(p.q.begin() + b * sq * hq * d,
+                              p.q.begin() + (b + 1) * sq * hq * d);
+    query = rotate(info, query, sq, hq, queryPositions);
+    std::vector<float> rotatedQuery(query.begin(), query.end());
+    std::vector<double> refO, refLse;
+    referenceAttention(info, rotatedQuery.data(), keys.data(), values.data(), 1,
+                       sq, length + sq, refO, refLse);
+    for (size_t i = 0; i < refO.size(); ++i)
+      EXPECT_NEAR(p.o[b * sq * hq * dv + i], refO[i], 1e-4)
+          << "sequence " << b << " element " << i;
+  }
+  // Rows that are no sequence's new keys are untouched.
+  size_t changed = 0;
+  for (size_t i = 0; i < kPoolBefore.size(); ++i)
+    changed += !(kPoolBefore[i] == p.kPool[i] ||
+                 (std::isnan(kPoolBefore[i]) && std::isnan(p.kPool[i])));
+  EXPECT_EQ(changed, static_cast<size_t>(p.batch * sq * hkv * d));
+
+  // Bad appending calls are refused before anything runs.
+  std::vector<float> poolAfter = p.kPool;
+  attnrt_attention_args bad = args;
+  bad.k_new = nullptr;
+  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_STREQ(attnrt_last_error(), "args.k_new is NULL");
+  std::vector<int32_t> full = p.lengths;
+  full[0] = p.maxPages * p.pageSize - 2;
+  bad = args;
+  bad.cache_seqlens = full.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("args.cache_seqlens[0] = 46 is outside [0, 45] (the "
+                      "cache's max_pages_per_seq * page_size minus the 3 "
+                      "appended keys)"),
+            std::string::npos)
+      << attnrt_last_error();
+  std::vector<int32_t> noPage = p.table;
+  noPage[1 * p.maxPages + 0] = -1; // sequence 1's first (new) page
+  bad = args;
+  bad.page_table = noPage.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error()).find("args.page_table[1, 0] = -1"),
+            std::string::npos)
+      << attnrt_last_error();
+  EXPECT_EQ(std::memcmp(poolAfter.data(), p.kPool.data(), poolAfter.size() * 4),
+            0);
+  attnrt_kernel_release(kernel);
+
+  // A kernel that does not append refuses new keys.
+  ASSERT_EQ(attnrt_kernel_load(packagePath("paged_f32").c_str(), &kernel),
+            ATTNRT_OK);
+  PagedProblem plain = makePagedProblem(info, 1, {5});
+  attnrt_attention_args notAppending = pagedArgs(plain);
+  notAppending.k_new = kNew.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &notAppending, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error()).find("does not append"),
+            std::string::npos)
+      << attnrt_last_error();
   attnrt_kernel_release(kernel);
 }
 

@@ -261,6 +261,20 @@ TEST(SpecParser, MissingAndOversizedFiles) {
             "/nonexistent/spec.json: cannot read spec: No such file or directory");
 }
 
+TEST(SpecParser, AppendAndRope) {
+  AttentionSpec spec = parseOk(
+      R"("kv_cache": {"layout": "contiguous", "append": true}, "rope": {})");
+  EXPECT_TRUE(spec.kvCache.append);
+  ASSERT_TRUE(spec.rope.has_value());
+  // Defaults: base 10000, every dimension rotated, GPT-NeoX pairs.
+  EXPECT_EQ(spec.rope->base, 10000.0);
+  EXPECT_EQ(spec.rope->rotaryDim, spec.headDim);
+  EXPECT_FALSE(spec.rope->interleaved);
+  AttentionSpec plain = parseOk(R"("kv_cache": {"layout": "contiguous"})");
+  EXPECT_FALSE(plain.kvCache.append);
+  EXPECT_FALSE(plain.rope.has_value());
+}
+
 TEST(SpecParser, JsonRoundTrip) {
   AttentionSpec spec = parseOk(
       R"("name": "rt", "head_dim_v": 40, "num_kv_heads": 4, "mask": "causal",
@@ -271,6 +285,14 @@ TEST(SpecParser, JsonRoundTrip) {
   llvm::Expected<AttentionSpec> again = parseSpec(specToJson(spec), "again");
   ASSERT_TRUE(static_cast<bool>(again)) << llvm::toString(again.takeError());
   EXPECT_TRUE(*again == spec);
+  AttentionSpec serving = parseOk(
+      R"("kv_cache": {"layout": "paged", "page_size": 16, "append": true},
+         "rope": {"base": 500000, "rotary_dim": 32, "interleaved": true})");
+  llvm::Expected<AttentionSpec> servingAgain =
+      parseSpec(specToJson(serving), "again");
+  ASSERT_TRUE(static_cast<bool>(servingAgain))
+      << llvm::toString(servingAgain.takeError());
+  EXPECT_TRUE(*servingAgain == serving);
   AttentionSpec defaults = parseOk("");
   llvm::Expected<AttentionSpec> defaultsAgain =
       parseSpec(specToJson(defaults), "again");

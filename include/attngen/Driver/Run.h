@@ -27,6 +27,10 @@ struct RunOptions {
   /// packed [total, heads, dim] and O/LSE are written [total_q, heads,
   /// dim_v] and [heads, total_q].
   std::string cuSeqlensQPath, cuSeqlensKPath;
+  /// Appending KV cache specs: new keys/values [batch, seqlen_q,
+  /// num_kv_heads, head_dim(_v)], and optionally where to write the caches
+  /// after the call (f32 .npy, the shape of K and V).
+  std::string keyNewPath, valueNewPath, keyCacheOutPath, valueCacheOutPath;
   /// 0 = all cores.
   unsigned threads = 0;
 };

@@ -46,7 +46,25 @@ struct KvCache {
   KvCacheLayout layout = KvCacheLayout::None;
   /// Rows per page (paged only).
   int64_t pageSize = 0;
+  /// The call also appends new keys/values (`k_new`, `v_new`, `[batch,
+  /// seqlen_q, num_kv_heads, head_dim(_v)]`) to each sequence's cache at rows
+  /// cache_seqlens[b] .. cache_seqlens[b] + seqlen_q - 1 (rotated by `rope`)
+  /// before attending to cache_seqlens[b] + seqlen_q keys.
+  bool append = false;
   bool operator==(const KvCache &other) const;
+};
+
+/// Rotary position embedding applied inside the kernel (KV cache specs): to
+/// q at positions seqlen_k - seqlen_q + i (seqlen_k = the keys attended) and
+/// to the appended keys at cache_seqlens[b] + j. Pair p < rotary_dim / 2 is
+/// (x[p], x[p + rotary_dim / 2]) (GPT-NeoX/Llama) or (x[2p], x[2p + 1])
+/// (`interleaved`, GPT-J), rotated by the angle pos * base^(-2p /
+/// rotary_dim); dimensions past rotary_dim are unchanged.
+struct Rope {
+  double base = 10000.0;
+  int64_t rotaryDim = 0;
+  bool interleaved = false;
+  bool operator==(const Rope &other) const;
 };
 
 /// Window bound meaning "no bound on this side".
@@ -72,6 +90,7 @@ struct AttentionSpec {
   bool alibi = false;
   bool returnLse = false;
   KvCache kvCache;
+  std::optional<Rope> rope;
   /// Sequences of different lengths packed along the sequence dimension,
   /// delimited by cu_seqlens_q / cu_seqlens_k (FlashAttention's varlen).
   bool varlen = false;

@@ -17,10 +17,20 @@
 namespace mlir::attn {
 
 /// seqlen_k of sequence `batch`: dim 1 of `key` without a cache, else
-/// cache_seqlens[batch] clamped to [0, capacity] (capacity: dim 1 of `key`,
-/// or max_pages * page_size).
+/// cache_seqlens[batch] (+ `appendedKeys` when the op appends) clamped to
+/// [0, capacity] (capacity: dim 1 of `key`, or max_pages * page_size).
 Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
-                           Value cacheSeqlens, Value pageTable, Value batch);
+                           Value cacheSeqlens, Value pageTable, Value batch,
+                           Value appendedKeys = Value());
+
+/// Where appended key `keyIndex` (cache row cache_seqlens[batch] +
+/// keyIndex) of sequence `batch` goes: (whether the row exists, its first
+/// two indices in K and V). Rows past the capacity and pages outside the
+/// pool are not written (never clamped onto another sequence's rows).
+std::pair<Value, SmallVector<Value, 2>>
+emitAppendedKeyRow(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
+                   Value cacheSeqlens, Value pageTable, Value batch,
+                   Value keyIndex);
 
 /// The first two indices of key `keyIndex` of sequence `batch` in K and V:
 /// (batch, key); (0, firstKey + key) in a variable-length batch, whose

@@ -23,17 +23,16 @@ using namespace mlir;
 namespace attngen {
 
 CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine,
-                     EntryPoint entry, MergePoint merge, int64_t blockM,
-                     int64_t blockN, int64_t splitKv, bool packGqa)
-    : engine(std::move(engine)), entry(entry), merge(merge), blockM(blockM),
-      blockN(blockN), splitKv(splitKv), packGqa(packGqa) {}
+                     EntryPoint entry, MergePoint merge, AppendPoint append,
+                     const CpuKernelTraits &traits)
+    : engine(std::move(engine)), entry(entry), merge(merge), append(append),
+      traits(traits) {}
 
 CpuKernel::~CpuKernel() = default;
 
 llvm::Expected<std::unique_ptr<CpuKernel>>
 CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
-                   int64_t blockM, int64_t blockN, int64_t splitKv,
-                   bool packGqa) {
+                   const CpuKernelTraits &traits) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   registerBuiltinDialectTranslation(*llvmModule->getContext());
@@ -61,14 +60,21 @@ CpuKernel::compile(ModuleOp llvmModule, const std::string &name,
     return symbol.takeError();
   auto entry = reinterpret_cast<EntryPoint>(*symbol);
   MergePoint merge = nullptr;
-  if (splitKv != 1) {
+  if (traits.splitKv != 1) {
     auto mergeSymbol = (*engine)->lookup("_mlir_ciface_" + name + "_merge");
     if (!mergeSymbol)
       return mergeSymbol.takeError();
     merge = reinterpret_cast<MergePoint>(*mergeSymbol);
   }
-  return std::unique_ptr<CpuKernel>(new CpuKernel(
-      std::move(*engine), entry, merge, blockM, blockN, splitKv, packGqa));
+  AppendPoint append = nullptr;
+  if (traits.appendsKv) {
+    auto appendSymbol = (*engine)->lookup("_mlir_ciface_" + name + "_append");
+    if (!appendSymbol)
+      return appendSymbol.takeError();
+    append = reinterpret_cast<AppendPoint>(*appendSymbol);
+  }
+  return std::unique_ptr<CpuKernel>(
+      new CpuKernel(std::move(*engine), entry, merge, append, traits));
 }
 
 /// A dense row-major memref descriptor over `data` (the C interface of the
@@ -93,6 +99,8 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   int64_t group = buffers.numQHeads / buffers.numKvHeads;
   bool varlen = buffers.cuSeqlensQ != nullptr;
   int64_t tensorBatch = varlen ? 1 : buffers.batch;
+  int64_t blockM = traits.blockM, blockN = traits.blockN;
+  bool packGqa = traits.packGqa;
   int64_t rows = packGqa ? buffers.seqlenQ * group
                  : varlen ? buffers.maxSeqlenQ
                           : buffers.seqlenQ;
@@ -109,8 +117,8 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   int64_t capacity = buffers.pageSize > 0 ? buffers.maxPages * buffers.pageSize
                                           : buffers.seqlenK;
   int64_t numSplits =
-      splitKv == 1 ? 0
-                   : chooseSplitCount(splitKv, threads, numItems,
+      traits.splitKv == 1 ? 0
+                   : chooseSplitCount(traits.splitKv, threads, numItems,
                                       (capacity + blockN - 1) / blockN);
   std::vector<float> partialOutputs(numSplits * tensorBatch *
                                     buffers.seqlenQ * buffers.numQHeads *
@@ -165,6 +173,22 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
     }
     llvm::parallelFor(0, numChunks, runChunk);
   };
+  if (append) {
+    // New rows (b, token, kv head) go into the cache before any item reads it.
+    auto keyNew = describe<4>(buffers.keyNew, {buffers.batch, buffers.seqlenQ,
+                                               buffers.numKvHeads,
+                                               buffers.headDim});
+    auto valueNew = describe<4>(buffers.valueNew,
+                                {buffers.batch, buffers.seqlenQ,
+                                 buffers.numKvHeads, buffers.headDimV});
+    forChunks(buffers.batch * buffers.seqlenQ * buffers.numKvHeads,
+              [&](int64_t begin, int64_t end) {
+                auto kn = keyNew, vn = valueNew, k = key, v = value;
+                auto c = cacheSeqlens;
+                auto p = pageTable;
+                append(&kn, &vn, &k, &v, &c, &p, begin, end);
+              });
+  }
   forChunks(numItems, [&](int64_t begin, int64_t end) {
     // The kernel only reads the descriptors; each call gets its own copies.
     auto q = query, k = key, v = value, o = output;

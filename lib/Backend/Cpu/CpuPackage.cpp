@@ -89,6 +89,16 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
                                           "partial_lse", "begin", "end"};
     manifest["kernel"]["merge_work_items"] = "batch * seqlen_q * num_q_heads";
   }
+  if (spec.kvCache.append) {
+    // Appending: before the work items, new row r = (b * seqlen_q + j) *
+    // num_kv_heads + h goes into the cache at cache_seqlens[b] + j.
+    manifest["kernel"]["append_entry"] =
+        "_mlir_ciface_" + spec.name + "_append";
+    manifest["kernel"]["append_params"] = {
+        "k_new", "v_new", "k", "v", "cache_seqlens", "page_table", "begin",
+        "end"};
+    manifest["kernel"]["append_work_items"] = "batch * seqlen_q * num_kv_heads";
+  }
   // ALiBi's standard slopes, so that loaders need not re-derive them.
   if (spec.alibi)
     manifest["kernel"]["default_alibi_slopes"] =

@@ -1036,6 +1036,11 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
            << " specs run on the CPU target";
 
+  if (op.appendsKv() || op.getRopeAttr())
+    return op.emitOpError()
+           << "appending to the KV cache and rope run on the CPU target only "
+              "for now (the GPU kernel does not have them yet)";
+
   GpuTiling tiling = autoTiling(op.getHeadDim());
   if (TilingAttr spec = op.getTilingAttr())
     tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps(),

@@ -27,7 +27,7 @@ extern "C" {
 #endif
 
 #define ATTNRT_VERSION_MAJOR 0
-#define ATTNRT_VERSION_MINOR 2
+#define ATTNRT_VERSION_MINOR 3
 /* The package format version this library reads. */
 #define ATTNRT_PACKAGE_FORMAT_VERSION 2
 
@@ -96,6 +96,16 @@ typedef struct attnrt_kernel_info {
   /* Variable-length batches: q/k/v/o are packed [1, total, heads, dim] and
      lse [1, num_q_heads, total_q]; see cu_seqlens_q in the arguments. */
   int varlen;
+  /* KV cache kernels that first store the call's k_new/v_new into the cache
+     (see the arguments). */
+  int appends_kv;
+  /* Rotary embedding inside the kernel (rope_dim 0 = none): q at position
+     seqlen_k - seqlen_q + i and appended keys at cache_seqlens[b] + j, pair
+     p (x[p], x[p + rope_dim / 2]) or, interleaved, (x[2p], x[2p + 1]) turned
+     by position * rope_base^(-2p / rope_dim). */
+  double rope_base;
+  int64_t rope_dim;
+  int rope_interleaved;
 } attnrt_kernel_info;
 
 /* One attention call. Tensors are BSHD: q[b, seqlen_q, num_q_heads,
@@ -140,6 +150,16 @@ typedef struct attnrt_attention_args {
      it and checks every offset. */
   const int32_t *cu_seqlens_q, *cu_seqlens_k;
   int64_t max_seqlen_q;
+  /* Appending kernels only (info.appends_kv): the new keys and values
+     [batch, seqlen_q, num_kv_heads, head_dim(_v)] (strides as for q; all
+     zero = dense). Before attending, key j of sequence b is stored (rotated
+     by the kernel's rope) at cache row cache_seqlens[b] + j, so k and v are
+     written, and the sequence attends to cache_seqlens[b] + seqlen_q keys;
+     cache_seqlens itself is not updated (the engine advances it). The rows
+     must fit in the cache (checked on the CPU; on CUDA rows outside the
+     cache or its pages are skipped). */
+  const void *k_new, *v_new;
+  int64_t k_new_strides[4], v_new_strides[4];
 } attnrt_attention_args;
 
 /* Loads and validates a package directory. */

@@ -256,3 +256,50 @@ func.func @varlen_batch(%q: tensor<2x?x8x64xf16>, %k: tensor<2x?x8x64xf16>, %v: 
       : tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16> -> tensor<2x?x8x64xf16>
   return
 }
+
+// -----
+
+// New keys need a cache to go into.
+func.func @append_without_cache(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x64xf16>) {
+  // expected-error @+1 {{appending key_new/value_new needs a KV cache (cache_seqlens)}}
+  %o = attn.attention %q, %k, %v append(%k, %v : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+// One new key per query.
+func.func @append_seqlen(%q: tensor<2x3x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>, %l: tensor<?xi32>, %kn: tensor<2x4x2x64xf16>, %vn: tensor<2x4x2x64xf16>) {
+  // expected-error @+1 {{seqlen_q of key_new (4) does not match query (3)}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) append(%kn, %vn : tensor<2x4x2x64xf16>, tensor<2x4x2x64xf16>) heads(8, 2) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+      : tensor<2x3x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<2x3x8x64xf16>
+  return
+}
+
+// -----
+
+func.func @rope_without_cache(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x64xf16>) {
+  // expected-error @+1 {{rope needs a KV cache (cache_seqlens): positions follow the cached keys}}
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 64> target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+func.func @rope_too_wide(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x64xf16>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{rope rotary_dim (128) must be at most head_dim (64)}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 128> target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}
+
+// -----
+
+func.func @rope_odd(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: tensor<?x?x8x64xf16>, %l: tensor<?xi32>) {
+  // expected-error @+1 {{rope rotary_dim must be even and >= 2, got 33}}
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 33> target(cpu)
+      : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
+  return
+}

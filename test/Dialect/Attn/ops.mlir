@@ -79,3 +79,17 @@ func.func @varlen(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x2x64xbf16>, %v: tens
       : tensor<1x?x8x64xbf16>, tensor<1x?x2x64xbf16>, tensor<1x?x2x64xbf16> -> tensor<1x?x8x64xbf16>
   return %o : tensor<1x?x8x64xbf16>
 }
+
+// -----
+
+// CHECK-LABEL: func.func @append_rope
+// CHECK: append(%{{.+}}, %{{.+}} : tensor<?x?x2x64xbf16>, tensor<?x?x2x64xbf16>) heads(8, 2)
+// CHECK-SAME: rope <base = 5.000000e+05, rotary_dim = 64> target(sm_80)
+// CHECK: rope <base = 1.000000e+04, rotary_dim = 32, interleaved> target(cpu)
+func.func @append_rope(%q: tensor<?x?x8x64xbf16>, %pk: tensor<?x16x2x64xbf16>, %pv: tensor<?x16x2x64xbf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>, %kn: tensor<?x?x2x64xbf16>, %vn: tensor<?x?x2x64xbf16>) -> (tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>) {
+  %o = attn.attention %q, %pk, %pv cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) append(%kn, %vn : tensor<?x?x2x64xbf16>, tensor<?x?x2x64xbf16>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 500000.0, rotary_dim = 64> target(sm_80)
+      : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  %p = attn.attention %q, %pk, %pv cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 32, interleaved> target(cpu)
+      : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o, %p : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>
+}

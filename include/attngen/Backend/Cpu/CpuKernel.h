@@ -42,15 +42,31 @@ struct AttentionBuffers {
   /// cuSeqlensQ/K [batch + 1]; maxSeqlenQ the longest sequence's queries.
   const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr;
   int64_t maxSeqlenQ = -1;
+  /// Appending KV cache specs: new keys/values [batch, seqlenQ, numKvHeads,
+  /// headDim(V)], stored into `key`/`value` (which are written) at rows
+  /// cacheSeqlens[b] .. + seqlenQ - 1 before the attention.
+  const void *keyNew = nullptr, *valueNew = nullptr;
+};
+
+/// What the kernel module holds besides the attention entry point.
+struct CpuKernelTraits {
+  int64_t blockM = 0, blockN = 0;
+  /// Split-KV chunks (1 = off): `<name>_merge` combines them.
+  int64_t splitKv = 1;
+  /// Work items per kv head, rows = (query, q head) pairs
+  /// (AttentionOp::packsGqa).
+  bool packGqa = false;
+  /// `<name>_append` stores new keys/values into the cache first.
+  bool appendsKv = false;
 };
 
 class CpuKernel {
 public:
   /// JIT-compiles `llvmModule` (LLVM dialect) and resolves kernel `name`
-  /// (and, when `splitKv` != 1, its `<name>_merge`).
+  /// (and its `<name>_merge` and `<name>_append` when `traits` has them).
   static llvm::Expected<std::unique_ptr<CpuKernel>>
-  compile(mlir::ModuleOp llvmModule, const std::string &name, int64_t blockM,
-          int64_t blockN, int64_t splitKv, bool packGqa);
+  compile(mlir::ModuleOp llvmModule, const std::string &name,
+          const CpuKernelTraits &traits);
   ~CpuKernel();
 
   /// Runs every work item, split over `numThreads` threads (0 = all cores).
@@ -64,16 +80,17 @@ private:
                               int64_t, int64_t);
   /// (o, lse, partial_o, partial_lse) descriptors, begin, end.
   using MergePoint = void (*)(void *, void *, void *, void *, int64_t, int64_t);
+  /// (k_new, v_new, k, v, cache_seqlens, page_table) descriptors, begin, end.
+  using AppendPoint = void (*)(void *, void *, void *, void *, void *, void *,
+                               int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
-            MergePoint merge, int64_t blockM, int64_t blockN, int64_t splitKv,
-            bool packGqa);
+            MergePoint merge, AppendPoint append,
+            const CpuKernelTraits &traits);
   std::unique_ptr<mlir::ExecutionEngine> engine;
   EntryPoint entry;
   MergePoint merge;
-  int64_t blockM, blockN, splitKv;
-  /// Work items per kv head, rows = (query, q head) pairs (AttentionOp::
-  /// packsGqa).
-  bool packGqa;
+  AppendPoint append;
+  CpuKernelTraits traits;
 };
 
 } // namespace attngen

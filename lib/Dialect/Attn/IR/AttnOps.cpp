@@ -124,6 +124,25 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "page_table and page_size go together";
   if (pageSize && *pageSize < 1)
     return emitOpError() << "page_size must be positive, got " << *pageSize;
+  if (static_cast<bool>(getKeyNew()) != static_cast<bool>(getValueNew()))
+    return emitOpError() << "key_new and value_new go together";
+  if (appendsKv() && !hasKvCache())
+    return emitOpError() << "appending key_new/value_new needs a KV cache "
+                            "(cache_seqlens)";
+  if (RopeAttr rope = getRopeAttr()) {
+    if (!hasKvCache())
+      return emitOpError() << "rope needs a KV cache (cache_seqlens): "
+                              "positions follow the cached keys";
+    if (rope.getRotaryDim() > headDim)
+      return emitOpError() << "rope rotary_dim (" << rope.getRotaryDim()
+                           << ") must be at most head_dim (" << headDim << ")";
+  }
+  for (Value added : {getKeyNew(), getValueNew()})
+    if (added && cast<RankedTensorType>(added.getType()).getElementType() !=
+                     elementType)
+      return emitOpError() << "key_new and value_new must have the query "
+                              "element type "
+                           << elementType;
 
   constexpr int64_t kAny = ShapedType::kDynamic;
   llvm::StringMap<std::pair<int64_t, StringRef>> shared;
@@ -168,6 +187,21 @@ LogicalResult AttentionOp::verify() {
     if (failed(verifyOperandShape(*this, "page_table",
                                   cast<RankedTensorType>(pages.getType()),
                                   {{"batch", kAny}, {"max_pages", kAny}},
+                                  shared)))
+      return failure();
+  }
+  if (appendsKv()) {
+    if (failed(verifyOperandShape(*this, "key_new", getKeyNew().getType(),
+                                  {{"batch", kAny},
+                                   {"seqlen_q", kAny},
+                                   {"num_kv_heads", numKvHeads},
+                                   {"head_dim", headDim}},
+                                  shared)) ||
+        failed(verifyOperandShape(*this, "value_new", getValueNew().getType(),
+                                  {{"batch", kAny},
+                                   {"seqlen_q", kAny},
+                                   {"num_kv_heads", numKvHeads},
+                                   {"head_dim_v", headDimV}},
                                   shared)))
       return failure();
   }

@@ -49,4 +49,30 @@ def Attn_TilingAttr : AttrDef<Attn_Dialect, "Tiling"> {
   let genVerifyDecl = 1;
 }
 
+def Attn_RopeAttr : AttrDef<Attn_Dialect, "Rope"> {
+  let mnemonic = "rope";
+  let summary = "rotary position embedding of q and the appended keys";
+  let description = [{
+    Pair `p < rotary_dim / 2` of a row at position `pos` is rotated by the
+    angle `pos * base^(-2p / rotary_dim)`:
+
+    ```
+    (x1, x2) <- (x1 cos - x2 sin, x2 cos + x1 sin)
+    ```
+
+    where `(x1, x2)` is `(x[p], x[p + rotary_dim / 2])` (GPT-NeoX, Llama) or,
+    `interleaved`, `(x[2p], x[2p + 1])` (GPT-J). Columns from `rotary_dim`
+    on are unchanged.
+
+    ```mlir
+    #attn.rope<base = 500000.0, rotary_dim = 128>
+    #attn.rope<base = 10000.0, rotary_dim = 64, interleaved>
+    ```
+  }];
+  let parameters = (ins "::llvm::APFloat":$base, "int64_t":$rotary_dim,
+                        "bool":$interleaved);
+  let hasCustomAssemblyFormat = 1;
+  let genVerifyDecl = 1;
+}
+
 #endif // ATTNGEN_DIALECT_ATTN_IR_ATTNATTRS_TD

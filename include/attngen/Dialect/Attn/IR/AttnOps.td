@@ -61,6 +61,17 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     page_size, num_kv_heads, head_dim(_v)]` and key `j` of sequence `b` is row
     `j % page_size` of page `page_table[b, j / page_size]`.
 
+    Appending (`key_new`, `value_new`, `[batch, seqlen_q, num_kv_heads,
+    head_dim(_v)]`): sequence `b` attends to its `cache_seqlens[b]` cached
+    keys followed by its `seqlen_q` new ones, so `seqlen_k` is
+    `cache_seqlens[b] + seqlen_q`. Kernels store the new rows into the cache
+    at rows `cache_seqlens[b] + j` (the engine's cache is updated in place;
+    `cache_seqlens` itself is not) and attend to the cache.
+
+    `rope`: q row `i` is rotated at position `seqlen_k - seqlen_q + i` and
+    new key `j` at `cache_seqlens[b] + j` (see `#attn.rope`); cached keys
+    are stored rotated.
+
     Variable-length batches (`cu_seqlens_q`, `cu_seqlens_k`, `[batch + 1]`,
     i32, non-decreasing from 0): the sequences are packed along dimension 1
     of `query`, `key`, `value`, the output and the LSE, whose batch
@@ -90,6 +101,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     Optional<RankedTensorOf<[I32]>>:$page_table,
     Optional<RankedTensorOf<[I32]>>:$cu_seqlens_q,
     Optional<RankedTensorOf<[I32]>>:$cu_seqlens_k,
+    Optional<RankedTensorOf<[F32, F16, BF16]>>:$key_new,
+    Optional<RankedTensorOf<[F32, F16, BF16]>>:$value_new,
     Attn_I64Attr:$num_q_heads,
     Attn_I64Attr:$num_kv_heads,
     Attn_I64Attr:$head_dim,
@@ -102,6 +115,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     F32Attr:$scale,
     F32Attr:$softcap,
     UnitAttr:$alibi,
+    OptionalAttr<Attn_RopeAttr>:$rope,
     OptionalAttr<Attn_I64Attr>:$page_size,
     OptionalAttr<Attn_I64Attr>:$split_kv,
     OptionalAttr<Attn_TilingAttr>:$tiling,
@@ -118,6 +132,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
     (`page_size` `(` $page_size^ `)`)?
     (`cu_seqlens` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:` type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
+    (`append` `(` $key_new^ `,` $value_new `:` type($key_new) `,` type($value_new) `)`)?
     `heads` `(` $num_q_heads `,` $num_kv_heads `)`
     `head_dims` `(` $head_dim `,` $head_dim_v `)`
     `mask` `(` $mask `,` $causal_align `)`
@@ -126,6 +141,7 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     `scale` `(` $scale `)`
     `softcap` `(` $softcap `)`
     (`alibi` $alibi^)?
+    (`rope` $rope^)?
     (`split_kv` `(` $split_kv^ `)`)?
     (`tiling` $tiling^)?
     `target` `(` $target `)`
@@ -149,6 +165,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     bool packsGqa() { return hasKvCache() && getGroupSize() > 1; }
     /// Whether sequences of different lengths are packed (cu_seqlens).
     bool isVarlen() { return getCuSeqlensQ() != nullptr; }
+    /// Whether the call appends new keys/values to the KV cache first.
+    bool appendsKv() { return getKeyNew() != nullptr; }
   }];
 
   let hasVerifier = 1;

@@ -1,0 +1,48 @@
+//===- Rope.h - rotary position embedding inside the kernels ----*- C++ -*-===//
+//
+// The rotation of attn.attention's `rope` (see #attn.rope), shared by the CPU
+// (attn-tile) and GPU (attn-to-gpu) kernels. Angles are computed in turns
+// with an exactly rounded product so that positions up to 2^24 keep ~1e-7
+// rad of accuracy (pos * theta in plain f32 loses ~1e-2 rad at 1e5), then
+// sin and cos of the reduced angle are short polynomials: plain arith on
+// scalars or vectors, no libm or libdevice.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_TRANSFORMS_ROPE_H
+#define ATTNGEN_TRANSFORMS_ROPE_H
+
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+
+#include <utility>
+
+namespace mlir::attn {
+
+/// Pair p's frequency in turns per position, f_p = base^(-2p / rotary_dim) /
+/// (2 pi), split into f32 hi + lo (their sum is f_p to ~1e-14 relative).
+std::pair<float, float> ropeTurnsPerPosition(RopeAttr rope, int64_t pair);
+
+/// (cos, sin) of 2 pi * position * (turnsHi + turnsLo). `position` is f32
+/// holding an integer of magnitude < 2^24; all operands have the same shape
+/// (f32 or a vector of f32).
+std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
+                                       Value turnsHi, Value turnsLo);
+
+/// (x1 cos - x2 sin, x2 cos + x1 sin).
+std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
+                                       Value x2, Value cos, Value sin);
+
+/// Rotates, at `position` (an index), the first rotary_dim columns of a row
+/// of `source` (a memref of any float type; `sourceIndices` address the
+/// row's column 0) into the same columns of a row of `destination` (which
+/// may be the source): vector loads of `pairsPerChunk` pairs at a time (the
+/// last chunk may be shorter), the rotation in f32, stores.
+void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                   Value source, ValueRange sourceIndices, Value destination,
+                   ValueRange destinationIndices, int64_t pairsPerChunk);
+
+} // namespace mlir::attn
+
+#endif // ATTNGEN_TRANSFORMS_ROPE_H

@@ -1,0 +1,170 @@
+//===- Rope.cpp - rotary position embedding inside the kernels ------------===//
+
+#include "attngen/Transforms/Rope.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+
+namespace {
+constexpr double kPi = 3.14159265358979323846;
+
+/// An f32 constant shaped like `like` (f32 or a vector of f32).
+Value constantLike(ImplicitLocOpBuilder &b, Value like, double value) {
+  auto attr = b.getF32FloatAttr(static_cast<float>(value));
+  if (auto vector = dyn_cast<VectorType>(like.getType()))
+    return arith::ConstantOp::create(b, DenseElementsAttr::get(vector, attr));
+  return arith::ConstantOp::create(b, attr);
+}
+
+/// x rounded to the nearest integer (ties to even), for |x| < 2^22: adding
+/// 1.5 * 2^23 leaves no fraction bits.
+Value roundToInteger(ImplicitLocOpBuilder &b, Value x) {
+  Value magic = constantLike(b, x, 12582912.0);
+  return arith::SubFOp::create(b, arith::AddFOp::create(b, x, magic), magic);
+}
+
+/// c0 + c1 y + c2 y^2 + ... (Horner).
+Value polynomial(ImplicitLocOpBuilder &b, Value y, ArrayRef<double> c) {
+  Value result = constantLike(b, y, c.back());
+  for (double coefficient : llvm::reverse(c.drop_back()))
+    result = math::FmaOp::create(b, result, y,
+                                 constantLike(b, y, coefficient));
+  return result;
+}
+} // namespace
+
+std::pair<float, float> ropeTurnsPerPosition(RopeAttr rope, int64_t pair) {
+  double base = rope.getBase().convertToDouble();
+  double turns = std::pow(base, -2.0 * static_cast<double>(pair) /
+                                    static_cast<double>(rope.getRotaryDim())) /
+                 (2.0 * kPi);
+  float hi = static_cast<float>(turns);
+  return {hi, static_cast<float>(turns - static_cast<double>(hi))};
+}
+
+std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
+                                       Value turnsHi, Value turnsLo) {
+  // t = frac(position * f) in [-1/2, 1/2]: a + e = position * hi exactly
+  // (fma), a - round(a) is exact, and position * lo is tiny.
+  Value a = arith::MulFOp::create(b, position, turnsHi);
+  Value e = math::FmaOp::create(b, position, turnsHi,
+                                arith::NegFOp::create(b, a));
+  Value t = arith::AddFOp::create(
+      b, arith::SubFOp::create(b, a, roundToInteger(b, a)),
+      math::FmaOp::create(b, position, turnsLo, e));
+  // Quadrant k = round(4t) in [-2, 2]; x = 2 pi (t - k / 4) in [-pi/4, pi/4].
+  Value k = roundToInteger(b, arith::MulFOp::create(b, t, constantLike(b, t, 4.0)));
+  Value x = arith::MulFOp::create(
+      b,
+      arith::SubFOp::create(b, t,
+                            arith::MulFOp::create(b, k, constantLike(b, k, 0.25))),
+      constantLike(b, t, 2.0 * kPi));
+  // Taylor series to x^9 / x^8: errors < 2e-9 and 3e-8 on [-pi/4, pi/4].
+  Value x2 = arith::MulFOp::create(b, x, x);
+  Value sinX = arith::MulFOp::create(
+      b, x,
+      polynomial(b, x2,
+                 {1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880}));
+  Value cosX = polynomial(
+      b, x2, {1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320});
+  // angle = x + k pi / 2: k = +-1 swaps sin and cos; the signs follow.
+  auto compare = [&](arith::CmpFPredicate predicate, double value) {
+    return arith::CmpFOp::create(b, predicate, k, constantLike(b, k, value));
+  };
+  Value swap = arith::OrIOp::create(b, compare(arith::CmpFPredicate::OEQ, 1.0),
+                                    compare(arith::CmpFPredicate::OEQ, -1.0));
+  Value cosine = arith::SelectOp::create(b, swap, sinX, cosX);
+  Value sine = arith::SelectOp::create(b, swap, cosX, sinX);
+  // cos(x + k pi/2) < 0 part: k = 1, +-2;  sin(x + k pi/2) < 0 part: k = -1, +-2.
+  Value negateCos =
+      arith::OrIOp::create(b, compare(arith::CmpFPredicate::OGE, 1.0),
+                           compare(arith::CmpFPredicate::OLE, -2.0));
+  Value negateSin =
+      arith::OrIOp::create(b, compare(arith::CmpFPredicate::OLE, -1.0),
+                           compare(arith::CmpFPredicate::OGE, 2.0));
+  cosine = arith::SelectOp::create(b, negateCos,
+                                   arith::NegFOp::create(b, cosine), cosine);
+  sine = arith::SelectOp::create(b, negateSin, arith::NegFOp::create(b, sine),
+                                 sine);
+  return {cosine, sine};
+}
+
+std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
+                                       Value x2, Value cos, Value sin) {
+  Value y1 = arith::SubFOp::create(b, arith::MulFOp::create(b, x1, cos),
+                                   arith::MulFOp::create(b, x2, sin));
+  Value y2 = arith::AddFOp::create(b, arith::MulFOp::create(b, x2, cos),
+                                   arith::MulFOp::create(b, x1, sin));
+  return {y1, y2};
+}
+
+void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                   Value source, ValueRange sourceIndices, Value destination,
+                   ValueRange destinationIndices, int64_t pairsPerChunk) {
+  int64_t numPairs = rope.getRotaryDim() / 2;
+  Type f32 = b.getF32Type();
+  Type sourceElement = cast<MemRefType>(source.getType()).getElementType();
+  Type destinationElement =
+      cast<MemRefType>(destination.getType()).getElementType();
+  Value positionF32 = arith::SIToFPOp::create(
+      b, f32, arith::IndexCastOp::create(b, b.getI32Type(), position));
+  // Column `column` of the row, as an index list of the memref.
+  auto at = [&](ValueRange row, int64_t column) {
+    SmallVector<Value> indices(row);
+    indices.back() = arith::AddIOp::create(
+        b, indices.back(), arith::ConstantIndexOp::create(b, column));
+    return indices;
+  };
+  auto load = [&](int64_t column, int64_t count) -> Value {
+    Value loaded = vector::LoadOp::create(
+        b, VectorType::get({count}, sourceElement), source,
+        at(sourceIndices, column));
+    if (sourceElement == f32)
+      return loaded;
+    return arith::ExtFOp::create(b, VectorType::get({count}, f32), loaded);
+  };
+  auto store = [&](Value values, int64_t column) {
+    auto type = cast<VectorType>(values.getType());
+    if (destinationElement != f32)
+      values = arith::TruncFOp::create(
+          b, VectorType::get(type.getShape(), destinationElement), values);
+    vector::StoreOp::create(b, values, destination,
+                            at(destinationIndices, column));
+  };
+  for (int64_t first = 0; first < numPairs; first += pairsPerChunk) {
+    int64_t count = std::min(pairsPerChunk, numPairs - first);
+    SmallVector<float> hi, lo;
+    for (int64_t pair = first; pair < first + count; ++pair) {
+      auto [turnsHi, turnsLo] = ropeTurnsPerPosition(rope, pair);
+      hi.push_back(turnsHi);
+      lo.push_back(turnsLo);
+    }
+    auto chunkType = VectorType::get({count}, f32);
+    Value turnsHi = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(chunkType, ArrayRef<float>(hi)));
+    Value turnsLo = arith::ConstantOp::create(
+        b, DenseElementsAttr::get(chunkType, ArrayRef<float>(lo)));
+    Value positions = vector::BroadcastOp::create(b, chunkType, positionF32);
+    auto [cos, sin] = emitRopeCosSin(b, positions, turnsHi, turnsLo);
+    if (rope.getInterleaved()) {
+      // Pairs (x[2p], x[2p + 1]): one load, split into even and odd lanes.
+      auto halves = vector::DeinterleaveOp::create(b, load(2 * first, 2 * count));
+      auto [y1, y2] = emitRotatePair(b, halves.getRes1(), halves.getRes2(),
+                                     cos, sin);
+      store(vector::InterleaveOp::create(b, y1, y2), 2 * first);
+    } else {
+      // Pairs (x[p], x[p + rotary_dim / 2]).
+      auto [y1, y2] = emitRotatePair(b, load(first, count),
+                                     load(first + numPairs, count), cos, sin);
+      store(y1, first);
+      store(y2, first + numPairs);
+    }
+  }
+}
+
+} // namespace mlir::attn
