@@ -48,6 +48,9 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
     if (auto merge =
             kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel"))
       launch.mergeEntry = merge.str();
+    if (auto append =
+            kernel->getAttrOfType<mlir::StringAttr>("attn.append_kernel"))
+      launch.appendEntry = append.str();
   });
   DiagnosticCollector diagnostics(*lowered->context);
   mlir::PassManager pm(lowered->context.get());

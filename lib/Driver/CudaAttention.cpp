@@ -99,7 +99,15 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
       {attention->cacheSeqlens, cache.seqlens.size() * sizeof(int32_t)},
       {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)},
       {attention->cuSeqlensQ, varlen.cuSeqlensQ.size() * sizeof(int32_t)},
-      {attention->cuSeqlensK, varlen.cuSeqlensK.size() * sizeof(int32_t)}};
+      {attention->cuSeqlensK, varlen.cuSeqlensK.size() * sizeof(int32_t)},
+      {attention->keyNew, spec.kvCache.append ? batch * seqlenQ *
+                                                    spec.numKvHeads *
+                                                    spec.headDim * bytes
+                                              : 0},
+      {attention->valueNew, spec.kvCache.append ? batch * seqlenQ *
+                                                      spec.numKvHeads *
+                                                      spec.headDimV * bytes
+                                                : 0}};
   for (const Allocation &allocation : allocations)
     if (allocation.bytes)
       if (llvm::Error error =
@@ -131,7 +139,7 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
 CudaAttention::~CudaAttention() {
   for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes,
                          &cacheSeqlens, &pageTable, &workspace, &cuSeqlensQ,
-                         &cuSeqlensK})
+                         &cuSeqlensK, &keyNew, &valueNew})
     attnrt_cuda_free(buffer->pointer);
   attnrt_kernel_release(kernel);
 }
@@ -172,6 +180,36 @@ llvm::Error CudaAttention::upload(const std::vector<uint8_t> &queryData,
   return llvm::Error::success();
 }
 
+llvm::Error
+CudaAttention::uploadNewKeysAndValues(const std::vector<uint8_t> &keys,
+                                      const std::vector<uint8_t> &values) {
+  for (auto [buffer, data] : {std::make_pair(&keyNew, &keys),
+                              std::make_pair(&valueNew, &values)}) {
+    if (data->size() != buffer->bytes)
+      return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                     "--backend cuda: new keys/values of %zu "
+                                     "bytes for a buffer of %zu",
+                                     data->size(), buffer->bytes);
+    if (buffer->bytes)
+      if (attnrt_status status = attnrt_cuda_copy_to_device(
+              buffer->pointer, data->data(), buffer->bytes))
+        return runtimeError(status);
+  }
+  return llvm::Error::success();
+}
+
+llvm::Error CudaAttention::downloadCaches(std::vector<uint8_t> &keys,
+                                          std::vector<uint8_t> &values) {
+  for (auto [buffer, data] :
+       {std::make_pair(&key, &keys), std::make_pair(&value, &values)}) {
+    data->resize(buffer->bytes);
+    if (attnrt_status status = attnrt_cuda_copy_to_host(
+            data->data(), buffer->pointer, buffer->bytes))
+      return runtimeError(status);
+  }
+  return llvm::Error::success();
+}
+
 void CudaAttention::fillArgs(attnrt_attention_args &args) const {
   std::memset(&args, 0, sizeof(args));
   args.q = query.pointer;
@@ -190,6 +228,8 @@ void CudaAttention::fillArgs(attnrt_attention_args &args) const {
   args.max_pages_per_seq = maxPages;
   args.workspace = workspace.pointer;
   args.workspace_bytes = workspace.bytes;
+  args.k_new = keyNew.pointer;
+  args.v_new = valueNew.pointer;
   if (varlen) {
     args.cu_seqlens_q = static_cast<const int32_t *>(cuSeqlensQ.pointer);
     args.cu_seqlens_k = static_cast<const int32_t *>(cuSeqlensK.pointer);

@@ -109,6 +109,11 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
   return fromFloat(array->toFloat(), spec.dtype);
 }
 
+/// An appending call's new keys and values (empty for other specs).
+struct NewKeysAndValues {
+  std::vector<uint8_t> keys, values;
+};
+
 /// The GPU kernel, executed by the emulator on the CPU (inputs already
 /// rounded to the spec's dtype).
 static llvm::Error runOnGpuSimulator(const RunOptions &options,
@@ -120,23 +125,31 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
                                      std::vector<float> value,
                                      const std::vector<float> &slopes,
                                      const KvCacheInputs &cache,
-                                     const VarlenInputs &varlen) {
+                                     const VarlenInputs &varlen,
+                                     const NewKeysAndValues &added) {
   Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
   if (!lowered)
     return lowered.takeError();
-  // The attention kernel (and, for split-KV specs, its merge kernel).
-  mlir::gpu::GPUFuncOp kernel, mergeKernel;
+  // The attention kernel (and, for split-KV specs, its merge kernel; for
+  // appending specs, the append kernel that runs first).
+  mlir::gpu::GPUFuncOp kernel, mergeKernel, appendKernel;
   lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
     if (func->hasAttr("attn.tile_sizes"))
       kernel = func;
   });
-  if (auto name = kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel"))
-    lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
-      if (func.getName() == name.getValue())
-        mergeKernel = func;
-    });
+  auto kernelNamedBy = [&](const char *attribute) {
+    mlir::gpu::GPUFuncOp named;
+    if (auto name = kernel->getAttrOfType<mlir::StringAttr>(attribute))
+      lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
+        if (func.getName() == name.getValue())
+          named = func;
+      });
+    return named;
+  };
+  mergeKernel = kernelNamedBy("attn.merge_kernel");
+  appendKernel = kernelNamedBy("attn.append_kernel");
   auto tiles = kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
   mlir::Type element =
       mlir::cast<mlir::MemRefType>(kernel.getArgumentTypes()[0])
@@ -205,6 +218,20 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
              {});
   SimBuffer partialLse =
       buffer(f32, {numSplits, batch, spec.numQHeads, seqlenQ}, {});
+  if (appendKernel) {
+    // One thread per new (token, kv head) row, 128 per CTA.
+    SimBuffer keyNew = buffer(
+        element, {batch, seqlenQ, spec.numKvHeads, spec.headDim},
+        toFloat(added.keys, spec.dtype));
+    SimBuffer valueNew = buffer(
+        element, {batch, seqlenQ, spec.numKvHeads, spec.headDimV},
+        toFloat(added.values, spec.dtype));
+    int64_t rows = batch * seqlenQ * spec.numKvHeads;
+    if (llvm::Error error = simulateKernel(
+            appendKernel, {&keyNew, &valueNew, &k, &v, &lengths, &table},
+            {(rows + 127) / 128, 1, 1}, 128))
+      return error;
+  }
   if (llvm::Error error = simulateKernel(
           kernel,
           {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table,
@@ -233,8 +260,17 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
                       std::vector<float>(o.data.begin(), o.data.end())))
     return error;
   if (!options.lsePath.empty())
-    return writeNpyF32(options.lsePath, lseShape,
-                       std::vector<float>(lse.data.begin(), lse.data.end()));
+    if (llvm::Error error = writeNpyF32(
+            options.lsePath, lseShape,
+            std::vector<float>(lse.data.begin(), lse.data.end())))
+      return error;
+  for (auto [path, cache] : {std::make_pair(&options.keyCacheOutPath, &k),
+                             std::make_pair(&options.valueCacheOutPath, &v)})
+    if (!path->empty())
+      if (llvm::Error error = writeNpyF32(
+              *path, cache->shape,
+              std::vector<float>(cache->data.begin(), cache->data.end())))
+        return error;
   return llvm::Error::success();
 }
 
@@ -271,11 +307,6 @@ static llvm::Error writeOutputs(const RunOptions &options,
                        lse);
   return llvm::Error::success();
 }
-
-/// An appending call's new keys and values (empty for other specs).
-struct NewKeysAndValues {
-  std::vector<uint8_t> keys, values;
-};
 
 /// Reads --k-new/--v-new for appending KV cache specs: [batch, seqlen_q,
 /// num_kv_heads, head_dim(_v)], batch and seqlen_q those of Q.
@@ -426,7 +457,7 @@ llvm::Error runSpec(const RunOptions &options) {
                              toFloat(*query, spec->dtype),
                              toFloat(*key, spec->dtype),
                              toFloat(*value, spec->dtype), slopes, *cache,
-                             *varlen);
+                             *varlen, *added);
 
   // Varlen: `batch` sequences packed in totals of seqlenQ and seqlenK rows.
   int64_t batch = spec->varlen ? varlen->numSequences : qShape[0];
@@ -450,13 +481,25 @@ llvm::Error runSpec(const RunOptions &options) {
     if (llvm::Error error =
             (*attention)->upload(*query, *key, *value, givenSlopes))
       return error;
+    if (spec->kvCache.append)
+      if (llvm::Error error = (*attention)->uploadNewKeysAndValues(
+              added->keys, added->values))
+        return error;
     if (llvm::Error error = (*attention)->launch())
       return error;
     if (llvm::Error error = (*attention)->synchronize())
       return error;
     if (llvm::Error error = (*attention)->download(output, lse))
       return error;
-    return writeOutputs(options, *spec, outShape, output, lse);
+    if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
+      return error;
+    if (!spec->kvCache.append)
+      return llvm::Error::success();
+    std::vector<uint8_t> keyCache, valueCache;
+    if (llvm::Error error = (*attention)->downloadCaches(keyCache, valueCache))
+      return error;
+    return writeUpdatedCaches(options, *spec, kShape, vShape, keyCache,
+                              valueCache);
   }
 
   llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
@@ -537,8 +580,23 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   };
   std::vector<uint8_t> query = randomTensor(options.batch * options.seqlenQ *
                                             spec->numQHeads * spec->headDim);
-  // KV cache specs: full caches of seqlen_k keys per sequence.
+  // KV cache specs: full caches of seqlen_k keys per sequence. Appending
+  // specs hold seqlen_k - seqlen_q of them and append seqlen_q per call
+  // (each repetition rewrites the same rows), so every call attends to
+  // seqlen_k keys.
   KvCacheInputs cache = fullKvCache(*spec, options.batch, options.seqlenK);
+  NewKeysAndValues added;
+  if (spec->kvCache.append) {
+    if (options.seqlenQ > options.seqlenK)
+      return makeError("attngen bench: appending specs need --seqlen-q <= "
+                       "--seqlen-k (the new keys are part of seqlen_k)");
+    for (int32_t &length : cache.seqlens)
+      length = static_cast<int32_t>(options.seqlenK - options.seqlenQ);
+    added.keys = randomTensor(options.batch * options.seqlenQ *
+                              spec->numKvHeads * spec->headDim);
+    added.values = randomTensor(options.batch * options.seqlenQ *
+                                spec->numKvHeads * spec->headDimV);
+  }
   bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
   std::vector<int64_t> keyShape = {
       paged ? cache.numPages : options.batch,
@@ -565,6 +623,10 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     device = gpu.deviceDescription();
     if (llvm::Error error = gpu.upload(query, key, value, {}))
       return error;
+    if (spec->kvCache.append)
+      if (llvm::Error error =
+              gpu.uploadNewKeysAndValues(added.keys, added.values))
+        return error;
     // Back-to-back launches between two synchronizations, so that launch
     // latency overlaps with the kernels: `calls` launches take >= 2 ms.
     auto timeLaunches = [&](int64_t calls) -> llvm::Expected<double> {
@@ -622,6 +684,10 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     buffers.lse = lse.empty() ? nullptr : lse.data();
     buffers.slopes = slopes.empty() ? nullptr : slopes.data();
     setKvCache(buffers, *spec, cache, keyShape);
+    if (spec->kvCache.append) {
+      buffers.keyNew = added.keys.data();
+      buffers.valueNew = added.values.data();
+    }
     auto timeOnce = [&] {
       auto start = Clock::now();
       (*compiled)->kernel->run(buffers, options.threads);

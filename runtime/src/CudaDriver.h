@@ -78,6 +78,8 @@ struct CudaFunction {
   CUfunction function = nullptr;
   /// Split-KV kernels: the merge kernel.
   CUfunction merge = nullptr;
+  /// Appending kernels: the append kernel, launched first.
+  CUfunction append = nullptr;
   CUdeviceptr defaultSlopes = 0;
   /// The device's multiprocessors (split-KV "auto").
   int multiprocessors = 0;

@@ -130,6 +130,10 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
     if (CUresult r = driver.cuModuleGetFunction(&loaded.function.merge, module,
                                                 m.mergeEntry.c_str()))
       return driverFailure(driver, "cuModuleGetFunction", r, m.mergeEntry);
+  if (!m.appendEntry.empty())
+    if (CUresult r = driver.cuModuleGetFunction(&loaded.function.append,
+                                                module, m.appendEntry.c_str()))
+      return driverFailure(driver, "cuModuleGetFunction", r, m.appendEntry);
   if (CUresult r = driver.cuDeviceGetAttribute(
           &loaded.function.multiprocessors,
           kDeviceAttributeMultiprocessorCount, device))
@@ -302,11 +306,6 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     return fail(ATTNRT_UNSUPPORTED, "kernel '" + m.name +
                                         "' is a CPU package; run it with "
                                         "attnrt_run_cpu");
-  if (m.appendsKv || m.ropeDim)
-    return fail(ATTNRT_UNSUPPORTED,
-                "kernel '" + m.name +
-                    "' appends to its KV cache or applies rope, which this "
-                    "libattnrt runs on the CPU only");
   CheckedCall call;
   if (attnrt_status status =
           checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
@@ -351,6 +350,34 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                       " CTAs exceeds CUDA's limit");
   }
 
+  int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
+  int64_t unitStride[1] = {1};
+  int64_t tableSizes[2] = {args.page_table ? call.batch : 0, call.maxPages};
+  int64_t tableStrides[2] = {call.maxPages, 1};
+  if (m.appendsKv) {
+    // First on the stream: (k_new, v_new, k, v, cache_seqlens, page_table),
+    // one thread per new (token, kv head) row.
+    KernelParams appendParams;
+    appendParams.tensor(call.kNew);
+    appendParams.tensor(call.vNew);
+    appendParams.tensor(call.k);
+    appendParams.tensor(call.v);
+    appendParams.memref(reinterpret_cast<uintptr_t>(args.cache_seqlens),
+                        lengthSizes, unitStride, 1);
+    appendParams.memref(reinterpret_cast<uintptr_t>(args.page_table),
+                        tableSizes, tableStrides, 2);
+    int64_t newRows = call.batch * call.seqlenQ * m.numKvHeads;
+    std::vector<void *> appendPointers = appendParams.pointers();
+    if (CUresult r = driver->cuLaunchKernel(
+            function.append,
+            static_cast<unsigned>((newRows + m.appendBlockThreads - 1) /
+                                  m.appendBlockThreads),
+            1, 1, static_cast<unsigned>(m.appendBlockThreads), 1, 1, 0,
+            static_cast<CUstream>(stream), appendPointers.data(), nullptr))
+      return driverFailure(*driver, "cuLaunchKernel", r,
+                           "append kernel '" + m.appendEntry + "'");
+  }
+
   KernelParams params;
   params.tensor(call.q);
   params.tensor(call.k);
@@ -365,11 +392,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                         : function.defaultSlopes;
   int64_t slopeSizes[1] = {m.numQHeads}, slopeStrides[1] = {1};
   params.memref(slopes, slopeSizes, slopeStrides, 1);
-  int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
   params.memref(reinterpret_cast<uintptr_t>(args.cache_seqlens), lengthSizes,
                 slopeStrides, 1);
-  int64_t tableSizes[2] = {args.page_table ? call.batch : 0, call.maxPages};
-  int64_t tableStrides[2] = {call.maxPages, 1};
   params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
                 tableStrides, 2);
   // The split-KV workspace (empty for other kernels).
@@ -388,7 +412,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   params.memref(workspace ? workspace + plan.lseOffset : 0, partialLseSizes,
                 partialLseStrides, 4);
   // Varlen batches: cu_seqlens_q/k, [batch + 1].
-  int64_t offsetSizes[1] = {m.varlen ? call.batch + 1 : 0}, unitStride[1] = {1};
+  int64_t offsetSizes[1] = {m.varlen ? call.batch + 1 : 0};
   params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_q), offsetSizes,
                 unitStride, 1);
   params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_k), offsetSizes,

@@ -294,6 +294,22 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   }
   if (!reader.positive("/kernel/block_n", manifest.blockN))
     return reader.corrupt("/kernel/block_n", "expected a positive integer");
+  if (manifest.appendsKv) {
+    if (!reader.string("/kernel/append/entry", manifest.appendEntry) ||
+        manifest.appendEntry.empty())
+      return reader.corrupt("/kernel/append/entry",
+                            "expected the append kernel's name");
+    const json kAppendGrid = {"ceil(batch * seqlen_q * num_kv_heads / 128)",
+                              1, 1};
+    const json *appendGrid =
+        reader.find("/kernel/append/grid", &json::is_array);
+    if (!reader.positive("/kernel/append/block_threads",
+                         manifest.appendBlockThreads) ||
+        manifest.appendBlockThreads != 128 || !appendGrid ||
+        *appendGrid != kAppendGrid)
+      return reader.corrupt("/kernel/append/grid",
+                            "expected one 128-thread CTA per 128 new rows");
+  }
   if (manifest.splitKv != 1) {
     bool perSplit = false;
     if (!reader.boolean("/kernel/grid_x_per_split", perSplit) || !perSplit)

@@ -29,6 +29,7 @@ struct Manifest {
   /// `appendEntry` (CPU symbol or CUDA kernel).
   bool appendsKv = false;
   std::string appendEntry;
+  int64_t appendBlockThreads = 0;
   /// RoPE (ropeDim 0 = none).
   double ropeBase = 0.0;
   int64_t ropeDim = 0;

@@ -99,8 +99,8 @@ def cached_sequences(spec, q, kc, vc, lengths, table, added, rounded):
     """(q, k, v) of each sequence as the kernel sees them, float64: its
     cached keys, then (appending specs) its new keys `added` = (k_new, v_new)
     rotated at their positions, and q rotated at seqlen_k - seqlen_q + i
-    (rope specs). With `rounded`, the rotated new keys are rounded to the
-    spec's dtype, as the cache stores them."""
+    (rope specs). With `rounded`, the rotated new keys and q are rounded to
+    the spec's dtype, as the cache stores them and tensor cores read them."""
     sq = q.shape[1]
     for b, length in enumerate(lengths):
         length = int(length)
@@ -117,6 +117,8 @@ def cached_sequences(spec, q, kc, vc, lengths, table, added, rounded):
             vb = np.concatenate([vb, added[1][b].astype(np.float64)])
         if spec.get("rope"):
             qb = reference.rotary(spec, qb, kb.shape[0] - sq + np.arange(sq))
+            if rounded:
+                qb = round_to(spec["dtype"], qb).astype(np.float64)
         yield qb[None], kb[None], vb[None]
 
 
@@ -261,6 +263,13 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         naive_fn = lambda: cached_reference(  # noqa: E731
             spec, q, k, v, lengths, table,
             lambda sp, *t: (low_precision_attention(sp, *t), None), added, rounded=True)[0]
+        # The naive LSE with rotated q rounded to the dtype (as the GPU's
+        # tensor cores read it) bounds the LSE of rope specs.
+        naive_lse_fn = lambda: cached_reference(  # noqa: E731
+            spec, q, k, v, lengths, table,
+            lambda sp, *t: reference.attention(
+                sp, *t, round_to=lambda x: round_to(spec["dtype"], x)),
+            added, rounded=True)[1]
         if append:
             problem = check_appended_cache(spec, k, v, lengths, table, added, new_paths)
             if problem:
@@ -292,6 +301,9 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         lse_bound = 1e-4 * max(1.0, np.max(np.abs(ref_lse[finite])) if finite.any() else 1.0)
         if dtype != "f32":
             lse_bound = max(lse_bound, 1e-3)
+            if spec.get("rope"):
+                naive_lse = naive_lse_fn().astype(np.float64)
+                lse_bound = max(lse_bound, 2 * np.max(np.abs(naive_lse[finite] - ref_lse[finite])))
         if lse_error > lse_bound:
             return f"LSE max error {lse_error:.3g} > bound {lse_bound:.3g}"
     return None

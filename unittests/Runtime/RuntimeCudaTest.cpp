@@ -309,6 +309,73 @@ TEST_F(CudaKernel, PagedCacheParameters) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
+TEST_F(CudaKernel, AppendKernelRunsFirst) {
+  load("append_sm80");
+  ASSERT_TRUE(info.appends_kv);
+  // q [2, 3, 8, 64]; one kv head; a pool of 4 pages of 256 rows, 2 pages
+  // per sequence; 3 new keys per sequence.
+  DeviceProblem p(info, 2, 3, 16);
+  void *pool = nullptr, *lengths = nullptr, *table = nullptr;
+  void *keyNew = nullptr, *valueNew = nullptr, *workspace = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(4 * 256 * 64 * 2, &pool), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(2 * 4, &lengths), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(2 * 2 * 4, &table), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(2 * 3 * 64 * 2, &keyNew), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(2 * 3 * 64 * 2, &valueNew), ATTNRT_OK);
+  attnrt_attention_args args = p.args();
+  args.k = args.v = pool;
+  args.seqlen_k = 0;
+  args.cache_seqlens = static_cast<const int32_t *>(lengths);
+  args.page_table = static_cast<const int32_t *>(table);
+  args.num_pages = 4;
+  args.max_pages_per_seq = 2;
+  args.k_new = keyNew;
+  args.v_new = valueNew;
+  size_t workspaceBytes = 0;
+  ASSERT_EQ(attnrt_workspace_bytes(kernel, &args, &workspaceBytes), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(workspaceBytes, &workspace), ATTNRT_OK);
+  args.workspace = workspace;
+  args.workspace_bytes = workspaceBytes;
+
+  // Without the new keys nothing is launched.
+  attnrt_attention_args bad = args;
+  bad.k_new = nullptr;
+  size_t before = launches();
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_STREQ(attnrt_last_error(), "args.k_new is NULL");
+  EXPECT_EQ(launches(), before);
+
+  ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  // The append, then the attention and its merge (split_kv 3), in order on
+  // the caller's stream.
+  ASSERT_EQ(launches(), before + 3);
+  MockLaunch append, attention, merge;
+  {
+    std::lock_guard<std::mutex> lock(mock().mutex);
+    append = mock().launches[before];
+    attention = mock().launches[before + 1];
+    merge = mock().launches[before + 2];
+  }
+  EXPECT_EQ(append.entry, "kv_append_paged_f16_append");
+  EXPECT_EQ(attention.entry, "kv_append_paged_f16");
+  EXPECT_EQ(merge.entry, "kv_append_paged_f16_merge");
+  // One thread per new (token, kv head) row: 2 * 3 * 1 rows, one CTA.
+  EXPECT_EQ(append.grid[0], 1u);
+  EXPECT_EQ(append.grid[1], 1u);
+  EXPECT_EQ(append.block[0], 128u);
+  EXPECT_EQ(append.sharedBytes, 0u);
+  ASSERT_EQ(append.params.size(), 4 * 11 + 5 + 7u);
+  size_t at = expectMemref(append.params, 0, keyNew, {2, 3, 1, 64}, "k_new");
+  at = expectMemref(append.params, at, valueNew, {2, 3, 1, 64}, "v_new");
+  at = expectMemref(append.params, at, pool, {4, 256, 1, 64}, "k");
+  at = expectMemref(append.params, at, pool, {4, 256, 1, 64}, "v");
+  at = expectMemref(append.params, at, lengths, {2}, "cache_seqlens");
+  expectMemref(append.params, at, table, {2, 2}, "page_table");
+  for (void *buffer : {pool, lengths, table, keyNew, valueNew, workspace})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+}
+
 TEST_F(CudaKernel, VarlenLaunch) {
   load("varlen_sm80");
   ASSERT_TRUE(info.varlen);

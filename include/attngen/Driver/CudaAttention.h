@@ -46,12 +46,20 @@ public:
                      const std::vector<uint8_t> &key,
                      const std::vector<uint8_t> &value,
                      const std::vector<float> &slopes);
+  /// Appending specs: copies the call's new keys and values ([batch,
+  /// seqlenQ, num_kv_heads, head_dim(_v)], the spec's dtype).
+  llvm::Error uploadNewKeysAndValues(const std::vector<uint8_t> &keys,
+                                     const std::vector<uint8_t> &values);
   /// Queues one launch on the default stream.
   llvm::Error launch();
   /// Waits for every launch; reports a kernel that failed.
   llvm::Error synchronize();
   /// Copies O (the spec's dtype) and, if the spec returns it, LSE back.
   llvm::Error download(std::vector<uint8_t> &output, std::vector<float> &lse);
+
+  /// Copies the K and V caches back (appending specs wrote them).
+  llvm::Error downloadCaches(std::vector<uint8_t> &keys,
+                             std::vector<uint8_t> &values);
 
   /// "NVIDIA H100 80GB HBM3 (sm_90)".
   const std::string &deviceDescription() const { return device; }
@@ -70,7 +78,7 @@ private:
   int64_t maxSeqlenQ = 0;
   bool varlen = false;
   Buffer query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
-      workspace, cuSeqlensQ, cuSeqlensK;
+      workspace, cuSeqlensQ, cuSeqlensK, keyNew, valueNew;
   /// The call's arguments (libattnrt's attnrt_attention_args).
   void fillArgs(attnrt_attention_args &args) const;
   /// The caller gave ALiBi slopes (else the package's defaults are used).

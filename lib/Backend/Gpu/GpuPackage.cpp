@@ -52,6 +52,15 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
         {"block_threads", 128},
         // One warp per output row, row = (b * seqlen_q + i) * num_q_heads + h.
         {"grid", {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1}}};
+  if (!launch.appendEntry.empty())
+    kernel["append"] = {
+        {"entry", launch.appendEntry},
+        {"params",
+         {"k_new", "v_new", "k", "v", "cache_seqlens", "page_table"}},
+        {"block_threads", 128},
+        // Launched first: one thread per new row r = (b * seqlen_q + j) *
+        // num_kv_heads + h, stored at cache row cache_seqlens[b] + j.
+        {"grid", {"ceil(batch * seqlen_q * num_kv_heads / 128)", 1, 1}}};
   json manifest = manifestHeader(spec, target);
   manifest["kernel"] = kernel;
   std::string manifestText = manifest.dump(2) + "\n";

@@ -508,6 +508,7 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
     return llvm::TypeSwitch<Operation *, std::optional<double>>(op)
         .Case([&](arith::AddFOp) { return a + b; })
         .Case([&](arith::SubFOp) { return a - b; })
+        .Case([&](arith::NegFOp) { return -a; })
         .Case([&](arith::MulFOp) { return a * b; })
         .Case([&](arith::DivFOp) { return a / b; })
         .Case([&](arith::MaximumFOp) {
@@ -821,6 +822,29 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       for (Value v : from.getElements())
         e.push_back(values[v][t][0]);
       set(from.getResult(), t, e);
+      return success();
+    });
+  // RoPE's even/odd lanes: deinterleave splits, interleave merges.
+  if (auto split = dyn_cast<vector::DeinterleaveOp>(op))
+    return forEachActive([&](int64_t t) {
+      const Elements &in = values[split.getSource()][t];
+      Elements even, odd;
+      for (size_t e = 0; e < in.size(); ++e)
+        (e % 2 ? odd : even).push_back(in[e]);
+      set(split.getRes1(), t, even);
+      set(split.getRes2(), t, odd);
+      return success();
+    });
+  if (auto merge = dyn_cast<vector::InterleaveOp>(op))
+    return forEachActive([&](int64_t t) {
+      const Elements &lhs = values[merge.getLhs()][t];
+      const Elements &rhs = values[merge.getRhs()][t];
+      Elements out;
+      for (size_t e = 0; e < lhs.size(); ++e) {
+        out.push_back(lhs[e]);
+        out.push_back(rhs[e]);
+      }
+      set(merge.getResult(), t, out);
       return success();
     });
   if (auto broadcast = dyn_cast<vector::BroadcastOp>(op)) {

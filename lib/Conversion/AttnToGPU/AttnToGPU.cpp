@@ -21,6 +21,8 @@
 #include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/MaskAnalysis.h"
 #include "attngen/Transforms/SpecFunction.h"
+#include "attngen/Transforms/KvCacheAppend.h"
+#include "attngen/Transforms/Rope.h"
 #include "attngen/Transforms/SplitKvMerge.h"
 #include "attngen/Transforms/TileRows.h"
 
@@ -46,6 +48,10 @@ namespace {
 constexpr int64_t kWarpSize = 32;
 /// Warps per CTA of the split-KV merge kernel (one output row each).
 constexpr int64_t kMergeWarps = 4;
+/// Threads per CTA of the append kernel, one new (token, kv head) row each.
+constexpr int64_t kAppendThreads = 128;
+/// RoPE pairs per vector op on the GPU (registers stay few).
+constexpr int64_t kRopePairsPerChunk = 4;
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 /// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
 /// matrix reads then start in 8 different bank groups (no conflicts).
@@ -857,7 +863,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
   // caches).
   if (!op.isVarlen())
-    seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch);
+    seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch,
+                                   seqlenQ);
   offset = op.getCausalAlign() == CausalAlign::BottomRight
                ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                : index(b, 0);
@@ -898,6 +905,26 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
       },
       firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
   gpu::BarrierOp::create(b);
+  if (RopeAttr rope = op.getRopeAttr()) {
+    // RoPE in shared memory, one tile row per thread: query i sits at
+    // position seqlen_k - seqlen_q + i. Rotated q is rounded to the 16-bit
+    // type, as FlashAttention's rotary kernels do.
+    Value rows = arith::MinSIOp::create(
+        b, index(b, tiling.blockM), arith::SubIOp::create(b, rowLimit, firstRow));
+    Value numThreads = index(b, tiling.numWarps * kWarpSize);
+    auto loop = scf::ForOp::create(b, threadId, rows, numThreads);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value r = loop.getInductionVar();
+      Value position = arith::AddIOp::create(
+          b, arith::SubIOp::create(b, seqlenK, seqlenQ),
+          queryOfRow(b, arith::AddIOp::create(b, firstRow, r)));
+      emitRotateRow(b, rope, position, queryTile, {r, index(b, 0)}, queryTile,
+                    {r, index(b, 0)}, kRopePairsPerChunk);
+    }
+    gpu::BarrierOp::create(b);
+  }
   if (keepQueryInRegisters) {
     for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
       SmallVector<Value> fragments;
@@ -1019,6 +1046,8 @@ struct AttnToGPUPass : public mlir::attn::impl::AttnToGPUBase<AttnToGPUPass> {
 
   LogicalResult lowerFunction(func::FuncOp func, AttentionOp op,
                               gpu::GPUModuleOp gpuModule);
+  void buildAppendKernel(OpBuilder &builder, AttentionOp op,
+                         const std::string &name, ArrayRef<Type> kernelTypes);
   void buildMergeKernel(OpBuilder &builder, AttentionOp op,
                         const std::string &name, ArrayRef<Type> kernelTypes);
   void runOnOperation() override;
@@ -1035,11 +1064,6 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
     return op.emitOpError()
            << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
            << " specs run on the CPU target";
-
-  if (op.appendsKv() || op.getRopeAttr())
-    return op.emitOpError()
-           << "appending to the KV cache and rope run on the CPU target only "
-              "for now (the GPU kernel does not have them yet)";
 
   GpuTiling tiling = autoTiling(op.getHeadDim());
   if (TilingAttr spec = op.getTilingAttr())
@@ -1122,8 +1146,65 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
     buildMergeKernel(builder, op, (func.getName() + "_merge").str(),
                      argTypes);
   }
+  if (op.appendsKv()) {
+    // Launched before the attention kernel on the same stream.
+    kernel->setAttr("attn.append_kernel",
+                    builder.getStringAttr(func.getName() + "_append"));
+    buildAppendKernel(builder, op, (func.getName() + "_append").str(),
+                      argTypes);
+  }
   func.erase();
   return success();
+}
+
+/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table)`: one
+/// thread per new row r = (b * seqlen_q + j) * num_kv_heads + h, stored at
+/// cache row cache_seqlens[b] + j (the key rotated by RoPE); grid
+/// (ceil(rows / kAppendThreads)), block kAppendThreads.
+void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
+                                      const std::string &name,
+                                      ArrayRef<Type> kernelTypes) {
+  Location loc = op.getLoc();
+  SmallVector<Type> types = {toKernelMemRef(op.getKeyNew().getType()),
+                             toKernelMemRef(op.getValueNew().getType()),
+                             kernelTypes[1], kernelTypes[2], kernelTypes[6],
+                             kernelTypes[7]};
+  auto append = gpu::GPUFuncOp::create(builder, loc, name,
+                                       builder.getFunctionType(types, {}));
+  append->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  append.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(kAppendThreads), 1, 1}));
+  Block &entry = append.getBody().front();
+  ImplicitLocOpBuilder b(loc, builder);
+  b.setInsertionPointToStart(&entry);
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  Value keyNew = entry.getArgument(0);
+  Value row = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            index(kAppendThreads)),
+      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+  Value seqlenNew = memref::DimOp::create(b, keyNew, 1);
+  int64_t numKvHeads = op.getNumKvHeads();
+  Value rows = arith::MulIOp::create(
+      b, arith::MulIOp::create(b, memref::DimOp::create(b, keyNew, 0), seqlenNew),
+      index(numKvHeads));
+  auto ifRow = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, rows),
+      /*withElseRegion=*/false);
+  b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
+  Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
+  Value rest = arith::DivUIOp::create(b, row, index(numKvHeads));
+  emitAppendRow(b, op,
+                {keyNew, entry.getArgument(1), entry.getArgument(2),
+                 entry.getArgument(3), entry.getArgument(4),
+                 entry.getArgument(5)},
+                arith::DivUIOp::create(b, rest, seqlenNew),
+                arith::RemUIOp::create(b, rest, seqlenNew), head,
+                2 * kRopePairsPerChunk);
+  b.setInsertionPointToEnd(&entry);
+  gpu::ReturnOp::create(b);
 }
 
 /// `<name>_merge(o, lse, partial_o, partial_lse)`: one warp per output row,

@@ -18,6 +18,9 @@ struct GpuLaunchShape {
   bool packGqa = false;
   /// Split-KV: the merge kernel's entry (attn.merge_kernel), else empty.
   std::string mergeEntry;
+  /// Appending specs: the append kernel's entry (attn.append_kernel), else
+  /// empty.
+  std::string appendEntry;
 };
 
 /// Writes `packageDir` with manifest.json and kernel.ptx for `target`.
