@@ -21,8 +21,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import reference  # noqa: E402
-from check_attention import (cached_reference, low_precision_attention,  # noqa: E402
-                             make_kv_cache, round_to)
+from check_attention import (cached_reference, check_appended_cache,  # noqa: E402
+                             low_precision_attention, make_kv_cache, rope_lse_bound,
+                             round_to)
 
 
 class AttentionArgs(ctypes.Structure):
@@ -92,9 +93,16 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
     q, k, v = (round_to(dtype, rng.standard_normal(shape).astype(np.float32))
                for shape in ((batch, sq, hq, d), (batch, sk, hkv, d), (batch, sk, hkv, dv)))
     cache = None
+    added = None
+    append = bool(spec.get("kv_cache") and spec["kv_cache"].get("append"))
+    if append:
+        # The cache holds up to sk - sq keys; the call appends sq more.
+        added = (k[:, :sq], v[:, :sq])
+        k, v = k[:, :max(sk - sq, 0)], v[:, :max(sk - sq, 0)]
     if spec.get("kv_cache"):
         # K/V become the cache layout (NaN where no sequence reads).
-        k, v, lengths, table, _ = make_kv_cache(spec, k, v, workdir, rng)
+        k, v, lengths, table, _ = make_kv_cache(spec, k, v, workdir, rng,
+                                                reserve=sq if append else 0)
         cache = (lengths, table)
     buffers = [runtime.upload(device_bits(dtype, t)) for t in (q, k, v)]
     o_bits = np.zeros((batch, sq, hq, dv), np.uint16)
@@ -105,6 +113,8 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
         buffers.append(runtime.upload(cache[0]))
         if cache[1] is not None:
             buffers.append(runtime.upload(cache[1]))
+    new_buffers = [runtime.upload(device_bits(dtype, t)) for t in added] if added else []
+    buffers += new_buffers
     try:
         args = AttentionArgs()
         args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers[:5])
@@ -114,6 +124,8 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
             if cache[1] is not None:
                 args.page_table = buffers[6].value
                 args.num_pages, args.max_pages_per_seq = k.shape[0], cache[1].shape[1]
+        if new_buffers:
+            args.k_new, args.v_new = new_buffers[0].value, new_buffers[1].value
         # Split-KV kernels: the workspace libattnrt asks for.
         needed = ctypes.c_size_t()
         runtime.check(runtime.lib.attnrt_workspace_bytes(kernel, ctypes.byref(args),
@@ -126,13 +138,29 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
         out = host_values(dtype, runtime.download(buffers[3], o_bits))
         if spec["return_lse"]:
             runtime.download(buffers[4], lse)
+        if added:
+            got_k = host_values(dtype, runtime.download(buffers[1], device_bits(dtype, k)))
+            got_v = host_values(dtype, runtime.download(buffers[2], device_bits(dtype, v)))
     finally:
         for b in buffers:
             runtime.lib.attnrt_cuda_free(b)
+    lse_floor = 0.0
     if cache:
-        ref_out, ref_lse = cached_reference(spec, q, k, v, cache[0], cache[1], reference.attention)
+        ref_out, ref_lse = cached_reference(spec, q, k, v, cache[0], cache[1], reference.attention,
+                                            added)
         naive = cached_reference(spec, q, k, v, cache[0], cache[1],
-                                 lambda sp, *t: (low_precision_attention(sp, *t), None))[0]
+                                 lambda sp, *t: (low_precision_attention(sp, *t), None),
+                                 added, rounded=True)[0]
+        if added:
+            problem = check_appended_cache(spec, k, v, cache[0], cache[1], added, got_k, got_v)
+            if problem:
+                return problem, float("nan")
+        if spec.get("rope"):
+            naive_lse = cached_reference(
+                spec, q, k, v, cache[0], cache[1],
+                lambda sp, *t: reference.attention(sp, *t, round_to=lambda x: round_to(dtype, x)),
+                added, rounded=True)[1]
+            lse_floor = rope_lse_bound(naive_lse, ref_lse)
     else:
         ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64),
                                                v.astype(np.float64))
@@ -148,7 +176,7 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
             return "LSE is -inf on different rows than the reference", error
         finite = np.isfinite(ref_lse)
         lse_error = np.max(np.abs(lse[finite] - ref_lse[finite])) if finite.any() else 0.0
-        if lse_error > 1e-3 * max(1.0, np.max(np.abs(ref_lse[finite])) if finite.any() else 1.0):
+        if lse_error > max(lse_floor, 1e-3 * max(1.0, np.max(np.abs(ref_lse[finite])) if finite.any() else 1.0)):
             return f"LSE max error {lse_error:.3g}", error
     return None, error
 
