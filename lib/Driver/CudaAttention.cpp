@@ -79,8 +79,10 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   size_t bytes = elementBytes(spec.dtype);
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   // K/V rows: per sequence, or the pages of the pool.
+  // (Contiguous caches: one entry per sequence, packed or not.)
+  bool cached = spec.kvCache.layout != KvCacheLayout::None;
   size_t kvRows = paged ? cache.numPages * spec.kvCache.pageSize
-                        : tensorBatch * seqlenK;
+                        : (cached ? batch : tensorBatch) * seqlenK;
   struct Allocation {
     Buffer &buffer;
     size_t bytes;

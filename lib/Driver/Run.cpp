@@ -80,15 +80,16 @@ static std::vector<float> toFloat(const std::vector<uint8_t> &bytes,
 static llvm::Expected<std::vector<uint8_t>>
 loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
           const char *seqName, int64_t heads, const char *headsName,
-          int64_t dim, const char *dimName, std::vector<int64_t> &shape) {
+          int64_t dim, const char *dimName, std::vector<int64_t> &shape,
+          bool packed) {
   llvm::Expected<NpyArray> array = readNpy(path);
   if (!array)
     return array.takeError();
   // Varlen specs take packed [total, heads, dim] tensors (batch 1 inside).
-  if (spec.varlen && array->shape.size() == 3)
+  if (packed && array->shape.size() == 3)
     array->shape.insert(array->shape.begin(), 1);
   std::string expected =
-      spec.varlen
+      packed
           ? llvm::formatv("[total, {0} = {1}, {2} = {3}] (packed sequences)",
                           headsName, heads, dimName, dim)
                 .str()
@@ -96,7 +97,7 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
                           headsName, heads, dimName, dim)
                 .str();
   if (array->shape.size() != 4 || array->shape[2] != heads ||
-      array->shape[3] != dim || (spec.varlen && array->shape[0] != 1))
+      array->shape[3] != dim || (packed && array->shape[0] != 1))
     return makeError(path + ": " + role + " has shape " +
                      array->shapeString() + ", expected " + expected +
                      " for spec '" + spec.name + "'");
@@ -185,7 +186,9 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
       i32, {static_cast<int64_t>(cache.seqlens.size())},
       std::vector<float>(cache.seqlens.begin(), cache.seqlens.end()));
   SimBuffer table = buffer(
-      i32, {cache.pageTable.empty() ? 0 : batch, cache.maxPages},
+      i32,
+      {cache.pageTable.empty() ? 0 : static_cast<int64_t>(cache.seqlens.size()),
+       cache.maxPages},
       std::vector<float>(cache.pageTable.begin(), cache.pageTable.end()));
   SimBuffer cuSeqlensQ = buffer(
       i32, {static_cast<int64_t>(varlen.cuSeqlensQ.size())},
@@ -197,9 +200,8 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
   // cover the longest sequence, one z per sequence.
   bool packGqa = kernel->hasAttr("attn.pack_gqa");
   int64_t group = spec.numQHeads / spec.numKvHeads;
-  int64_t rows = packGqa ? seqlenQ * group
-                 : spec.varlen ? varlen.maxSeqlenQ
-                               : seqlenQ;
+  int64_t rows =
+      (spec.varlen ? varlen.maxSeqlenQ : seqlenQ) * (packGqa ? group : 1);
   int64_t sequences = spec.varlen ? varlen.numSequences : batch;
   int64_t numRowTiles = (rows + tiles[0] - 1) / tiles[0];
   int64_t gridY = packGqa ? spec.numKvHeads : spec.numQHeads;
@@ -337,7 +339,8 @@ loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
                         "head_dim_v", &added.values)}) {
     std::vector<int64_t> shape;
     auto loaded = loadInput(*path, role, spec, "seqlen_q", spec.numKvHeads,
-                            "num_kv_heads", dim, dimName, shape);
+                            "num_kv_heads", dim, dimName, shape,
+                            /*packed=*/false);
     if (!loaded)
       return loaded.takeError();
     if (shape[0] != queryShape[0] || shape[1] != queryShape[1])
@@ -385,21 +388,32 @@ llvm::Error runSpec(const RunOptions &options) {
                                         "need a spec with \"kv_cache\"");
 
   std::vector<int64_t> qShape, kShape, vShape;
+  // Varlen specs pack Q (and, without a cache, K and V) as [total, heads,
+  // dim]; caches keep their own layout.
+  bool cached = spec->kvCache.layout != KvCacheLayout::None;
+  bool packedKeys = spec->varlen && !cached;
   auto query = loadInput(options.queryPath, "Q", *spec, "seqlen_q",
                          spec->numQHeads, "num_q_heads", spec->headDim,
-                         "head_dim", qShape);
+                         "head_dim", qShape, spec->varlen);
   if (!query)
     return query.takeError();
   auto key = loadInput(options.keyPath, "K", *spec, "seqlen_k",
                        spec->numKvHeads, "num_kv_heads", spec->headDim,
-                       "head_dim", kShape);
+                       "head_dim", kShape, packedKeys);
   if (!key)
     return key.takeError();
   auto value = loadInput(options.valuePath, "V", *spec, "seqlen_k",
                          spec->numKvHeads, "num_kv_heads", spec->headDimV,
-                         "head_dim_v", vShape);
+                         "head_dim_v", vShape, packedKeys);
   if (!value)
     return value.takeError();
+  llvm::Expected<VarlenInputs> varlen =
+      readVarlenInputs(*spec, options.specPath, options.cuSeqlensQPath,
+                       options.cuSeqlensKPath, qShape[1], kShape[1]);
+  if (!varlen)
+    return varlen.takeError();
+  // Sequences: batch entries, or the packed sequences.
+  int64_t sequences = spec->varlen ? varlen->numSequences : qShape[0];
   bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
   if (paged) {
     // K and V are page pools [num_pages, page_size, ...].
@@ -411,11 +425,14 @@ llvm::Error runSpec(const RunOptions &options) {
           options.specPath, spec->kvCache.pageSize, kShape[0], vShape[0],
           kShape[1], vShape[1]));
   } else {
-    // (Varlen tensors all have batch 1 here: loadInput checked it.)
-    if (kShape[0] != qShape[0] || vShape[0] != qShape[0])
+    // Packed K/V have batch 1 here (loadInput checked it); contiguous
+    // caches have one entry per sequence.
+    int64_t keyBatch = cached ? sequences : qShape[0];
+    if (kShape[0] != keyBatch || vShape[0] != keyBatch)
       return makeError(llvm::formatv(
-          "{0}: batch sizes differ: Q has {1}, K has {2}, V has {3}",
-          options.specPath, qShape[0], kShape[0], vShape[0]));
+          "{0}: batch sizes differ: {1} has {2}, K has {3}, V has {4}",
+          options.specPath, spec->varlen ? "cu_seqlens_q" : "Q", keyBatch,
+          kShape[0], vShape[0]));
     if (vShape[1] != kShape[1])
       return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
                                      options.valuePath, vShape[1], kShape[1]));
@@ -426,14 +443,9 @@ llvm::Error runSpec(const RunOptions &options) {
     return added.takeError();
   llvm::Expected<KvCacheInputs> cache = readKvCacheInputs(
       *spec, options.specPath, options.cacheSeqlensPath, options.pageTablePath,
-      qShape[0], kShape, spec->kvCache.append ? qShape[1] : 0);
+      sequences, kShape, spec->kvCache.append ? qShape[1] : 0);
   if (!cache)
     return cache.takeError();
-  llvm::Expected<VarlenInputs> varlen =
-      readVarlenInputs(*spec, options.specPath, options.cuSeqlensQPath,
-                       options.cuSeqlensKPath, qShape[1], kShape[1]);
-  if (!varlen)
-    return varlen.takeError();
 
   std::vector<float> slopes;
   if (spec->alibi) {
@@ -513,7 +525,8 @@ llvm::Error runSpec(const RunOptions &options) {
   buffers.seqlenK = seqlenK;
   if (spec->varlen) {
     buffers.cuSeqlensQ = varlen->cuSeqlensQ.data();
-    buffers.cuSeqlensK = varlen->cuSeqlensK.data();
+    buffers.cuSeqlensK =
+        varlen->cuSeqlensK.empty() ? nullptr : varlen->cuSeqlensK.data();
     buffers.maxSeqlenQ = varlen->maxSeqlenQ;
   }
   buffers.numQHeads = spec->numQHeads;
@@ -553,22 +566,26 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();
-  // Varlen specs: `batch` sequences of equal lengths, packed.
+  // Varlen specs: `batch` sequences of equal lengths, packed (keys too,
+  // unless they are in a KV cache).
+  bool packedKeys =
+      spec->varlen && spec->kvCache.layout == KvCacheLayout::None;
   VarlenInputs varlen;
   if (spec->varlen) {
     varlen.numSequences = options.batch;
     varlen.maxSeqlenQ = options.seqlenQ;
     for (int64_t b = 0; b <= options.batch; ++b) {
       varlen.cuSeqlensQ.push_back(static_cast<int32_t>(b * options.seqlenQ));
-      varlen.cuSeqlensK.push_back(static_cast<int32_t>(b * options.seqlenK));
+      if (packedKeys)
+        varlen.cuSeqlensK.push_back(static_cast<int32_t>(b * options.seqlenK));
     }
   }
   // Tensor shapes: per sequence, or one packed batch entry.
   int64_t tensorBatch = spec->varlen ? 1 : options.batch;
   int64_t rowsQ = spec->varlen ? options.batch * options.seqlenQ
                                : options.seqlenQ;
-  int64_t rowsK = spec->varlen ? options.batch * options.seqlenK
-                               : options.seqlenK;
+  int64_t rowsK = packedKeys ? options.batch * options.seqlenK
+                             : options.seqlenK;
   // Uniform(-1, 1) inputs from a fixed seed.
   std::mt19937 generator(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
@@ -663,7 +680,7 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     buffers.seqlenK = rowsK;
     if (spec->varlen) {
       buffers.cuSeqlensQ = varlen.cuSeqlensQ.data();
-      buffers.cuSeqlensK = varlen.cuSeqlensK.data();
+      buffers.cuSeqlensK = packedKeys ? varlen.cuSeqlensK.data() : nullptr;
       buffers.maxSeqlenQ = varlen.maxSeqlenQ;
     }
     buffers.numQHeads = spec->numQHeads;

@@ -50,13 +50,33 @@ readVarlenInputs(const AttentionSpec &spec, const std::string &specPath,
                                   "a spec with \"varlen\": true");
     return inputs;
   }
-  if (cuSeqlensQPath.empty() || cuSeqlensKPath.empty())
+  // With a KV cache, keys come from the cache: queries alone are packed.
+  bool cached = spec.kvCache.layout != KvCacheLayout::None;
+  if (cached) {
+    if (cuSeqlensQPath.empty())
+      return makeError(specPath + ": the spec packs variable-length "
+                                  "sequences; pass --cu-seqlens-q "
+                                  "(OFFSETS.npy, [batch + 1], int32)");
+    if (!cuSeqlensKPath.empty())
+      return makeError(specPath + ": --cu-seqlens-k is not taken with "
+                                  "\"kv_cache\": each sequence's keys are "
+                                  "its cache's first cache_seqlens[b] rows");
+  } else if (cuSeqlensQPath.empty() || cuSeqlensKPath.empty()) {
     return makeError(specPath + ": the spec packs variable-length sequences; "
                                 "pass --cu-seqlens-q and --cu-seqlens-k "
                                 "(OFFSETS.npy, [batch + 1], int32)");
+  }
   auto q = readOffsets(cuSeqlensQPath, "cu_seqlens_q", totalQ);
   if (!q)
     return q.takeError();
+  if (cached) {
+    inputs.cuSeqlensQ = std::move(*q);
+    inputs.numSequences = static_cast<int64_t>(inputs.cuSeqlensQ.size()) - 1;
+    for (int64_t b = 0; b < inputs.numSequences; ++b)
+      inputs.maxSeqlenQ = std::max<int64_t>(
+          inputs.maxSeqlenQ, inputs.cuSeqlensQ[b + 1] - inputs.cuSeqlensQ[b]);
+    return inputs;
+  }
   auto k = readOffsets(cuSeqlensKPath, "cu_seqlens_k", totalK);
   if (!k)
     return k.takeError();

@@ -474,9 +474,10 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
   if (!varlen)
     return varlen.takeError();
   spec.varlen = *varlen;
-  if (spec.varlen && spec.kvCache.layout != KvCacheLayout::None)
-    return fail("/varlen", "expected false with \"kv_cache\": variable-length "
-                           "batches with a KV cache are not supported yet");
+  if (spec.varlen && spec.kvCache.append)
+    return fail("/varlen", "expected false with \"kv_cache\": {\"append\": "
+                           "true}: appending to the cache of a "
+                           "variable-length batch is not supported yet");
   if (auto split = root.find("split_kv");
       split != root.end() && split->is_string() && *split == "auto") {
     spec.splitKv = 0;

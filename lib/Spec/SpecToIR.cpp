@@ -51,10 +51,13 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   // Paged caches are pools [num_pages, page_size, heads, dim].
   int64_t keyRows = paged ? spec.kvCache.pageSize : kDyn;
+  // Caches keep one entry per sequence (or a page pool), packed or not.
+  int64_t keyBatchDim =
+      spec.kvCache.layout != KvCacheLayout::None ? kDyn : batchDim;
   auto keyType = RankedTensorType::get(
-      {batchDim, keyRows, spec.numKvHeads, spec.headDim}, element);
+      {keyBatchDim, keyRows, spec.numKvHeads, spec.headDim}, element);
   auto valueType = RankedTensorType::get(
-      {batchDim, keyRows, spec.numKvHeads, spec.headDimV}, element);
+      {keyBatchDim, keyRows, spec.numKvHeads, spec.headDimV}, element);
   auto outputType = RankedTensorType::get(
       {batchDim, kDyn, spec.numQHeads, spec.headDimV}, element);
   SmallVector<Type> resultTypes = {outputType};
@@ -69,10 +72,11 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   if (paged)
     argTypes.push_back(RankedTensorType::get({kDyn, kDyn}, i32)); // page_table
   int64_t cuSeqlensArg = argTypes.size();
-  if (spec.varlen) {
+  bool keyOffsets = spec.varlen && spec.kvCache.layout == KvCacheLayout::None;
+  if (spec.varlen)
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_q
+  if (keyOffsets)
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_k
-  }
   int64_t newKvArg = argTypes.size();
   bool append = spec.kvCache.append;
   if (append) {
@@ -100,7 +104,7 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
                                                  : Value(),
       paged ? body->getArgument(4) : Value(),
       spec.varlen ? body->getArgument(cuSeqlensArg) : Value(),
-      spec.varlen ? body->getArgument(cuSeqlensArg + 1) : Value(),
+      keyOffsets ? body->getArgument(cuSeqlensArg + 1) : Value(),
       append ? body->getArgument(newKvArg) : Value(),
       append ? body->getArgument(newKvArg + 1) : Value(), spec.numQHeads,
       spec.numKvHeads, spec.headDim, spec.headDimV,

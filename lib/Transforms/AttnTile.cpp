@@ -719,10 +719,16 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       // its length have no rows.
       std::tie(firstQueryRow, rowsOfSequence) =
           sequenceLength(b, args.cuSeqlensQ, batch);
-      std::tie(firstKeyRow, seqlenK) =
-          sequenceLength(b, args.cuSeqlensK, batch);
       seqlenQ = rowsOfSequence;
-      alignOffset(b);
+      if (op.packsGqa())
+        rowsOfSequence =
+            arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()));
+      // Keys: packed like the queries, or the sequence's cache (below).
+      if (!op.hasKvCache()) {
+        std::tie(firstKeyRow, seqlenK) =
+            sequenceLength(b, args.cuSeqlensK, batch);
+        alignOffset(b);
+      }
     }
     numRows = arith::MaxSIOp::create(
         b,
@@ -913,10 +919,10 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
     args.partialOutput = entry->getArgument(8);
     args.partialLse = entry->getArgument(9);
   }
-  if (op.isVarlen()) {
+  if (op.isVarlen())
     args.cuSeqlensQ = entry->getArgument(10);
+  if (op.getCuSeqlensK())
     args.cuSeqlensK = entry->getArgument(11);
-  }
   args.begin = entry->getArgument(12);
   args.end = entry->getArgument(13);
 

@@ -35,7 +35,7 @@ Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
 SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
                                  Value key, Value pageTable, Value batch,
                                  Value keyIndex, Value firstKey) {
-  if (op.isVarlen())
+  if (op.isVarlen() && !op.hasKvCache())
     return {arith::ConstantIndexOp::create(b, 0),
             arith::AddIOp::create(b, firstKey, keyIndex)};
   std::optional<int64_t> pageSize = op.getPageSize();

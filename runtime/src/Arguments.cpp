@@ -77,6 +77,8 @@ attnrt_status checkVarlenContents(const Manifest &m,
   for (auto [name, offsets, total] :
        {std::make_tuple("cu_seqlens_q", args.cu_seqlens_q, call.seqlenQ),
         std::make_tuple("cu_seqlens_k", args.cu_seqlens_k, call.seqlenK)}) {
+    if (!offsets) // KV cache kernels: keys come from the cache.
+      continue;
     if (offsets[0] != 0 || offsets[call.batch] != total)
       return fail(ATTNRT_INVALID_ARGUMENT,
                   std::string("args.") + name + " must start at 0 and end at " +
@@ -147,7 +149,14 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   call.tensorBatch = m.varlen ? 1 : args.batch;
   call.maxSeqlenQ = m.varlen ? args.max_seqlen_q : args.seqlen_q;
   if (m.varlen) {
-    if (!args.cu_seqlens_q || !args.cu_seqlens_k)
+    bool cached = m.kvCache != ATTNRT_KV_NONE;
+    if (cached && (!args.cu_seqlens_q || args.cu_seqlens_k))
+      return fail(ATTNRT_INVALID_ARGUMENT,
+                  "the variable-length KV cache kernel '" + m.name +
+                      "' takes args.cu_seqlens_q and no args.cu_seqlens_k "
+                      "(keys are the first cache_seqlens[b] rows of each "
+                      "sequence's cache)");
+    if (!cached && (!args.cu_seqlens_q || !args.cu_seqlens_k))
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cu_seqlens_q and args.cu_seqlens_k are required by "
                   "the variable-length kernel '" +
@@ -206,8 +215,11 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   } else {
     call.cacheCapacity = args.seqlen_k;
   }
-  // K/V rows: per sequence, or the pages of the pool.
-  int64_t kvRows0 = paged ? args.num_pages : call.tensorBatch;
+  // K/V rows: per sequence (a contiguous cache has one entry per sequence
+  // even when the queries are packed), or the pages of the pool.
+  int64_t kvRows0 = paged                          ? args.num_pages
+                    : m.kvCache == ATTNRT_KV_NONE ? call.tensorBatch
+                                                  : args.batch;
   int64_t kvRows1 = paged ? m.pageSize : args.seqlen_k;
   const Tensor tensors[] = {
       {"q", args.q, args.q_strides, call.q, call.tensorBatch, args.seqlen_q,

@@ -63,8 +63,8 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
   // Rows are queries, or (query, q head) pairs of a kv head when packed.
-  int64_t rows = m.packGqa ? call.seqlenQ * (m.numQHeads / m.numKvHeads)
-                           : call.maxSeqlenQ;
+  int64_t rows =
+      call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
   int64_t numQTiles = (rows + m.blockM - 1) / m.blockM;
   int64_t numItems =
       call.batch * (m.packGqa ? m.numKvHeads : m.numQHeads) * numQTiles;
@@ -83,7 +83,9 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   auto table = describe<2>(args.page_table, tableSizes, nullptr);
   int64_t offsetSizes[1] = {m.varlen ? call.batch + 1 : 0};
   auto cuQ = describe<1>(args.cu_seqlens_q, offsetSizes, nullptr);
-  auto cuK = describe<1>(args.cu_seqlens_k, offsetSizes, nullptr);
+  // (Varlen batches with a KV cache have no key offsets.)
+  int64_t keyOffsetSizes[1] = {args.cu_seqlens_k ? offsetSizes[0] : 0};
+  auto cuK = describe<1>(args.cu_seqlens_k, keyOffsetSizes, nullptr);
 
   ThreadPool &pool = ThreadPool::shared();
   unsigned threads =

@@ -224,6 +224,69 @@ def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
     return None
 
 
+def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, table,
+                        cache_args, rng, backend):
+    """A variable-length batch over a KV cache (vLLM's mixed prefill and
+    decode batches): sequence 0 keeps sq queries, the others random counts in
+    [0, sq] (empty and single-query sequences occur); queries go in packed
+    [total, heads, dim] with cu_seqlens_q, keys stay in the cache. Each
+    sequence is compared with the reference over its own cached keys."""
+    batch, sq = q.shape[0], q.shape[1]
+    lq = [sq] + [int(rng.integers(0, sq + 1)) for _ in range(batch - 1)]
+    if batch > 2:
+        lq[2] = min(1, sq)  # a decode step in the batch
+    cq = np.concatenate([[0], np.cumsum(lq)]).astype(np.int32)
+    packed = np.concatenate([q[b, :lq[b]] for b in range(batch)])
+    dtype = spec["dtype"]
+    paths = {name: os.path.join(workdir, f"varlen_cached_{name}.npy")
+             for name in ("q", "k", "v", "o", "lse", "cq")}
+    for name, tensor in (("q", packed), ("k", kc), ("v", vc)):
+        np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
+    np.save(paths["cq"], cq)
+    command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
+               "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
+               "--cu-seqlens-q", paths["cq"]] + cache_args
+    if spec.get("return_lse"):
+        command += ["--lse", paths["lse"]]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"attngen run failed: {result.stderr.strip()}"
+    out = np.load(paths["o"]).astype(np.float64)
+    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    for b in range(batch):
+        kb = gather_sequence(spec, kc, b, int(lengths[b]), table).astype(np.float64)[None]
+        vb = gather_sequence(spec, vc, b, int(lengths[b]), table).astype(np.float64)[None]
+        qb = q[b:b + 1, :lq[b]].astype(np.float64)
+        q_naive = qb
+        if spec.get("rope"):
+            positions = int(lengths[b]) - lq[b] + np.arange(lq[b])
+            qb = reference.rotary(spec, qb[0], positions)[None]
+            q_naive = round_to(dtype, qb).astype(np.float64)
+        ref_out, ref_lse = reference.attention(spec, qb, kb, vb)
+        got = out[cq[b]:cq[b + 1]]
+        if dtype == "f32":
+            bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
+        else:
+            naive = low_precision_attention(spec, q_naive, kb, vb)
+            bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
+        error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
+        if not np.all(np.isfinite(got)) or error > bound:
+            return f"sequence {b} ({lq[b]} queries, {lengths[b]} keys): O max error {error:.3g} > bound {bound:.3g}"
+        if lse is not None:
+            got_lse = lse[:, cq[b]:cq[b + 1]]
+            if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
+                return f"sequence {b}: LSE is -inf on different rows than the reference"
+            finite = np.isfinite(ref_lse[0])
+            lse_bound = 1e-3
+            if spec.get("rope") and dtype != "f32":
+                _, naive_lse = reference.attention(spec, q_naive, kb, vb,
+                                                   round_to=lambda x: round_to(dtype, x))
+                lse_bound = max(lse_bound, rope_lse_bound(naive_lse, ref_lse))
+            if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > lse_bound:
+                return f"sequence {b}: LSE differs from the reference"
+    return None
+
+
 def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     rng = np.random.default_rng(sq * 7919 + sk * 31 + spec["head_dim"])
     d, dv = spec["head_dim"], spec.get("head_dim_v", spec["head_dim"])
@@ -245,6 +308,9 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     if spec.get("kv_cache"):
         k, v, lengths, table, extra_args = make_kv_cache(
             spec, k, v, workdir, rng, reserve=sq if append else 0)
+        if spec.get("varlen"):
+            return check_varlen_cached(attngen, spec_path, workdir, spec, q, k, v, lengths,
+                                       table, extra_args, rng, backend)
     if append:
         new_paths = {name: os.path.join(workdir, f"{name}.npy")
                      for name in ("k_new", "v_new", "k_out", "v_out")}

@@ -376,6 +376,73 @@ TEST_F(CudaKernel, AppendKernelRunsFirst) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
+TEST_F(CudaKernel, VarlenOverAPagedCache) {
+  load("varlen_paged_sm80");
+  ASSERT_TRUE(info.varlen);
+  ASSERT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
+  // 3 sequences' queries packed in 200 rows (the longest 130); keys in a
+  // pool of 30 pages of 16 rows, 10 per sequence; no key offsets.
+  void *q = nullptr, *pool = nullptr, *o = nullptr, *lse = nullptr;
+  void *cuQ = nullptr, *lengths = nullptr, *table = nullptr, *workspace = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(200 * 8 * 128 * 2, &q), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(30 * 16 * 2 * 128 * 2, &pool), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(200 * 8 * 128 * 2, &o), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(8 * 200 * 4, &lse), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(4 * 4, &cuQ), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(3 * 4, &lengths), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(3 * 10 * 4, &table), ATTNRT_OK);
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = q;
+  args.k = args.v = pool;
+  args.o = o;
+  args.lse = static_cast<float *>(lse);
+  args.batch = 3;
+  args.seqlen_q = 200;
+  args.cu_seqlens_q = static_cast<const int32_t *>(cuQ);
+  args.max_seqlen_q = 130;
+  args.cache_seqlens = static_cast<const int32_t *>(lengths);
+  args.page_table = static_cast<const int32_t *>(table);
+  args.num_pages = 30;
+  args.max_pages_per_seq = 10;
+  size_t workspaceBytes = 0;
+  ASSERT_EQ(attnrt_workspace_bytes(kernel, &args, &workspaceBytes), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(workspaceBytes, &workspace), ATTNRT_OK);
+  args.workspace = workspace;
+  args.workspace_bytes = workspaceBytes;
+  size_t before = launches();
+  ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  ASSERT_EQ(launches(), before + 2); // the attention, then the merge
+  MockLaunch launch;
+  {
+    std::lock_guard<std::mutex> lock(mock().mutex);
+    launch = mock().launches[before];
+  }
+  // GQA-packed: one CTA row per kv head, one z per sequence.
+  EXPECT_EQ(launch.grid[1], 2u);
+  EXPECT_EQ(launch.grid[2], 3u);
+  size_t at = expectMemref(launch.params, 0, q, {1, 200, 8, 128}, "q");
+  at = expectMemref(launch.params, at, pool, {30, 16, 2, 128}, "k");
+  at = expectMemref(launch.params, at, pool, {30, 16, 2, 128}, "v");
+  at = expectMemref(launch.params, at, o, {1, 200, 8, 128}, "o");
+  at = expectMemref(launch.params, at, lse, {1, 8, 200}, "lse");
+  at += 5; // slopes
+  at = expectMemref(launch.params, at, lengths, {3}, "cache_seqlens");
+  at = expectMemref(launch.params, at, table, {3, 10}, "page_table");
+  at += 13 + 11; // split-KV workspace
+  at = expectMemref(launch.params, at, cuQ, {4}, "cu_seqlens_q");
+  expectMemref(launch.params, at, nullptr, {0}, "cu_seqlens_k");
+
+  // Key offsets are refused: the keys are in the cache.
+  attnrt_attention_args bad = args;
+  bad.cu_seqlens_k = static_cast<const int32_t *>(cuQ);
+  EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_EQ(launches(), before + 2);
+  for (void *buffer : {q, pool, o, lse, cuQ, lengths, table, workspace})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+}
+
 TEST_F(CudaKernel, VarlenLaunch) {
   load("varlen_sm80");
   ASSERT_TRUE(info.varlen);

@@ -677,6 +677,61 @@ TEST(SplitKv, MergedChunksMatchTheReference) {
   attnrt_kernel_release(kernel);
 }
 
+TEST(Varlen, PackedQueriesOverAPagedCache) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_paged_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  EXPECT_TRUE(info.varlen);
+  EXPECT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
+  // A prefill chunk (20 queries over 40 keys), a sequence without queries,
+  // a decode step (1 over 17) and 5 queries over 5 keys.
+  std::vector<int32_t> cuQ = {0, 20, 20, 21, 26};
+  PagedProblem p = makePagedProblem(info, 20, {40, 0, 17, 5});
+  int64_t hq = info.num_q_heads, d = info.head_dim, dv = info.head_dim_v;
+  int64_t totalQ = cuQ.back();
+  std::vector<float> q;
+  for (int64_t b = 0; b < p.batch; ++b)
+    q.insert(q.end(), p.q.begin() + b * 20 * hq * d,
+             p.q.begin() + (b * 20 + cuQ[b + 1] - cuQ[b]) * hq * d);
+  std::vector<float> o(totalQ * hq * dv, NAN), lse(hq * totalQ, NAN);
+  attnrt_attention_args args = pagedArgs(p);
+  args.q = q.data();
+  args.o = o.data();
+  args.lse = lse.data();
+  args.seqlen_q = totalQ;
+  args.cu_seqlens_q = cuQ.data();
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t sq = cuQ[b + 1] - cuQ[b];
+    std::vector<double> refO, refLse;
+    referenceAttention(info, q.data() + cuQ[b] * hq * d, p.kDense[b].data(),
+                       p.vDense[b].data(), 1, sq, p.lengths[b], refO, refLse);
+    for (size_t i = 0; i < refO.size(); ++i)
+      ASSERT_NEAR(o[cuQ[b] * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
+    for (int64_t h = 0; h < hq; ++h)
+      for (int64_t i = 0; i < sq; ++i) {
+        double expected = refLse[h * sq + i];
+        float got = lse[h * totalQ + cuQ[b] + i];
+        if (std::isinf(expected))
+          ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
+        else
+          ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
+      }
+  }
+  // Keys come from the cache: key offsets are refused.
+  std::vector<int32_t> cuK = {0, 40, 40, 57, 62};
+  attnrt_attention_args bad = args;
+  bad.cu_seqlens_k = cuK.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error()).find("no args.cu_seqlens_k"),
+            std::string::npos)
+      << attnrt_last_error();
+  attnrt_kernel_release(kernel);
+}
+
 TEST(Varlen, PackedSequencesMatchTheReference) {
   attnrt_kernel *kernel = nullptr;
   ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_f32").c_str(), &kernel),

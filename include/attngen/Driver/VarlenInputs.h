@@ -28,7 +28,8 @@ struct VarlenInputs {
 
 /// Reads and checks the offsets against the packed totals (Q's and K's
 /// dimension 1): both [batch + 1], starting at 0, non-decreasing, ending at
-/// the totals. Specs without varlen must get neither file.
+/// the totals. Specs without varlen must get neither file; varlen specs with
+/// a KV cache take cu_seqlens_q alone (their keys are in the cache).
 llvm::Expected<VarlenInputs>
 readVarlenInputs(const AttentionSpec &spec, const std::string &specPath,
                  const std::string &cuSeqlensQPath,

@@ -33,8 +33,8 @@ emitAppendedKeyRow(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
                    Value keyIndex);
 
 /// The first two indices of key `keyIndex` of sequence `batch` in K and V:
-/// (batch, key); (0, firstKey + key) in a variable-length batch, whose
-/// sequence starts at row `firstKey`; or for a paged cache
+/// (batch, key); (0, firstKey + key) in a variable-length batch without a
+/// cache, whose sequence starts at row `firstKey`; or for a paged cache
 /// (page_table[batch, key / page_size], key % page_size) with the page
 /// clamped to the pool.
 SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,

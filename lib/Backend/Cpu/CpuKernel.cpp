@@ -101,9 +101,9 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   int64_t tensorBatch = varlen ? 1 : buffers.batch;
   int64_t blockM = traits.blockM, blockN = traits.blockN;
   bool packGqa = traits.packGqa;
-  int64_t rows = packGqa ? buffers.seqlenQ * group
-                 : varlen ? buffers.maxSeqlenQ
-                          : buffers.seqlenQ;
+  // Rows of the longest sequence: queries, or (query, q head) pairs.
+  int64_t rows = (varlen ? buffers.maxSeqlenQ : buffers.seqlenQ) *
+                 (packGqa ? group : 1);
   int64_t numQTiles = (rows + blockM - 1) / blockM;
   int64_t numItems = buffers.batch *
                      (packGqa ? buffers.numKvHeads : buffers.numQHeads) *
@@ -136,7 +136,10 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   auto query = describe<4>(buffers.query, {tensorBatch, buffers.seqlenQ,
                                            buffers.numQHeads, buffers.headDim});
   bool paged = buffers.pageSize > 0;
-  int64_t kvRows[2] = {paged ? buffers.numPages : tensorBatch,
+  // Caches hold one entry per sequence (packed or not), or pages.
+  int64_t kvRows[2] = {paged                  ? buffers.numPages
+                       : buffers.cacheSeqlens ? buffers.batch
+                                              : tensorBatch,
                        paged ? buffers.pageSize : buffers.seqlenK};
   auto key = describe<4>(buffers.key, {kvRows[0], kvRows[1],
                                        buffers.numKvHeads, buffers.headDim});
@@ -149,7 +152,8 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
                           buffers.lse ? buffers.seqlenQ : 0});
   int64_t offsets = varlen ? buffers.batch + 1 : 0;
   auto cuSeqlensQ = describe<1>(buffers.cuSeqlensQ, {offsets});
-  auto cuSeqlensK = describe<1>(buffers.cuSeqlensK, {offsets});
+  auto cuSeqlensK =
+      describe<1>(buffers.cuSeqlensK, {buffers.cuSeqlensK ? offsets : 0});
   auto slopes = describe<1>(buffers.slopes, {buffers.numQHeads});
   auto cacheSeqlens = describe<1>(
       buffers.cacheSeqlens, {buffers.cacheSeqlens ? buffers.batch : 0});

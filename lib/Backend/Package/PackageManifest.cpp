@@ -23,7 +23,8 @@ json manifestTensorParams(const AttentionSpec &spec) {
                     : json{"batch", "seqlen_k"};
   // Varlen batches pack the sequences along dimension 1 (batch dimension 1).
   json batch = spec.varlen ? json(1) : json("batch");
-  if (spec.varlen)
+  // (Caches keep one entry per sequence or their pages.)
+  if (spec.varlen && !cache)
     rows[0] = 1;
   return json::array({
       tensor("q", "read", {batch, "seqlen_q", spec.numQHeads, spec.headDim},
@@ -50,7 +51,8 @@ json manifestTensorParams(const AttentionSpec &spec) {
              {"num_splits", "batch", spec.numQHeads, "seqlen_q"}, "f32"),
       tensor("cu_seqlens_q", spec.varlen ? "read" : "unused", {"batch + 1"},
              "i32"),
-      tensor("cu_seqlens_k", spec.varlen ? "read" : "unused", {"batch + 1"},
+      tensor("cu_seqlens_k", spec.varlen && !cache ? "read" : "unused",
+             {"batch + 1"},
              "i32"),
   });
 }

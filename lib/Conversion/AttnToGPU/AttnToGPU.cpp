@@ -854,7 +854,9 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
                          b, arith::SubIOp::create(b, next, start), index(b, 0))};
     };
     std::tie(firstQueryRow, seqlenQ) = bounds(cuSeqlensQ);
-    std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
+    // Keys: packed like the queries, or the sequence's cache (below).
+    if (!op.hasKvCache())
+      std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
   }
   rowLimit = packGqa ? arith::MulIOp::create(b, seqlenQ,
                                              index(b, op.getGroupSize()))
@@ -862,7 +864,7 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
                      : seqlenQ;
   // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
   // caches).
-  if (!op.isVarlen())
+  if (op.hasKvCache() || !op.isVarlen())
     seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch,
                                    seqlenQ);
   offset = op.getCausalAlign() == CausalAlign::BottomRight

@@ -147,7 +147,10 @@ typedef struct attnrt_attention_args {
      cu_seqlens_q[b + 1] - 1 (and likewise for keys). [batch + 1] each,
      starting at 0, non-decreasing, ending at the totals. max_seqlen_q (the
      longest sequence's queries) sizes the CUDA grid; the CPU path computes
-     it and checks every offset. */
+     it and checks every offset. Varlen KV cache kernels pack the queries
+     only: cu_seqlens_k is NULL and sequence b's keys are the first
+     cache_seqlens[b] rows of its cache (contiguous caches are [batch,
+     seqlen_k = capacity, ...], one entry per sequence). */
   const int32_t *cu_seqlens_q, *cu_seqlens_k;
   int64_t max_seqlen_q;
   /* Appending kernels only (info.appends_kv): the new keys and values

@@ -252,7 +252,7 @@ func.func @one_split(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64xf16>, %v: ten
 // Packed sequences live in one batch entry.
 func.func @varlen_batch(%q: tensor<2x?x8x64xf16>, %k: tensor<2x?x8x64xf16>, %v: tensor<2x?x8x64xf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) {
   // expected-error @+1 {{query of a variable-length batch must have dimension 0 (batch) = 1: sequences are packed along dimension 1}}
-  %o = attn.attention %q, %k, %v cu_seqlens(%cq, %ck : tensor<?xi32>, tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
       : tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16>, tensor<2x?x8x64xf16> -> tensor<2x?x8x64xf16>
   return
 }

@@ -73,9 +73,9 @@ func.func @kv_caches(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: t
 // -----
 
 // CHECK-LABEL: func.func @varlen
-// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} cu_seqlens(%{{.+}}, %{{.+}} : tensor<?xi32>, tensor<?xi32>) heads(8, 2)
+// CHECK: attn.attention %{{.+}}, %{{.+}}, %{{.+}} cu_seqlens_q(%{{.+}} : tensor<?xi32>) cu_seqlens_k(%{{.+}} : tensor<?xi32>) heads(8, 2)
 func.func @varlen(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x2x64xbf16>, %v: tensor<1x?x2x64xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x64xbf16> {
-  %o = attn.attention %q, %k, %v cu_seqlens(%cq, %ck : tensor<?xi32>, tensor<?xi32>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
       : tensor<1x?x8x64xbf16>, tensor<1x?x2x64xbf16>, tensor<1x?x2x64xbf16> -> tensor<1x?x8x64xbf16>
   return %o : tensor<1x?x8x64xbf16>
 }

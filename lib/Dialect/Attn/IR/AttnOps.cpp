@@ -101,11 +101,18 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "split_kv must be 0 (chosen per call) or in "
                               "[2, 64], got "
                            << *splits;
-  if (static_cast<bool>(getCuSeqlensQ()) != static_cast<bool>(getCuSeqlensK()))
-    return emitOpError() << "cu_seqlens_q and cu_seqlens_k go together";
-  if (isVarlen() && hasKvCache())
-    return emitOpError()
-           << "variable-length batches with a KV cache are not supported yet";
+  if (getCuSeqlensK() && !getCuSeqlensQ())
+    return emitOpError() << "cu_seqlens_k needs cu_seqlens_q";
+  if (isVarlen() && static_cast<bool>(getCuSeqlensK()) == hasKvCache())
+    return emitOpError() << (hasKvCache()
+                                 ? "a variable-length batch with a KV cache "
+                                   "takes its keys from cache_seqlens, not "
+                                   "cu_seqlens_k"
+                                 : "a variable-length batch needs "
+                                   "cu_seqlens_k");
+  if (isVarlen() && appendsKv())
+    return emitOpError() << "appending to the KV cache of a variable-length "
+                            "batch is not supported yet";
   for (Value offsets : {getCuSeqlensQ(), getCuSeqlensK()})
     if (offsets && cast<RankedTensorType>(offsets.getType()).getRank() != 1)
       return emitOpError() << "cu_seqlens must have rank 1 ([batch + 1])";
@@ -113,7 +120,8 @@ LogicalResult AttentionOp::verify() {
     for (auto [name, value] :
          {std::make_pair("query", getQuery()), std::make_pair("key", getKey()),
           std::make_pair("value", getValue())})
-      if (cast<RankedTensorType>(value.getType()).getDimSize(0) != 1)
+      if ((name == std::string("query") || !hasKvCache()) &&
+          cast<RankedTensorType>(value.getType()).getDimSize(0) != 1)
         return emitOpError()
                << name << " of a variable-length batch must have dimension 0 "
                           "(batch) = 1: sequences are packed along dimension 1";
@@ -148,6 +156,9 @@ LogicalResult AttentionOp::verify() {
   llvm::StringMap<std::pair<int64_t, StringRef>> shared;
   // Paged caches are pools of pages, not per-sequence tensors.
   ExpectedDim cacheRows[2] = {{"batch", kAny}, {"seqlen_k", kAny}};
+  // Packed queries with a contiguous cache: one cache entry per sequence.
+  if (isVarlen() && hasKvCache())
+    cacheRows[0] = {"num_sequences", kAny};
   if (pageSize) {
     cacheRows[0] = {"num_pages", kAny};
     cacheRows[1] = {"page_size", *pageSize};
@@ -177,16 +188,19 @@ LogicalResult AttentionOp::verify() {
                                  {"head_dim_v", headDimV}},
                                 shared)))
     return failure();
+  // Per-sequence operands: one entry per batch entry, or per packed
+  // sequence of a variable-length batch.
+  StringRef sequences = isVarlen() ? "num_sequences" : "batch";
   if (Value lengths = getCacheSeqlens()) {
     if (failed(verifyOperandShape(*this, "cache_seqlens",
                                   cast<RankedTensorType>(lengths.getType()),
-                                  {{"batch", kAny}}, shared)))
+                                  {{sequences, kAny}}, shared)))
       return failure();
   }
   if (Value pages = getPageTable()) {
     if (failed(verifyOperandShape(*this, "page_table",
                                   cast<RankedTensorType>(pages.getType()),
-                                  {{"batch", kAny}, {"max_pages", kAny}},
+                                  {{sequences, kAny}, {"max_pages", kAny}},
                                   shared)))
       return failure();
   }

@@ -78,7 +78,10 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     dimension is 1; sequence `b` has queries `cu_seqlens_q[b]` to
     `cu_seqlens_q[b + 1] - 1` and keys `cu_seqlens_k[b]` to
     `cu_seqlens_k[b + 1] - 1`, and the mask rule applies to each sequence
-    with its own `seqlen_q` and `seqlen_k`.
+    with its own `seqlen_q` and `seqlen_k`. With a KV cache (vLLM's mixed
+    prefill/decode batches), there is no `cu_seqlens_k`: sequence `b`'s keys
+    are its cache's first `cache_seqlens[b]` rows (contiguous caches keep
+    their `[batch, capacity, ...]` shape).
 
     Example (Llama-3-8B prefill, causal GQA):
 
@@ -131,7 +134,8 @@ def Attn_AttentionOp : Attn_Op<"attention", [Pure, AttrSizedOperandSegments]> {
     (`cache_seqlens` `(` $cache_seqlens^ `:` type($cache_seqlens) `)`)?
     (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
     (`page_size` `(` $page_size^ `)`)?
-    (`cu_seqlens` `(` $cu_seqlens_q^ `,` $cu_seqlens_k `:` type($cu_seqlens_q) `,` type($cu_seqlens_k) `)`)?
+    (`cu_seqlens_q` `(` $cu_seqlens_q^ `:` type($cu_seqlens_q) `)`)?
+    (`cu_seqlens_k` `(` $cu_seqlens_k^ `:` type($cu_seqlens_k) `)`)?
     (`append` `(` $key_new^ `,` $value_new `:` type($key_new) `,` type($value_new) `)`)?
     `heads` `(` $num_q_heads `,` $num_kv_heads `)`
     `head_dims` `(` $head_dim `,` $head_dim_v `)`
