@@ -102,11 +102,11 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
       {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)},
       {attention->cuSeqlensQ, varlen.cuSeqlensQ.size() * sizeof(int32_t)},
       {attention->cuSeqlensK, varlen.cuSeqlensK.size() * sizeof(int32_t)},
-      {attention->keyNew, spec.kvCache.append ? batch * seqlenQ *
+      {attention->keyNew, spec.kvCache.append ? tensorBatch * seqlenQ *
                                                     spec.numKvHeads *
                                                     spec.headDim * bytes
                                               : 0},
-      {attention->valueNew, spec.kvCache.append ? batch * seqlenQ *
+      {attention->valueNew, spec.kvCache.append ? tensorBatch * seqlenQ *
                                                       spec.numKvHeads *
                                                       spec.headDimV * bytes
                                                 : 0}};

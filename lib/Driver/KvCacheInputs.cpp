@@ -39,7 +39,7 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
                   const std::string &seqlensPath,
                   const std::string &pageTablePath, int64_t batch,
                   const std::vector<int64_t> &keyShape,
-                  int64_t appendedKeys) {
+                  const std::vector<int64_t> &appendedKeys) {
   KvCacheInputs inputs;
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   if (spec.kvCache.layout == KvCacheLayout::None) {
@@ -79,17 +79,17 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
   }
   for (int64_t b = 0; b < batch; ++b) {
     int64_t length = inputs.seqlens[b];
-    if (length < 0 || length + appendedKeys > capacity)
+    int64_t appended = appendedKeys.empty() ? 0 : appendedKeys[b];
+    if (length < 0 || length + appended > capacity)
       return makeError(llvm::formatv(
           "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's {4}{5})",
-          seqlensPath, b, length, capacity - appendedKeys,
+          seqlensPath, b, length, capacity - appended,
           paged ? "max_pages * page_size" : "capacity, K's dimension 1",
-          appendedKeys ? llvm::formatv(" minus the {0} appended keys",
-                                       appendedKeys)
-                             .str()
-                       : std::string()));
+          appended ? llvm::formatv(" minus the {0} appended keys", appended)
+                         .str()
+                   : std::string()));
     // The appended rows are written: their pages must exist too.
-    length += appendedKeys;
+    length += appended;
     if (!paged)
       continue;
     int64_t usedPages = (length + spec.kvCache.pageSize - 1) /

@@ -230,7 +230,8 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
         toFloat(added.values, spec.dtype));
     int64_t rows = batch * seqlenQ * spec.numKvHeads;
     if (llvm::Error error = simulateKernel(
-            appendKernel, {&keyNew, &valueNew, &k, &v, &lengths, &table},
+            appendKernel,
+            {&keyNew, &valueNew, &k, &v, &lengths, &table, &cuSeqlensQ},
             {(rows + 127) / 128, 1, 1}, 128))
       return error;
   }
@@ -339,8 +340,7 @@ loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
                         "head_dim_v", &added.values)}) {
     std::vector<int64_t> shape;
     auto loaded = loadInput(*path, role, spec, "seqlen_q", spec.numKvHeads,
-                            "num_kv_heads", dim, dimName, shape,
-                            /*packed=*/false);
+                            "num_kv_heads", dim, dimName, shape, spec.varlen);
     if (!loaded)
       return loaded.takeError();
     if (shape[0] != queryShape[0] || shape[1] != queryShape[1])
@@ -441,9 +441,16 @@ llvm::Error runSpec(const RunOptions &options) {
       loadNewKeysAndValues(options, *spec, qShape);
   if (!added)
     return added.takeError();
+  // Appending specs add each sequence's query count to its cache.
+  std::vector<int64_t> appended;
+  if (spec->kvCache.append)
+    for (int64_t b = 0; b < sequences; ++b)
+      appended.push_back(spec->varlen ? varlen->cuSeqlensQ[b + 1] -
+                                            varlen->cuSeqlensQ[b]
+                                      : qShape[1]);
   llvm::Expected<KvCacheInputs> cache = readKvCacheInputs(
       *spec, options.specPath, options.cacheSeqlensPath, options.pageTablePath,
-      sequences, kShape, spec->kvCache.append ? qShape[1] : 0);
+      sequences, kShape, appended);
   if (!cache)
     return cache.takeError();
 

@@ -474,10 +474,6 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
   if (!varlen)
     return varlen.takeError();
   spec.varlen = *varlen;
-  if (spec.varlen && spec.kvCache.append)
-    return fail("/varlen", "expected false with \"kv_cache\": {\"append\": "
-                           "true}: appending to the cache of a "
-                           "variable-length batch is not supported yet");
   if (auto split = root.find("split_kv");
       split != root.end() && split->is_string() && *split == "auto") {
     spec.splitKv = 0;

@@ -975,45 +975,34 @@ void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
   func::ReturnOp::create(b);
 }
 
-/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table, begin,
-/// end)`: stores new rows [begin, end), row = (b * seqlen_q + j) *
-/// num_kv_heads + h, into the cache at row cache_seqlens[b] + j, K rotated
-/// at that position when the op has RoPE. Hosts run it before the kernel.
+/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table,
+/// cu_seqlens_q, begin, end)`: stores new rows [begin, end), row = (packed
+/// token) * num_kv_heads + h, into the cache at row cache_seqlens[b] + j
+/// (KvCacheAppend.h), K rotated at that position when the op has RoPE.
+/// Hosts run it before the kernel.
 void AttnTilePass::buildAppendFunction(OpBuilder &builder, AttentionOp op,
                                        const std::string &name,
                                        ArrayRef<Type> kernelTypes) {
   Location loc = op.getLoc();
-  SmallVector<Type> types = {toKernelMemRef(op.getKeyNew().getType()),
-                             toKernelMemRef(op.getValueNew().getType()),
-                             kernelTypes[1],
-                             kernelTypes[2],
-                             kernelTypes[6],
-                             kernelTypes[7],
-                             builder.getIndexType(),
-                             builder.getIndexType()};
+  SmallVector<Type> types = appendParameterTypes(op, kernelTypes);
+  types.push_back(builder.getIndexType());
+  types.push_back(builder.getIndexType());
   auto append = func::FuncOp::create(builder, loc, name,
                                      builder.getFunctionType(types, {}));
   append->setAttr("llvm.emit_c_interface", builder.getUnitAttr());
   Block *entry = append.addEntryBlock();
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(entry);
-  Value keyNew = entry->getArgument(0), valueNew = entry->getArgument(1);
-  Value key = entry->getArgument(2), value = entry->getArgument(3);
-  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
-  Value seqlenNew = memref::DimOp::create(b, keyNew, 1);
-  int64_t numKvHeads = op.getNumKvHeads();
-  auto loop = scf::ForOp::create(b, entry->getArgument(6),
-                                 entry->getArgument(7), index(1));
+  KvAppendOperands operands{entry->getArgument(0), entry->getArgument(1),
+                            entry->getArgument(2), entry->getArgument(3),
+                            entry->getArgument(4), entry->getArgument(5),
+                            entry->getArgument(6)};
+  auto loop = scf::ForOp::create(b, entry->getArgument(7),
+                                 entry->getArgument(8),
+                                 arith::ConstantIndexOp::create(b, 1));
   b.setInsertionPointToStart(loop.getBody());
-  Value row = loop.getInductionVar();
-  Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
-  Value rest = arith::DivUIOp::create(b, row, index(numKvHeads));
-  Value token = arith::RemUIOp::create(b, rest, seqlenNew);
-  Value batch = arith::DivUIOp::create(b, rest, seqlenNew);
-  emitAppendRow(b, op,
-                {keyNew, valueNew, key, value, entry->getArgument(4),
-                 entry->getArgument(5)},
-                batch, token, head, 2 * kRopePairsPerChunk);
+  emitAppendRow(b, op, operands, loop.getInductionVar(),
+                2 * kRopePairsPerChunk);
   b.setInsertionPointAfter(loop);
   func::ReturnOp::create(b);
 }

@@ -3,6 +3,7 @@
 #include "attngen/Transforms/KvCacheAppend.h"
 #include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/Rope.h"
+#include "attngen/Transforms/SpecFunction.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
@@ -32,16 +33,98 @@ static void copyColumns(ImplicitLocOpBuilder &b, Value source,
   }
 }
 
+SmallVector<Type> appendParameterTypes(AttentionOp op,
+                                       ArrayRef<Type> kernelTypes) {
+  return {toKernelMemRef(op.getKeyNew().getType()),
+          toKernelMemRef(op.getValueNew().getType()),
+          kernelTypes[1],
+          kernelTypes[2],
+          kernelTypes[6],
+          kernelTypes[7],
+          kernelTypes[10]};
+}
+
+Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
+                         const KvAppendOperands &operands) {
+  Value tokens = arith::MulIOp::create(
+      b, memref::DimOp::create(b, operands.keyNew, 0),
+      memref::DimOp::create(b, operands.keyNew, 1));
+  return arith::MulIOp::create(
+      b, tokens, arith::ConstantIndexOp::create(b, op.getNumKvHeads()));
+}
+
+/// The sequence of packed row `token`: the last b with cu_seqlens_q[b] <=
+/// token (empty sequences share their offset with the next), by bisection
+/// over [0, num_sequences) in 32 fixed steps (int32 offsets).
+static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
+                                     Value token) {
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  Value numSequences =
+      arith::SubIOp::create(b, memref::DimOp::create(b, offsets, 0), index(1));
+  // Invariant: cu[low] <= token < cu[high] (cu[num_sequences] = total).
+  auto loop = scf::ForOp::create(
+      b, index(0), index(32), index(1), ValueRange{index(0), numSequences},
+      [&](OpBuilder &nested, Location loc, Value, ValueRange bounds) {
+        ImplicitLocOpBuilder nb(loc, nested);
+        Value low = bounds[0], high = bounds[1];
+        Value middle = arith::DivUIOp::create(
+            nb, arith::AddIOp::create(nb, arith::AddIOp::create(nb, low, high),
+                                      arith::ConstantIndexOp::create(nb, 1)),
+            arith::ConstantIndexOp::create(nb, 2));
+        Value open = arith::CmpIOp::create(nb, arith::CmpIPredicate::ult,
+                                           arith::AddIOp::create(
+                                               nb, low,
+                                               arith::ConstantIndexOp::create(
+                                                   nb, 1)),
+                                           high);
+        // Only read cu[middle] while the interval has more than one entry.
+        Value safeMiddle = arith::SelectOp::create(nb, open, middle, low);
+        Value start = arith::IndexCastOp::create(
+            nb, nb.getIndexType(),
+            memref::LoadOp::create(nb, offsets, safeMiddle));
+        Value goRight = arith::AndIOp::create(
+            nb, open,
+            arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, start, token));
+        Value goLeft = arith::AndIOp::create(
+            nb, open, arith::CmpIOp::create(nb, arith::CmpIPredicate::sgt,
+                                            start, token));
+        scf::YieldOp::create(
+            nb, ValueRange{arith::SelectOp::create(nb, goRight, middle, low),
+                           arith::SelectOp::create(nb, goLeft, middle, high)});
+      });
+  return loop.getResult(0);
+}
+
 void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
-                   const KvAppendOperands &operands, Value batch, Value token,
-                   Value head, int64_t elementsPerChunk) {
+                   const KvAppendOperands &operands, Value row,
+                   int64_t elementsPerChunk) {
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  int64_t numKvHeads = op.getNumKvHeads();
+  Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
+  Value packedToken = arith::DivUIOp::create(b, row, index(numKvHeads));
+  // (batch, token) of the new row, and its first indices in key_new.
+  Value batch, token;
+  SmallVector<Value> newRow;
+  if (op.isVarlen()) {
+    batch = emitSequenceOfPackedRow(b, operands.cuSeqlensQ, packedToken);
+    token = arith::SubIOp::create(
+        b, packedToken,
+        arith::IndexCastOp::create(
+            b, b.getIndexType(),
+            memref::LoadOp::create(b, operands.cuSeqlensQ, batch)));
+    newRow = {index(0), packedToken, head};
+  } else {
+    Value seqlenNew = memref::DimOp::create(b, operands.keyNew, 1);
+    batch = arith::DivUIOp::create(b, packedToken, seqlenNew);
+    token = arith::RemUIOp::create(b, packedToken, seqlenNew);
+    newRow = {batch, token, head};
+  }
   auto [exists, cacheRow] =
       emitAppendedKeyRow(b, op, operands.key, operands.cacheSeqlens,
                          operands.pageTable, batch, token);
   auto ifExists = scf::IfOp::create(b, exists, /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(ifExists.thenBlock()->getTerminator());
-  SmallVector<Value> newRow = {batch, token, head};
   SmallVector<Value> destinationRow = {cacheRow[0], cacheRow[1], head};
   int64_t rotated = 0;
   if (RopeAttr rope = op.getRopeAttr()) {

@@ -104,9 +104,12 @@ attnrt_status checkCacheContents(const Manifest &m,
                                  const CheckedCall &call) {
   if (m.kvCache == ATTNRT_KV_NONE)
     return ATTNRT_OK;
-  // Appending kernels write seqlen_q more rows per sequence.
-  int64_t appended = m.appendsKv ? call.seqlenQ : 0;
   for (int64_t b = 0; b < call.batch; ++b) {
+    // Appending kernels write the sequence's queries' count more rows.
+    int64_t appended =
+        !m.appendsKv ? 0
+        : m.varlen   ? args.cu_seqlens_q[b + 1] - args.cu_seqlens_q[b]
+                     : call.seqlenQ;
     int64_t length = args.cache_seqlens[b];
     if (length < 0 || length + appended > call.cacheCapacity)
       return fail(ATTNRT_INVALID_ARGUMENT,
@@ -243,9 +246,9 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   }
   if (m.appendsKv) {
     const Tensor added[] = {
-        {"k_new", args.k_new, args.k_new_strides, call.kNew, call.batch,
+        {"k_new", args.k_new, args.k_new_strides, call.kNew, call.tensorBatch,
          args.seqlen_q, m.numKvHeads, m.headDim},
-        {"v_new", args.v_new, args.v_new_strides, call.vNew, call.batch,
+        {"v_new", args.v_new, args.v_new_strides, call.vNew, call.tensorBatch,
          args.seqlen_q, m.numKvHeads, m.headDimV}};
     for (const Tensor &t : added) {
       t.out.sizes[0] = t.rows0;

@@ -55,9 +55,10 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   CheckedCall call;
   if (attnrt_status status = checkCall(m, args, elementBytes(m.dtype), call))
     return status;
-  if (attnrt_status status = checkCacheContents(m, args, call))
-    return status;
+  // (Offsets first: the cache check counts each sequence's appended keys.)
   if (attnrt_status status = checkVarlenContents(m, args, call))
+    return status;
+  if (attnrt_status status = checkCacheContents(m, args, call))
     return status;
 
   const float *slopes =
@@ -126,12 +127,14 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     // The new rows (b, token, kv head) go into the cache before any work
     // item reads it.
     auto kNew = describe(call.kNew), vNew = describe(call.vNew);
-    forChunks(call.batch * call.seqlenQ * m.numKvHeads,
+    forChunks(call.tensorBatch * call.seqlenQ * m.numKvHeads,
               [&](int64_t begin, int64_t end) {
                 auto knc = kNew, vnc = vNew, kc = k, vc = v;
                 auto cc = lengths;
                 auto pc = table;
-                kernel.append(&knc, &vnc, &kc, &vc, &cc, &pc, begin, end);
+                auto cqc = cuQ;
+                kernel.append(&knc, &vnc, &kc, &vc, &cc, &pc, &cqc, begin,
+                              end);
               });
   }
   forChunks(numItems, [&](int64_t begin, int64_t end) {

@@ -366,7 +366,10 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                         lengthSizes, unitStride, 1);
     appendParams.memref(reinterpret_cast<uintptr_t>(args.page_table),
                         tableSizes, tableStrides, 2);
-    int64_t newRows = call.batch * call.seqlenQ * m.numKvHeads;
+    int64_t cuQSizes[1] = {m.varlen ? call.batch + 1 : 0};
+    appendParams.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_q),
+                        cuQSizes, unitStride, 1);
+    int64_t newRows = call.tensorBatch * call.seqlenQ * m.numKvHeads;
     std::vector<void *> appendPointers = appendParams.pointers();
     if (CUresult r = driver->cuLaunchKernel(
             function.append,

@@ -27,10 +27,10 @@ struct attnrt_kernel {
   /// end.
   using Merge = void (*)(void *, void *, void *, void *, int64_t, int64_t);
   Merge merge = nullptr;
-  /// Appending packages: (k_new, v_new, k, v, cache_seqlens, page_table)
-  /// descriptors, begin, end.
+  /// Appending packages: (k_new, v_new, k, v, cache_seqlens, page_table,
+  /// cu_seqlens_q) descriptors, begin, end.
   using Append = void (*)(void *, void *, void *, void *, void *, void *,
-                          int64_t, int64_t);
+                          void *, int64_t, int64_t);
   Append append = nullptr;
   /// CUDA packages: the PTX text, loaded into a context on first launch.
   std::string ptx;

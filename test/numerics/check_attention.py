@@ -147,17 +147,17 @@ def check_appended_cache(spec, kc, vc, lengths, table, added, got_k, got_v):
     cache_seqlens[b] + j (keys rotated, rounded to the dtype), every other
     row unchanged (NaN rows stay NaN)."""
     expected_k, expected_v = kc.copy(), vc.copy()
-    sq = added[0].shape[1]
     page = spec["kv_cache"].get("page_size")
     for b, length in enumerate(lengths):
         k_new = added[0][b].astype(np.float64)
+        sq = k_new.shape[0]
         if spec.get("rope"):
             k_new = reference.rotary(spec, k_new, int(length) + np.arange(sq))
         for j in range(sq):
             row = int(length) + j
             at = (table[b, row // page], row % page) if page else (b, row)
             expected_k[at] = round_to(spec["dtype"], k_new[j])
-            expected_v[at] = added[1][b, j]
+            expected_v[at] = added[1][b][j]
     if not np.array_equal(np.isnan(got_k), np.isnan(expected_k)) or \
             not np.array_equal(got_v, expected_v, equal_nan=True):
         return "the caches differ from the expected append (rows written or left wrong)"
@@ -225,12 +225,14 @@ def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
 
 
 def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, table,
-                        cache_args, rng, backend):
+                        cache_args, rng, backend, added=None):
     """A variable-length batch over a KV cache (vLLM's mixed prefill and
     decode batches): sequence 0 keeps sq queries, the others random counts in
     [0, sq] (empty and single-query sequences occur); queries go in packed
     [total, heads, dim] with cu_seqlens_q, keys stay in the cache. Each
-    sequence is compared with the reference over its own cached keys."""
+    sequence is compared with the reference over its own cached keys (and,
+    appending, its new ones, packed like the queries; the caches the call
+    wrote are checked row by row)."""
     batch, sq = q.shape[0], q.shape[1]
     lq = [sq] + [int(rng.integers(0, sq + 1)) for _ in range(batch - 1)]
     if batch > 2:
@@ -239,8 +241,16 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
     packed = np.concatenate([q[b, :lq[b]] for b in range(batch)])
     dtype = spec["dtype"]
     paths = {name: os.path.join(workdir, f"varlen_cached_{name}.npy")
-             for name in ("q", "k", "v", "o", "lse", "cq")}
-    for name, tensor in (("q", packed), ("k", kc), ("v", vc)):
+             for name in ("q", "k", "v", "o", "lse", "cq", "k_new", "v_new", "k_out", "v_out")}
+    tensors = [("q", packed), ("k", kc), ("v", vc)]
+    if added is not None:
+        # Each sequence's new keys/values: one per query, packed like q.
+        added = ([added[0][b, :lq[b]] for b in range(batch)],
+                 [added[1][b, :lq[b]] for b in range(batch)])
+        tensors += [("k_new", np.concatenate(added[0])), ("v_new", np.concatenate(added[1]))]
+        cache_args = cache_args + ["--k-new", paths["k_new"], "--v-new", paths["v_new"],
+                                   "--k-cache-out", paths["k_out"], "--v-cache-out", paths["v_out"]]
+    for name, tensor in tensors:
         np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
     np.save(paths["cq"], cq)
     command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
@@ -253,13 +263,28 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
         return f"attngen run failed: {result.stderr.strip()}"
     out = np.load(paths["o"]).astype(np.float64)
     lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    if added is not None:
+        problem = check_appended_cache(spec, kc, vc, lengths, table, added,
+                                       np.load(paths["k_out"]), np.load(paths["v_out"]))
+        if problem:
+            return problem
     for b in range(batch):
         kb = gather_sequence(spec, kc, b, int(lengths[b]), table).astype(np.float64)[None]
         vb = gather_sequence(spec, vc, b, int(lengths[b]), table).astype(np.float64)[None]
+        k_naive = kb
+        if added is not None:
+            k_new = added[0][b].astype(np.float64)
+            if spec.get("rope"):
+                k_new = reference.rotary(spec, k_new, int(lengths[b]) + np.arange(lq[b]))
+            kb = np.concatenate([kb, k_new[None]], axis=1)
+            k_naive = np.concatenate([k_naive, round_to(dtype, k_new).astype(np.float64)[None]],
+                                     axis=1)
+            vb = np.concatenate([vb, added[1][b].astype(np.float64)[None]], axis=1)
+        seqlen_k = kb.shape[1]
         qb = q[b:b + 1, :lq[b]].astype(np.float64)
         q_naive = qb
         if spec.get("rope"):
-            positions = int(lengths[b]) - lq[b] + np.arange(lq[b])
+            positions = seqlen_k - lq[b] + np.arange(lq[b])
             qb = reference.rotary(spec, qb[0], positions)[None]
             q_naive = round_to(dtype, qb).astype(np.float64)
         ref_out, ref_lse = reference.attention(spec, qb, kb, vb)
@@ -267,11 +292,11 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
         if dtype == "f32":
             bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
         else:
-            naive = low_precision_attention(spec, q_naive, kb, vb)
+            naive = low_precision_attention(spec, q_naive, k_naive, vb)
             bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
         error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
         if not np.all(np.isfinite(got)) or error > bound:
-            return f"sequence {b} ({lq[b]} queries, {lengths[b]} keys): O max error {error:.3g} > bound {bound:.3g}"
+            return f"sequence {b} ({lq[b]} queries, {seqlen_k} keys): O max error {error:.3g} > bound {bound:.3g}"
         if lse is not None:
             got_lse = lse[:, cq[b]:cq[b + 1]]
             if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
@@ -279,7 +304,7 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
             finite = np.isfinite(ref_lse[0])
             lse_bound = 1e-3
             if spec.get("rope") and dtype != "f32":
-                _, naive_lse = reference.attention(spec, q_naive, kb, vb,
+                _, naive_lse = reference.attention(spec, q_naive, k_naive, vb,
                                                    round_to=lambda x: round_to(dtype, x))
                 lse_bound = max(lse_bound, rope_lse_bound(naive_lse, ref_lse))
             if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > lse_bound:
@@ -310,7 +335,7 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
             spec, k, v, workdir, rng, reserve=sq if append else 0)
         if spec.get("varlen"):
             return check_varlen_cached(attngen, spec_path, workdir, spec, q, k, v, lengths,
-                                       table, extra_args, rng, backend)
+                                       table, extra_args, rng, backend, added)
     if append:
         new_paths = {name: os.path.join(workdir, f"{name}.npy")
                      for name in ("k_new", "v_new", "k_out", "v_out")}

@@ -365,13 +365,14 @@ TEST_F(CudaKernel, AppendKernelRunsFirst) {
   EXPECT_EQ(append.grid[1], 1u);
   EXPECT_EQ(append.block[0], 128u);
   EXPECT_EQ(append.sharedBytes, 0u);
-  ASSERT_EQ(append.params.size(), 4 * 11 + 5 + 7u);
+  ASSERT_EQ(append.params.size(), 4 * 11 + 5 + 7 + 5u);
   size_t at = expectMemref(append.params, 0, keyNew, {2, 3, 1, 64}, "k_new");
   at = expectMemref(append.params, at, valueNew, {2, 3, 1, 64}, "v_new");
   at = expectMemref(append.params, at, pool, {4, 256, 1, 64}, "k");
   at = expectMemref(append.params, at, pool, {4, 256, 1, 64}, "v");
   at = expectMemref(append.params, at, lengths, {2}, "cache_seqlens");
-  expectMemref(append.params, at, table, {2, 2}, "page_table");
+  at = expectMemref(append.params, at, table, {2, 2}, "page_table");
+  expectMemref(append.params, at, nullptr, {0}, "cu_seqlens_q"); // not varlen
   for (void *buffer : {pool, lengths, table, keyNew, valueNew, workspace})
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }

@@ -732,6 +732,71 @@ TEST(Varlen, PackedQueriesOverAPagedCache) {
   attnrt_kernel_release(kernel);
 }
 
+TEST(Varlen, AppendsPackedNewKeys) {
+  attnrt_kernel *kernel = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_append_f32").c_str(), &kernel),
+            ATTNRT_OK)
+      << attnrt_last_error();
+  attnrt_kernel_info info;
+  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  ASSERT_TRUE(info.varlen && info.appends_kv);
+  // New tokens 3, 0 and 2 (packed rows 0-2 and 3-4) after 14, 5 and 16
+  // cached keys: the first crosses a page boundary.
+  std::vector<int32_t> cuQ = {0, 3, 3, 5};
+  PagedProblem p = makePagedProblem(info, 3, {14, 5, 16}, 3);
+  int64_t hq = info.num_q_heads, hkv = info.num_kv_heads;
+  int64_t d = info.head_dim, dv = info.head_dim_v, totalQ = cuQ.back();
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal;
+  std::vector<float> q(totalQ * hq * d), kNew(totalQ * hkv * d),
+      vNew(totalQ * hkv * dv);
+  for (auto *t : {&q, &kNew, &vNew})
+    for (float &x : *t)
+      x = normal(rng);
+  std::vector<float> o(totalQ * hq * dv, NAN), lse(hq * totalQ, NAN);
+  attnrt_attention_args args = pagedArgs(p);
+  args.q = q.data();
+  args.o = o.data();
+  args.lse = lse.data();
+  args.seqlen_q = totalQ;
+  args.cu_seqlens_q = cuQ.data();
+  args.k_new = kNew.data();
+  args.v_new = vNew.data();
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+  for (int64_t b = 0; b < p.batch; ++b) {
+    int64_t sq = cuQ[b + 1] - cuQ[b], length = p.lengths[b];
+    std::vector<float> keys = p.kDense[b], values = p.vDense[b];
+    for (int64_t j = 0; j < sq; ++j) {
+      int64_t row = length + j;
+      int64_t poolRow = p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
+                        row % p.pageSize;
+      for (int64_t x = 0; x < hkv * d; ++x)
+        ASSERT_EQ(p.kPool[poolRow * hkv * d + x],
+                  kNew[(cuQ[b] + j) * hkv * d + x])
+            << "sequence " << b << " new key " << j;
+      keys.insert(keys.end(), kNew.begin() + (cuQ[b] + j) * hkv * d,
+                  kNew.begin() + (cuQ[b] + j + 1) * hkv * d);
+      values.insert(values.end(), vNew.begin() + (cuQ[b] + j) * hkv * dv,
+                    vNew.begin() + (cuQ[b] + j + 1) * hkv * dv);
+    }
+    std::vector<double> refO, refLse;
+    referenceAttention(info, q.data() + cuQ[b] * hq * d, keys.data(),
+                       values.data(), 1, sq, length + sq, refO, refLse);
+    for (size_t i = 0; i < refO.size(); ++i)
+      ASSERT_NEAR(o[cuQ[b] * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
+  }
+  // Sequence 2's 2 new keys do not fit after 47 of 48 rows.
+  std::vector<int32_t> full = p.lengths;
+  full[2] = p.maxPages * p.pageSize - 1;
+  attnrt_attention_args bad = args;
+  bad.cache_seqlens = full.data();
+  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(attnrt_last_error()).find("minus the 2 appended keys"),
+            std::string::npos)
+      << attnrt_last_error();
+  attnrt_kernel_release(kernel);
+}
+
 TEST(Varlen, PackedSequencesMatchTheReference) {
   attnrt_kernel *kernel = nullptr;
   ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_f32").c_str(), &kernel),

@@ -32,13 +32,14 @@ struct KvCacheInputs {
 /// ([batch, max_pages] <i4), given K's shape ([batch, capacity, ...] or
 /// [num_pages, page_size, ...]): every length within the cache, every used
 /// page inside the pool. Specs without a KV cache must get neither file.
-/// Appending specs add `appendedKeys` rows per sequence, which must fit too.
+/// Appending specs add appendedKeys[b] rows to sequence b (empty: none),
+/// which must fit too.
 llvm::Expected<KvCacheInputs>
 readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
                   const std::string &seqlensPath,
                   const std::string &pageTablePath, int64_t batch,
                   const std::vector<int64_t> &keyShape,
-                  int64_t appendedKeys = 0);
+                  const std::vector<int64_t> &appendedKeys = {});
 
 /// Full caches of `seqlenK` keys per sequence for benchmarks; paged caches
 /// get every sequence's pages in a shuffled order (fixed seed), as a real

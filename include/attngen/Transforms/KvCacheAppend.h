@@ -15,18 +15,33 @@
 
 namespace mlir::attn {
 
-/// The memrefs an append reads and writes.
+/// The memrefs an append reads and writes, in the append function's and
+/// kernel's parameter order: (k_new, v_new, k, v, cache_seqlens,
+/// page_table, cu_seqlens_q); cu_seqlens_q is read for varlen batches only.
 struct KvAppendOperands {
-  Value keyNew, valueNew, key, value, cacheSeqlens, pageTable;
+  Value keyNew, valueNew, key, value, cacheSeqlens, pageTable, cuSeqlensQ;
 };
 
-/// Stores row (batch, token, head) of key_new/value_new into the cache at
-/// row cache_seqlens[batch] + token, the key rotated at that position when
-/// the op has RoPE; rows outside the cache are skipped. Columns move in
-/// vectors of `elementsPerChunk` (and RoPE pairs in half as many pairs).
+/// The memref types of KvAppendOperands for `op`, given the attention
+/// kernel's parameter types (q, k, v, o, lse, slopes, cache_seqlens,
+/// page_table, partial_o, partial_lse, cu_seqlens_q, cu_seqlens_k).
+SmallVector<Type> appendParameterTypes(AttentionOp op,
+                                       ArrayRef<Type> kernelTypes);
+
+/// The number of new rows: key_new's rows times num_kv_heads.
+Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
+                         const KvAppendOperands &operands);
+
+/// Stores new row `row` = (packed token) * num_kv_heads + h of
+/// key_new/value_new, packed token = b * seqlen_q + j (or the row of a
+/// varlen batch, whose sequence b is found by bisection of cu_seqlens_q),
+/// into the cache at row cache_seqlens[b] + j, the key rotated at that
+/// position when the op has RoPE; rows outside the cache are skipped.
+/// Columns move in vectors of `elementsPerChunk` (RoPE pairs in half as
+/// many).
 void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
-                   const KvAppendOperands &operands, Value batch, Value token,
-                   Value head, int64_t elementsPerChunk);
+                   const KvAppendOperands &operands, Value row,
+                   int64_t elementsPerChunk);
 
 } // namespace mlir::attn
 

@@ -179,18 +179,19 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   };
   if (append) {
     // New rows (b, token, kv head) go into the cache before any item reads it.
-    auto keyNew = describe<4>(buffers.keyNew, {buffers.batch, buffers.seqlenQ,
+    auto keyNew = describe<4>(buffers.keyNew, {tensorBatch, buffers.seqlenQ,
                                                buffers.numKvHeads,
                                                buffers.headDim});
     auto valueNew = describe<4>(buffers.valueNew,
-                                {buffers.batch, buffers.seqlenQ,
+                                {tensorBatch, buffers.seqlenQ,
                                  buffers.numKvHeads, buffers.headDimV});
-    forChunks(buffers.batch * buffers.seqlenQ * buffers.numKvHeads,
+    forChunks(tensorBatch * buffers.seqlenQ * buffers.numKvHeads,
               [&](int64_t begin, int64_t end) {
                 auto kn = keyNew, vn = valueNew, k = key, v = value;
                 auto c = cacheSeqlens;
                 auto p = pageTable;
-                append(&kn, &vn, &k, &v, &c, &p, begin, end);
+                auto cq = cuSeqlensQ;
+                append(&kn, &vn, &k, &v, &c, &p, &cq, begin, end);
               });
   }
   forChunks(numItems, [&](int64_t begin, int64_t end) {

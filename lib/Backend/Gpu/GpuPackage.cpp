@@ -56,7 +56,8 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
     kernel["append"] = {
         {"entry", launch.appendEntry},
         {"params",
-         {"k_new", "v_new", "k", "v", "cache_seqlens", "page_table"}},
+         {"k_new", "v_new", "k", "v", "cache_seqlens", "page_table",
+          "cu_seqlens_q"}},
         {"block_threads", 128},
         // Launched first: one thread per new row r = (b * seqlen_q + j) *
         // num_kv_heads + h, stored at cache row cache_seqlens[b] + j.

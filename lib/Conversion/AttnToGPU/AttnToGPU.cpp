@@ -1159,18 +1159,16 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   return success();
 }
 
-/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table)`: one
-/// thread per new row r = (b * seqlen_q + j) * num_kv_heads + h, stored at
-/// cache row cache_seqlens[b] + j (the key rotated by RoPE); grid
-/// (ceil(rows / kAppendThreads)), block kAppendThreads.
+/// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table,
+/// cu_seqlens_q)`: one thread per new row r = (packed token) *
+/// num_kv_heads + h, stored at cache row cache_seqlens[b] + j (the key
+/// rotated by RoPE; KvCacheAppend.h); grid (ceil(rows / kAppendThreads)),
+/// block kAppendThreads.
 void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
                                       const std::string &name,
                                       ArrayRef<Type> kernelTypes) {
   Location loc = op.getLoc();
-  SmallVector<Type> types = {toKernelMemRef(op.getKeyNew().getType()),
-                             toKernelMemRef(op.getValueNew().getType()),
-                             kernelTypes[1], kernelTypes[2], kernelTypes[6],
-                             kernelTypes[7]};
+  SmallVector<Type> types = appendParameterTypes(op, kernelTypes);
   auto append = gpu::GPUFuncOp::create(builder, loc, name,
                                        builder.getFunctionType(types, {}));
   append->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
@@ -1181,30 +1179,22 @@ void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&entry);
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
-  Value keyNew = entry.getArgument(0);
+  KvAppendOperands operands{entry.getArgument(0), entry.getArgument(1),
+                            entry.getArgument(2), entry.getArgument(3),
+                            entry.getArgument(4), entry.getArgument(5),
+                            entry.getArgument(6)};
   Value row = arith::AddIOp::create(
       b,
       arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
                             index(kAppendThreads)),
       gpu::ThreadIdOp::create(b, gpu::Dimension::x));
-  Value seqlenNew = memref::DimOp::create(b, keyNew, 1);
-  int64_t numKvHeads = op.getNumKvHeads();
-  Value rows = arith::MulIOp::create(
-      b, arith::MulIOp::create(b, memref::DimOp::create(b, keyNew, 0), seqlenNew),
-      index(numKvHeads));
   auto ifRow = scf::IfOp::create(
-      b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row, rows),
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row,
+                            emitAppendRowCount(b, op, operands)),
       /*withElseRegion=*/false);
   b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
-  Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
-  Value rest = arith::DivUIOp::create(b, row, index(numKvHeads));
-  emitAppendRow(b, op,
-                {keyNew, entry.getArgument(1), entry.getArgument(2),
-                 entry.getArgument(3), entry.getArgument(4),
-                 entry.getArgument(5)},
-                arith::DivUIOp::create(b, rest, seqlenNew),
-                arith::RemUIOp::create(b, rest, seqlenNew), head,
-                2 * kRopePairsPerChunk);
+  emitAppendRow(b, op, operands, row, 2 * kRopePairsPerChunk);
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
 }

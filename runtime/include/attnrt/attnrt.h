@@ -154,8 +154,9 @@ typedef struct attnrt_attention_args {
   const int32_t *cu_seqlens_q, *cu_seqlens_k;
   int64_t max_seqlen_q;
   /* Appending kernels only (info.appends_kv): the new keys and values
-     [batch, seqlen_q, num_kv_heads, head_dim(_v)] (strides as for q; all
-     zero = dense). Before attending, key j of sequence b is stored (rotated
+     [batch, seqlen_q, num_kv_heads, head_dim(_v)] (varlen: packed like q,
+     sequence b's rows cu_seqlens_q[b] .. cu_seqlens_q[b + 1] - 1; strides
+     as for q, all zero = dense). Before attending, key j of sequence b is stored (rotated
      by the kernel's rope) at cache row cache_seqlens[b] + j, so k and v are
      written, and the sequence attends to cache_seqlens[b] + seqlen_q keys;
      cache_seqlens itself is not updated (the engine advances it). The rows

@@ -43,8 +43,8 @@ struct AttentionBuffers {
   const int32_t *cuSeqlensQ = nullptr, *cuSeqlensK = nullptr;
   int64_t maxSeqlenQ = -1;
   /// Appending KV cache specs: new keys/values [batch, seqlenQ, numKvHeads,
-  /// headDim(V)], stored into `key`/`value` (which are written) at rows
-  /// cacheSeqlens[b] .. + seqlenQ - 1 before the attention.
+  /// headDim(V)] (varlen: packed like Q), stored into `key`/`value` (which
+  /// are written) at rows cacheSeqlens[b] + j before the attention.
   const void *keyNew = nullptr, *valueNew = nullptr;
 };
 
@@ -80,9 +80,10 @@ private:
                               int64_t, int64_t);
   /// (o, lse, partial_o, partial_lse) descriptors, begin, end.
   using MergePoint = void (*)(void *, void *, void *, void *, int64_t, int64_t);
-  /// (k_new, v_new, k, v, cache_seqlens, page_table) descriptors, begin, end.
+  /// (k_new, v_new, k, v, cache_seqlens, page_table, cu_seqlens_q)
+  /// descriptors, begin, end.
   using AppendPoint = void (*)(void *, void *, void *, void *, void *, void *,
-                               int64_t, int64_t);
+                               void *, int64_t, int64_t);
   CpuKernel(std::unique_ptr<mlir::ExecutionEngine> engine, EntryPoint entry,
             MergePoint merge, AppendPoint append,
             const CpuKernelTraits &traits);

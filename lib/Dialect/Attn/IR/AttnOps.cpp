@@ -110,9 +110,6 @@ LogicalResult AttentionOp::verify() {
                                    "cu_seqlens_k"
                                  : "a variable-length batch needs "
                                    "cu_seqlens_k");
-  if (isVarlen() && appendsKv())
-    return emitOpError() << "appending to the KV cache of a variable-length "
-                            "batch is not supported yet";
   for (Value offsets : {getCuSeqlensQ(), getCuSeqlensK()})
     if (offsets && cast<RankedTensorType>(offsets.getType()).getRank() != 1)
       return emitOpError() << "cu_seqlens must have rank 1 ([batch + 1])";
