@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 #include <cmath>
@@ -103,9 +104,11 @@ std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
   return {y1, y2};
 }
 
-void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
-                   Value source, ValueRange sourceIndices, Value destination,
-                   ValueRange destinationIndices, int64_t pairsPerChunk) {
+void emitRotateRow(
+    ImplicitLocOpBuilder &b, RopeAttr rope, Value position, Value source,
+    ValueRange sourceIndices, Value destination, ValueRange destinationIndices,
+    int64_t pairsPerChunk,
+    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
   int64_t numPairs = rope.getRotaryDim() / 2;
   Type f32 = b.getF32Type();
   Type sourceElement = cast<MemRefType>(source.getType()).getElementType();
@@ -138,6 +141,12 @@ void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
   };
   for (int64_t first = 0; first < numPairs; first += pairsPerChunk) {
     int64_t count = std::min(pairsPerChunk, numPairs - first);
+    OpBuilder::InsertionGuard guard(b);
+    if (chunkFilter) {
+      auto ifChunk = scf::IfOp::create(b, chunkFilter(b, first / pairsPerChunk),
+                                       /*withElseRegion=*/false);
+      b.setInsertionPoint(ifChunk.thenBlock()->getTerminator());
+    }
     SmallVector<float> hi, lo;
     for (int64_t pair = first; pair < first + count; ++pair) {
       auto [turnsHi, turnsLo] = ropeTurnsPerPosition(rope, pair);

@@ -908,13 +908,14 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
       firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
   gpu::BarrierOp::create(b);
   if (RopeAttr rope = op.getRopeAttr()) {
-    // RoPE in shared memory, one tile row per thread: query i sits at
-    // position seqlen_k - seqlen_q + i. Rotated q is rounded to the 16-bit
-    // type, as FlashAttention's rotary kernels do.
+    // RoPE in shared memory: lane l rotates rows l, l + 32, ... and warp w
+    // the chunks c with c % num_warps == w (a warp-uniform branch), so a
+    // decode tile of a few rows still spreads over every warp. Query i sits
+    // at position seqlen_k - seqlen_q + i. Rotated q is rounded to the
+    // 16-bit type, as FlashAttention's rotary kernels do.
     Value rows = arith::MinSIOp::create(
         b, index(b, tiling.blockM), arith::SubIOp::create(b, rowLimit, firstRow));
-    Value numThreads = index(b, tiling.numWarps * kWarpSize);
-    auto loop = scf::ForOp::create(b, threadId, rows, numThreads);
+    auto loop = scf::ForOp::create(b, lane, rows, index(b, kWarpSize));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
@@ -923,7 +924,12 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
           b, arith::SubIOp::create(b, seqlenK, seqlenQ),
           queryOfRow(b, arith::AddIOp::create(b, firstRow, r)));
       emitRotateRow(b, rope, position, queryTile, {r, index(b, 0)}, queryTile,
-                    {r, index(b, 0)}, kRopePairsPerChunk);
+                    {r, index(b, 0)}, kRopePairsPerChunk,
+                    [&](ImplicitLocOpBuilder &b, int64_t chunk) -> Value {
+                      return arith::CmpIOp::create(
+                          b, arith::CmpIPredicate::eq, warp,
+                          index(b, chunk % tiling.numWarps));
+                    });
     }
     gpu::BarrierOp::create(b);
   }
