@@ -69,23 +69,17 @@ readVarlenInputs(const AttentionSpec &spec, const std::string &specPath,
   auto q = readOffsets(cuSeqlensQPath, "cu_seqlens_q", totalQ);
   if (!q)
     return q.takeError();
-  if (cached) {
-    inputs.cuSeqlensQ = std::move(*q);
-    inputs.numSequences = static_cast<int64_t>(inputs.cuSeqlensQ.size()) - 1;
-    for (int64_t b = 0; b < inputs.numSequences; ++b)
-      inputs.maxSeqlenQ = std::max<int64_t>(
-          inputs.maxSeqlenQ, inputs.cuSeqlensQ[b + 1] - inputs.cuSeqlensQ[b]);
-    return inputs;
-  }
-  auto k = readOffsets(cuSeqlensKPath, "cu_seqlens_k", totalK);
-  if (!k)
-    return k.takeError();
-  if (k->size() != q->size())
-    return makeError(llvm::formatv(
-        "{0}: cu_seqlens_k has {1} entries but cu_seqlens_q has {2}",
-        cuSeqlensKPath, k->size(), q->size()));
   inputs.cuSeqlensQ = std::move(*q);
-  inputs.cuSeqlensK = std::move(*k);
+  if (!cached) {
+    auto k = readOffsets(cuSeqlensKPath, "cu_seqlens_k", totalK);
+    if (!k)
+      return k.takeError();
+    if (k->size() != inputs.cuSeqlensQ.size())
+      return makeError(llvm::formatv(
+          "{0}: cu_seqlens_k has {1} entries but cu_seqlens_q has {2}",
+          cuSeqlensKPath, k->size(), inputs.cuSeqlensQ.size()));
+    inputs.cuSeqlensK = std::move(*k);
+  }
   inputs.numSequences = static_cast<int64_t>(inputs.cuSeqlensQ.size()) - 1;
   for (int64_t b = 0; b < inputs.numSequences; ++b)
     inputs.maxSeqlenQ = std::max<int64_t>(

@@ -233,32 +233,28 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
        m.headDimV},
       {"o", args.o, args.o_strides, call.o, call.tensorBatch, args.seqlen_q,
        m.numQHeads, m.headDimV}};
+  // Appending kernels: the new keys and values, shaped like q's rows.
+  const Tensor added[] = {
+      {"k_new", args.k_new, args.k_new_strides, call.kNew, call.tensorBatch,
+       args.seqlen_q, m.numKvHeads, m.headDim},
+      {"v_new", args.v_new, args.v_new_strides, call.vNew, call.tensorBatch,
+       args.seqlen_q, m.numKvHeads, m.headDimV}};
   size_t bytes = elementBytes(m.dtype);
   alignmentBytes = std::max(alignmentBytes, bytes);
-  for (const Tensor &t : tensors) {
+  auto check = [&](const Tensor &t) {
     t.out.sizes[0] = t.rows0;
     t.out.sizes[1] = t.rows1;
     t.out.sizes[2] = t.heads;
     t.out.sizes[3] = t.dim;
-    if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,
-                                           alignmentBytes, t.out))
+    return checkTensor(t.name, t.data, t.strides, bytes, alignmentBytes, t.out);
+  };
+  for (const Tensor &t : tensors)
+    if (attnrt_status status = check(t))
       return status;
-  }
   if (m.appendsKv) {
-    const Tensor added[] = {
-        {"k_new", args.k_new, args.k_new_strides, call.kNew, call.tensorBatch,
-         args.seqlen_q, m.numKvHeads, m.headDim},
-        {"v_new", args.v_new, args.v_new_strides, call.vNew, call.tensorBatch,
-         args.seqlen_q, m.numKvHeads, m.headDimV}};
-    for (const Tensor &t : added) {
-      t.out.sizes[0] = t.rows0;
-      t.out.sizes[1] = t.rows1;
-      t.out.sizes[2] = t.heads;
-      t.out.sizes[3] = t.dim;
-      if (attnrt_status status = checkTensor(t.name, t.data, t.strides, bytes,
-                                             alignmentBytes, t.out))
+    for (const Tensor &t : added)
+      if (attnrt_status status = check(t))
         return status;
-    }
   } else if (args.k_new || args.v_new) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.k_new/v_new are given but kernel '" + m.name +

@@ -170,6 +170,41 @@ def check_appended_cache(spec, kc, vc, lengths, table, added, got_k, got_v):
     return None
 
 
+def run_packed(command, spec, paths):
+    """Runs `attngen run` on a packed batch (adding --lse when the spec
+    returns it); returns (problem, O [total, heads, dv], LSE [heads, total]
+    or None)."""
+    if spec.get("return_lse"):
+        command = command + ["--lse", paths["lse"]]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"attngen run failed: {result.stderr.strip()}", None, None
+    out = np.load(paths["o"]).astype(np.float64)
+    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    return None, out, lse
+
+
+def compare_sequence(spec, b, label, got, got_lse, ref_out, ref_lse, naive_fn, lse_bound=1e-3):
+    """Sequence b of a packed batch: O rows `got` [rows, heads, dv] and LSE
+    columns `got_lse` [heads, rows] (or None) against the reference (batch
+    1); 16-bit specs within twice the error of naive_fn()'s output."""
+    if spec["dtype"] == "f32":
+        bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
+    else:
+        naive = naive_fn()
+        bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
+    error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
+    if not np.all(np.isfinite(got)) or error > bound:
+        return f"sequence {b} ({label}): O max error {error:.3g} > bound {bound:.3g}"
+    if got_lse is not None:
+        if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
+            return f"sequence {b}: LSE is -inf on different rows than the reference"
+        finite = np.isfinite(ref_lse[0])
+        if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > lse_bound:
+            return f"sequence {b}: LSE differs from the reference"
+    return None
+
+
 def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
     """Packs the batch as variable-length sequences: sequence 0 keeps sq
     queries and sk keys, the others random lengths in [0, sq] and [0, sk];
@@ -192,35 +227,21 @@ def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
     command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
                "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
                "--cu-seqlens-q", paths["cq"], "--cu-seqlens-k", paths["ck"]]
-    if spec.get("return_lse"):
-        command += ["--lse", paths["lse"]]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        return f"attngen run failed: {result.stderr.strip()}"
-    out = np.load(paths["o"]).astype(np.float64)
-    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    problem, out, lse = run_packed(command, spec, paths)
+    if problem:
+        return problem
     if out.shape != (cq[-1],) + q.shape[2:3] + (v.shape[3],):
         return f"O has shape {out.shape}, expected ({cq[-1]}, heads, dim_v)"
     for b in range(batch):
         qb, kb, vb = q[b:b + 1, :lq[b]], k[b:b + 1, :lk[b]], v[b:b + 1, :lk[b]]
         ref_out, ref_lse = reference.attention(spec, qb.astype(np.float64), kb.astype(np.float64),
                                                vb.astype(np.float64))
-        got = out[cq[b]:cq[b + 1]]
-        if spec["dtype"] == "f32":
-            bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
-        else:
-            naive = low_precision_attention(spec, qb, kb, vb)
-            bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
-        error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
-        if not np.all(np.isfinite(got)) or error > bound:
-            return f"sequence {b} ({lq[b]}x{lk[b]}): O max error {error:.3g} > bound {bound:.3g}"
-        if lse is not None:
-            got_lse = lse[:, cq[b]:cq[b + 1]]
-            if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
-                return f"sequence {b}: LSE is -inf on different rows than the reference"
-            finite = np.isfinite(ref_lse[0])
-            if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > 1e-3:
-                return f"sequence {b}: LSE differs from the reference"
+        problem = compare_sequence(
+            spec, b, f"{lq[b]}x{lk[b]}", out[cq[b]:cq[b + 1]],
+            lse[:, cq[b]:cq[b + 1]] if lse is not None else None, ref_out, ref_lse,
+            lambda: low_precision_attention(spec, qb, kb, vb))  # noqa: B023
+        if problem:
+            return problem
     return None
 
 
@@ -256,13 +277,9 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
     command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
                "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
                "--cu-seqlens-q", paths["cq"]] + cache_args
-    if spec.get("return_lse"):
-        command += ["--lse", paths["lse"]]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        return f"attngen run failed: {result.stderr.strip()}"
-    out = np.load(paths["o"]).astype(np.float64)
-    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+    problem, out, lse = run_packed(command, spec, paths)
+    if problem:
+        return problem
     if added is not None:
         problem = check_appended_cache(spec, kc, vc, lengths, table, added,
                                        np.load(paths["k_out"]), np.load(paths["v_out"]))
@@ -288,27 +305,17 @@ def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, t
             qb = reference.rotary(spec, qb[0], positions)[None]
             q_naive = round_to(dtype, qb).astype(np.float64)
         ref_out, ref_lse = reference.attention(spec, qb, kb, vb)
-        got = out[cq[b]:cq[b + 1]]
-        if dtype == "f32":
-            bound = 1e-4 * max(1.0, np.max(np.abs(ref_out)) if ref_out.size else 1.0)
-        else:
-            naive = low_precision_attention(spec, q_naive, k_naive, vb)
-            bound = 2 * (np.max(np.abs(naive - ref_out)) if naive.size else 0.0) + 1e-5
-        error = np.max(np.abs(got - ref_out[0])) if got.size else 0.0
-        if not np.all(np.isfinite(got)) or error > bound:
-            return f"sequence {b} ({lq[b]} queries, {seqlen_k} keys): O max error {error:.3g} > bound {bound:.3g}"
-        if lse is not None:
-            got_lse = lse[:, cq[b]:cq[b + 1]]
-            if not np.array_equal(np.isneginf(got_lse), np.isneginf(ref_lse[0])):
-                return f"sequence {b}: LSE is -inf on different rows than the reference"
-            finite = np.isfinite(ref_lse[0])
-            lse_bound = 1e-3
-            if spec.get("rope") and dtype != "f32":
-                _, naive_lse = reference.attention(spec, q_naive, k_naive, vb,
-                                                   round_to=lambda x: round_to(dtype, x))
-                lse_bound = max(lse_bound, rope_lse_bound(naive_lse, ref_lse))
-            if finite.any() and np.max(np.abs(got_lse[finite] - ref_lse[0][finite])) > lse_bound:
-                return f"sequence {b}: LSE differs from the reference"
+        lse_bound = 1e-3
+        if lse is not None and spec.get("rope") and dtype != "f32":
+            _, naive_lse = reference.attention(spec, q_naive, k_naive, vb,
+                                               round_to=lambda x: round_to(dtype, x))
+            lse_bound = max(lse_bound, rope_lse_bound(naive_lse, ref_lse))
+        problem = compare_sequence(
+            spec, b, f"{lq[b]} queries, {seqlen_k} keys", out[cq[b]:cq[b + 1]],
+            lse[:, cq[b]:cq[b + 1]] if lse is not None else None, ref_out, ref_lse,
+            lambda: low_precision_attention(spec, q_naive, k_naive, vb), lse_bound)  # noqa: B023
+        if problem:
+            return problem
     return None
 
 

@@ -30,6 +30,27 @@ std::string packagePath(const std::string &name) {
   return std::string(ATTNRT_TEST_PACKAGES) + "/" + name + ".attnpkg";
 }
 
+/// Loads package `name` and reads its info; null (and a test failure) if
+/// either fails.
+attnrt_kernel *loadKernel(const std::string &name, attnrt_kernel_info &info) {
+  attnrt_kernel *kernel = nullptr;
+  if (attnrt_kernel_load(packagePath(name).c_str(), &kernel) != ATTNRT_OK) {
+    ADD_FAILURE() << name << ": " << attnrt_last_error();
+    return nullptr;
+  }
+  EXPECT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  return kernel;
+}
+
+/// The CPU call is refused as invalid, with `message` in the error.
+void expectInvalidCall(attnrt_kernel *kernel, const attnrt_attention_args &args,
+                       const std::string &message) {
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT)
+      << message;
+  EXPECT_NE(std::string(attnrt_last_error()).find(message), std::string::npos)
+      << attnrt_last_error();
+}
+
 /// O and LSE in float64 straight from the definition, for dense BSHD f32.
 void referenceAttention(const attnrt_kernel_info &info, const float *q,
                         const float *k, const float *v, int64_t batch,
@@ -74,6 +95,30 @@ void referenceAttention(const attnrt_kernel_info &info, const float *q,
         }
         lse[(b * hq + h) * sq + i] = max + std::log(sum);
       }
+}
+
+/// Sequence `b` of a packed batch (queries from row `firstRow` of q, o and
+/// lse, `totalQ` rows in all) against referenceAttention over its keys.
+void expectPackedSequence(const attnrt_kernel_info &info, int64_t b,
+                          const float *q, const float *keys,
+                          const float *values, int64_t firstRow, int64_t sq,
+                          int64_t sk, const std::vector<float> &o,
+                          const std::vector<float> &lse, int64_t totalQ) {
+  int64_t hq = info.num_q_heads, d = info.head_dim, dv = info.head_dim_v;
+  std::vector<double> refO, refLse;
+  referenceAttention(info, q + firstRow * hq * d, keys, values, 1, sq, sk, refO,
+                     refLse);
+  for (size_t i = 0; i < refO.size(); ++i)
+    ASSERT_NEAR(o[firstRow * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
+  for (int64_t h = 0; h < hq; ++h)
+    for (int64_t i = 0; i < sq; ++i) {
+      double expected = refLse[h * sq + i];
+      float got = lse[h * totalQ + firstRow + i];
+      if (std::isinf(expected))
+        ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
+      else
+        ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
+    }
 }
 
 struct Problem {
@@ -444,12 +489,9 @@ attnrt_attention_args pagedArgs(PagedProblem &p) {
 }
 
 TEST(PagedKvCache, MatchesTheReferencePerSequence) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("paged_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("paged_f32", info);
+  ASSERT_NE(kernel, nullptr);
   EXPECT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
   EXPECT_EQ(info.page_size, 16);
   // Lengths: several pages with a partial last one, an empty sequence, one
@@ -527,12 +569,9 @@ std::vector<double> rotate(const attnrt_kernel_info &info,
 }
 
 TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("paged_append_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("paged_append_f32", info);
+  ASSERT_NE(kernel, nullptr);
   EXPECT_TRUE(info.appends_kv);
   EXPECT_EQ(info.rope_dim, 32);
   EXPECT_EQ(info.rope_base, 10000.0);
@@ -612,21 +651,14 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
   full[0] = p.maxPages * p.pageSize - 2;
   bad = args;
   bad.cache_seqlens = full.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error())
-                .find("args.cache_seqlens[0] = 46 is outside [0, 45] (the "
+  expectInvalidCall(kernel, bad, "args.cache_seqlens[0] = 46 is outside [0, 45] (the "
                       "cache's max_pages_per_seq * page_size minus the 3 "
-                      "appended keys)"),
-            std::string::npos)
-      << attnrt_last_error();
+                      "appended keys)");
   std::vector<int32_t> noPage = p.table;
   noPage[1 * p.maxPages + 0] = -1; // sequence 1's first (new) page
   bad = args;
   bad.page_table = noPage.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error()).find("args.page_table[1, 0] = -1"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, bad, "args.page_table[1, 0] = -1");
   EXPECT_EQ(std::memcmp(poolAfter.data(), p.kPool.data(), poolAfter.size() * 4),
             0);
   attnrt_kernel_release(kernel);
@@ -637,20 +669,14 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
   PagedProblem plain = makePagedProblem(info, 1, {5});
   attnrt_attention_args notAppending = pagedArgs(plain);
   notAppending.k_new = kNew.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &notAppending, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error()).find("does not append"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, notAppending, "does not append");
   attnrt_kernel_release(kernel);
 }
 
 TEST(SplitKv, MergedChunksMatchTheReference) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("split_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("split_f32", info);
+  ASSERT_NE(kernel, nullptr);
   // Decode-like (1 and 3 queries: few work items, many chunks) and a
   // prefill with seqlen_q > seqlen_k (rows without keys), on 1 and 2
   // threads (the chunk count follows the threads).
@@ -678,12 +704,9 @@ TEST(SplitKv, MergedChunksMatchTheReference) {
 }
 
 TEST(Varlen, PackedQueriesOverAPagedCache) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_paged_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("varlen_paged_f32", info);
+  ASSERT_NE(kernel, nullptr);
   EXPECT_TRUE(info.varlen);
   EXPECT_EQ(info.kv_cache, ATTNRT_KV_PAGED);
   // A prefill chunk (20 queries over 40 keys), a sequence without queries,
@@ -704,41 +727,22 @@ TEST(Varlen, PackedQueriesOverAPagedCache) {
   args.seqlen_q = totalQ;
   args.cu_seqlens_q = cuQ.data();
   ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
-  for (int64_t b = 0; b < p.batch; ++b) {
-    int64_t sq = cuQ[b + 1] - cuQ[b];
-    std::vector<double> refO, refLse;
-    referenceAttention(info, q.data() + cuQ[b] * hq * d, p.kDense[b].data(),
-                       p.vDense[b].data(), 1, sq, p.lengths[b], refO, refLse);
-    for (size_t i = 0; i < refO.size(); ++i)
-      ASSERT_NEAR(o[cuQ[b] * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
-    for (int64_t h = 0; h < hq; ++h)
-      for (int64_t i = 0; i < sq; ++i) {
-        double expected = refLse[h * sq + i];
-        float got = lse[h * totalQ + cuQ[b] + i];
-        if (std::isinf(expected))
-          ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
-        else
-          ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
-      }
-  }
+  for (int64_t b = 0; b < p.batch; ++b)
+    expectPackedSequence(info, b, q.data(), p.kDense[b].data(),
+                         p.vDense[b].data(), cuQ[b], cuQ[b + 1] - cuQ[b],
+                         p.lengths[b], o, lse, totalQ);
   // Keys come from the cache: key offsets are refused.
   std::vector<int32_t> cuK = {0, 40, 40, 57, 62};
   attnrt_attention_args bad = args;
   bad.cu_seqlens_k = cuK.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error()).find("no args.cu_seqlens_k"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, bad, "no args.cu_seqlens_k");
   attnrt_kernel_release(kernel);
 }
 
 TEST(Varlen, AppendsPackedNewKeys) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_append_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("varlen_append_f32", info);
+  ASSERT_NE(kernel, nullptr);
   ASSERT_TRUE(info.varlen && info.appends_kv);
   // New tokens 3, 0 and 2 (packed rows 0-2 and 3-4) after 14, 5 and 16
   // cached keys: the first crosses a page boundary.
@@ -790,20 +794,14 @@ TEST(Varlen, AppendsPackedNewKeys) {
   full[2] = p.maxPages * p.pageSize - 1;
   attnrt_attention_args bad = args;
   bad.cache_seqlens = full.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &bad, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error()).find("minus the 2 appended keys"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, bad, "minus the 2 appended keys");
   attnrt_kernel_release(kernel);
 }
 
 TEST(Varlen, PackedSequencesMatchTheReference) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("varlen_f32").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("varlen_f32", info);
+  ASSERT_NE(kernel, nullptr);
   EXPECT_TRUE(info.varlen);
   // Sequences of 70x90, 0x5 (no queries), 1x0 (no keys) and 130x40 rows.
   std::vector<int32_t> cuQ = {0, 70, 70, 71, 201}, cuK = {0, 90, 95, 95, 135};
@@ -828,51 +826,27 @@ TEST(Varlen, PackedSequencesMatchTheReference) {
   args.cu_seqlens_q = cuQ.data();
   args.cu_seqlens_k = cuK.data();
   ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
-  for (int64_t b = 0; b < 4; ++b) {
-    int64_t sq = cuQ[b + 1] - cuQ[b], sk = cuK[b + 1] - cuK[b];
-    std::vector<double> refO, refLse;
-    referenceAttention(info, q.data() + cuQ[b] * hq * d,
-                       k.data() + cuK[b] * hkv * d, v.data() + cuK[b] * hkv * d,
-                       1, sq, sk, refO, refLse);
-    for (size_t i = 0; i < refO.size(); ++i)
-      ASSERT_NEAR(o[cuQ[b] * hq * d + i], refO[i], 1e-4) << "sequence " << b;
-    for (int64_t h = 0; h < hq; ++h)
-      for (int64_t i = 0; i < sq; ++i) {
-        double expected = refLse[h * sq + i];
-        float got = lse[h * totalQ + cuQ[b] + i];
-        if (std::isinf(expected))
-          ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
-        else
-          ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
-      }
-  }
+  for (int64_t b = 0; b < 4; ++b)
+    expectPackedSequence(info, b, q.data(), k.data() + cuK[b] * hkv * d,
+                         v.data() + cuK[b] * hkv * d, cuQ[b],
+                         cuQ[b + 1] - cuQ[b], cuK[b + 1] - cuK[b], o, lse,
+                         totalQ);
   // Offsets that do not describe the packed rows are refused.
   std::vector<int32_t> short_ = {0, 70, 70, 71, 200};
   args.cu_seqlens_q = short_.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error())
-                .find("args.cu_seqlens_q must start at 0 and end at 201"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, args, "args.cu_seqlens_q must start at 0 and end at 201");
   std::vector<int32_t> decreasing = {0, 70, 60, 71, 201};
   args.cu_seqlens_q = decreasing.data();
-  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(attnrt_last_error())
-                .find("args.cu_seqlens_q[2] = 60 is below the entry before it"),
-            std::string::npos)
-      << attnrt_last_error();
+  expectInvalidCall(kernel, args, "args.cu_seqlens_q[2] = 60 is below the entry before it");
   args.cu_seqlens_q = nullptr;
   EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
   attnrt_kernel_release(kernel);
 }
 
 TEST(Cuda, GpuPackagesLoadWithoutADevice) {
-  attnrt_kernel *kernel = nullptr;
-  ASSERT_EQ(attnrt_kernel_load(packagePath("mha_sm90").c_str(), &kernel),
-            ATTNRT_OK)
-      << attnrt_last_error();
   attnrt_kernel_info info;
-  ASSERT_EQ(attnrt_kernel_get_info(kernel, &info), ATTNRT_OK);
+  attnrt_kernel *kernel = loadKernel("mha_sm90", info);
+  ASSERT_NE(kernel, nullptr);
   EXPECT_EQ(info.target, ATTNRT_TARGET_CUDA);
   EXPECT_EQ(info.dtype, ATTNRT_F16);
   EXPECT_TRUE(info.returns_lse);
