@@ -94,22 +94,22 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
       {attention->value, kvRows * spec.numKvHeads * spec.headDimV * bytes},
       {attention->output,
        tensorBatch * seqlenQ * spec.numQHeads * spec.headDimV * bytes},
-      {attention->lse, spec.returnLse ? tensorBatch * spec.numQHeads *
-                                            seqlenQ * sizeof(float)
-                                      : 0},
+      {attention->lse,
+       spec.returnLse ? tensorBatch * spec.numQHeads * seqlenQ * sizeof(float)
+                      : 0},
       {attention->slopes, spec.alibi ? spec.numQHeads * sizeof(float) : 0},
       {attention->cacheSeqlens, cache.seqlens.size() * sizeof(int32_t)},
       {attention->pageTable, cache.pageTable.size() * sizeof(int32_t)},
       {attention->cuSeqlensQ, varlen.cuSeqlensQ.size() * sizeof(int32_t)},
       {attention->cuSeqlensK, varlen.cuSeqlensK.size() * sizeof(int32_t)},
-      {attention->keyNew, spec.kvCache.append ? tensorBatch * seqlenQ *
-                                                    spec.numKvHeads *
-                                                    spec.headDim * bytes
-                                              : 0},
-      {attention->valueNew, spec.kvCache.append ? tensorBatch * seqlenQ *
-                                                      spec.numKvHeads *
-                                                      spec.headDimV * bytes
-                                                : 0}};
+      {attention->keyNew,
+       spec.kvCache.append
+           ? tensorBatch * seqlenQ * spec.numKvHeads * spec.headDim * bytes
+           : 0},
+      {attention->valueNew,
+       spec.kvCache.append
+           ? tensorBatch * seqlenQ * spec.numKvHeads * spec.headDimV * bytes
+           : 0}};
   for (const Allocation &allocation : allocations)
     if (allocation.bytes)
       if (llvm::Error error =
@@ -139,9 +139,9 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
 }
 
 CudaAttention::~CudaAttention() {
-  for (Buffer *buffer : {&query, &key, &value, &output, &lse, &slopes,
-                         &cacheSeqlens, &pageTable, &workspace, &cuSeqlensQ,
-                         &cuSeqlensK, &keyNew, &valueNew})
+  for (Buffer *buffer :
+       {&query, &key, &value, &output, &lse, &slopes, &cacheSeqlens, &pageTable,
+        &workspace, &cuSeqlensQ, &cuSeqlensK, &keyNew, &valueNew})
     attnrt_cuda_free(buffer->pointer);
   attnrt_kernel_release(kernel);
 }
@@ -185,8 +185,8 @@ llvm::Error CudaAttention::upload(const std::vector<uint8_t> &queryData,
 llvm::Error
 CudaAttention::uploadNewKeysAndValues(const std::vector<uint8_t> &keys,
                                       const std::vector<uint8_t> &values) {
-  for (auto [buffer, data] : {std::make_pair(&keyNew, &keys),
-                              std::make_pair(&valueNew, &values)}) {
+  for (auto [buffer, data] :
+       {std::make_pair(&keyNew, &keys), std::make_pair(&valueNew, &values)}) {
     if (data->size() != buffer->bytes)
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "--backend cuda: new keys/values of %zu "

@@ -82,12 +82,13 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
     int64_t appended = appendedKeys.empty() ? 0 : appendedKeys[b];
     if (length < 0 || length + appended > capacity)
       return makeError(llvm::formatv(
-          "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's {4}{5})",
+          "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's "
+          "{4}{5})",
           seqlensPath, b, length, capacity - appended,
           paged ? "max_pages * page_size" : "capacity, K's dimension 1",
-          appended ? llvm::formatv(" minus the {0} appended keys", appended)
-                         .str()
-                   : std::string()));
+          appended
+              ? llvm::formatv(" minus the {0} appended keys", appended).str()
+              : std::string()));
     // The appended rows are written: their pages must exist too.
     length += appended;
     if (!paged)

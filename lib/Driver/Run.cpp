@@ -89,13 +89,12 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
   if (packed && array->shape.size() == 3)
     array->shape.insert(array->shape.begin(), 1);
   std::string expected =
-      packed
-          ? llvm::formatv("[total, {0} = {1}, {2} = {3}] (packed sequences)",
-                          headsName, heads, dimName, dim)
-                .str()
-          : llvm::formatv("[batch, {0}, {1} = {2}, {3} = {4}] (BSHD)", seqName,
-                          headsName, heads, dimName, dim)
-                .str();
+      packed ? llvm::formatv("[total, {0} = {1}, {2} = {3}] (packed sequences)",
+                             headsName, heads, dimName, dim)
+                   .str()
+             : llvm::formatv("[batch, {0}, {1} = {2}, {3} = {4}] (BSHD)",
+                             seqName, headsName, heads, dimName, dim)
+                   .str();
   if (array->shape.size() != 4 || array->shape[2] != heads ||
       array->shape[3] != dim || (packed && array->shape[0] != 1))
     return makeError(path + ": " + role + " has shape " +
@@ -117,17 +116,12 @@ struct NewKeysAndValues {
 
 /// The GPU kernel, executed by the emulator on the CPU (inputs already
 /// rounded to the spec's dtype).
-static llvm::Error runOnGpuSimulator(const RunOptions &options,
-                                     const AttentionSpec &spec, int64_t batch,
-                                     int64_t seqlenQ,
-                                     const std::vector<int64_t> &keyShape,
-                                     std::vector<float> query,
-                                     std::vector<float> key,
-                                     std::vector<float> value,
-                                     const std::vector<float> &slopes,
-                                     const KvCacheInputs &cache,
-                                     const VarlenInputs &varlen,
-                                     const NewKeysAndValues &added) {
+static llvm::Error runOnGpuSimulator(
+    const RunOptions &options, const AttentionSpec &spec, int64_t batch,
+    int64_t seqlenQ, const std::vector<int64_t> &keyShape,
+    std::vector<float> query, std::vector<float> key, std::vector<float> value,
+    const std::vector<float> &slopes, const KvCacheInputs &cache,
+    const VarlenInputs &varlen, const NewKeysAndValues &added) {
   Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
@@ -222,12 +216,12 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
       buffer(f32, {numSplits, batch, spec.numQHeads, seqlenQ}, {});
   if (appendKernel) {
     // One thread per new (token, kv head) row, 128 per CTA.
-    SimBuffer keyNew = buffer(
-        element, {batch, seqlenQ, spec.numKvHeads, spec.headDim},
-        toFloat(added.keys, spec.dtype));
-    SimBuffer valueNew = buffer(
-        element, {batch, seqlenQ, spec.numKvHeads, spec.headDimV},
-        toFloat(added.values, spec.dtype));
+    SimBuffer keyNew =
+        buffer(element, {batch, seqlenQ, spec.numKvHeads, spec.headDim},
+               toFloat(added.keys, spec.dtype));
+    SimBuffer valueNew =
+        buffer(element, {batch, seqlenQ, spec.numKvHeads, spec.headDimV},
+               toFloat(added.values, spec.dtype));
     int64_t rows = batch * seqlenQ * spec.numKvHeads;
     if (llvm::Error error = simulateKernel(
             appendKernel,
@@ -263,9 +257,9 @@ static llvm::Error runOnGpuSimulator(const RunOptions &options,
                       std::vector<float>(o.data.begin(), o.data.end())))
     return error;
   if (!options.lsePath.empty())
-    if (llvm::Error error = writeNpyF32(
-            options.lsePath, lseShape,
-            std::vector<float>(lse.data.begin(), lse.data.end())))
+    if (llvm::Error error =
+            writeNpyF32(options.lsePath, lseShape,
+                        std::vector<float>(lse.data.begin(), lse.data.end())))
       return error;
   for (auto [path, cache] : {std::make_pair(&options.keyCacheOutPath, &k),
                              std::make_pair(&options.valueCacheOutPath, &v)})
@@ -334,8 +328,8 @@ loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
                      "num_kv_heads, head_dim(_v)])");
   NewKeysAndValues added;
   for (auto [path, role, dim, dimName, bytes] :
-       {std::make_tuple(&options.keyNewPath, "new K", spec.headDim,
-                        "head_dim", &added.keys),
+       {std::make_tuple(&options.keyNewPath, "new K", spec.headDim, "head_dim",
+                        &added.keys),
         std::make_tuple(&options.valueNewPath, "new V", spec.headDimV,
                         "head_dim_v", &added.values)}) {
     std::vector<int64_t> shape;
@@ -392,14 +386,14 @@ llvm::Error runSpec(const RunOptions &options) {
   // dim]; caches keep their own layout.
   bool cached = spec->kvCache.layout != KvCacheLayout::None;
   bool packedKeys = spec->varlen && !cached;
-  auto query = loadInput(options.queryPath, "Q", *spec, "seqlen_q",
-                         spec->numQHeads, "num_q_heads", spec->headDim,
-                         "head_dim", qShape, spec->varlen);
+  auto query =
+      loadInput(options.queryPath, "Q", *spec, "seqlen_q", spec->numQHeads,
+                "num_q_heads", spec->headDim, "head_dim", qShape, spec->varlen);
   if (!query)
     return query.takeError();
-  auto key = loadInput(options.keyPath, "K", *spec, "seqlen_k",
-                       spec->numKvHeads, "num_kv_heads", spec->headDim,
-                       "head_dim", kShape, packedKeys);
+  auto key =
+      loadInput(options.keyPath, "K", *spec, "seqlen_k", spec->numKvHeads,
+                "num_kv_heads", spec->headDim, "head_dim", kShape, packedKeys);
   if (!key)
     return key.takeError();
   auto value = loadInput(options.valuePath, "V", *spec, "seqlen_k",
@@ -445,12 +439,12 @@ llvm::Error runSpec(const RunOptions &options) {
   std::vector<int64_t> appended;
   if (spec->kvCache.append)
     for (int64_t b = 0; b < sequences; ++b)
-      appended.push_back(spec->varlen ? varlen->cuSeqlensQ[b + 1] -
-                                            varlen->cuSeqlensQ[b]
-                                      : qShape[1]);
-  llvm::Expected<KvCacheInputs> cache = readKvCacheInputs(
-      *spec, options.specPath, options.cacheSeqlensPath, options.pageTablePath,
-      sequences, kShape, appended);
+      appended.push_back(spec->varlen
+                             ? varlen->cuSeqlensQ[b + 1] - varlen->cuSeqlensQ[b]
+                             : qShape[1]);
+  llvm::Expected<KvCacheInputs> cache =
+      readKvCacheInputs(*spec, options.specPath, options.cacheSeqlensPath,
+                        options.pageTablePath, sequences, kShape, appended);
   if (!cache)
     return cache.takeError();
 
@@ -472,11 +466,10 @@ llvm::Error runSpec(const RunOptions &options) {
   }
 
   if (options.backend == "gpu-sim")
-    return runOnGpuSimulator(options, *spec, qShape[0], qShape[1], kShape,
-                             toFloat(*query, spec->dtype),
-                             toFloat(*key, spec->dtype),
-                             toFloat(*value, spec->dtype), slopes, *cache,
-                             *varlen, *added);
+    return runOnGpuSimulator(
+        options, *spec, qShape[0], qShape[1], kShape,
+        toFloat(*query, spec->dtype), toFloat(*key, spec->dtype),
+        toFloat(*value, spec->dtype), slopes, *cache, *varlen, *added);
 
   // Varlen: `batch` sequences packed in totals of seqlenQ and seqlenK rows.
   int64_t batch = spec->varlen ? varlen->numSequences : qShape[0];
@@ -501,8 +494,8 @@ llvm::Error runSpec(const RunOptions &options) {
             (*attention)->upload(*query, *key, *value, givenSlopes))
       return error;
     if (spec->kvCache.append)
-      if (llvm::Error error = (*attention)->uploadNewKeysAndValues(
-              added->keys, added->values))
+      if (llvm::Error error =
+              (*attention)->uploadNewKeysAndValues(added->keys, added->values))
         return error;
     if (llvm::Error error = (*attention)->launch())
       return error;
@@ -575,8 +568,7 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     return spec.takeError();
   // Varlen specs: `batch` sequences of equal lengths, packed (keys too,
   // unless they are in a KV cache).
-  bool packedKeys =
-      spec->varlen && spec->kvCache.layout == KvCacheLayout::None;
+  bool packedKeys = spec->varlen && spec->kvCache.layout == KvCacheLayout::None;
   VarlenInputs varlen;
   if (spec->varlen) {
     varlen.numSequences = options.batch;
@@ -591,8 +583,8 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   int64_t tensorBatch = spec->varlen ? 1 : options.batch;
   int64_t rowsQ = spec->varlen ? options.batch * options.seqlenQ
                                : options.seqlenQ;
-  int64_t rowsK = packedKeys ? options.batch * options.seqlenK
-                             : options.seqlenK;
+  int64_t rowsK =
+      packedKeys ? options.batch * options.seqlenK : options.seqlenK;
   // Uniform(-1, 1) inputs from a fixed seed.
   std::mt19937 generator(1234);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);

@@ -79,10 +79,9 @@ bool AttentionSpec::operator==(const AttentionSpec &other) const {
          windowRight == other.windowRight && sinkTokens == other.sinkTokens &&
          scale == other.scale && softcap == other.softcap &&
          alibi == other.alibi && returnLse == other.returnLse &&
-         kvCache == other.kvCache && rope == other.rope && varlen == other.varlen &&
-         splitKv == other.splitKv &&
-         tiling == other.tiling &&
-         target == other.target;
+         kvCache == other.kvCache && rope == other.rope &&
+         varlen == other.varlen && splitKv == other.splitKv &&
+         tiling == other.tiling && target == other.target;
 }
 
 bool isVisible(const AttentionSpec &spec, int64_t row, int64_t key,

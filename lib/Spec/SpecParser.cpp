@@ -289,13 +289,14 @@ Error SpecReader::readRope(const json &root, AttentionSpec &spec) const {
     return fail("/rope", "expected null without \"kv_cache\": the kernel "
                          "rotates q and the appended keys of a KV cache call");
   Rope rope;
-  Expected<double> base = number(*it, "/rope", "base", "a finite number > 1",
-                                 [](double v) { return v > 1; }, rope.base);
+  Expected<double> base = number(
+      *it, "/rope", "base", "a finite number > 1",
+      [](double v) { return v > 1; }, rope.base);
   if (!base)
     return base.takeError();
   rope.base = *base;
-  Expected<int64_t> rotaryDim = integer(*it, "/rope", "rotary_dim", 2,
-                                        spec.headDim, spec.headDim);
+  Expected<int64_t> rotaryDim =
+      integer(*it, "/rope", "rotary_dim", 2, spec.headDim, spec.headDim);
   if (!rotaryDim)
     return rotaryDim.takeError();
   if (*rotaryDim % 2 != 0)
@@ -354,11 +355,12 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
   if (!root.is_object())
     return expected("", "a JSON object", root);
   if (Error err = rejectUnknownKeys(
-          root, "",
-          {"version", "name", "dtype", "head_dim", "head_dim_v", "num_q_heads",
-           "num_kv_heads", "mask", "causal_align", "window", "sink_tokens",
-           "scale", "softcap", "alibi", "return_lse", "kv_cache", "rope",
-           "varlen", "split_kv", "tiling", "target"}))
+          root, "", {"version",      "name",        "dtype",        "head_dim",
+                     "head_dim_v",   "num_q_heads", "num_kv_heads", "mask",
+                     "causal_align", "window",      "sink_tokens",  "scale",
+                     "softcap",      "alibi",       "return_lse",   "kv_cache",
+                     "rope",         "varlen",      "split_kv",     "tiling",
+                     "target"}))
     return std::move(err);
 
   AttentionSpec spec;

@@ -97,9 +97,8 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
                                    spec.tiling->blockN, spec.tiling->numWarps,
                                    spec.tiling->numStages);
   auto attention = attn::AttentionOp::create(
-      builder, location, outputType,
-      spec.returnLse ? resultTypes[1] : Type(), body->getArgument(0),
-      body->getArgument(1), body->getArgument(2),
+      builder, location, outputType, spec.returnLse ? resultTypes[1] : Type(),
+      body->getArgument(0), body->getArgument(1), body->getArgument(2),
       spec.kvCache.layout != KvCacheLayout::None ? body->getArgument(3)
                                                  : Value(),
       paged ? body->getArgument(4) : Value(),
@@ -115,15 +114,14 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
       spec.windowLeft, spec.windowRight, spec.sinkTokens,
       llvm::APFloat(static_cast<float>(spec.effectiveScale())),
       llvm::APFloat(static_cast<float>(spec.softcap)), spec.alibi,
-      spec.rope ? attn::RopeAttr::get(&context, llvm::APFloat(spec.rope->base),
-                                      spec.rope->rotaryDim,
-                                      spec.rope->interleaved)
-                : attn::RopeAttr(),
+      spec.rope
+          ? attn::RopeAttr::get(&context, llvm::APFloat(spec.rope->base),
+                                spec.rope->rotaryDim, spec.rope->interleaved)
+          : attn::RopeAttr(),
       paged ? builder.getI64IntegerAttr(spec.kvCache.pageSize) : IntegerAttr(),
       spec.splitKv != 1 ? builder.getI64IntegerAttr(spec.splitKv)
                         : IntegerAttr(),
-      tiling,
-      toAttnTarget(target));
+      tiling, toAttnTarget(target));
   func::ReturnOp::create(builder, location, attention->getResults());
   return module;
 }

@@ -793,9 +793,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
       // RoPE (linear, so after the scale): query i sits at position
       // seqlen_k - seqlen_q + i. Padding rows are zero and stay zero.
       if (RopeAttr rope = op.getRopeAttr()) {
-        Value position = arith::AddIOp::create(
-            b, arith::SubIOp::create(b, seqlenK, seqlenQ),
-            queryOfRow(b, sourceRow));
+        Value position =
+            arith::AddIOp::create(b, arith::SubIOp::create(b, seqlenK, seqlenQ),
+                                  queryOfRow(b, sourceRow));
         emitRotateRow(b, rope, position, qTile, {r, zero}, qTile, {r, zero},
                       kRopePairsPerChunk);
       }
@@ -997,9 +997,9 @@ void AttnTilePass::buildAppendFunction(OpBuilder &builder, AttentionOp op,
                             entry->getArgument(2), entry->getArgument(3),
                             entry->getArgument(4), entry->getArgument(5),
                             entry->getArgument(6)};
-  auto loop = scf::ForOp::create(b, entry->getArgument(7),
-                                 entry->getArgument(8),
-                                 arith::ConstantIndexOp::create(b, 1));
+  auto loop =
+      scf::ForOp::create(b, entry->getArgument(7), entry->getArgument(8),
+                         arith::ConstantIndexOp::create(b, 1));
   b.setInsertionPointToStart(loop.getBody());
   emitAppendRow(b, op, operands, loop.getInductionVar(),
                 2 * kRopePairsPerChunk);

@@ -26,9 +26,8 @@ static void copyColumns(ImplicitLocOpBuilder &b, Value source,
   };
   for (int64_t column = begin; column < end; column += chunk) {
     int64_t count = std::min(chunk, end - column);
-    Value values =
-        vector::LoadOp::create(b, VectorType::get({count}, element), source,
-                               at(sourceRow, column));
+    Value values = vector::LoadOp::create(b, VectorType::get({count}, element),
+                                          source, at(sourceRow, column));
     vector::StoreOp::create(b, values, destination, at(destinationRow, column));
   }
 }
@@ -46,9 +45,9 @@ SmallVector<Type> appendParameterTypes(AttentionOp op,
 
 Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
                          const KvAppendOperands &operands) {
-  Value tokens = arith::MulIOp::create(
-      b, memref::DimOp::create(b, operands.keyNew, 0),
-      memref::DimOp::create(b, operands.keyNew, 1));
+  Value tokens =
+      arith::MulIOp::create(b, memref::DimOp::create(b, operands.keyNew, 0),
+                            memref::DimOp::create(b, operands.keyNew, 1));
   return arith::MulIOp::create(
       b, tokens, arith::ConstantIndexOp::create(b, op.getNumKvHeads()));
 }
@@ -68,15 +67,15 @@ static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
         ImplicitLocOpBuilder nb(loc, nested);
         Value low = bounds[0], high = bounds[1];
         Value middle = arith::DivUIOp::create(
-            nb, arith::AddIOp::create(nb, arith::AddIOp::create(nb, low, high),
-                                      arith::ConstantIndexOp::create(nb, 1)),
+            nb,
+            arith::AddIOp::create(nb, arith::AddIOp::create(nb, low, high),
+                                  arith::ConstantIndexOp::create(nb, 1)),
             arith::ConstantIndexOp::create(nb, 2));
-        Value open = arith::CmpIOp::create(nb, arith::CmpIPredicate::ult,
-                                           arith::AddIOp::create(
-                                               nb, low,
-                                               arith::ConstantIndexOp::create(
-                                                   nb, 1)),
-                                           high);
+        Value open = arith::CmpIOp::create(
+            nb, arith::CmpIPredicate::ult,
+            arith::AddIOp::create(nb, low,
+                                  arith::ConstantIndexOp::create(nb, 1)),
+            high);
         // Only read cu[middle] while the interval has more than one entry.
         Value safeMiddle = arith::SelectOp::create(nb, open, middle, low);
         Value start = arith::IndexCastOp::create(
@@ -86,8 +85,8 @@ static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
             nb, open,
             arith::CmpIOp::create(nb, arith::CmpIPredicate::sle, start, token));
         Value goLeft = arith::AndIOp::create(
-            nb, open, arith::CmpIOp::create(nb, arith::CmpIPredicate::sgt,
-                                            start, token));
+            nb, open,
+            arith::CmpIOp::create(nb, arith::CmpIPredicate::sgt, start, token));
         scf::YieldOp::create(
             nb, ValueRange{arith::SelectOp::create(nb, goRight, middle, low),
                            arith::SelectOp::create(nb, goLeft, middle, high)});
@@ -143,8 +142,8 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
                   destination, std::max<int64_t>(elementsPerChunk / 2, 1));
     rotated = rope.getRotaryDim();
   }
-  copyColumns(b, operands.keyNew, newRow, operands.key, destinationRow,
-              rotated, op.getHeadDim(), elementsPerChunk);
+  copyColumns(b, operands.keyNew, newRow, operands.key, destinationRow, rotated,
+              op.getHeadDim(), elementsPerChunk);
   copyColumns(b, operands.valueNew, newRow, operands.value, destinationRow, 0,
               op.getHeadDimV(), elementsPerChunk);
 }

@@ -60,8 +60,8 @@ emitAppendedKeyRow(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
   Value zero = arith::ConstantIndexOp::create(b, 0);
   Value row = arith::AddIOp::create(
       b,
-      arith::IndexCastOp::create(b, b.getIndexType(),
-                                 memref::LoadOp::create(b, cacheSeqlens, batch)),
+      arith::IndexCastOp::create(
+          b, b.getIndexType(), memref::LoadOp::create(b, cacheSeqlens, batch)),
       keyIndex);
   Value capacity = emitCacheCapacity(b, op, key, pageTable);
   Value valid = arith::AndIOp::create(

@@ -33,8 +33,7 @@ Value roundToInteger(ImplicitLocOpBuilder &b, Value x) {
 Value polynomial(ImplicitLocOpBuilder &b, Value y, ArrayRef<double> c) {
   Value result = constantLike(b, y, c.back());
   for (double coefficient : llvm::reverse(c.drop_back()))
-    result = math::FmaOp::create(b, result, y,
-                                 constantLike(b, y, coefficient));
+    result = math::FmaOp::create(b, result, y, constantLike(b, y, coefficient));
   return result;
 }
 } // namespace
@@ -53,26 +52,26 @@ std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
   // t = frac(position * f) in [-1/2, 1/2]: a + e = position * hi exactly
   // (fma), a - round(a) is exact, and position * lo is tiny.
   Value a = arith::MulFOp::create(b, position, turnsHi);
-  Value e = math::FmaOp::create(b, position, turnsHi,
-                                arith::NegFOp::create(b, a));
+  Value e =
+      math::FmaOp::create(b, position, turnsHi, arith::NegFOp::create(b, a));
   Value t = arith::AddFOp::create(
       b, arith::SubFOp::create(b, a, roundToInteger(b, a)),
       math::FmaOp::create(b, position, turnsLo, e));
   // Quadrant k = round(4t) in [-2, 2]; x = 2 pi (t - k / 4) in [-pi/4, pi/4].
-  Value k = roundToInteger(b, arith::MulFOp::create(b, t, constantLike(b, t, 4.0)));
+  Value k =
+      roundToInteger(b, arith::MulFOp::create(b, t, constantLike(b, t, 4.0)));
   Value x = arith::MulFOp::create(
       b,
-      arith::SubFOp::create(b, t,
-                            arith::MulFOp::create(b, k, constantLike(b, k, 0.25))),
+      arith::SubFOp::create(
+          b, t, arith::MulFOp::create(b, k, constantLike(b, k, 0.25))),
       constantLike(b, t, 2.0 * kPi));
   // Taylor series to x^9 / x^8: errors < 2e-9 and 3e-8 on [-pi/4, pi/4].
   Value x2 = arith::MulFOp::create(b, x, x);
   Value sinX = arith::MulFOp::create(
       b, x,
-      polynomial(b, x2,
-                 {1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880}));
-  Value cosX = polynomial(
-      b, x2, {1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320});
+      polynomial(b, x2, {1.0, -1.0 / 6, 1.0 / 120, -1.0 / 5040, 1.0 / 362880}));
+  Value cosX =
+      polynomial(b, x2, {1.0, -1.0 / 2, 1.0 / 24, -1.0 / 720, 1.0 / 40320});
   // angle = x + k pi / 2: k = +-1 swaps sin and cos; the signs follow.
   auto compare = [&](arith::CmpFPredicate predicate, double value) {
     return arith::CmpFOp::create(b, predicate, k, constantLike(b, k, value));
@@ -81,7 +80,8 @@ std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
                                     compare(arith::CmpFPredicate::OEQ, -1.0));
   Value cosine = arith::SelectOp::create(b, swap, sinX, cosX);
   Value sine = arith::SelectOp::create(b, swap, cosX, sinX);
-  // cos(x + k pi/2) < 0 part: k = 1, +-2;  sin(x + k pi/2) < 0 part: k = -1, +-2.
+  // cos(x + k pi/2) < 0 part: k = 1, +-2;  sin(x + k pi/2) < 0 part: k = -1,
+  // +-2.
   Value negateCos =
       arith::OrIOp::create(b, compare(arith::CmpFPredicate::OGE, 1.0),
                            compare(arith::CmpFPredicate::OLE, -2.0));
@@ -124,9 +124,9 @@ void emitRotateRow(
     return indices;
   };
   auto load = [&](int64_t column, int64_t count) -> Value {
-    Value loaded = vector::LoadOp::create(
-        b, VectorType::get({count}, sourceElement), source,
-        at(sourceIndices, column));
+    Value loaded =
+        vector::LoadOp::create(b, VectorType::get({count}, sourceElement),
+                               source, at(sourceIndices, column));
     if (sourceElement == f32)
       return loaded;
     return arith::ExtFOp::create(b, VectorType::get({count}, f32), loaded);
@@ -162,9 +162,10 @@ void emitRotateRow(
     auto [cos, sin] = emitRopeCosSin(b, positions, turnsHi, turnsLo);
     if (rope.getInterleaved()) {
       // Pairs (x[2p], x[2p + 1]): one load, split into even and odd lanes.
-      auto halves = vector::DeinterleaveOp::create(b, load(2 * first, 2 * count));
-      auto [y1, y2] = emitRotatePair(b, halves.getRes1(), halves.getRes2(),
-                                     cos, sin);
+      auto halves =
+          vector::DeinterleaveOp::create(b, load(2 * first, 2 * count));
+      auto [y1, y2] =
+          emitRotatePair(b, halves.getRes1(), halves.getRes2(), cos, sin);
       store(vector::InterleaveOp::create(b, y1, y2), 2 * first);
     } else {
       // Pairs (x[p], x[p + rotary_dim / 2]).

@@ -106,24 +106,24 @@ attnrt_status checkCacheContents(const Manifest &m,
     return ATTNRT_OK;
   for (int64_t b = 0; b < call.batch; ++b) {
     // Appending kernels write the sequence's queries' count more rows.
-    int64_t appended =
-        !m.appendsKv ? 0
-        : m.varlen   ? args.cu_seqlens_q[b + 1] - args.cu_seqlens_q[b]
-                     : call.seqlenQ;
+    int64_t appended = !m.appendsKv ? 0
+                       : m.varlen
+                           ? args.cu_seqlens_q[b + 1] - args.cu_seqlens_q[b]
+                           : call.seqlenQ;
     int64_t length = args.cache_seqlens[b];
     if (length < 0 || length + appended > call.cacheCapacity)
-      return fail(ATTNRT_INVALID_ARGUMENT,
-                  "args.cache_seqlens[" + std::to_string(b) + "] = " +
-                      std::to_string(length) + " is outside [0, " +
-                      std::to_string(call.cacheCapacity - appended) +
-                      "] (the cache's " +
-                      (m.kvCache == ATTNRT_KV_PAGED
-                           ? "max_pages_per_seq * page_size"
-                           : "seqlen_k") +
-                      (appended ? " minus the " + std::to_string(appended) +
-                                      " appended keys"
-                                : std::string()) +
-                      ")");
+      return fail(
+          ATTNRT_INVALID_ARGUMENT,
+          "args.cache_seqlens[" + std::to_string(b) +
+              "] = " + std::to_string(length) + " is outside [0, " +
+              std::to_string(call.cacheCapacity - appended) +
+              "] (the cache's " +
+              (m.kvCache == ATTNRT_KV_PAGED ? "max_pages_per_seq * page_size"
+                                            : "seqlen_k") +
+              (appended
+                   ? " minus the " + std::to_string(appended) + " appended keys"
+                   : std::string()) +
+              ")");
     length += appended;
     if (m.kvCache != ATTNRT_KV_PAGED)
       continue;
@@ -220,7 +220,7 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   }
   // K/V rows: per sequence (a contiguous cache has one entry per sequence
   // even when the queries are packed), or the pages of the pool.
-  int64_t kvRows0 = paged                          ? args.num_pages
+  int64_t kvRows0 = paged                         ? args.num_pages
                     : m.kvCache == ATTNRT_KV_NONE ? call.tensorBatch
                                                   : args.batch;
   int64_t kvRows1 = paged ? m.pageSize : args.seqlen_k;

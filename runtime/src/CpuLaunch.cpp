@@ -64,8 +64,7 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
   // Rows are queries, or (query, q head) pairs of a kv head when packed.
-  int64_t rows =
-      call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
+  int64_t rows = call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
   int64_t numQTiles = (rows + m.blockM - 1) / m.blockM;
   int64_t numItems =
       call.batch * (m.packGqa ? m.numKvHeads : m.numQHeads) * numQTiles;
@@ -133,8 +132,7 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
                 auto cc = lengths;
                 auto pc = table;
                 auto cqc = cuQ;
-                kernel.append(&knc, &vnc, &kc, &vc, &cc, &pc, &cqc, begin,
-                              end);
+                kernel.append(&knc, &vnc, &kc, &vc, &cc, &pc, &cqc, begin, end);
               });
   }
   forChunks(numItems, [&](int64_t begin, int64_t end) {

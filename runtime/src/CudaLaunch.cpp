@@ -131,8 +131,8 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
                                                 m.mergeEntry.c_str()))
       return driverFailure(driver, "cuModuleGetFunction", r, m.mergeEntry);
   if (!m.appendEntry.empty())
-    if (CUresult r = driver.cuModuleGetFunction(&loaded.function.append,
-                                                module, m.appendEntry.c_str()))
+    if (CUresult r = driver.cuModuleGetFunction(&loaded.function.append, module,
+                                                m.appendEntry.c_str()))
       return driverFailure(driver, "cuModuleGetFunction", r, m.appendEntry);
   if (CUresult r = driver.cuDeviceGetAttribute(
           &loaded.function.multiprocessors,
@@ -242,8 +242,7 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   LaunchPlan plan;
   // Tile rows: queries of one q head, or (query, q head) pairs of one kv
   // head when the kernel packs GQA groups.
-  int64_t rows =
-      call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
+  int64_t rows = call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
   plan.gridX = (rows + m.blockM - 1) / m.blockM;
   plan.gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
   if (m.splitKv == 1)
@@ -420,8 +419,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                 unitStride, 1);
   // (Varlen batches with a KV cache have no key offsets.)
   int64_t keyOffsetSizes[1] = {args.cu_seqlens_k ? offsetSizes[0] : 0};
-  params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_k),
-                keyOffsetSizes, unitStride, 1);
+  params.memref(reinterpret_cast<uintptr_t>(args.cu_seqlens_k), keyOffsetSizes,
+                unitStride, 1);
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),

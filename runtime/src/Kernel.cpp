@@ -124,8 +124,7 @@ attnrt_status loadKernel(const std::string &packageDir,
   if (!manifest.appendEntry.empty()) {
     void *append = dlsym(loaded->library, manifest.appendEntry.c_str());
     if (!append)
-      return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath +
-                                              ": no append entry '" +
+      return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath + ": no append entry '" +
                                               manifest.appendEntry + "'");
     loaded->append = reinterpret_cast<attnrt_kernel::Append>(append);
   }

@@ -299,8 +299,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         manifest.appendEntry.empty())
       return reader.corrupt("/kernel/append/entry",
                             "expected the append kernel's name");
-    const json kAppendGrid = {"ceil(batch * seqlen_q * num_kv_heads / 128)",
-                              1, 1};
+    const json kAppendGrid = {"ceil(batch * seqlen_q * num_kv_heads / 128)", 1,
+                              1};
     const json *appendGrid =
         reader.find("/kernel/append/grid", &json::is_array);
     if (!reader.positive("/kernel/append/block_threads",

@@ -384,7 +384,8 @@ TEST_F(CudaKernel, VarlenOverAPagedCache) {
   // 3 sequences' queries packed in 200 rows (the longest 130); keys in a
   // pool of 30 pages of 16 rows, 10 per sequence; no key offsets.
   void *q = nullptr, *pool = nullptr, *o = nullptr, *lse = nullptr;
-  void *cuQ = nullptr, *lengths = nullptr, *table = nullptr, *workspace = nullptr;
+  void *cuQ = nullptr, *lengths = nullptr, *table = nullptr,
+       *workspace = nullptr;
   ASSERT_EQ(attnrt_cuda_malloc(200 * 8 * 128 * 2, &q), ATTNRT_OK);
   ASSERT_EQ(attnrt_cuda_malloc(30 * 16 * 2 * 128 * 2, &pool), ATTNRT_OK);
   ASSERT_EQ(attnrt_cuda_malloc(200 * 8 * 128 * 2, &o), ATTNRT_OK);

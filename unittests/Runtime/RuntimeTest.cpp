@@ -551,19 +551,23 @@ TEST(PagedKvCache, MatchesTheReferencePerSequence) {
 /// definition in attnrt.h).
 std::vector<double> rotate(const attnrt_kernel_info &info,
                            const std::vector<double> &x, int64_t rows,
-                           int64_t heads, const std::vector<int64_t> &positions) {
+                           int64_t heads,
+                           const std::vector<int64_t> &positions) {
   std::vector<double> out = x;
   int64_t d = info.head_dim, half = info.rope_dim / 2;
   for (int64_t s = 0; s < rows; ++s)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t p = 0; p < half; ++p) {
-        double angle = positions[s] * std::pow(info.rope_base, -2.0 * p /
-                                                                   info.rope_dim);
+        double angle =
+            positions[s] * std::pow(info.rope_base, -2.0 * p / info.rope_dim);
         int64_t i1 = info.rope_interleaved ? 2 * p : p;
         int64_t i2 = info.rope_interleaved ? 2 * p + 1 : p + half;
-        double x1 = x[(s * heads + h) * d + i1], x2 = x[(s * heads + h) * d + i2];
-        out[(s * heads + h) * d + i1] = x1 * std::cos(angle) - x2 * std::sin(angle);
-        out[(s * heads + h) * d + i2] = x2 * std::cos(angle) + x1 * std::sin(angle);
+        double x1 = x[(s * heads + h) * d + i1],
+               x2 = x[(s * heads + h) * d + i2];
+        out[(s * heads + h) * d + i1] =
+            x1 * std::cos(angle) - x2 * std::sin(angle);
+        out[(s * heads + h) * d + i2] =
+            x2 * std::cos(angle) + x1 * std::sin(angle);
       }
   return out;
 }
@@ -583,7 +587,8 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
   PagedProblem p = makePagedProblem(info, sq, {14, 0, 16}, sq);
   std::mt19937 rng(9);
   std::normal_distribution<float> normal;
-  std::vector<float> kNew(p.batch * sq * hkv * d), vNew(p.batch * sq * hkv * dv);
+  std::vector<float> kNew(p.batch * sq * hkv * d),
+      vNew(p.batch * sq * hkv * dv);
   for (auto *t : {&kNew, &vNew})
     for (float &x : *t)
       x = normal(rng);
@@ -651,9 +656,10 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
   full[0] = p.maxPages * p.pageSize - 2;
   bad = args;
   bad.cache_seqlens = full.data();
-  expectInvalidCall(kernel, bad, "args.cache_seqlens[0] = 46 is outside [0, 45] (the "
-                      "cache's max_pages_per_seq * page_size minus the 3 "
-                      "appended keys)");
+  expectInvalidCall(kernel, bad,
+                    "args.cache_seqlens[0] = 46 is outside [0, 45] (the "
+                    "cache's max_pages_per_seq * page_size minus the 3 "
+                    "appended keys)");
   std::vector<int32_t> noPage = p.table;
   noPage[1 * p.maxPages + 0] = -1; // sequence 1's first (new) page
   bad = args;
@@ -772,8 +778,9 @@ TEST(Varlen, AppendsPackedNewKeys) {
     std::vector<float> keys = p.kDense[b], values = p.vDense[b];
     for (int64_t j = 0; j < sq; ++j) {
       int64_t row = length + j;
-      int64_t poolRow = p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
-                        row % p.pageSize;
+      int64_t poolRow =
+          p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
+          row % p.pageSize;
       for (int64_t x = 0; x < hkv * d; ++x)
         ASSERT_EQ(p.kPool[poolRow * hkv * d + x],
                   kNew[(cuQ[b] + j) * hkv * d + x])
@@ -834,10 +841,12 @@ TEST(Varlen, PackedSequencesMatchTheReference) {
   // Offsets that do not describe the packed rows are refused.
   std::vector<int32_t> short_ = {0, 70, 70, 71, 200};
   args.cu_seqlens_q = short_.data();
-  expectInvalidCall(kernel, args, "args.cu_seqlens_q must start at 0 and end at 201");
+  expectInvalidCall(kernel, args,
+                    "args.cu_seqlens_q must start at 0 and end at 201");
   std::vector<int32_t> decreasing = {0, 70, 60, 71, 201};
   args.cu_seqlens_q = decreasing.data();
-  expectInvalidCall(kernel, args, "args.cu_seqlens_q[2] = 60 is below the entry before it");
+  expectInvalidCall(kernel, args,
+                    "args.cu_seqlens_q[2] = 60 is below the entry before it");
   args.cu_seqlens_q = nullptr;
   EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
   attnrt_kernel_release(kernel);

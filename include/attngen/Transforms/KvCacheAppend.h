@@ -1,4 +1,5 @@
-//===- KvCacheAppend.h - storing a call's new keys into the cache -*- C++ -*-===//
+//===- KvCacheAppend.h - storing a call's new keys into the cache -*- C++
+//-*-===//
 //
 // attn.attention with key_new/value_new appends them to the KV cache before
 // attending. One row (sequence, new token, kv head) at a time, shared by the

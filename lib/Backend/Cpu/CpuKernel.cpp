@@ -22,8 +22,8 @@ using namespace mlir;
 
 namespace attngen {
 
-CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine,
-                     EntryPoint entry, MergePoint merge, AppendPoint append,
+CpuKernel::CpuKernel(std::unique_ptr<ExecutionEngine> engine, EntryPoint entry,
+                     MergePoint merge, AppendPoint append,
                      const CpuKernelTraits &traits)
     : engine(std::move(engine)), entry(entry), merge(merge), append(append),
       traits(traits) {}
@@ -102,8 +102,8 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   int64_t blockM = traits.blockM, blockN = traits.blockN;
   bool packGqa = traits.packGqa;
   // Rows of the longest sequence: queries, or (query, q head) pairs.
-  int64_t rows = (varlen ? buffers.maxSeqlenQ : buffers.seqlenQ) *
-                 (packGqa ? group : 1);
+  int64_t rows =
+      (varlen ? buffers.maxSeqlenQ : buffers.seqlenQ) * (packGqa ? group : 1);
   int64_t numQTiles = (rows + blockM - 1) / blockM;
   int64_t numItems = buffers.batch *
                      (packGqa ? buffers.numKvHeads : buffers.numQHeads) *
@@ -116,10 +116,10 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   // in a workspace, then the merge over every output row.
   int64_t capacity = buffers.pageSize > 0 ? buffers.maxPages * buffers.pageSize
                                           : buffers.seqlenK;
-  int64_t numSplits =
-      traits.splitKv == 1 ? 0
-                   : chooseSplitCount(traits.splitKv, threads, numItems,
-                                      (capacity + blockN - 1) / blockN);
+  int64_t numSplits = traits.splitKv == 1
+                          ? 0
+                          : chooseSplitCount(traits.splitKv, threads, numItems,
+                                             (capacity + blockN - 1) / blockN);
   std::vector<float> partialOutputs(numSplits * tensorBatch *
                                     buffers.seqlenQ * buffers.numQHeads *
                                     buffers.headDimV);
@@ -179,12 +179,12 @@ void CpuKernel::run(const AttentionBuffers &buffers, unsigned numThreads) const 
   };
   if (append) {
     // New rows (b, token, kv head) go into the cache before any item reads it.
-    auto keyNew = describe<4>(buffers.keyNew, {tensorBatch, buffers.seqlenQ,
-                                               buffers.numKvHeads,
-                                               buffers.headDim});
-    auto valueNew = describe<4>(buffers.valueNew,
-                                {tensorBatch, buffers.seqlenQ,
-                                 buffers.numKvHeads, buffers.headDimV});
+    auto keyNew =
+        describe<4>(buffers.keyNew, {tensorBatch, buffers.seqlenQ,
+                                     buffers.numKvHeads, buffers.headDim});
+    auto valueNew =
+        describe<4>(buffers.valueNew, {tensorBatch, buffers.seqlenQ,
+                                       buffers.numKvHeads, buffers.headDimV});
     forChunks(tensorBatch * buffers.seqlenQ * buffers.numKvHeads,
               [&](int64_t begin, int64_t end) {
                 auto kn = keyNew, vn = valueNew, k = key, v = value;

@@ -95,8 +95,8 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
     manifest["kernel"]["append_entry"] =
         "_mlir_ciface_" + spec.name + "_append";
     manifest["kernel"]["append_params"] = {
-        "k_new", "v_new", "k", "v", "cache_seqlens", "page_table",
-        "cu_seqlens_q", "begin", "end"};
+        "k_new",      "v_new",        "k",     "v",  "cache_seqlens",
+        "page_table", "cu_seqlens_q", "begin", "end"};
     // (Varlen batches: the packed rows, seqlen_q = total, batch 1.)
     manifest["kernel"]["append_work_items"] = "batch * seqlen_q * num_kv_heads";
   }

@@ -37,23 +37,21 @@ json manifestTensorParams(const AttentionSpec &spec) {
              dtype),
       tensor("lse", spec.returnLse ? "write" : "unused",
              {batch, spec.numQHeads, "seqlen_q"}, "f32"),
-      tensor("alibi_slopes", spec.alibi ? "read" : "unused",
-             {spec.numQHeads}, "f32"),
+      tensor("alibi_slopes", spec.alibi ? "read" : "unused", {spec.numQHeads},
+             "f32"),
       tensor("cache_seqlens", cache ? "read" : "unused", {"batch"}, "i32"),
       tensor("page_table", paged ? "read" : "unused", {"batch", "max_pages"},
              "i32"),
       // Split-KV workspace (num_splits is its leading dimension).
       tensor("partial_o", spec.splitKv != 1 ? "workspace" : "unused",
-             {"num_splits", "batch", "seqlen_q", spec.numQHeads,
-              spec.headDimV},
+             {"num_splits", "batch", "seqlen_q", spec.numQHeads, spec.headDimV},
              "f32"),
       tensor("partial_lse", spec.splitKv != 1 ? "workspace" : "unused",
              {"num_splits", "batch", spec.numQHeads, "seqlen_q"}, "f32"),
       tensor("cu_seqlens_q", spec.varlen ? "read" : "unused", {"batch + 1"},
              "i32"),
       tensor("cu_seqlens_k", spec.varlen && !cache ? "read" : "unused",
-             {"batch + 1"},
-             "i32"),
+             {"batch + 1"}, "i32"),
   });
 }
 

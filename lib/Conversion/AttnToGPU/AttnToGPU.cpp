@@ -18,11 +18,11 @@
 
 #include "attngen/Conversion/Passes.h"
 #include "attngen/Dialect/Attn/IR/AttnOps.h"
+#include "attngen/Transforms/KvCacheAppend.h"
 #include "attngen/Transforms/KvCacheIndexing.h"
 #include "attngen/Transforms/MaskAnalysis.h"
-#include "attngen/Transforms/SpecFunction.h"
-#include "attngen/Transforms/KvCacheAppend.h"
 #include "attngen/Transforms/Rope.h"
+#include "attngen/Transforms/SpecFunction.h"
 #include "attngen/Transforms/SplitKvMerge.h"
 #include "attngen/Transforms/TileRows.h"
 
@@ -913,8 +913,9 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
     // decode tile of a few rows still spreads over every warp. Query i sits
     // at position seqlen_k - seqlen_q + i. Rotated q is rounded to the
     // 16-bit type, as FlashAttention's rotary kernels do.
-    Value rows = arith::MinSIOp::create(
-        b, index(b, tiling.blockM), arith::SubIOp::create(b, rowLimit, firstRow));
+    Value rows =
+        arith::MinSIOp::create(b, index(b, tiling.blockM),
+                               arith::SubIOp::create(b, rowLimit, firstRow));
     auto loop = scf::ForOp::create(b, lane, rows, index(b, kWarpSize));
     {
       OpBuilder::InsertionGuard guard(b);

@@ -156,12 +156,12 @@ typedef struct attnrt_attention_args {
   /* Appending kernels only (info.appends_kv): the new keys and values
      [batch, seqlen_q, num_kv_heads, head_dim(_v)] (varlen: packed like q,
      sequence b's rows cu_seqlens_q[b] .. cu_seqlens_q[b + 1] - 1; strides
-     as for q, all zero = dense). Before attending, key j of sequence b is stored (rotated
-     by the kernel's rope) at cache row cache_seqlens[b] + j, so k and v are
-     written, and the sequence attends to cache_seqlens[b] + seqlen_q keys;
-     cache_seqlens itself is not updated (the engine advances it). The rows
-     must fit in the cache (checked on the CPU; on CUDA rows outside the
-     cache or its pages are skipped). */
+     as for q, all zero = dense). Before attending, key j of sequence b is
+     stored (rotated by the kernel's rope) at cache row cache_seqlens[b] + j, so
+     k and v are written, and the sequence attends to cache_seqlens[b] +
+     seqlen_q keys; cache_seqlens itself is not updated (the engine advances
+     it). The rows must fit in the cache (checked on the CPU; on CUDA rows
+     outside the cache or its pages are skipped). */
   const void *k_new, *v_new;
   int64_t k_new_strides[4], v_new_strides[4];
 } attnrt_attention_args;

@@ -143,8 +143,8 @@ LogicalResult AttentionOp::verify() {
                            << ") must be at most head_dim (" << headDim << ")";
   }
   for (Value added : {getKeyNew(), getValueNew()})
-    if (added && cast<RankedTensorType>(added.getType()).getElementType() !=
-                     elementType)
+    if (added &&
+        cast<RankedTensorType>(added.getType()).getElementType() != elementType)
       return emitOpError() << "key_new and value_new must have the query "
                               "element type "
                            << elementType;
@@ -195,10 +195,9 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
   if (Value pages = getPageTable()) {
-    if (failed(verifyOperandShape(*this, "page_table",
-                                  cast<RankedTensorType>(pages.getType()),
-                                  {{sequences, kAny}, {"max_pages", kAny}},
-                                  shared)))
+    if (failed(verifyOperandShape(
+            *this, "page_table", cast<RankedTensorType>(pages.getType()),
+            {{sequences, kAny}, {"max_pages", kAny}}, shared)))
       return failure();
   }
   if (appendsKv()) {
