@@ -63,6 +63,17 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
   return writeGpuPackage(*ptx, spec, target, launch, packageDir);
 }
 
+llvm::Error writeCpuPackageForSpec(const AttentionSpec &spec,
+                                   const std::string &specPath,
+                                   const std::string &packageDir) {
+  llvm::Expected<LoweredSpec> lowered =
+      lowerSpec(spec, specPath, Target::CPU, Stage::LLVMDialect);
+  if (!lowered)
+    return lowered.takeError();
+  return writeCpuPackage(*lowered->module, spec, lowered->blockM,
+                         lowered->blockN, packageDir);
+}
+
 llvm::Error compileSpec(const CompileOptions &options) {
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
@@ -71,14 +82,8 @@ llvm::Error compileSpec(const CompileOptions &options) {
   if (!options.emit && target != Target::CPU)
     return writeGpuPackageForSpec(*spec, options.specPath, target,
                                   options.outputPath);
-  if (!options.emit) {
-    llvm::Expected<LoweredSpec> lowered =
-        lowerSpec(*spec, options.specPath, target, Stage::LLVMDialect);
-    if (!lowered)
-      return lowered.takeError();
-    return writeCpuPackage(*lowered->module, *spec, lowered->blockM,
-                           lowered->blockN, options.outputPath);
-  }
+  if (!options.emit)
+    return writeCpuPackageForSpec(*spec, options.specPath, options.outputPath);
 
   Stage stage = Stage::SpecIR;
   if (*options.emit == EmitKind::TiledIR)

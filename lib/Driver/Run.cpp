@@ -1,7 +1,8 @@
 //===- Run.cpp - `attngen run` and `attngen bench` ------------------------===//
 
 #include "attngen/Driver/Run.h"
-#include "attngen/Backend/Cpu/CpuKernel.h"
+#include "attngen/Driver/CpuAttention.h"
+#include "attnrt/attnrt.h"
 #include "attngen/Backend/GpuSim/GpuSimulator.h"
 #include "attngen/Driver/CudaAttention.h"
 #include "attngen/Driver/KvCacheInputs.h"
@@ -271,19 +272,45 @@ static llvm::Error runOnGpuSimulator(
   return llvm::Error::success();
 }
 
-/// Points the CPU kernel's buffers at the call's KV cache inputs.
-static void setKvCache(AttentionBuffers &buffers, const AttentionSpec &spec,
-                       const KvCacheInputs &cache,
-                       const std::vector<int64_t> &keyShape) {
-  if (spec.kvCache.layout == KvCacheLayout::None)
-    return;
-  buffers.cacheSeqlens = cache.seqlens.data();
+/// libattnrt's arguments for one call on dense host buffers: Q/K/V/O of
+/// the spec's dtype ([batch or 1 when packed, rows, heads, dim]; K/V the
+/// cache layout for KV cache specs), and the call's cache, varlen and
+/// append inputs. `batch` counts sequences.
+static attnrt_attention_args
+hostArguments(const AttentionSpec &spec, int64_t batch, int64_t seqlenQ,
+              int64_t seqlenK, const void *query, const void *key,
+              const void *value, void *output, float *lse,
+              const float *slopes, const KvCacheInputs &cache,
+              const VarlenInputs &varlen, const NewKeysAndValues &added) {
+  attnrt_attention_args args;
+  std::memset(&args, 0, sizeof(args));
+  args.q = query;
+  args.k = key;
+  args.v = value;
+  args.o = output;
+  args.lse = spec.returnLse ? lse : nullptr;
+  args.alibi_slopes = spec.alibi ? slopes : nullptr;
+  args.batch = batch;
+  args.seqlen_q = seqlenQ;
+  args.seqlen_k = seqlenK;
+  if (spec.kvCache.layout != KvCacheLayout::None)
+    args.cache_seqlens = cache.seqlens.data();
   if (spec.kvCache.layout == KvCacheLayout::Paged) {
-    buffers.pageTable = cache.pageTable.data();
-    buffers.numPages = keyShape[0];
-    buffers.pageSize = keyShape[1];
-    buffers.maxPages = cache.maxPages;
+    args.page_table = cache.pageTable.data();
+    args.num_pages = cache.numPages;
+    args.max_pages_per_seq = cache.maxPages;
   }
+  if (spec.varlen) {
+    args.cu_seqlens_q = varlen.cuSeqlensQ.data();
+    args.cu_seqlens_k =
+        varlen.cuSeqlensK.empty() ? nullptr : varlen.cuSeqlensK.data();
+    args.max_seqlen_q = varlen.maxSeqlenQ;
+  }
+  if (spec.kvCache.append) {
+    args.k_new = added.keys.data();
+    args.v_new = added.values.data();
+  }
+  return args;
 }
 
 /// Writes O (the spec's dtype, BSHD) and, when asked, LSE as f32 .npy.
@@ -514,42 +541,22 @@ llvm::Error runSpec(const RunOptions &options) {
                               valueCache);
   }
 
-  llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
-      compileForCpu(*spec, options.specPath);
-  if (!compiled)
-    return compiled.takeError();
-
-  AttentionBuffers buffers;
-  buffers.batch = batch;
-  buffers.seqlenQ = seqlenQ;
-  buffers.seqlenK = seqlenK;
-  if (spec->varlen) {
-    buffers.cuSeqlensQ = varlen->cuSeqlensQ.data();
-    buffers.cuSeqlensK =
-        varlen->cuSeqlensK.empty() ? nullptr : varlen->cuSeqlensK.data();
-    buffers.maxSeqlenQ = varlen->maxSeqlenQ;
-  }
-  buffers.numQHeads = spec->numQHeads;
-  buffers.numKvHeads = spec->numKvHeads;
-  buffers.headDim = spec->headDim;
-  buffers.headDimV = spec->headDimV;
+  llvm::Expected<std::unique_ptr<CpuAttention>> attention =
+      CpuAttention::create(*spec, options.specPath);
+  if (!attention)
+    return attention.takeError();
   int64_t tensorBatch = qShape[0]; // 1 for varlen
-  output.resize(tensorBatch * buffers.seqlenQ * spec->numQHeads *
-                spec->headDimV * elementBytes(spec->dtype));
+  output.resize(tensorBatch * seqlenQ * spec->numQHeads * spec->headDimV *
+                elementBytes(spec->dtype));
   if (spec->returnLse)
-    lse.resize(tensorBatch * spec->numQHeads * buffers.seqlenQ);
-  buffers.query = query->data();
-  buffers.key = key->data();
-  buffers.value = value->data();
-  buffers.output = output.data();
-  buffers.lse = spec->returnLse ? lse.data() : nullptr;
-  buffers.slopes = slopes.empty() ? nullptr : slopes.data();
-  setKvCache(buffers, *spec, *cache, kShape);
-  if (spec->kvCache.append) {
-    buffers.keyNew = added->keys.data();
-    buffers.valueNew = added->values.data();
-  }
-  (*compiled)->kernel->run(buffers, options.threads);
+    lse.resize(tensorBatch * spec->numQHeads * seqlenQ);
+  if (llvm::Error error = (*attention)->run(
+          hostArguments(*spec, batch, seqlenQ, seqlenK, query->data(),
+                        key->data(), value->data(), output.data(), lse.data(),
+                        slopes.empty() ? nullptr : slopes.data(), *cache,
+                        *varlen, *added),
+          options.threads))
+    return error;
   if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
     return error;
   return writeUpdatedCaches(options, *spec, kShape, vShape, *key, *value);
@@ -669,46 +676,27 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
       times.push_back(*time);
     }
   } else {
-    llvm::Expected<std::unique_ptr<CompiledCpuSpec>> compiled =
-        compileForCpu(*spec, options.specPath);
-    if (!compiled)
-      return compiled.takeError();
-    AttentionBuffers buffers;
-    buffers.batch = options.batch;
-    buffers.seqlenQ = rowsQ;
-    buffers.seqlenK = rowsK;
-    if (spec->varlen) {
-      buffers.cuSeqlensQ = varlen.cuSeqlensQ.data();
-      buffers.cuSeqlensK = packedKeys ? varlen.cuSeqlensK.data() : nullptr;
-      buffers.maxSeqlenQ = varlen.maxSeqlenQ;
-    }
-    buffers.numQHeads = spec->numQHeads;
-    buffers.numKvHeads = spec->numKvHeads;
-    buffers.headDim = spec->headDim;
-    buffers.headDimV = spec->headDimV;
+    llvm::Expected<std::unique_ptr<CpuAttention>> attention =
+        CpuAttention::create(*spec, options.specPath);
+    if (!attention)
+      return attention.takeError();
     std::vector<uint8_t> output(tensorBatch * rowsQ * spec->numQHeads *
                                 spec->headDimV * elementBytes(spec->dtype));
     std::vector<float> lse(
         spec->returnLse ? tensorBatch * spec->numQHeads * rowsQ : 0);
-    std::vector<float> slopes = spec->alibi
-                                    ? defaultAlibiSlopes(spec->numQHeads)
-                                    : std::vector<float>();
-    buffers.query = query.data();
-    buffers.key = key.data();
-    buffers.value = value.data();
-    buffers.output = output.data();
-    buffers.lse = lse.empty() ? nullptr : lse.data();
-    buffers.slopes = slopes.empty() ? nullptr : slopes.data();
-    setKvCache(buffers, *spec, cache, keyShape);
-    if (spec->kvCache.append) {
-      buffers.keyNew = added.keys.data();
-      buffers.valueNew = added.values.data();
-    }
+    // (ALiBi: the package's standard slopes.)
+    attnrt_attention_args args = hostArguments(
+        *spec, options.batch, rowsQ, rowsK, query.data(), key.data(),
+        value.data(), output.data(), lse.data(), nullptr, cache, varlen, added);
+    llvm::Error failure = llvm::Error::success();
     auto timeOnce = [&] {
       auto start = Clock::now();
-      (*compiled)->kernel->run(buffers, options.threads);
+      if (llvm::Error error = (*attention)->run(args, options.threads))
+        failure = std::move(error);
       return millisecondsSince(start);
     };
+    if (llvm::Error error = (*attention)->run(args, options.threads))
+      return error;
     for (int64_t i = 0; i < options.warmup; ++i)
       timeOnce();
     for (int64_t i = 0; i < options.repetitions; ++i) {
@@ -719,6 +707,8 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
             "bench: repetition {0}/{1}: {2:F1} ms\n", i + 1,
             options.repetitions, times.back());
     }
+    if (failure)
+      return failure;
   }
   std::sort(times.begin(), times.end());
   size_t n = times.size();

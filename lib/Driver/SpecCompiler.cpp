@@ -1,7 +1,6 @@
 //===- SpecCompiler.cpp - a spec through the pipeline stages --------------===//
 
 #include "attngen/Driver/SpecCompiler.h"
-#include "attngen/Backend/Cpu/CpuKernel.h"
 #include "attngen/Backend/Cpu/CpuPipeline.h"
 #include "attngen/Backend/Gpu/GpuPipeline.h"
 #include "attngen/Conversion/Passes.h"
@@ -101,32 +100,5 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   return std::move(lowered);
 }
 
-CompiledCpuSpec::~CompiledCpuSpec() = default;
-
-llvm::Expected<std::unique_ptr<CompiledCpuSpec>>
-compileForCpu(const AttentionSpec &spec, const std::string &specPath) {
-  auto compiled = std::make_unique<CompiledCpuSpec>();
-  llvm::Expected<LoweredSpec> lowered =
-      lowerSpec(spec, specPath, Target::CPU, Stage::LLVMDialect);
-  if (!lowered)
-    return lowered.takeError();
-  compiled->lowered = std::move(*lowered);
-  CpuKernelTraits traits;
-  traits.blockM = compiled->lowered.blockM;
-  traits.blockN = compiled->lowered.blockN;
-  traits.splitKv = spec.splitKv;
-  traits.packGqa = spec.kvCache.layout != KvCacheLayout::None &&
-                   spec.numQHeads > spec.numKvHeads;
-  traits.appendsKv = spec.kvCache.append;
-  auto kernel =
-      CpuKernel::compile(*compiled->lowered.module, spec.name, traits);
-  if (!kernel)
-    return llvm::createStringError(
-        llvm::inconvertibleErrorCode(),
-        specPath + ": error: JIT compilation failed: " +
-            llvm::toString(kernel.takeError()));
-  compiled->kernel = std::move(*kernel);
-  return std::move(compiled);
-}
 
 } // namespace attngen

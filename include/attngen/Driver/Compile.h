@@ -43,6 +43,12 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
                                    const std::string &specPath, Target target,
                                    const std::string &packageDir);
 
+/// Compiles `spec` for this machine's CPU into the package `packageDir`
+/// (manifest.json and kernel.so).
+llvm::Error writeCpuPackageForSpec(const AttentionSpec &spec,
+                                   const std::string &specPath,
+                                   const std::string &packageDir);
+
 } // namespace attngen
 
 #endif // ATTNGEN_DRIVER_COMPILE_H

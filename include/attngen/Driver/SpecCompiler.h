@@ -47,19 +47,6 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
                                       const std::string &specPath,
                                       Target target, Stage stage);
 
-class CpuKernel;
-
-/// A spec compiled for this machine's CPU, with the IR it came from.
-struct CompiledCpuSpec {
-  LoweredSpec lowered;
-  std::unique_ptr<CpuKernel> kernel;
-  ~CompiledCpuSpec();
-};
-
-/// Lowers the spec for the CPU and JIT-compiles it in-process.
-llvm::Expected<std::unique_ptr<CompiledCpuSpec>>
-compileForCpu(const AttentionSpec &spec, const std::string &specPath);
-
 /// Collects MLIR error diagnostics as `LOCATION: error: MESSAGE` lines, so
 /// a failed pass becomes an llvm::Error like any other failure.
 class DiagnosticCollector {
