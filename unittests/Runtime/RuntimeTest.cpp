@@ -287,11 +287,12 @@ TEST_F(F32Kernel, BadArgumentsRunNothing) {
 
 /// A copy of a good package with `edit` applied to its files.
 std::string brokenPackage(const std::string &name,
-                          const std::function<void(const fs::path &)> &edit) {
+                          const std::function<void(const fs::path &)> &edit,
+                          const std::string &from = "f32_reference") {
   fs::path dir = fs::temp_directory_path() /
                  ("attnrt_test_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
-  fs::copy(packagePath("f32_reference"), dir);
+  fs::copy(packagePath(from), dir);
   edit(dir);
   return dir.string();
 }
@@ -397,6 +398,36 @@ TEST(Load, BadPackages) {
                                             "\"file\": \"../../etc/passwd\"");
                                 }),
                   ATTNRT_CORRUPT_PACKAGE, "/kernel/file: expected a file name");
+  // An appending package needs its append function, and RoPE an even
+  // rotary dim within the head dim.
+  expectLoadFails(brokenPackage(
+                      "append",
+                      [](const fs::path &dir) {
+                        replaceIn(dir / "manifest.json",
+                                  "\"append_entry\": "
+                                  "\"_mlir_ciface_paged_append_f32_append\"",
+                                  "\"append_entry\": \"missing_append\"");
+                      },
+                      "paged_append_f32"),
+                  ATTNRT_CORRUPT_PACKAGE, "no append entry 'missing_append'");
+  expectLoadFails(brokenPackage(
+                      "noappend",
+                      [](const fs::path &dir) {
+                        replaceIn(dir / "manifest.json",
+                                  "\"append_entry\": ", "\"append_symbol\": ");
+                      },
+                      "paged_append_f32"),
+                  ATTNRT_CORRUPT_PACKAGE, "/kernel/append_entry");
+  expectLoadFails(brokenPackage(
+                      "rope",
+                      [](const fs::path &dir) {
+                        replaceIn(dir / "manifest.json", "\"rotary_dim\": 32",
+                                  "\"rotary_dim\": 33");
+                      },
+                      "paged_append_f32"),
+                  ATTNRT_CORRUPT_PACKAGE,
+                  "/spec/rope/rotary_dim: expected an even integer up to "
+                  "head_dim");
   EXPECT_EQ(attnrt_kernel_load(nullptr, nullptr), ATTNRT_INVALID_ARGUMENT);
   attnrt_kernel *kernel = nullptr;
   EXPECT_EQ(attnrt_kernel_load(nullptr, &kernel), ATTNRT_INVALID_ARGUMENT);
