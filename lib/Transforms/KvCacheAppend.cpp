@@ -14,21 +14,29 @@ namespace mlir::attn {
 
 /// destination[..., c] = source[..., c] for c in [begin, end), in vectors
 /// of at most `chunk` elements (both memrefs have the same element type).
+/// With `alignedRows` (rows start on 16 bytes), vectors of 16 bytes at
+/// 16-byte columns say so, so that targets emit one 16-byte access.
 static void copyColumns(ImplicitLocOpBuilder &b, Value source,
                         ValueRange sourceRow, Value destination,
                         ValueRange destinationRow, int64_t begin, int64_t end,
-                        int64_t chunk) {
+                        int64_t chunk, bool alignedRows) {
   Type element = cast<MemRefType>(source.getType()).getElementType();
   auto at = [&](ValueRange row, int64_t column) {
     SmallVector<Value> indices(row);
     indices.push_back(arith::ConstantIndexOp::create(b, column));
     return indices;
   };
+  int64_t bytes = element.getIntOrFloatBitWidth() / 8;
   for (int64_t column = begin; column < end; column += chunk) {
     int64_t count = std::min(chunk, end - column);
-    Value values = vector::LoadOp::create(b, VectorType::get({count}, element),
-                                          source, at(sourceRow, column));
-    vector::StoreOp::create(b, values, destination, at(destinationRow, column));
+    llvm::MaybeAlign alignment;
+    if (alignedRows && count * bytes == 16 && column * bytes % 16 == 0)
+      alignment = llvm::Align(16);
+    Value values = vector::LoadOp::create(
+        b, VectorType::get({count}, element), source, at(sourceRow, column),
+        /*nontemporal=*/false, alignment);
+    vector::StoreOp::create(b, values, destination, at(destinationRow, column),
+                            /*nontemporal=*/false, alignment);
   }
 }
 
@@ -96,7 +104,7 @@ static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
 
 void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
                    const KvAppendOperands &operands, Value row,
-                   int64_t elementsPerChunk) {
+                   int64_t elementsPerChunk, bool alignedRows) {
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
   int64_t numKvHeads = op.getNumKvHeads();
   Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
@@ -143,9 +151,9 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
     rotated = rope.getRotaryDim();
   }
   copyColumns(b, operands.keyNew, newRow, operands.key, destinationRow, rotated,
-              op.getHeadDim(), elementsPerChunk);
+              op.getHeadDim(), elementsPerChunk, alignedRows);
   copyColumns(b, operands.valueNew, newRow, operands.value, destinationRow, 0,
-              op.getHeadDimV(), elementsPerChunk);
+              op.getHeadDimV(), elementsPerChunk, alignedRows);
 }
 
 } // namespace mlir::attn

@@ -39,10 +39,12 @@ Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
 /// into the cache at row cache_seqlens[b] + j, the key rotated at that
 /// position when the op has RoPE; rows outside the cache are skipped.
 /// Columns move in vectors of `elementsPerChunk` (RoPE pairs in half as
-/// many).
+/// many); `alignedRows` promises that every row of key_new/value_new and the
+/// caches starts on 16 bytes (the GPU package's input alignment), so that
+/// 16-byte vectors are accessed as such.
 void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
                    const KvAppendOperands &operands, Value row,
-                   int64_t elementsPerChunk);
+                   int64_t elementsPerChunk, bool alignedRows = false);
 
 } // namespace mlir::attn
 

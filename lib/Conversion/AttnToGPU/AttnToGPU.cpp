@@ -1201,7 +1201,10 @@ void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
                             emitAppendRowCount(b, op, operands)),
       /*withElseRegion=*/false);
   b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
-  emitAppendRow(b, op, operands, row, 2 * kRopePairsPerChunk);
+  // Rows start on 16 bytes when the head dims are multiples of 8: the
+  // package's input alignment (GpuPackage.cpp) that libattnrt checks.
+  emitAppendRow(b, op, operands, row, 2 * kRopePairsPerChunk,
+                op.getHeadDim() % 8 == 0 && op.getHeadDimV() % 8 == 0);
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
 }
