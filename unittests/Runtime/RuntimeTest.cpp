@@ -428,6 +428,15 @@ TEST(Load, BadPackages) {
                   ATTNRT_CORRUPT_PACKAGE,
                   "/spec/rope/rotary_dim: expected an even integer up to "
                   "head_dim");
+  // A CUDA appending package must launch its append kernel as compiled.
+  expectLoadFails(brokenPackage(
+                      "appendgrid",
+                      [](const fs::path &dir) {
+                        replaceIn(dir / "manifest.json",
+                                  "num_kv_heads / 128)", "num_kv_heads / 64)");
+                      },
+                      "append_sm80"),
+                  ATTNRT_CORRUPT_PACKAGE, "/kernel/append/grid");
   EXPECT_EQ(attnrt_kernel_load(nullptr, nullptr), ATTNRT_INVALID_ARGUMENT);
   attnrt_kernel *kernel = nullptr;
   EXPECT_EQ(attnrt_kernel_load(nullptr, &kernel), ATTNRT_INVALID_ARGUMENT);
