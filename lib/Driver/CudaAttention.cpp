@@ -2,10 +2,10 @@
 
 #include "attngen/Driver/CudaAttention.h"
 #include "attngen/Driver/Compile.h"
+#include "attngen/Driver/TemporaryPackage.h"
 
 #include "attnrt/attnrt.h"
 
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <cstring>
@@ -14,12 +14,9 @@ namespace attngen {
 
 namespace {
 
-/// libattnrt's status as an error: "cuda: MESSAGE".
+/// libattnrt's status as an error: "--backend cuda: MESSAGE (STATUS)".
 llvm::Error runtimeError(attnrt_status status) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      llvm::Twine("--backend cuda: ") + attnrt_last_error() + " (" +
-          attnrt_status_string(status) + ")");
+  return attngen::runtimeError("cuda", status);
 }
 
 size_t elementBytes(ElementType type) {
@@ -46,24 +43,14 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   Target target = version >= 90 ? Target::SM90 : Target::SM80;
 
   // The package goes through the files an engine would load.
-  llvm::SmallString<128> directory;
-  if (std::error_code error =
-          llvm::sys::fs::createUniqueDirectory("attngen-cuda", directory))
-    return llvm::createStringError(error, "--backend cuda: cannot create a "
-                                          "temporary directory: " +
-                                              error.message());
-  std::string packageDir = (directory + "/kernel.attnpkg").str();
+  llvm::Expected<attnrt_kernel *> kernel =
+      loadTemporaryPackage("cuda", [&](const std::string &packageDir) {
+        return writeGpuPackageForSpec(spec, specPath, target, packageDir);
+      });
+  if (!kernel)
+    return kernel.takeError();
   std::unique_ptr<CudaAttention> attention(new CudaAttention());
-  llvm::Error compiled =
-      writeGpuPackageForSpec(spec, specPath, target, packageDir);
-  attnrt_status loaded = ATTNRT_OK;
-  if (!compiled)
-    loaded = attnrt_kernel_load(packageDir.c_str(), &attention->kernel);
-  llvm::sys::fs::remove_directories(directory);
-  if (compiled)
-    return std::move(compiled);
-  if (loaded)
-    return runtimeError(loaded);
+  attention->kernel = *kernel;
 
   attention->device =
       llvm::formatv("{0} (sm_{1})", info.name, version).str();

@@ -830,11 +830,8 @@ TEST(Varlen, AppendsPackedNewKeys) {
       values.insert(values.end(), vNew.begin() + (cuQ[b] + j) * hkv * dv,
                     vNew.begin() + (cuQ[b] + j + 1) * hkv * dv);
     }
-    std::vector<double> refO, refLse;
-    referenceAttention(info, q.data() + cuQ[b] * hq * d, keys.data(),
-                       values.data(), 1, sq, length + sq, refO, refLse);
-    for (size_t i = 0; i < refO.size(); ++i)
-      ASSERT_NEAR(o[cuQ[b] * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
+    expectPackedSequence(info, b, q.data(), keys.data(), values.data(),
+                         cuQ[b], sq, length + sq, o, lse, totalQ);
   }
   // Sequence 2's 2 new keys do not fit after 47 of 48 rows.
   std::vector<int32_t> full = p.lengths;
