@@ -790,12 +790,11 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                 memref::StoreOp::create(b, q, qTile, ValueRange{r, d});
                 return {};
               });
-      // RoPE (linear, so after the scale): query i sits at position
-      // seqlen_k - seqlen_q + i. Padding rows are zero and stay zero.
+      // RoPE (linear, so after the scale). Padding rows are zero and stay
+      // zero.
       if (RopeAttr rope = op.getRopeAttr()) {
         Value position =
-            arith::AddIOp::create(b, arith::SubIOp::create(b, seqlenK, seqlenQ),
-                                  queryOfRow(b, sourceRow));
+            emitQueryPosition(b, seqlenK, seqlenQ, queryOfRow(b, sourceRow));
         emitRotateRow(b, rope, position, qTile, {r, zero}, qTile, {r, zero},
                       kRopePairsPerChunk);
       }

@@ -95,6 +95,12 @@ std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
   return {cosine, sine};
 }
 
+Value emitQueryPosition(ImplicitLocOpBuilder &b, Value seqlenK, Value seqlenQ,
+                        Value query) {
+  return arith::AddIOp::create(b, arith::SubIOp::create(b, seqlenK, seqlenQ),
+                               query);
+}
+
 std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
                                        Value x2, Value cos, Value sin) {
   Value y1 = arith::SubFOp::create(b, arith::MulFOp::create(b, x1, cos),

@@ -45,6 +45,15 @@ def low_precision_attention(spec, q, k, v):
     return out
 
 
+def split_appended(spec, k, v, sq, sk):
+    """Appending specs: the cache holds up to sk - sq keys and the call
+    appends sq more. Returns (cached K, cached V, (k_new, v_new) or None)."""
+    if not (spec.get("kv_cache") and spec["kv_cache"].get("append")):
+        return k, v, None
+    cached = max(sk - sq, 0)
+    return k[:, :cached], v[:, :cached], (k[:, :sq], v[:, :sq])
+
+
 def make_kv_cache(spec, k, v, workdir, rng, reserve=0):
     """Turns per-sequence K/V [b, sk, ...] into the spec's cache layout with
     per-sequence lengths: sequence 0 is full (sk keys), the others random in
@@ -331,12 +340,8 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
     # The kernel sees the inputs rounded to its dtype; so does the reference.
     q, k, v = (round_to(dtype, t) for t in (q, k, v))
     extra_args = []
-    added = None
-    append = bool(spec.get("kv_cache") and spec["kv_cache"].get("append"))
-    if append:
-        # The cache holds up to sk - sq keys; the call appends sq more.
-        added = (k[:, :sq], v[:, :sq])
-        k, v = k[:, :max(sk - sq, 0)], v[:, :max(sk - sq, 0)]
+    k, v, added = split_appended(spec, k, v, sq, sk)
+    append = added is not None
     if spec.get("kv_cache"):
         k, v, lengths, table, extra_args = make_kv_cache(
             spec, k, v, workdir, rng, reserve=sq if append else 0)

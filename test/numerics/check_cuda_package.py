@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import reference  # noqa: E402
 from check_attention import (cached_reference, check_appended_cache,  # noqa: E402
                              low_precision_attention, make_kv_cache, rope_lse_bound,
-                             round_to)
+                             round_to, split_appended)
 
 
 class AttentionArgs(ctypes.Structure):
@@ -93,12 +93,8 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
     q, k, v = (round_to(dtype, rng.standard_normal(shape).astype(np.float32))
                for shape in ((batch, sq, hq, d), (batch, sk, hkv, d), (batch, sk, hkv, dv)))
     cache = None
-    added = None
-    append = bool(spec.get("kv_cache") and spec["kv_cache"].get("append"))
-    if append:
-        # The cache holds up to sk - sq keys; the call appends sq more.
-        added = (k[:, :sq], v[:, :sq])
-        k, v = k[:, :max(sk - sq, 0)], v[:, :max(sk - sq, 0)]
+    k, v, added = split_appended(spec, k, v, sq, sk)
+    append = added is not None
     if spec.get("kv_cache"):
         # K/V become the cache layout (NaN where no sequence reads).
         k, v, lengths, table, _ = make_kv_cache(spec, k, v, workdir, rng,

@@ -30,6 +30,12 @@ std::pair<float, float> ropeTurnsPerPosition(RopeAttr rope, int64_t pair);
 std::pair<Value, Value> emitRopeCosSin(ImplicitLocOpBuilder &b, Value position,
                                        Value turnsHi, Value turnsLo);
 
+/// The RoPE position of query `query` of a sequence with `seqlenK` keys
+/// (cached and appended) and `seqlenQ` queries: seqlen_k - seqlen_q + i,
+/// the queries being the last seqlen_q tokens.
+Value emitQueryPosition(ImplicitLocOpBuilder &b, Value seqlenK, Value seqlenQ,
+                        Value query);
+
 /// (x1 cos - x2 sin, x2 cos + x1 sin).
 std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
                                        Value x2, Value cos, Value sin);

@@ -910,9 +910,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   if (RopeAttr rope = op.getRopeAttr()) {
     // RoPE in shared memory: lane l rotates rows l, l + 32, ... and warp w
     // the chunks c with c % num_warps == w (a warp-uniform branch), so a
-    // decode tile of a few rows still spreads over every warp. Query i sits
-    // at position seqlen_k - seqlen_q + i. Rotated q is rounded to the
-    // 16-bit type, as FlashAttention's rotary kernels do.
+    // decode tile of a few rows still spreads over every warp. Rotated q is
+    // rounded to the 16-bit type, as FlashAttention's rotary kernels do.
     Value rows =
         arith::MinSIOp::create(b, index(b, tiling.blockM),
                                arith::SubIOp::create(b, rowLimit, firstRow));
@@ -921,8 +920,8 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value r = loop.getInductionVar();
-      Value position = arith::AddIOp::create(
-          b, arith::SubIOp::create(b, seqlenK, seqlenQ),
+      Value position = emitQueryPosition(
+          b, seqlenK, seqlenQ,
           queryOfRow(b, arith::AddIOp::create(b, firstRow, r)));
       emitRotateRow(b, rope, position, queryTile, {r, index(b, 0)}, queryTile,
                     {r, index(b, 0)}, kRopePairsPerChunk,
