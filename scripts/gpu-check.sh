@@ -5,31 +5,38 @@
 #   bash scripts/gpu-check.sh run OUT_DIR        # on the GPU machine
 #
 # `prepare` compiles, with this checkout's attngen, every f16/bf16 spec of
-# specs/, a head-dim grid and bench/gpu's specs for TARGET (default sm_90)
-# into gpu-bundle/ (git-ignored), next to a copy of libattnrt.so. The GPU
-# machine needs neither LLVM nor MLIR: `run` loads those packages through
-# libattnrt, as an engine would, and writes to OUT_DIR
-#   device.txt      nvidia-smi's card and driver
+# specs/, a head-dim grid, a KV-cache grid (FlashAttention's kvcache shapes),
+# bench/gpu's and bench/decode's specs for TARGET (default sm_90) into
+# gpu-bundle/ (git-ignored), next to a copy of libattnrt.so. The GPU machine
+# needs neither LLVM nor MLIR: `run` loads those packages through libattnrt,
+# as an engine would, and writes to OUT_DIR
+#   run.log         the card, the driver and every stage's summary
 #   numerics.log    every package vs the float64 reference (odd shapes)
 #   sanitizer.log   compute-sanitizer memcheck and racecheck on a few kernels
-#   results-*.csv/png  bench/gpu/run_bench.py against SDPA and FlexAttention
-# Each stage has a time limit so that the whole run fits in about 9 minutes.
+#   results-<card>.csv/png       bench/gpu against SDPA (flash, cuDNN)
+#   flex/results-<card>.csv/png  bench/gpu against FlexAttention (head dim 128)
+#   results-gpu-<card>.csv       bench/decode: decode vs the card's copy bandwidth
+# Each stage has a time limit so that the whole run fits in about 8 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 bundle=gpu-bundle
+kv_shapes=1x128,1x339,3x1024,64x800,3x799,64x2048,16x20000
+shapes=1x17,17x17,113x203,203x113,1x2048,1023x1024
 
 case "$mode" in
 prepare)
   target=${2:-sm_90}
   attngen=build/bin/attngen
   [[ -x $attngen ]] || { echo "gpu-check: build attngen first (bash scripts/test.sh)" >&2; exit 1; }
-  rm -rf "$bundle" && mkdir -p "$bundle/numerics" "$bundle/bench" "$bundle/specs"
+  rm -rf "$bundle" && mkdir -p "$bundle"/{numerics,kv,bench,decode,specs/kv}
   cp -L build/runtime/libattnrt.so "$bundle/libattnrt.so"
   for spec in specs/*.json; do
     name=$(basename "$spec" .json)
     if grep -q '"dtype": "f32"' "$spec"; then continue; fi
-    $attngen compile "$spec" --target "$target" -o "$bundle/numerics/$name.attnpkg"
+    group=numerics
+    if grep -q '"kv_cache"' "$spec"; then group=kv; fi
+    $attngen compile "$spec" --target "$target" -o "$bundle/$group/$name.attnpkg"
   done
   # sm_80 PTX runs on newer cards too (JIT-compiled by the driver).
   $attngen compile specs/llama3_8b.json --target sm_80 -o "$bundle/numerics/llama3_8b_sm80.attnpkg"
@@ -47,6 +54,32 @@ PY
   for spec in "$bundle"/specs/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/numerics/$(basename "$spec" .json).attnpkg"
   done
+  # The KV-cache grid: head dims 32 to 256, pages of 16 and 256, split 1 and
+  # auto, appending with RoPE, windows, sinks, softcap, ALiBi.
+  /usr/bin/python3 - "$bundle/specs/kv" <<'PY'
+import json, sys
+inputs = "test/numerics/Inputs/"
+grid = (("kv_paged16_bf16", (32, 59, 64, 80, 128, 256), (1, "auto")),
+        ("kv_append_rope_paged_bf16", (32, 59, 80, 128, 256), ("auto",)),
+        ("kv_paged256_f16", (59, 128), (1, "auto")),
+        ("kv_rope_paged_f16", (64,), (1,)),
+        ("kv_append_paged_f16", (64,), (3,)),
+        ("kv_append_window_softcap_bf16", (96,), (2,)))
+for base, dims, splits in grid:
+    for d in dims:
+        for split in splits:
+            spec = json.load(open(inputs + base + ".json"))
+            dv = spec.get("head_dim_v", d) if d == spec["head_dim"] else d
+            spec.update(name=f"{base}_d{d}_split{split}", head_dim=d, head_dim_v=dv, split_kv=split)
+            json.dump(spec, open(f"{sys.argv[1]}/{spec['name']}.json", "w"))
+PY
+  for spec in "$bundle"/specs/kv/*.json; do
+    $attngen compile "$spec" --target "$target" -o "$bundle/kv/$(basename "$spec" .json).attnpkg"
+  done
+  /usr/bin/python3 bench/decode/run_gpu_bench.py specs "$bundle/specs/decode" --target "$target"
+  for spec in "$bundle"/specs/decode/*.json; do
+    $attngen compile "$spec" --target "$target" -o "$bundle/decode/$(basename "$spec" .json).attnpkg"
+  done
   /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/bench"
   for spec in "$bundle"/specs/bench/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/bench/$(basename "$spec" .json).attnpkg"
@@ -55,25 +88,61 @@ PY
   ;;
 run)
   out=${2:?usage: gpu-check.sh run OUT_DIR}
-  mkdir -p "$out"
+  mkdir -p "$out/flex"
   [[ -f $bundle/libattnrt.so ]] || { echo "gpu-check: no $bundle (run 'prepare' and carry it)" >&2; exit 1; }
   export PYTHONUNBUFFERED=1
   lib=$PWD/$bundle/libattnrt.so
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee "$out/device.txt"
-  timeout 240 python3 test/numerics/check_cuda_package.py "$lib" "$bundle"/numerics/*.attnpkg \
-    --shapes 1x17,17x17,113x203,203x113,1x2048,1023x1024 --batch 2 2>&1 | tee "$out/numerics.log" | grep -v '^ok' || true
-  if command -v compute-sanitizer >/dev/null; then
-    for tool in memcheck racecheck; do
-      for package in mha llama3_8b window_sinks causal_bottom_right_d59_dv59; do
-        echo "== $tool $package" >>"$out/sanitizer.log"
-        timeout 60 compute-sanitizer --tool "$tool" --error-exitcode 9 python3 test/numerics/check_cuda_package.py \
-          "$lib" "$bundle/numerics/$package.attnpkg" --shapes 113x203 --batch 1 >>"$out/sanitizer.log" 2>&1 \
-          && echo "ok" >>"$out/sanitizer.log" || echo "FAILED ($?)" >>"$out/sanitizer.log"
-      done
+  log=$out/run.log
+  stage() { echo "== $1 $(date +%T)" | tee -a "$log"; }
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log" || true
+  stage "numerics (4 shards) and compute-sanitizer, side by side"
+  work=$(mktemp -d)
+  packages=("$bundle"/numerics/*.attnpkg "$bundle"/kv/*.attnpkg)
+  for shard in 0 1 2 3; do
+    (
+      mine=()
+      for i in "${!packages[@]}"; do (( i % 4 == shard )) && mine+=("${packages[$i]}"); done
+      plain=() kv=()
+      for p in "${mine[@]}"; do [[ $p == */kv/* ]] && kv+=("$p") || plain+=("$p"); done
+      export OMP_NUM_THREADS=3 OPENBLAS_NUM_THREADS=3
+      check=test/numerics/check_cuda_package.py
+      { [[ ${#plain[@]} -eq 0 ]] || timeout 90 python3 $check "$lib" "${plain[@]}" --shapes $shapes --batch 2
+        [[ ${#kv[@]} -eq 0 ]] || timeout 60 python3 $check "$lib" "${kv[@]}" --shapes $kv_shapes --batch 2
+      } >"$work/numerics-$shard.log" 2>&1 || true
+    ) &
+  done
+  (
+    for run in "memcheck kv/llama3_8b_decode_rope_append 1x339" "memcheck numerics/mha 113x203" \
+               "memcheck numerics/causal_bottom_right_d59_dv59 113x203" \
+               "memcheck kv/kv_paged16_bf16_d128_splitauto 3x799" \
+               "racecheck numerics/llama3_8b 113x203" "racecheck kv/llama3_8b_decode_paged 1x339"; do
+      read -r tool package shape <<<"$run"
+      echo "== $tool $package $shape" >>"$out/sanitizer.log"
+      timeout 40 compute-sanitizer --tool "$tool" --error-exitcode 9 python3 test/numerics/check_cuda_package.py \
+        "$lib" "$bundle/$package.attnpkg" --shapes "$shape" --batch 1 >>"$out/sanitizer.log" 2>&1 \
+        && echo "ok" >>"$out/sanitizer.log" || echo "FAILED ($?)" >>"$out/sanitizer.log"
     done
-    grep -E '^==|^ok|FAILED|ERROR SUMMARY' "$out/sanitizer.log" || true
-  fi
-  timeout 300 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out" --reps 10 2>&1 | tee "$out/bench.log" || true
+  ) &
+  wait
+  cat "$work"/numerics-*.log >"$out/numerics.log"
+  grep -v '^ok' "$out/numerics.log" | head -60 | tee -a "$log" || true
+  grep -E '^==|^ok|FAILED|ERROR SUMMARY' "$out/sanitizer.log" | tee -a "$log" || true
+  stage "bench/gpu vs SDPA"
+  timeout 120 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out" --reps 10 \
+    --flex-head-dims "" 2>&1 | tee -a "$log" || true
+  stage "bench/decode"
+  timeout 75 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode" --out "$out" \
+    2>&1 | tee -a "$log" || true
+  stage "bench/gpu vs FlexAttention (head dim 128)"
+  timeout 110 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out/flex" --reps 10 \
+    --flex-head-dims 128 --seqlens 2048,8192 --variants causal,window,softcap,alibi,gqa,noncausal \
+    2>&1 | tee -a "$log" || true
+  for csv in "$out"/results-*.csv "$out"/flex/results-*.csv; do
+    [[ -f ${csv%.csv}.png ]] || python3 bench/gpu/run_bench.py --plot "$csv" 2>/dev/null || true
+  done
+  stage "summary"
+  { grep -h ' passed, ' "$out/numerics.log"; grep -c '^FAIL' "$out/numerics.log"
+    grep -E '^==|^ok|FAILED' "$out/sanitizer.log"; } 2>&1 | tee -a "$log" || true
   ;;
 *)
   echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR" >&2

@@ -6,11 +6,10 @@ with a numpy copy of the same bytes measured alongside.
 usage: /usr/bin/python3 bench/decode/run_bench.py [--attngen build/bin/attngen]
            [--contexts 1024,4096,16384] [--batch 4] [--reps 10] [--out bench/decode]
 
-Spec: Llama-3-8B decode (32 q heads, 8 kv heads, head dim 128, paged, page
-size 16) with split_kv 1 and "auto", in f32 and bf16; and the serving form
-of the bf16 "auto" one, which also appends the step's key/value to the
-cache and applies RoPE (base 500000) inside the call (variant
-"rope_append": the cache holds context - 1 keys, the call appends one). A decode step reads
+Specs: decode_specs.py (Llama-3-8B decode over a paged cache, f32 and bf16,
+split_kv 1 and "auto", and the serving form that appends the step's
+key/value and applies RoPE: variant "rope_append", the cache holds
+context - 1 keys and the call appends one). A decode step reads
 the whole cache once: bytes = 2 * batch * context * kv_heads * head_dim *
 element size (K and V). "copy" times numpy copying an array of that many
 bytes (a read and a write: an upper bound on what one read pass can reach);
@@ -22,10 +21,14 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decode_specs import HEAD_DIM, KV_HEADS, decode_specs  # noqa: E402
 
 
 def copy_ms(nbytes, reps):
@@ -48,19 +51,12 @@ def main():
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     args = parser.parse_args()
-    base = {"version": 1, "head_dim": 128, "num_q_heads": 32, "num_kv_heads": 8,
-            "mask": "causal", "kv_cache": {"layout": "paged", "page_size": 16}, "target": "cpu"}
     rows = []
-    variants = [(dtype, split, "plain") for dtype in ("f32", "bf16") for split in (1, "auto")]
-    variants.append(("bf16", "auto", "rope_append"))
     with tempfile.TemporaryDirectory() as work:
-        for dtype, split, variant in variants:
-            spec = dict(base, name=f"decode_{dtype}_{'split' if split != 1 else 'nosplit'}",
-                        dtype=dtype, split_kv=split)
-            if variant == "rope_append":
-                spec.update(name=spec["name"] + "_rope_append",
-                            kv_cache={"layout": "paged", "page_size": 16, "append": True},
-                            rope={"base": 500000.0})
+        for spec in decode_specs("cpu"):
+            dtype = spec["dtype"]
+            split = spec["split_kv"]
+            variant = "rope_append" if spec.get("rope") else "plain"
             path = os.path.join(work, spec["name"] + ".json")
             json.dump(spec, open(path, "w"))
             for context in (int(c) for c in args.contexts.split(",")):
@@ -70,7 +66,7 @@ def main():
                     capture_output=True, text=True, check=True).stdout
                 result = json.loads(out)
                 element = 4 if dtype == "f32" else 2
-                nbytes = 2 * args.batch * context * 8 * 128 * element
+                nbytes = 2 * args.batch * context * KV_HEADS * HEAD_DIM * element
                 copy = copy_ms(nbytes, args.reps)
                 row = {"dtype": dtype, "split_kv": split, "variant": variant,
                        "batch": args.batch, "context": context,

@@ -85,9 +85,10 @@ def torch_reference(spec, q, k, v):
     return (torch.softmax(s, -1) @ vf).transpose(1, 2)
 
 
-def baselines(spec, q, k, v):
+def baselines(spec, q, k, v, with_flex):
     """name -> callable for the PyTorch implementations that support the
-    variant (others are left out, not approximated)."""
+    variant (others are left out, not approximated). FlexAttention only
+    `with_flex` (each shape and variant is a torch.compile of its own)."""
     from torch.nn.attention import SDPBackend, sdpa_kernel
     causal = spec.get("mask") == "causal"
     gqa = spec["num_kv_heads"] != spec["num_q_heads"]
@@ -102,6 +103,8 @@ def baselines(spec, q, k, v):
                     return F.scaled_dot_product_attention(qt, kt, vt, is_causal=causal,
                                                           enable_gqa=gqa)
             result[name] = run
+    if not with_flex:
+        return result
     from torch.nn.attention.flex_attention import create_block_mask, flex_attention
     sq, sk = q.shape[1], k.shape[1]
     left = (spec.get("window") or {}).get("left", -1)
@@ -136,7 +139,10 @@ def main():
     parser.add_argument("--tokens", type=int, default=16384)
     parser.add_argument("--variants", default="")
     parser.add_argument("--reps", type=int, default=20)
+    parser.add_argument("--flex-head-dims", default="64,128,256",
+                        help="head dims to time FlexAttention at (it compiles per shape)")
     args = parser.parse_args()
+    flex_dims = {int(d) for d in args.flex_head_dims.split(",") if d}
 
     runtime = ctypes.CDLL(args.libattnrt)
     runtime.attnrt_last_error.restype = ctypes.c_char_p
@@ -144,8 +150,13 @@ def main():
     runtime.attnrt_run_cuda.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs), ctypes.c_void_p]
     card = torch.cuda.get_device_name()
     tag = card.replace(" ", "_")
+    path = os.path.join(args.out, f"results-{tag}.csv")
+    out_file = open(path, "w", newline="")
+    writer = None
     rows = []
-    names = sorted(p for p in os.listdir(args.packages) if p.endswith(".attnpkg"))
+    # Head dim 128 first: a run cut short still covers every variant.
+    names = sorted((p for p in os.listdir(args.packages) if p.endswith(".attnpkg")),
+                   key=lambda p: (not p.endswith("_d128.attnpkg"), p))
     wanted = set(args.variants.split(",")) if args.variants else None
     for name in names:
         variant = name.split("_d")[0]
@@ -175,15 +186,19 @@ def main():
                                                  ctypes.c_void_p(torch.cuda.current_stream().cuda_stream))
                 if status:
                     raise RuntimeError(runtime.attnrt_last_error().decode())
-            attngen()
-            torch.cuda.synchronize()
+            try:
+                attngen()
+                torch.cuda.synchronize()
+            except RuntimeError as e:
+                print(f"  attngen {spec['name']} {n}: FAILED ({e})", flush=True)
+                continue
             if batch * hq * n * n <= 2 ** 31:  # the float32 reference fits
                 error = (o.float() - torch_reference(spec, q, k, v)).abs().max().item()
             else:
                 error = float("nan")
             flops = 4.0 * batch * hq * visible_pairs(spec, n) * d
             impls = {"attngen": attngen}
-            impls.update(baselines(spec, q, k, v))
+            impls.update(baselines(spec, q, k, v, d in flex_dims))
             times = {}
             for impl, fn in impls.items():
                 try:
@@ -192,19 +207,31 @@ def main():
                     print(f"  {impl} {spec['name']} {n}: skipped ({type(e).__name__}: {e})".splitlines()[0])
             reference_ms = times.get("sdpa_flash") or times.get("flex")
             for impl, ms in times.items():
-                rows.append({"card": card, "spec": spec["name"], "variant": variant, "head_dim": d,
-                             "seqlen": n, "batch": batch, "num_q_heads": hq, "num_kv_heads": hkv,
-                             "impl": impl, "ms": f"{ms:.4f}", "tflops": f"{flops / ms / 1e9:.1f}",
-                             "speedup_vs_baseline": f"{reference_ms / ms:.3f}" if reference_ms else "",
-                             "attngen_max_error": f"{error:.3g}"})
+                row = {"card": card, "spec": spec["name"], "variant": variant, "head_dim": d,
+                       "seqlen": n, "batch": batch, "num_q_heads": hq, "num_kv_heads": hkv,
+                       "impl": impl, "ms": f"{ms:.4f}", "tflops": f"{flops / ms / 1e9:.1f}",
+                       "speedup_vs_baseline": f"{reference_ms / ms:.3f}" if reference_ms else "",
+                       "attngen_max_error": f"{error:.3g}"}
+                if writer is None:
+                    writer = csv.DictWriter(out_file, fieldnames=list(row.keys()))
+                    writer.writeheader()
+                writer.writerow(row)
+                out_file.flush()
+                rows.append(row)
             print(f"{spec['name']:>14} n={n:>5} b={batch:>3} err={error:.2g} " +
                   " ".join(f"{impl}={flops / ms / 1e9:.0f}TF" for impl, ms in times.items()), flush=True)
-    path = os.path.join(args.out, f"results-{tag}.csv")
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
-        writer.writeheader()
-        writer.writerows(rows)
+    out_file.close()
     print(f"wrote {path}")
+    plot(path)
+
+
+def plot(csv_path):
+    """TFLOP/s per implementation and seqlen, one panel per spec, next to
+    the CSV (needs matplotlib)."""
+    rows = list(csv.DictReader(open(csv_path)))
+    if not rows:
+        return
+    card = rows[0]["card"]
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -217,7 +244,7 @@ def main():
                              figsize=(5 * cols, 3.5 * math.ceil(len(specs) / cols)), squeeze=False)
     for ax, spec_name in zip(axes.flat, specs):
         for impl in sorted({r["impl"] for r in rows if r["spec"] == spec_name}):
-            points = [(r["seqlen"], float(r["tflops"])) for r in rows
+            points = [(int(r["seqlen"]), float(r["tflops"])) for r in rows
                       if r["spec"] == spec_name and r["impl"] == impl]
             ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=impl)
         ax.set_xscale("log", base=2)
@@ -226,8 +253,11 @@ def main():
         ax.legend(fontsize=7)
     fig.suptitle(f"attention forward, {card}")
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, f"results-{tag}.png"), dpi=90)
+    fig.savefig(csv_path[:-len(".csv")] + ".png", dpi=90)
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 3 and sys.argv[1] == "--plot":
+        plot(sys.argv[2])
+    else:
+        main()

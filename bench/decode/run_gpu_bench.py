@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""Decode throughput of attngen's CUDA kernels as a fraction of the card's
+measured copy bandwidth: one query token per sequence against a KV cache.
+
+usage: python3 bench/decode/run_gpu_bench.py specs OUT_DIR [--target sm_90]
+       python3 bench/decode/run_gpu_bench.py run LIBATTNRT PACKAGES_DIR
+           [--out DIR] [--reps 20]
+
+`specs` writes the benchmark's specs (decode_specs.py, the CPU benchmark's
+set with CUDA targets) for compilation where attngen is built
+(scripts/gpu-check.sh prepare); `run` runs the compiled packages on the GPU
+through libattnrt on PyTorch tensors and PyTorch's stream.
+
+A decode step reads the whole cache once: bytes = 2 * batch * context *
+kv_heads * head_dim * 2 (K and V, 16-bit). "copy" is PyTorch copying a
+buffer of that many bytes on the same card (a read and a write per byte:
+copy bandwidth = 2 * bytes / time, the figure a card's memory system
+reaches in practice). The fraction is attngen's read bandwidth
+(bytes / time) over the copy bandwidth: 1.0 means the kernel streams the
+cache as fast as the card moves bytes at all. SDPA (PyTorch's fastest
+backend for the shape, on a contiguous copy of the cache, enable_gqa) is
+timed on the same data as a reference point, and attngen's output is
+compared with it before timing (max_error).
+Writes results-gpu-<card>.csv.
+"""
+import argparse
+import csv
+import ctypes
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from decode_specs import KV_HEADS, HEAD_DIM, Q_HEADS, decode_specs  # noqa: E402
+
+# (batch, context): large batches stream the cache with many CTAs; batch 1
+# with a long context is where split-KV matters.
+SHAPES = ((1, 16384), (1, 131072), (8, 8192), (32, 1024), (32, 4096), (64, 8192))
+
+
+def write_specs(out, target):
+    os.makedirs(out, exist_ok=True)
+    for spec in decode_specs(target):
+        with open(os.path.join(out, spec["name"] + ".json"), "w") as f:
+            json.dump(spec, f, indent=2)
+
+
+def time_ms(torch, fn, reps):
+    for _ in range(3):
+        fn()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    times = []
+    for _ in range(reps):
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    times.sort()
+    return times[len(times) // 2]
+
+
+def run(args):
+    import torch
+    import torch.nn.functional as F
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "test", "numerics"))
+    from check_cuda_package import AttentionArgs
+
+    lib = ctypes.CDLL(args.libattnrt)
+    lib.attnrt_last_error.restype = ctypes.c_char_p
+    lib.attnrt_kernel_load.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_void_p)]
+    lib.attnrt_run_cuda.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs), ctypes.c_void_p]
+    lib.attnrt_workspace_bytes.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs),
+                                           ctypes.POINTER(ctypes.c_size_t)]
+    card = torch.cuda.get_device_name()
+    path = os.path.join(args.out, f"results-gpu-{card.replace(' ', '_')}.csv")
+    fields = ["card", "spec", "layout", "split_kv", "variant", "batch", "context", "cache_mb",
+              "attngen_ms", "copy_ms", "sdpa_ms", "attngen_gbps", "copy_gbps",
+              "fraction_of_copy", "max_error"]
+    out_file = open(path, "w", newline="")
+    writer = csv.DictWriter(out_file, fieldnames=fields)
+    writer.writeheader()
+    for spec in decode_specs("sm_90"):
+        package = os.path.join(args.packages, spec["name"] + ".attnpkg")
+        kernel = ctypes.c_void_p()
+        if lib.attnrt_kernel_load(package.encode(), ctypes.byref(kernel)):
+            sys.exit(f"{package}: {lib.attnrt_last_error().decode()}")
+        cache = spec["kv_cache"]
+        appends = bool(cache.get("append"))
+        for batch, context in SHAPES:
+            torch.manual_seed(batch * 7 + context)
+            bf16 = torch.bfloat16
+            q = torch.randn(batch, 1, Q_HEADS, HEAD_DIM, device="cuda", dtype=bf16)
+            keys = torch.randn(batch, context, KV_HEADS, HEAD_DIM, device="cuda", dtype=bf16)
+            values = torch.randn_like(keys)
+            o = torch.empty_like(q)
+            lse = torch.empty(batch, Q_HEADS, 1, device="cuda")
+            # Appending steps store the last key of each sequence themselves.
+            lengths = torch.full((batch,), context - (1 if appends else 0), dtype=torch.int32,
+                                 device="cuda")
+            call = AttentionArgs()
+            if cache["layout"] == "paged":
+                page = cache["page_size"]
+                pages = -(-context // page)
+                padded = pages * page
+                table = torch.randperm(batch * pages, device="cuda", dtype=torch.int32)
+                table = table.reshape(batch, pages)
+                k_cache = torch.zeros(batch * pages, page, KV_HEADS, HEAD_DIM, device="cuda",
+                                      dtype=bf16)
+                v_cache = torch.zeros_like(k_cache)
+                for src, dst in ((keys, k_cache), (values, v_cache)):
+                    rows = torch.zeros(batch, padded, KV_HEADS, HEAD_DIM, device="cuda", dtype=bf16)
+                    rows[:, :context] = src
+                    dst[table.flatten().long()] = rows.reshape(batch * pages, page, KV_HEADS,
+                                                               HEAD_DIM)
+                call.page_table = table.data_ptr()
+                call.num_pages, call.max_pages_per_seq = batch * pages, pages
+            else:
+                k_cache, v_cache = keys.clone(), values.clone()
+            call.q, call.k, call.v, call.o = (t.data_ptr() for t in (q, k_cache, v_cache, o))
+            call.lse = lse.data_ptr()
+            call.batch, call.seqlen_q, call.seqlen_k = batch, 1, k_cache.shape[1]
+            call.cache_seqlens = lengths.data_ptr()
+            if appends:
+                k_new = keys[:, context - 1:].contiguous()
+                v_new = values[:, context - 1:].contiguous()
+                call.k_new, call.v_new = k_new.data_ptr(), v_new.data_ptr()
+            needed = ctypes.c_size_t()
+            if lib.attnrt_workspace_bytes(kernel, ctypes.byref(call), ctypes.byref(needed)):
+                sys.exit(lib.attnrt_last_error().decode())
+            workspace = torch.empty(max(needed.value, 16), dtype=torch.uint8, device="cuda")
+            call.workspace, call.workspace_bytes = workspace.data_ptr(), needed.value
+            stream = ctypes.c_void_p(torch.cuda.current_stream().cuda_stream)
+
+            def attngen():
+                if lib.attnrt_run_cuda(kernel, ctypes.byref(call), stream):
+                    raise RuntimeError(lib.attnrt_last_error().decode())
+            kt, vt = keys.transpose(1, 2), values.transpose(1, 2)
+            qt = q.transpose(1, 2)
+
+            def sdpa():
+                return F.scaled_dot_product_attention(qt, kt, vt, enable_gqa=True)
+            attngen()
+            torch.cuda.synchronize()
+            expected = None
+            if spec.get("rope") is None:  # RoPE specs rotate q and k: SDPA would differ
+                expected = sdpa().transpose(1, 2).float()
+            error = (o.float() - expected).abs().max().item() if expected is not None else float("nan")
+            nbytes = 2 * batch * context * KV_HEADS * HEAD_DIM * 2
+            source = torch.empty(nbytes // 2, dtype=bf16, device="cuda")
+            target = torch.empty_like(source)
+            copy = time_ms(torch, lambda: target.copy_(source), args.reps)
+            del source, target
+            attn = time_ms(torch, attngen, args.reps)
+            reference = time_ms(torch, sdpa, args.reps)
+            row = {"card": card, "spec": spec["name"], "layout": cache["layout"],
+                   "split_kv": spec.get("split_kv", 1), "variant": "rope_append" if appends else "plain",
+                   "batch": batch, "context": context, "cache_mb": round(nbytes / 2**20, 1),
+                   "attngen_ms": f"{attn:.4f}", "copy_ms": f"{copy:.4f}", "sdpa_ms": f"{reference:.4f}",
+                   "attngen_gbps": round(nbytes / attn / 1e6, 1),
+                   "copy_gbps": round(2 * nbytes / copy / 1e6, 1),
+                   "fraction_of_copy": round((nbytes / attn) / (2 * nbytes / copy), 3),
+                   "max_error": f"{error:.3g}"}
+            writer.writerow(row)
+            out_file.flush()
+            print(" ".join(f"{key}={row[key]}" for key in fields[1:]), flush=True)
+            del k_cache, v_cache, keys, values, workspace
+        lib.attnrt_kernel_release(kernel)
+    out_file.close()
+    print(f"wrote {path}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers(dest="mode", required=True)
+    specs = sub.add_parser("specs")
+    specs.add_argument("out")
+    specs.add_argument("--target", default="sm_90")
+    bench = sub.add_parser("run")
+    bench.add_argument("libattnrt")
+    bench.add_argument("packages")
+    bench.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
+    bench.add_argument("--reps", type=int, default=20)
+    args = parser.parse_args()
+    if args.mode == "specs":
+        write_specs(args.out, args.target)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()
