@@ -13,10 +13,15 @@
 #   run.log         the card, the driver and every stage's summary
 #   numerics.log    every package vs the float64 reference (odd shapes)
 #   sanitizer.log   compute-sanitizer memcheck and racecheck on a few kernels
-#   results-<card>.csv/png       bench/gpu against SDPA (flash, cuDNN)
-#   flex/results-<card>.csv/png  bench/gpu against FlexAttention (head dim 128)
+#   results-<card>.csv           bench/gpu against SDPA (flash, cuDNN)
+#   flex/results-<card>.csv      bench/gpu against FlexAttention (head dim 128)
 #   results-gpu-<card>.csv       bench/decode: decode vs the card's copy bandwidth
-# Each stage has a time limit so that the whole run fits in about 8 minutes.
+#   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile]
+# measures for tuning: the tilings `tiling: "auto"` chooses among
+# (results-<card>.csv, results-gpu-<card>-sweep.csv) and an Nsight Compute
+# profile of attngen's and SDPA's flash kernels (ncu.txt).
+# (`python3 bench/gpu/run_bench.py --plot CSV` draws a bench/gpu CSV.)
+# Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
@@ -29,7 +34,7 @@ prepare)
   target=${2:-sm_90}
   attngen=build/bin/attngen
   [[ -x $attngen ]] || { echo "gpu-check: build attngen first (bash scripts/test.sh)" >&2; exit 1; }
-  rm -rf "$bundle" && mkdir -p "$bundle"/{numerics,kv,bench,decode,specs/kv}
+  rm -rf "$bundle" && mkdir -p "$bundle"/{numerics,kv,bench,decode,sweep,decode-sweep,specs/kv}
   cp -L build/runtime/libattnrt.so "$bundle/libattnrt.so"
   for spec in specs/*.json; do
     name=$(basename "$spec" .json)
@@ -77,8 +82,12 @@ PY
     $attngen compile "$spec" --target "$target" -o "$bundle/kv/$(basename "$spec" .json).attnpkg"
   done
   /usr/bin/python3 bench/decode/run_gpu_bench.py specs "$bundle/specs/decode" --target "$target"
-  for spec in "$bundle"/specs/decode/*.json; do
-    $attngen compile "$spec" --target "$target" -o "$bundle/decode/$(basename "$spec" .json).attnpkg"
+  /usr/bin/python3 bench/decode/run_gpu_bench.py specs "$bundle/specs/decode-sweep" --target "$target" --sweep
+  /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/sweep" --sweep
+  for group in decode decode-sweep sweep; do
+    for spec in "$bundle/specs/$group"/*.json; do
+      $attngen compile "$spec" --target "$target" -o "$bundle/$group/$(basename "$spec" .json).attnpkg"
+    done
   done
   /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/bench"
   for spec in "$bundle"/specs/bench/*.json; do
@@ -88,7 +97,7 @@ PY
   ;;
 run)
   out=${2:?usage: gpu-check.sh run OUT_DIR}
-  mkdir -p "$out/flex"
+  mkdir -p "$out/flex" "$out/sweep"
   [[ -f $bundle/libattnrt.so ]] || { echo "gpu-check: no $bundle (run 'prepare' and carry it)" >&2; exit 1; }
   export PYTHONUNBUFFERED=1
   lib=$PWD/$bundle/libattnrt.so
@@ -137,15 +146,42 @@ run)
   timeout 110 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out/flex" --reps 10 \
     --flex-head-dims 128 --seqlens 2048,8192 --variants causal,window,softcap,alibi,gqa,noncausal \
     2>&1 | tee -a "$log" || true
-  for csv in "$out"/results-*.csv "$out"/flex/results-*.csv; do
-    [[ -f ${csv%.csv}.png ]] || python3 bench/gpu/run_bench.py --plot "$csv" 2>/dev/null || true
-  done
   stage "summary"
   { grep -h ' passed, ' "$out/numerics.log"; grep -c '^FAIL' "$out/numerics.log"
     grep -E '^==|^ok|FAILED' "$out/sanitizer.log"; } 2>&1 | tee -a "$log" || true
   ;;
+sweep)
+  # Measurements for tuning, by stage: prefill (bench/gpu's tilings),
+  # decode (bench/decode's tilings and split counts), profile (Nsight
+  # Compute on attngen's causal d128 kernel and SDPA's flash kernel).
+  out=${2:?usage: gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile]}
+  shift 2
+  mkdir -p "$out"
+  export PYTHONUNBUFFERED=1
+  lib=$PWD/$bundle/libattnrt.so
+  stages=("$@")
+  [[ ${#stages[@]} -gt 0 ]] || stages=(prefill decode profile)
+  for what in "${stages[@]}"; do
+    case $what in
+    prefill)
+      timeout 90 python3 bench/gpu/run_bench.py "$lib" "$bundle/sweep" --out "$out" --reps 10 \
+        --flex-head-dims "" --seqlens 1024,8192 || true ;;
+    decode)
+      timeout 60 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode-sweep" --out "$out" \
+        --shapes 1:131072,8:8192,64:8192 --tag sweep || true ;;
+    profile)
+      for kernel in causal_d128 flash_fwd; do
+        timeout 90 ncu --section SpeedOfLight --section ComputeWorkloadAnalysis \
+          --section WarpStateStats --section InstructionStats --section Occupancy \
+          --section LaunchStats --section MemoryWorkloadAnalysis -k "regex:$kernel" -c 1 \
+          python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$(mktemp -d)" --reps 1 \
+          --variants causal --seqlens 4096 --flex-head-dims "" >>"$out/ncu.txt" 2>&1 || true
+      done ;;
+    esac
+  done
+  ;;
 *)
-  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR" >&2
+  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR | sweep OUT_DIR [prefill|decode|profile]..." >&2
   exit 1
   ;;
 esac

@@ -6,9 +6,15 @@ CPU: paged (page size 16) with split_kv 1 and "auto", in f32 and bf16, and
 the serving form of the bf16 "auto" one, which also appends the step's
 key/value to the cache and applies RoPE (base 500000) inside the call.
 CUDA targets (16-bit only): the same bf16 set, plus split "auto" over a
-contiguous cache and over pages of 256 rows."""
+contiguous cache and over pages of 256 rows. decode_sweep(): the paged and
+contiguous split "auto" specs with each tiling of DECODE_TILINGS, to measure
+what `tiling: "auto"` should pick for decode."""
 
 Q_HEADS, KV_HEADS, HEAD_DIM = 32, 8, 128
+# (block_m, block_n, num_warps, num_stages): GQA packing puts the 4 q heads
+# of a kv head in one CTA, so decode uses 4 of block_m rows.
+DECODE_TILINGS = ((16, 32, 1, 2), (16, 64, 1, 2), (16, 128, 1, 2), (16, 64, 1, 1),
+                  (32, 64, 2, 2), (64, 64, 4, 2), (64, 128, 4, 2), (64, 32, 4, 2))
 
 
 def decode_spec(name, dtype, split, target, cache):
@@ -32,4 +38,20 @@ def decode_specs(target):
                               dict(paged16, append=True))
     rope_append["rope"] = {"base": 500000.0}
     specs.append(rope_append)
+    return specs
+
+
+def decode_sweep(target):
+    """Each tiling of DECODE_TILINGS with split_kv "auto", and the auto
+    tiling (32 x 64 on 2 warps) with fixed split counts."""
+    specs = []
+    for layout in ({"layout": "paged", "page_size": 16}, {"layout": "contiguous"}):
+        runs = [(tiling, "auto") for tiling in DECODE_TILINGS]
+        runs += [((32, 64, 2, 2), splits) for splits in (16, 64)]
+        for tiling, split in runs:
+            name = f"sweep_{layout['layout']}_t" + "x".join(map(str, tiling))
+            name += f"_s{split}" if split != "auto" else ""
+            spec = decode_spec(name, "bf16", split, target, layout)
+            spec["tiling"] = dict(zip(("block_m", "block_n", "num_warps", "num_stages"), tiling))
+            specs.append(spec)
     return specs

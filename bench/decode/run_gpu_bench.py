@@ -2,14 +2,15 @@
 """Decode throughput of attngen's CUDA kernels as a fraction of the card's
 measured copy bandwidth: one query token per sequence against a KV cache.
 
-usage: python3 bench/decode/run_gpu_bench.py specs OUT_DIR [--target sm_90]
+usage: python3 bench/decode/run_gpu_bench.py specs OUT_DIR [--target sm_90] [--sweep]
        python3 bench/decode/run_gpu_bench.py run LIBATTNRT PACKAGES_DIR
-           [--out DIR] [--reps 20]
+           [--out DIR] [--reps 20] [--shapes B:CONTEXT,...] [--tag TAG]
 
 `specs` writes the benchmark's specs (decode_specs.py, the CPU benchmark's
 set with CUDA targets) for compilation where attngen is built
-(scripts/gpu-check.sh prepare); `run` runs the compiled packages on the GPU
-through libattnrt on PyTorch tensors and PyTorch's stream.
+(scripts/gpu-check.sh prepare), with --sweep the tiling sweep of
+decode_specs.decode_sweep(); `run` runs every package of PACKAGES_DIR on the
+GPU through libattnrt on PyTorch tensors and PyTorch's stream.
 
 A decode step reads the whole cache once: bytes = 2 * batch * context *
 kv_heads * head_dim * 2 (K and V, 16-bit). "copy" is PyTorch copying a
@@ -21,7 +22,7 @@ cache as fast as the card moves bytes at all. SDPA (PyTorch's fastest
 backend for the shape, on a contiguous copy of the cache, enable_gqa) is
 timed on the same data as a reference point, and attngen's output is
 compared with it before timing (max_error).
-Writes results-gpu-<card>.csv.
+Writes results-gpu-<card>[-TAG].csv.
 """
 import argparse
 import csv
@@ -31,16 +32,16 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from decode_specs import KV_HEADS, HEAD_DIM, Q_HEADS, decode_specs  # noqa: E402
+from decode_specs import KV_HEADS, HEAD_DIM, Q_HEADS, decode_specs, decode_sweep  # noqa: E402
 
 # (batch, context): large batches stream the cache with many CTAs; batch 1
 # with a long context is where split-KV matters.
 SHAPES = ((1, 16384), (1, 131072), (8, 8192), (32, 1024), (32, 4096), (64, 8192))
 
 
-def write_specs(out, target):
+def write_specs(out, target, sweep):
     os.makedirs(out, exist_ok=True)
-    for spec in decode_specs(target):
+    for spec in decode_sweep(target) if sweep else decode_specs(target):
         with open(os.path.join(out, spec["name"] + ".json"), "w") as f:
             json.dump(spec, f, indent=2)
 
@@ -74,21 +75,27 @@ def run(args):
     lib.attnrt_workspace_bytes.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs),
                                            ctypes.POINTER(ctypes.c_size_t)]
     card = torch.cuda.get_device_name()
-    path = os.path.join(args.out, f"results-gpu-{card.replace(' ', '_')}.csv")
-    fields = ["card", "spec", "layout", "split_kv", "variant", "batch", "context", "cache_mb",
+    tag = card.replace(" ", "_") + (f"-{args.tag}" if args.tag else "")
+    path = os.path.join(args.out, f"results-gpu-{tag}.csv")
+    shapes = [tuple(int(x) for x in item.split(":")) for item in args.shapes.split(",")]
+    fields = ["card", "spec", "tiling", "layout", "split_kv", "variant", "batch", "context", "cache_mb",
               "attngen_ms", "copy_ms", "sdpa_ms", "attngen_gbps", "copy_gbps",
               "fraction_of_copy", "max_error"]
     out_file = open(path, "w", newline="")
     writer = csv.DictWriter(out_file, fieldnames=fields)
     writer.writeheader()
-    for spec in decode_specs("sm_90"):
-        package = os.path.join(args.packages, spec["name"] + ".attnpkg")
+    for name in sorted(p for p in os.listdir(args.packages) if p.endswith(".attnpkg")):
+        package = os.path.join(args.packages, name)
+        spec = json.load(open(os.path.join(package, "manifest.json")))["spec"]
         kernel = ctypes.c_void_p()
         if lib.attnrt_kernel_load(package.encode(), ctypes.byref(kernel)):
             sys.exit(f"{package}: {lib.attnrt_last_error().decode()}")
         cache = spec["kv_cache"]
         appends = bool(cache.get("append"))
-        for batch, context in SHAPES:
+        tiling = spec.get("tiling")
+        tiling = "x".join(str(tiling[k]) for k in ("block_m", "block_n", "num_warps", "num_stages")) \
+            if isinstance(tiling, dict) else str(tiling)
+        for batch, context in shapes:
             torch.manual_seed(batch * 7 + context)
             bf16 = torch.bfloat16
             q = torch.randn(batch, 1, Q_HEADS, HEAD_DIM, device="cuda", dtype=bf16)
@@ -154,7 +161,7 @@ def run(args):
             del source, target
             attn = time_ms(torch, attngen, args.reps)
             reference = time_ms(torch, sdpa, args.reps)
-            row = {"card": card, "spec": spec["name"], "layout": cache["layout"],
+            row = {"card": card, "spec": spec["name"], "tiling": tiling, "layout": cache["layout"],
                    "split_kv": spec.get("split_kv", 1), "variant": "rope_append" if appends else "plain",
                    "batch": batch, "context": context, "cache_mb": round(nbytes / 2**20, 1),
                    "attngen_ms": f"{attn:.4f}", "copy_ms": f"{copy:.4f}", "sdpa_ms": f"{reference:.4f}",
@@ -177,14 +184,17 @@ def main():
     specs = sub.add_parser("specs")
     specs.add_argument("out")
     specs.add_argument("--target", default="sm_90")
+    specs.add_argument("--sweep", action="store_true")
     bench = sub.add_parser("run")
     bench.add_argument("libattnrt")
     bench.add_argument("packages")
     bench.add_argument("--out", default=os.path.dirname(os.path.abspath(__file__)))
     bench.add_argument("--reps", type=int, default=20)
+    bench.add_argument("--shapes", default=",".join(f"{b}:{c}" for b, c in SHAPES))
+    bench.add_argument("--tag", default="")
     args = parser.parse_args()
     if args.mode == "specs":
-        write_specs(args.out, args.target)
+        write_specs(args.out, args.target, args.sweep)
     else:
         run(args)
 

@@ -2,10 +2,12 @@
 """Writes the specs of bench/gpu's grid: variants x head dims, with
 FlashAttention's benchmark shape (num_q_heads * head_dim = 2048).
 
-usage: make_specs.py OUT_DIR [--dtype bf16]
+usage: make_specs.py OUT_DIR [--dtype bf16] [--sweep]
 Variants: noncausal, causal, window (left 1024, causal), gqa (causal, 4 q
 heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 128,
 256. The spec names are VARIANT_dD; run_bench.py reads them back.
+--sweep writes instead the causal and non-causal specs with each tiling of
+SWEEP (VARIANT_dD_tBMxBNxWxS), to measure what `tiling: "auto"` should pick.
 """
 import argparse
 import json
@@ -20,15 +22,26 @@ VARIANTS = {
     "alibi": {"mask": "causal", "alibi": True},
 }
 HEAD_DIMS = (64, 128, 256)
+# (block_m, block_n, num_warps, num_stages) per head dim.
+SWEEP = {
+    64: ((64, 64, 4, 2), (64, 128, 4, 2), (128, 64, 8, 2), (128, 128, 8, 2), (128, 64, 4, 2),
+         (128, 128, 4, 2)),
+    128: ((64, 64, 4, 2), (64, 64, 4, 1), (64, 32, 4, 2), (64, 128, 4, 2), (128, 32, 8, 2),
+          (128, 64, 8, 2), (128, 128, 8, 2), (128, 64, 4, 2)),
+    256: ((64, 32, 4, 2), (64, 64, 4, 2), (128, 32, 8, 2), (128, 64, 8, 2)),
+}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("out")
     parser.add_argument("--dtype", default="bf16")
+    parser.add_argument("--sweep", action="store_true")
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for variant, fields in VARIANTS.items():
+        if args.sweep and variant not in ("causal", "noncausal"):
+            continue
         for d in HEAD_DIMS:
             hq = 2048 // d
             spec = {"version": 1, "name": f"{variant}_d{d}", "dtype": args.dtype,
@@ -38,8 +51,13 @@ def main():
                     spec["num_kv_heads"] = hq // value
                 else:
                     spec[key] = value
-            with open(os.path.join(args.out, f"{variant}_d{d}.json"), "w") as f:
-                json.dump(spec, f, indent=2)
+            for tiling in SWEEP[d] if args.sweep else (None,):
+                if tiling:
+                    spec["tiling"] = dict(zip(("block_m", "block_n", "num_warps", "num_stages"),
+                                              tiling))
+                    spec["name"] = f"{variant}_d{d}_t" + "x".join(map(str, tiling))
+                with open(os.path.join(args.out, spec["name"] + ".json"), "w") as f:
+                    json.dump(spec, f, indent=2)
 
 
 if __name__ == "__main__":

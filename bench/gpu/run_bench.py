@@ -13,8 +13,8 @@ libattnrt (ctypes), on PyTorch's current stream, as an engine would embed
 them. Batch = tokens / seqlen; FLOPs = 4 * batch * hq * visible_pairs * d
 (causal and window count only visible pairs, as FlashAttention's benchmark
 does). Every attngen output is compared with a PyTorch reference on the same
-inputs before it is timed. Writes results-<card>.csv and, with matplotlib,
-results-<card>.png.
+inputs before it is timed. Writes results-<card>.csv; `run_bench.py --plot CSV` draws it (matplotlib)
+as CSV's name with .png.
 """
 import argparse
 import csv
@@ -92,7 +92,9 @@ def baselines(spec, q, k, v, with_flex):
     from torch.nn.attention import SDPBackend, sdpa_kernel
     causal = spec.get("mask") == "causal"
     gqa = spec["num_kv_heads"] != spec["num_q_heads"]
-    plain = not spec.get("window") and not spec.get("softcap") and not spec.get("alibi")
+    window = spec.get("window") or {}
+    windowed = window.get("left", -1) >= 0 or window.get("right", -1) >= 0
+    plain = not windowed and not spec.get("softcap") and not spec.get("alibi")
     qt, kt, vt = (t.transpose(1, 2) for t in (q, k, v))
     result = {}
     if plain:
@@ -124,6 +126,10 @@ def baselines(spec, q, k, v, with_flex):
         if slopes is not None:
             score = score - slopes[h] * (i + (sk - sq) - j).abs()
         return score
+    # Every variant and shape is a compilation of its own.
+    for limit, value in (("recompile_limit", 256), ("accumulated_recompile_limit", 4096)):
+        if hasattr(torch._dynamo.config, limit):
+            setattr(torch._dynamo.config, limit, value)
     flex = torch.compile(flex_attention, dynamic=False)
     result["flex"] = lambda: flex(qt, kt, vt, score_mod=score_mod, block_mask=block_mask,
                                   enable_gqa=gqa)
@@ -222,7 +228,6 @@ def main():
                   " ".join(f"{impl}={flops / ms / 1e9:.0f}TF" for impl, ms in times.items()), flush=True)
     out_file.close()
     print(f"wrote {path}")
-    plot(path)
 
 
 def plot(csv_path):

@@ -140,9 +140,11 @@ func.func @one_stage(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: ten
 
 // GQA packing for KV caches: the grid's y is the kv head; tile row r holds
 // query r / 4 of q head kv_head * 4 + r % 4, for Q's loads, the mask and
-// O's stores. Lengths come from cache_seqlens[batch].
+// O's stores. Lengths come from cache_seqlens[batch]. KV-cache kernels are
+// memory-bound: the auto tiling is 32 x 64 rows on 2 warps.
 // CHECK-LABEL: gpu.func @packed_decode
 // CHECK-SAME: attn.pack_gqa
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>, known_block_size = array<i32: 64, 1, 1>
 // CHECK-DAG: %[[KVHEAD:.+]] = gpu.block_id y
 // CHECK-DAG: %[[BATCH:.+]] = gpu.block_id z
 // CHECK: %[[LENGTH:.+]] = memref.load %{{.+}}[%[[BATCH]]] : memref<?xi32>
@@ -191,7 +193,7 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // CHECK: gpu.barrier
 // CHECK: scf.for
 // CHECK: math.fma
-// CHECK: vector.store %{{.+}}, %{{.+}} : memref<64x72xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+// CHECK: vector.store %{{.+}}, %{{.+}} : memref<32x72xf16, #gpu.address_space<workgroup>>, vector<4xf16>
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix
 // CHECK-LABEL: gpu.func @append_rope_append(

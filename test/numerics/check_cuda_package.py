@@ -80,8 +80,10 @@ def device_bits(dtype, x):
 
 
 def host_values(dtype, bits):
+    """float64 values of a buffer read back from the device (raw uint16
+    bits or device_bits' arrays)."""
     if dtype == "f16":
-        return bits.astype(np.float64)
+        return bits.view(np.float16).astype(np.float64)
     return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
