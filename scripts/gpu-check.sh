@@ -20,7 +20,7 @@
 # measures for tuning: the tilings `tiling: "auto"` chooses among
 # (results-<card>.csv, results-gpu-<card>-sweep.csv) and an Nsight Compute
 # profile of attngen's and SDPA's flash kernels (ncu.txt).
-# (`python3 bench/gpu/run_bench.py --plot CSV` draws a bench/gpu CSV.)
+# (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."

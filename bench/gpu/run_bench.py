@@ -13,8 +13,7 @@ libattnrt (ctypes), on PyTorch's current stream, as an engine would embed
 them. Batch = tokens / seqlen; FLOPs = 4 * batch * hq * visible_pairs * d
 (causal and window count only visible pairs, as FlashAttention's benchmark
 does). Every attngen output is compared with a PyTorch reference on the same
-inputs before it is timed. Writes results-<card>.csv; `run_bench.py --plot CSV` draws it (matplotlib)
-as CSV's name with .png.
+inputs before it is timed. Writes results-<card>.csv (plot_results.py draws it).
 """
 import argparse
 import csv
@@ -230,39 +229,5 @@ def main():
     print(f"wrote {path}")
 
 
-def plot(csv_path):
-    """TFLOP/s per implementation and seqlen, one panel per spec, next to
-    the CSV (needs matplotlib)."""
-    rows = list(csv.DictReader(open(csv_path)))
-    if not rows:
-        return
-    card = rows[0]["card"]
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return
-    specs = sorted({r["spec"] for r in rows})
-    cols = 3
-    fig, axes = plt.subplots(math.ceil(len(specs) / cols), cols,
-                             figsize=(5 * cols, 3.5 * math.ceil(len(specs) / cols)), squeeze=False)
-    for ax, spec_name in zip(axes.flat, specs):
-        for impl in sorted({r["impl"] for r in rows if r["spec"] == spec_name}):
-            points = [(int(r["seqlen"]), float(r["tflops"])) for r in rows
-                      if r["spec"] == spec_name and r["impl"] == impl]
-            ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=impl)
-        ax.set_xscale("log", base=2)
-        ax.set_title(spec_name)
-        ax.set_ylabel("TFLOP/s")
-        ax.legend(fontsize=7)
-    fig.suptitle(f"attention forward, {card}")
-    fig.tight_layout()
-    fig.savefig(csv_path[:-len(".csv")] + ".png", dpi=90)
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "--plot":
-        plot(sys.argv[2])
-    else:
-        main()
+    main()

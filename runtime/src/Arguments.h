@@ -59,12 +59,19 @@ attnrt_status checkCacheContents(const Manifest &manifest,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call);
 
-/// Split-KV chunks per row tile: N as compiled, or for "auto" (0) enough
-/// work items (CPU) or CTAs (CUDA) for two per worker (thread or
-/// multiprocessor), at most one chunk per KV tile and 64 (attngen's rule,
-/// include/attngen/Support/SplitCount.h).
+/// Split-KV chunks per row tile on the CPU: N as compiled, or for "auto" (0)
+/// enough work items for two per thread, at most one chunk per KV tile and
+/// 64 (attngen's rule, include/attngen/Support/SplitCount.h).
 int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
                    int64_t kvTiles);
+
+/// Split-KV chunks per row tile on CUDA: N as compiled, or for "auto" (0)
+/// the count whose CTAs (`ctasPerChunk` each) come nearest to the device's
+/// resident CTAs, one full wave, at most one chunk per KV tile and 64.
+/// Decode is memory-bound: a full wave keeps the most cache bytes in flight,
+/// and a chunk more costs the merge more partial rows.
+int64_t cudaSplitCount(int64_t splitKv, int64_t residentCtas,
+                       int64_t ctasPerChunk, int64_t kvTiles);
 
 /// Bytes per element of the kernel's q/k/v/o.
 size_t elementBytes(attnrt_dtype dtype);

@@ -62,6 +62,9 @@ void loadDriver(LoadedDriver &d) {
   bind(library, "cuGetErrorName", api.cuGetErrorName, missing);
   api.cuCtxGetId = reinterpret_cast<decltype(api.cuCtxGetId)>(
       dlsym(library, "cuCtxGetId"));
+  api.cuOccupancyMaxActiveBlocksPerMultiprocessor = reinterpret_cast<
+      decltype(api.cuOccupancyMaxActiveBlocksPerMultiprocessor)>(
+      dlsym(library, "cuOccupancyMaxActiveBlocksPerMultiprocessor"));
   if (!missing.empty()) {
     d.status = ATTNRT_DRIVER_ERROR;
     d.message = path + " lacks " + missing + " (driver too old?)";

@@ -71,6 +71,10 @@ struct CudaDriver {
   CUresult (*cuGetErrorName)(CUresult, const char **);
   /// Optional (CUDA 12.0+): a context's unique id, for the module cache.
   CUresult (*cuCtxGetId)(CUcontext, unsigned long long *);
+  /// Optional: resident CTAs of a function per multiprocessor (split-KV
+  /// "auto"; without it, two are assumed).
+  CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(int *, CUfunction,
+                                                           int, size_t);
 };
 
 /// A kernel's function in one context, and its default ALiBi slopes there.
@@ -81,8 +85,9 @@ struct CudaFunction {
   /// Appending kernels: the append kernel, launched first.
   CUfunction append = nullptr;
   CUdeviceptr defaultSlopes = 0;
-  /// The device's multiprocessors (split-KV "auto").
-  int multiprocessors = 0;
+  /// CTAs of the attention kernel the device runs at once: multiprocessors
+  /// times resident CTAs per multiprocessor (split-KV "auto").
+  int64_t residentCtas = 0;
 };
 
 /// The process's driver, loaded and initialized on first use; null (with the

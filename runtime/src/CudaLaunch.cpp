@@ -134,9 +134,9 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
     if (CUresult r = driver.cuModuleGetFunction(&loaded.function.append, module,
                                                 m.appendEntry.c_str()))
       return driverFailure(driver, "cuModuleGetFunction", r, m.appendEntry);
+  int multiprocessors = 0;
   if (CUresult r = driver.cuDeviceGetAttribute(
-          &loaded.function.multiprocessors,
-          kDeviceAttributeMultiprocessorCount, device))
+          &multiprocessors, kDeviceAttributeMultiprocessorCount, device))
     return driverFailure(driver, "cuDeviceGetAttribute", r);
   if (m.dynamicSharedMemoryBytes > kDefaultDynamicSharedMemoryLimit)
     if (CUresult r = driver.cuFuncSetAttribute(
@@ -144,6 +144,18 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
             static_cast<int>(m.dynamicSharedMemoryBytes)))
       return driverFailure(driver, "cuFuncSetAttribute", r,
                            "MAX_DYNAMIC_SHARED_SIZE_BYTES");
+  // Resident CTAs per multiprocessor (registers, shared memory, threads),
+  // after the shared-memory opt-in above.
+  int perMultiprocessor = 2;
+  if (driver.cuOccupancyMaxActiveBlocksPerMultiprocessor)
+    if (CUresult r = driver.cuOccupancyMaxActiveBlocksPerMultiprocessor(
+            &perMultiprocessor, loaded.function.function,
+            static_cast<int>(m.blockThreads),
+            static_cast<size_t>(m.dynamicSharedMemoryBytes)))
+      return driverFailure(driver,
+                           "cuOccupancyMaxActiveBlocksPerMultiprocessor", r);
+  loaded.function.residentCtas =
+      static_cast<int64_t>(multiprocessors) * std::max(perMultiprocessor, 1);
   if (!m.defaultAlibiSlopes.empty()) {
     size_t bytes = m.defaultAlibiSlopes.size() * sizeof(float);
     if (CUresult r = driver.cuMemAlloc(&loaded.function.defaultSlopes, bytes))
@@ -238,7 +250,7 @@ struct LaunchPlan {
 };
 
 LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
-                      int multiprocessors) {
+                      int64_t residentCtas) {
   LaunchPlan plan;
   // Tile rows: queries of one q head, or (query, q head) pairs of one kv
   // head when the kernel packs GQA groups.
@@ -250,8 +262,8 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   int64_t capacity = m.kvCache == ATTNRT_KV_NONE ? call.seqlenK
                                                  : call.cacheCapacity;
   plan.numSplits =
-      splitCount(m.splitKv, multiprocessors, plan.gridX * plan.gridY * call.batch,
-                 (capacity + m.blockN - 1) / m.blockN);
+      cudaSplitCount(m.splitKv, residentCtas, plan.gridX * plan.gridY * call.batch,
+                     (capacity + m.blockN - 1) / m.blockN);
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
   // log-sum-exps, f32.
   size_t rowsTotal =
@@ -260,18 +272,6 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   plan.lseOffset = (plan.outputBytes + 255) / 256 * 256;
   plan.workspaceBytes = plan.lseOffset + rowsTotal * sizeof(float);
   return plan;
-}
-
-/// The number of multiprocessors of the calling thread's device.
-attnrt_status deviceMultiprocessors(const CudaDriver &driver, int &count) {
-  CUcontext context = nullptr;
-  CUdevice device = 0;
-  if (attnrt_status status = currentContext(driver, context, device))
-    return status;
-  if (CUresult r = driver.cuDeviceGetAttribute(
-          &count, kDeviceAttributeMultiprocessorCount, device))
-    return driverFailure(driver, "cuDeviceGetAttribute", r);
-  return ATTNRT_OK;
 }
 
 } // namespace
@@ -291,10 +291,12 @@ attnrt_status workspaceBytes(const attnrt_kernel &kernel,
   const CudaDriver *driver = cudaDriver(driverStatus);
   if (!driver)
     return driverStatus;
-  int multiprocessors = 0;
-  if (attnrt_status status = deviceMultiprocessors(*driver, multiprocessors))
+  // The chunk count depends on the kernel's occupancy on this device: the
+  // kernel is loaded in the calling thread's context, as a launch would.
+  CudaFunction function;
+  if (attnrt_status status = functionFor(*driver, kernel, function))
     return status;
-  bytes = planLaunch(m, call, multiprocessors).workspaceBytes;
+  bytes = planLaunch(m, call, function.residentCtas).workspaceBytes;
   return succeed();
 }
 
@@ -327,7 +329,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   CudaFunction function;
   if (attnrt_status status = functionFor(*driver, kernel, function))
     return status;
-  LaunchPlan plan = planLaunch(m, call, function.multiprocessors);
+  LaunchPlan plan = planLaunch(m, call, function.residentCtas);
   if (m.splitKv != 1) {
     if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
       return fail(ATTNRT_INVALID_ARGUMENT,

@@ -191,6 +191,17 @@ CUresult cuFuncSetAttribute(Function *, int attribute, int value) {
   state.functionAttributes.emplace_back(attribute, value);
   return kSuccess;
 }
+CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *count,
+                                                     Function *function,
+                                                     int blockThreads,
+                                                     size_t sharedBytes) {
+  if (!function || blockThreads <= 0)
+    return kInvalidValue;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  state.lastOccupancyQuery = {blockThreads, sharedBytes};
+  *count = state.residentCtasPerMultiprocessor;
+  return kSuccess;
+}
 CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy,
                         unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned sharedBytes, void *stream, void **params,

@@ -15,6 +15,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct MockLaunch {
@@ -30,6 +31,10 @@ struct MockCudaState {
   // The device.
   int computeCapabilityMajor = 8, computeCapabilityMinor = 0;
   int sharedMemoryPerBlockOptin = 163 * 1024;
+  /// What cuOccupancyMaxActiveBlocksPerMultiprocessor reports.
+  int residentCtasPerMultiprocessor = 2;
+  /// Its last query: (block threads, dynamic shared memory bytes).
+  std::pair<int, size_t> lastOccupancyQuery{0, 0};
   /// PTX containing this text is rejected as CUDA_ERROR_INVALID_PTX.
   std::string rejectPtxContaining = "MOCK_REJECT";
   // What libattnrt did.

@@ -503,6 +503,48 @@ TEST_F(CudaKernel, VarlenLaunch) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
+TEST_F(CudaKernel, SplitAutoFillsTheResidentCtas) {
+  load("decode_paged_sm80");
+  // One sequence, 1000 pages of 16 rows: 250 KV tiles, 8 CTAs per chunk
+  // (one row tile per kv head).
+  DeviceProblem p(info, 1, 1, 16);
+  attnrt_attention_args args = p.args();
+  args.seqlen_k = 0;
+  args.num_pages = 1000;
+  args.max_pages_per_seq = 1000;
+  void *lengths = nullptr, *table = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(4, &lengths), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(1000 * 4, &table), ATTNRT_OK);
+  args.cache_seqlens = static_cast<const int32_t *>(lengths);
+  args.page_table = static_cast<const int32_t *>(table);
+  // The chunk count is the one whose CTAs come nearest to a full wave of
+  // the device's resident CTAs (132 multiprocessors x the occupancy the
+  // driver reports for the kernel), read when the kernel is loaded in a
+  // context; the workspace query loads it too.
+  auto chunks = [&](int perMultiprocessor, unsigned long long context) {
+    mock().residentCtasPerMultiprocessor = perMultiprocessor;
+    setContext(context);
+    size_t bytes = 0;
+    EXPECT_EQ(attnrt_workspace_bytes(kernel, &args, &bytes), ATTNRT_OK)
+        << attnrt_last_error();
+    return bytes / (32 * 128 * 4 + 32 * 4);
+  };
+  EXPECT_EQ(chunks(1, 51), 17u); // 132 / 8 = 16.5
+  EXPECT_EQ(chunks(4, 52), 64u); // 528 / 8 = 66, at most 64
+  EXPECT_EQ(chunks(1, 51), 17u); // per context
+  mock().residentCtasPerMultiprocessor = 2;
+  // The occupancy query names the kernel's block and shared memory.
+  std::pair<int, size_t> query;
+  {
+    std::lock_guard<std::mutex> lock(mock().mutex);
+    query = mock().lastOccupancyQuery;
+  }
+  EXPECT_EQ(query.first, 64); // auto tiling of KV-cache kernels: 2 warps
+  EXPECT_GT(query.second, 0u);
+  for (void *buffer : {lengths, table})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+}
+
 TEST_F(CudaKernel, ModulesAreLoadedOncePerContext) {
   load("llama3_8b_sm80");
   DeviceProblem p(info, 1, 10, 10);

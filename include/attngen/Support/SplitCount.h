@@ -9,9 +9,11 @@
 namespace attngen {
 
 /// Split-KV chunks per row tile for a spec's `split_kv` (N: N; 0 = "auto":
-/// enough work items (CPU) or CTAs (GPU) to give every worker (thread or
-/// multiprocessor) two, at most one chunk per KV tile and 64). libattnrt
-/// applies the same rule (runtime/src/CpuLaunch.cpp, CudaLaunch.cpp).
+/// enough work items (CPU) or CTAs (GPU emulator) to give every worker
+/// (thread or multiprocessor) two, at most one chunk per KV tile and 64).
+/// libattnrt's CPU path applies the same rule (runtime/src/CpuLaunch.cpp);
+/// its CUDA path fills one wave of the device's resident CTAs instead
+/// (runtime/src/Arguments.h, cudaSplitCount).
 inline int64_t chooseSplitCount(int64_t splitKv, int64_t workers,
                                 int64_t workItems, int64_t kvTiles) {
   if (splitKv != 0)
