@@ -176,11 +176,13 @@ struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
 
 struct AttnApproximateMathPass
     : public mlir::attn::impl::AttnApproximateMathBase<AttnApproximateMathPass> {
+  using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populatePolynomialApproximateTanhPattern(patterns);
-    patterns.add<Exp2Approximation, Log2Approximation, AbsFAsBitMask>(
-        &getContext());
+    patterns.add<Log2Approximation, AbsFAsBitMask>(&getContext());
+    if (exp2)
+      patterns.add<Exp2Approximation>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
   }

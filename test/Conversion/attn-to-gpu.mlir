@@ -37,8 +37,12 @@
 // CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = false}
-// CHECK: nvgpu.mma.sync(%{{.+}}, %{{.+}}, %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// K's B fragments of two k16 steps per ldmatrix.x4, split in halves.
+// CHECK: %[[KPAIR:.+]] = nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : {{.+}} -> vector<4x2xf16>
+// CHECK: %[[KLO:.+]] = vector.extract_strided_slice %[[KPAIR]] {offsets = [0, 0], sizes = [2, 2], strides = [1, 1]}
+// CHECK: %[[KHI:.+]] = vector.extract_strided_slice %[[KPAIR]] {offsets = [2, 0], sizes = [2, 2], strides = [1, 1]}
+// CHECK: nvgpu.mma.sync(%{{.+}}, %[[KLO]], %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: nvgpu.mma.sync(%{{.+}}, %[[KHI]], %{{.+}})
 // CHECK-NOT: arith.cmpi sle
 // Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
@@ -56,11 +60,12 @@
 // CHECK: nvgpu.device_async_copy %[[K]]
 // CHECK: nvgpu.device_async_create_group
 // V's group lands (overlapped with S and the softmax) while K(j + 1)'s may
-// still be in flight; O += P V with V's B fragments from ldmatrix.trans.
+// still be in flight; O += P V with V's B fragments from ldmatrix.x4.trans
+// (two n8 columns per load).
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
 // CHECK: vector.from_elements {{.+}} : vector<4x2xf16>
-// CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 2 : i32, transpose = true}
+// CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: arith.cmpi sle
 // CHECK: scf.yield

@@ -48,3 +48,17 @@ func.func @f64_untouched(%x: f64) -> f64 {
   %0 = math.exp2 %x : f64
   return %0 : f64
 }
+
+// -----
+
+// exp2=false (the GPU pipeline): exp2 stays for NVPTX's ex2.approx.f32;
+// log2 is still replaced.
+// RUN: attn-opt %s -split-input-file --attn-approximate-math=exp2=false | FileCheck %s --check-prefix=KEEP
+// KEEP-LABEL: func.func @exp2_kept
+// KEEP: math.exp2 %{{.+}} : vector<4xf32>
+// KEEP-NOT: math.log2
+func.func @exp2_kept(%x: vector<4xf32>) -> (vector<4xf32>, vector<4xf32>) {
+  %0 = math.exp2 %x : vector<4xf32>
+  %1 = math.log2 %x : vector<4xf32>
+  return %0, %1 : vector<4xf32>, vector<4xf32>
+}

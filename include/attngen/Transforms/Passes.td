@@ -62,11 +62,47 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
     odd series in (m - 1) / (m + 1) of the mantissa; tanh uses MLIR's
     polynomial approximation. All plain arith, on vectors or scalars, so the
     CPU object needs no libm and the PTX no libdevice.
+
+    With exp2=false, exp2 stays: the GPU pipeline lowers it to LLVM's exp2
+    intrinsic, which NVPTX selects as ex2.approx.f32 (one instruction on the
+    multifunction unit, as FlashAttention's exp2f with fast math).
   }];
+  let options = [
+    Option<"exp2", "exp2", "bool", /*default=*/"true",
+           "Replace exp2 too (false: leave it for the GPU's ex2.approx)">
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
     "::mlir::vector::VectorDialect"
   ];
+}
+
+def AttnExp2ToNvvm : Pass<"attn-exp2-to-nvvm"> {
+  let summary = "Lower f32 exp2 to the GPU's ex2.approx.ftz.f32";
+  let description = [{
+    The softmax's exp2, one multifunction-unit instruction per score as in
+    FlashAttention (exp2f under fast math): math.exp2 on f32 scalars or
+    vectors becomes llvm.nvvm.ex2.approx.ftz.f32 calls, one per element
+    (relative error about 2^-22; exp2(-inf) = 0 for masked scores;
+    subnormal results flush to 0). Runs on GPU modules before their
+    conversion to NVVM, which would otherwise make exp2 a libdevice call.
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::vector::VectorDialect"
+  ];
+}
+
+def AttnGpuContract : Pass<"attn-gpu-contract"> {
+  let summary = "Let the GPU kernels' float multiplies and adds fuse into FMAs";
+  let description = [{
+    Adds the `contract` fast-math flag to every floating-point arith op, so
+    that NVPTX fuses a multiply feeding an add into one fma.rn.f32 (nvcc's
+    default, --fmad=true): the softmax's score scaling and max subtraction,
+    the rescaling of the running sums. Without the flag LLVM keeps them
+    apart (mul.rn + sub.rn), twice the instructions on the FP32 pipe.
+    The result is at least as accurate: an FMA rounds once.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 #endif // ATTNGEN_TRANSFORMS_PASSES_TD

@@ -32,8 +32,14 @@ void registerGpuCodegenExtensions(DialectRegistry &registry) {
 void buildGpuPreNvvmPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
-  // exp2, log2 and tanh as polynomials: no libdevice calls in the kernel.
-  pm.addNestedPass<gpu::GPUModuleOp>(attn::createAttnApproximateMath());
+  // log2 and tanh as polynomials (no libdevice calls in the kernel); exp2
+  // stays for the GPU's ex2.approx (attn-exp2-to-nvvm, below), and
+  // multiplies and adds may fuse.
+  attn::AttnApproximateMathOptions approximations;
+  approximations.exp2 = false;
+  pm.addNestedPass<gpu::GPUModuleOp>(
+      attn::createAttnApproximateMath(approximations));
+  pm.addNestedPass<gpu::GPUModuleOp>(attn::createAttnGpuContract());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
@@ -47,6 +53,7 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const std::string &chip) {
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
+  kernels.addPass(attn::createAttnExp2ToNvvm());
   // fma, log2, ... as LLVM intrinsics, which NVPTX selects natively, before
   // convert-gpu-to-nvvm would turn them into libdevice calls: the PTX needs
   // no libdevice and no CUDA toolkit at compile time.

@@ -517,6 +517,10 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         .Case([&](arith::MinimumFOp) {
           return std::isnan(a) || std::isnan(b) ? NAN : std::min(a, b);
         })
+        .Case([&](math::Exp2Op) {
+          // ex2.approx.f32 on the GPU: f32 precision.
+          return static_cast<double>(std::exp2(static_cast<float>(a)));
+        })
         .Case([&](math::FmaOp) {
           return static_cast<double>(std::fma(static_cast<float>(a),
                                               static_cast<float>(b),
@@ -813,6 +817,45 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       const Elements &in = values[extract.getSource()][t];
       set(extract.getResult(), t,
           Elements(in.begin() + linear, in.begin() + linear + count));
+      return success();
+    });
+  }
+  if (auto slice = dyn_cast<vector::ExtractStridedSliceOp>(op)) {
+    // Unit strides: the elements of the slice's index box, row-major.
+    auto sourceType = cast<VectorType>(slice.getSource().getType());
+    SmallVector<int64_t> offsets, sizes;
+    for (Attribute a : slice.getOffsets())
+      offsets.push_back(cast<IntegerAttr>(a).getInt());
+    for (Attribute a : slice.getSizes())
+      sizes.push_back(cast<IntegerAttr>(a).getInt());
+    for (Attribute a : slice.getStrides())
+      if (cast<IntegerAttr>(a).getInt() != 1)
+        return fail(op, "strided slices with non-unit strides");
+    ArrayRef<int64_t> shape = sourceType.getShape();
+    SmallVector<int64_t> positions;
+    SmallVector<int64_t> index(shape.size(), 0);
+    int64_t count = slice.getResult().getType().getNumElements();
+    for (int64_t n = 0; n < count; ++n) {
+      int64_t linear = 0;
+      for (size_t d = 0; d < shape.size(); ++d) {
+        int64_t at = index[d] + (d < offsets.size() ? offsets[d] : 0);
+        linear = linear * shape[d] + at;
+      }
+      positions.push_back(linear);
+      for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
+        int64_t size = d < static_cast<int64_t>(sizes.size()) ? sizes[d]
+                                                                : shape[d];
+        if (++index[d] < size)
+          break;
+        index[d] = 0;
+      }
+    }
+    return forEachActive([&](int64_t t) {
+      const Elements &in = values[slice.getSource()][t];
+      Elements out;
+      for (int64_t position : positions)
+        out.push_back(in[position]);
+      set(slice.getResult(), t, out);
       return success();
     });
   }

@@ -598,20 +598,45 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
                              index(b, 2)),
       index(b, 8));
   Value laneMod16 = arith::RemUIOp::create(b, lane, index(b, 16));
+  // ldmatrix.x4: lanes 8i..8i+7 address matrix i.
+  Value laneEighth = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, index(b, 8)), index(b, 8));
+  Value laneSixteenth = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, index(b, 16)), index(b, 8));
+  // Fragment `half` (0 or 1) of an x4 load's two B fragments.
+  auto halfOf = [&](Value pair, int64_t half) -> Value {
+    return vector::ExtractStridedSliceOp::create(
+        b, pair, ArrayRef<int64_t>{2 * half, 0}, ArrayRef<int64_t>{2, 2},
+        ArrayRef<int64_t>{1, 1});
+  };
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  int64_t keySteps = paddedHeadDim / kMmaK;
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
-    // S = Q K^T: one 16x8 f32 accumulator per 8 keys.
+    // S = Q K^T: one 16x8 f32 accumulator per 8 keys. The B fragments of
+    // two k16 steps come from one ldmatrix.x4 (matrices at columns
+    // 16kb + 8i), the last odd step from an x2.
     SmallVector<Value> scores(numKeyTiles, zeroAccumulator);
     for (int64_t nt = 0; nt < numKeyTiles; ++nt) {
-      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb) {
-        Value keyFragment = nvgpu::LdMatrixOp::create(
-            b, fragmentType(2), keyTile,
-            ValueRange{
-                arith::AddIOp::create(b, index(b, nt * kMmaN), laneMod8),
-                arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf)},
-            /*transpose=*/false, /*numTiles=*/2);
-        scores[nt] = emitMma(b, emitQueryFragment(b, s, kb), keyFragment,
-                             scores[nt]);
+      Value keyRow = arith::AddIOp::create(b, index(b, nt * kMmaN), laneMod8);
+      for (int64_t kb = 0; kb < keySteps; kb += 2) {
+        SmallVector<Value, 2> keyFragments;
+        if (kb + 1 < keySteps) {
+          Value pair = nvgpu::LdMatrixOp::create(
+              b, fragmentType(4), keyTile,
+              ValueRange{keyRow, arith::AddIOp::create(
+                                     b, index(b, kb * kMmaK), laneEighth)},
+              /*transpose=*/false, /*numTiles=*/4);
+          keyFragments = {halfOf(pair, 0), halfOf(pair, 1)};
+        } else {
+          keyFragments = {nvgpu::LdMatrixOp::create(
+              b, fragmentType(2), keyTile,
+              ValueRange{keyRow, arith::AddIOp::create(
+                                     b, index(b, kb * kMmaK), laneHalf)},
+              /*transpose=*/false, /*numTiles=*/2)};
+        }
+        for (auto [step, fragment] : llvm::enumerate(keyFragments))
+          scores[nt] = emitMma(b, emitQueryFragment(b, s, kb + step),
+                               fragment, scores[nt]);
       }
     }
     // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
@@ -662,13 +687,14 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     }
     // P = exp2(S - m'), rounded to the input type for the second MMA; each
     // thread sums its part of the row (quads combine once, at the end).
-    Value partialSum[2] = {f32(b, 0.0), f32(b, 0.0)};
+    Value partialSum[2] = {nullptr, nullptr};
     SmallVector<Value> probabilities(values.size());
     for (int64_t e = 0; e < static_cast<int64_t>(values.size()); ++e) {
       int64_t i = (e / 2) % 2;
       Value p = math::Exp2Op::create(
           b, arith::SubFOp::create(b, values[e], reference[i]));
-      partialSum[i] = arith::AddFOp::create(b, partialSum[i], p);
+      partialSum[i] =
+          partialSum[i] ? arith::AddFOp::create(b, partialSum[i], p) : p;
       probabilities[e] = arith::TruncFOp::create(b, elementType, p);
     }
     for (int64_t i = 0; i < 2; ++i)
@@ -702,19 +728,22 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     }
     // O += P V: A operands straight from the S accumulators,
     // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}; B from V with
-    // ldmatrix.trans.
+    // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
+    // 16kb + 8(i % 2), columns 8dt + 8(i / 2)).
     for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
       Value pFragment = vector::FromElementsOp::create(
           b, fragmentType(4), ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8));
-      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; ++dt) {
-        Value valueFragment = nvgpu::LdMatrixOp::create(
-            b, fragmentType(2), valueTile,
-            ValueRange{
-                arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16),
-                index(b, dt * kMmaN)},
-            /*transpose=*/true, /*numTiles=*/2);
-        slabs[s].output[dt] =
-            emitMma(b, pFragment, valueFragment, slabs[s].output[dt]);
+      Value valueRow =
+          arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
+      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
+        Value pair = nvgpu::LdMatrixOp::create(
+            b, fragmentType(4), valueTile,
+            ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
+                                                       laneSixteenth)},
+            /*transpose=*/true, /*numTiles=*/4);
+        for (int64_t half = 0; half < 2; ++half)
+          slabs[s].output[dt + half] = emitMma(
+              b, pFragment, halfOf(pair, half), slabs[s].output[dt + half]);
       }
     }
   }
