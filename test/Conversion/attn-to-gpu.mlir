@@ -48,9 +48,11 @@
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
 // CHECK: gpu.shuffle xor %{{.+}}, %c2_i32, %c32_i32
 // CHECK-NOT: arith.cmpi sle
-// P = exp2(S - m') goes from the accumulators to A fragments in registers.
+// P = exp2(s * c - m') with the row max taken on the raw dot products
+// (scaled once per row): one FMA and an exp2 per score; P stays in
+// registers for the A fragments.
+// CHECK: math.fma
 // CHECK: math.exp2
-// CHECK: arith.truncf %{{.+}} : f32 to f16
 // After a barrier (every warp has read K(j)), K(j + 1) starts loading if
 // the loop has a next tile, as its own group.
 // CHECK: gpu.barrier
@@ -64,7 +66,8 @@
 // (two n8 columns per load).
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: vector.from_elements {{.+}} : vector<4x2xf16>
+// CHECK: %[[PROBS:.+]] = vector.from_elements {{.+}} : vector<4x2xf32>
+// CHECK: arith.truncf %[[PROBS]] : vector<4x2xf32> to vector<4x2xf16>
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: arith.cmpi sle

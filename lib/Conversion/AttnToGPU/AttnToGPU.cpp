@@ -611,6 +611,10 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   };
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   int64_t keySteps = paddedHeadDim / kMmaK;
+  double scale = op.getScale().convertToDouble();
+  bool linearScores = op.getSoftcap().convertToDouble() == 0.0 &&
+                      !op.getAlibi() && scale > 0.0;
+  Value scoreScale = f32(b, scale * kLog2E);
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
     // S = Q K^T: one 16x8 f32 accumulator per 8 keys. The B fragments of
     // two k16 steps come from one ldmatrix.x4 (matrices at columns
@@ -658,7 +662,12 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
                   index(b, nt * kMmaN + j)));
           Value dot = vector::ExtractOp::create(b, scores[nt],
                                                 ArrayRef<int64_t>{i, j});
-          Value score = emitScore(b, dot, query, slopeOfRow, keyIndex);
+          // Plain scores (s = dot * scale * log2 e) stay raw dot products
+          // here: the row max is taken on them and scaled once per row, and
+          // each P is one FMA and an exp2 (FlashAttention's form).
+          Value score = linearScores
+                            ? dot
+                            : emitScore(b, dot, query, slopeOfRow, keyIndex);
           if (masked) {
             Value exists = arith::CmpIOp::create(
                 b, arith::CmpIPredicate::slt, keyIndex, seqlenK);
@@ -672,9 +681,11 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       }
     }
     // m' = max(m, rowmax(S)); reference 0 for rows with nothing visible.
-    Value reference[2], rescale[2];
+    Value reference[2], rescale[2], negReference[2];
     for (int64_t i = 0; i < 2; ++i) {
       Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
+      if (linearScores)
+        rowTileMax = arith::MulFOp::create(b, rowTileMax, scoreScale);
       Value newMax =
           arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
       Value noneVisible = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
@@ -683,6 +694,7 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
           arith::SelectOp::create(b, noneVisible, f32(b, 0.0), newMax);
       rescale[i] = math::Exp2Op::create(
           b, arith::SubFOp::create(b, slabs[s].rowMax[i], reference[i]));
+      negReference[i] = arith::NegFOp::create(b, reference[i]);
       slabs[s].rowMax[i] = newMax;
     }
     // P = exp2(S - m'), rounded to the input type for the second MMA; each
@@ -691,11 +703,15 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     SmallVector<Value> probabilities(values.size());
     for (int64_t e = 0; e < static_cast<int64_t>(values.size()); ++e) {
       int64_t i = (e / 2) % 2;
-      Value p = math::Exp2Op::create(
-          b, arith::SubFOp::create(b, values[e], reference[i]));
+      Value shifted =
+          linearScores
+              ? Value(math::FmaOp::create(b, values[e], scoreScale,
+                                          negReference[i]))
+              : Value(arith::SubFOp::create(b, values[e], reference[i]));
+      Value p = math::Exp2Op::create(b, shifted);
       partialSum[i] =
           partialSum[i] ? arith::AddFOp::create(b, partialSum[i], p) : p;
-      probabilities[e] = arith::TruncFOp::create(b, elementType, p);
+      probabilities[e] = p;
     }
     for (int64_t i = 0; i < 2; ++i)
       slabs[s].rowSum[i] = math::FmaOp::create(b, rescale[i],
@@ -731,8 +747,13 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
     // 16kb + 8(i % 2), columns 8dt + 8(i / 2)).
     for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
-      Value pFragment = vector::FromElementsOp::create(
-          b, fragmentType(4), ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8));
+      // Rounded to the input type as a vector: pairs become one
+      // cvt.rn.{bf16,f16}x2.f32 each.
+      Value pFragment = arith::TruncFOp::create(
+          b, fragmentType(4),
+          vector::FromElementsOp::create(
+              b, VectorType::get({4, 2}, b.getF32Type()),
+              ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8)));
       Value valueRow =
           arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
       for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
