@@ -92,17 +92,4 @@ def AttnExp2ToNvvm : Pass<"attn-exp2-to-nvvm"> {
   ];
 }
 
-def AttnGpuContract : Pass<"attn-gpu-contract"> {
-  let summary = "Let the GPU kernels' float multiplies and adds fuse into FMAs";
-  let description = [{
-    Adds the `contract` fast-math flag to every floating-point arith op, so
-    that NVPTX fuses a multiply feeding an add into one fma.rn.f32 (nvcc's
-    default, --fmad=true): the softmax's score scaling and max subtraction,
-    the rescaling of the running sums. Without the flag LLVM keeps them
-    apart (mul.rn + sub.rn), twice the instructions on the FP32 pipe.
-    The result is at least as accurate: an FMA rounds once.
-  }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-}
-
 #endif // ATTNGEN_TRANSFORMS_PASSES_TD

@@ -33,13 +33,13 @@ void buildGpuPreNvvmPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // log2 and tanh as polynomials (no libdevice calls in the kernel); exp2
-  // stays for the GPU's ex2.approx (attn-exp2-to-nvvm, below), and
-  // multiplies and adds may fuse.
+  // stays for the GPU's ex2.approx (attn-exp2-to-nvvm, below). Float ops
+  // are not marked contractible: RoPE's angle arithmetic relies on separate
+  // roundings (Rope.h), and the softmax emits its FMAs itself.
   attn::AttnApproximateMathOptions approximations;
   approximations.exp2 = false;
   pm.addNestedPass<gpu::GPUModuleOp>(
       attn::createAttnApproximateMath(approximations));
-  pm.addNestedPass<gpu::GPUModuleOp>(attn::createAttnGpuContract());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
