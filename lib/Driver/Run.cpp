@@ -216,7 +216,8 @@ static llvm::Error runOnGpuSimulator(
   SimBuffer partialLse =
       buffer(f32, {numSplits, batch, spec.numQHeads, seqlenQ}, {});
   if (appendKernel) {
-    // One thread per new (token, kv head) row, 128 per CTA.
+    // One warp per new (token, kv head) row, 4 per 128-thread CTA (the
+    // package's append grid rule).
     SimBuffer keyNew =
         buffer(element, {batch, seqlenQ, spec.numKvHeads, spec.headDim},
                toFloat(added.keys, spec.dtype));
@@ -227,7 +228,7 @@ static llvm::Error runOnGpuSimulator(
     if (llvm::Error error = simulateKernel(
             appendKernel,
             {&keyNew, &valueNew, &k, &v, &lengths, &table, &cuSeqlensQ},
-            {(rows + 127) / 128, 1, 1}, 128))
+            {(rows + 3) / 4, 1, 1}, 128))
       return error;
   }
   if (llvm::Error error = simulateKernel(

@@ -16,10 +16,13 @@ namespace mlir::attn {
 /// of at most `chunk` elements (both memrefs have the same element type).
 /// With `alignedRows` (rows start on 16 bytes), vectors of 16 bytes at
 /// 16-byte columns say so, so that targets emit one 16-byte access.
-static void copyColumns(ImplicitLocOpBuilder &b, Value source,
-                        ValueRange sourceRow, Value destination,
-                        ValueRange destinationRow, int64_t begin, int64_t end,
-                        int64_t chunk, bool alignedRows) {
+/// Copies columns [begin, end) of a row in vectors of `chunk` elements;
+/// with `chunkFilter`, vector i only where chunkFilter(firstChunk + i).
+static void copyColumns(
+    ImplicitLocOpBuilder &b, Value source, ValueRange sourceRow,
+    Value destination, ValueRange destinationRow, int64_t begin, int64_t end,
+    int64_t chunk, bool alignedRows, int64_t firstChunk,
+    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
   Type element = cast<MemRefType>(source.getType()).getElementType();
   auto at = [&](ValueRange row, int64_t column) {
     SmallVector<Value> indices(row);
@@ -29,6 +32,13 @@ static void copyColumns(ImplicitLocOpBuilder &b, Value source,
   int64_t bytes = element.getIntOrFloatBitWidth() / 8;
   for (int64_t column = begin; column < end; column += chunk) {
     int64_t count = std::min(chunk, end - column);
+    OpBuilder::InsertionGuard guard(b);
+    if (chunkFilter) {
+      auto ifChunk = scf::IfOp::create(
+          b, chunkFilter(b, firstChunk + (column - begin) / chunk),
+          /*withElseRegion=*/false);
+      b.setInsertionPoint(ifChunk.thenBlock()->getTerminator());
+    }
     llvm::MaybeAlign alignment;
     if (alignedRows && count * bytes == 16 && column * bytes % 16 == 0)
       alignment = llvm::Align(16);
@@ -102,9 +112,10 @@ static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
   return loop.getResult(0);
 }
 
-void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
-                   const KvAppendOperands &operands, Value row,
-                   int64_t elementsPerChunk, bool alignedRows) {
+void emitAppendRow(
+    ImplicitLocOpBuilder &b, AttentionOp op, const KvAppendOperands &operands,
+    Value row, int64_t elementsPerChunk, bool alignedRows,
+    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
   int64_t numKvHeads = op.getNumKvHeads();
   Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
@@ -133,7 +144,9 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(ifExists.thenBlock()->getTerminator());
   SmallVector<Value> destinationRow = {cacheRow[0], cacheRow[1], head};
-  int64_t rotated = 0;
+  // Chunks are numbered across the row: the rotated key columns, the other
+  // key columns, the value columns (chunkFilter's argument).
+  int64_t rotated = 0, rotatedChunks = 0;
   if (RopeAttr rope = op.getRopeAttr()) {
     // Position of the new key: its cache row, cache_seqlens[b] + token.
     Value zero = arith::ConstantIndexOp::create(b, 0);
@@ -146,14 +159,20 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
     SmallVector<Value> source = newRow, destination = destinationRow;
     source.push_back(zero);
     destination.push_back(zero);
+    int64_t pairsPerChunk = std::max<int64_t>(elementsPerChunk / 2, 1);
     emitRotateRow(b, rope, position, operands.keyNew, source, operands.key,
-                  destination, std::max<int64_t>(elementsPerChunk / 2, 1));
+                  destination, pairsPerChunk, chunkFilter);
     rotated = rope.getRotaryDim();
+    rotatedChunks = llvm::divideCeil(rotated / 2, pairsPerChunk);
   }
+  int64_t keyChunks =
+      llvm::divideCeil(op.getHeadDim() - rotated, elementsPerChunk);
   copyColumns(b, operands.keyNew, newRow, operands.key, destinationRow, rotated,
-              op.getHeadDim(), elementsPerChunk, alignedRows);
+              op.getHeadDim(), elementsPerChunk, alignedRows, rotatedChunks,
+              chunkFilter);
   copyColumns(b, operands.valueNew, newRow, operands.value, destinationRow, 0,
-              op.getHeadDimV(), elementsPerChunk, alignedRows);
+              op.getHeadDimV(), elementsPerChunk, alignedRows,
+              rotatedChunks + keyChunks, chunkFilter);
 }
 
 } // namespace mlir::attn

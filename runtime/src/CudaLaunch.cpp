@@ -357,7 +357,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   int64_t tableStrides[2] = {call.maxPages, 1};
   if (m.appendsKv) {
     // First on the stream: (k_new, v_new, k, v, cache_seqlens, page_table),
-    // one thread per new (token, kv head) row.
+    // one warp (or, in earlier packages, one thread) per new (token, kv
+    // head) row.
     KernelParams appendParams;
     appendParams.tensor(call.kNew);
     appendParams.tensor(call.vNew);
@@ -374,8 +375,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     std::vector<void *> appendPointers = appendParams.pointers();
     if (CUresult r = driver->cuLaunchKernel(
             function.append,
-            static_cast<unsigned>((newRows + m.appendBlockThreads - 1) /
-                                  m.appendBlockThreads),
+            static_cast<unsigned>((newRows + m.appendRowsPerBlock - 1) /
+                                  m.appendRowsPerBlock),
             1, 1, static_cast<unsigned>(m.appendBlockThreads), 1, 1, 0,
             static_cast<CUstream>(stream), appendPointers.data(), nullptr))
       return driverFailure(*driver, "cuLaunchKernel", r,

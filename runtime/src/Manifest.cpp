@@ -299,16 +299,22 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         manifest.appendEntry.empty())
       return reader.corrupt("/kernel/append/entry",
                             "expected the append kernel's name");
-    const json kAppendGrid = {"ceil(batch * seqlen_q * num_kv_heads / 128)", 1,
+    // 128-thread CTAs: one warp per new row (4 rows per CTA), or, in
+    // packages of earlier attngen versions, one thread per row.
+    const json kWarpPerRow = {"ceil(batch * seqlen_q * num_kv_heads / 4)", 1,
                               1};
+    const json kThreadPerRow = {"ceil(batch * seqlen_q * num_kv_heads / 128)",
+                                1, 1};
     const json *appendGrid =
         reader.find("/kernel/append/grid", &json::is_array);
     if (!reader.positive("/kernel/append/block_threads",
                          manifest.appendBlockThreads) ||
         manifest.appendBlockThreads != 128 || !appendGrid ||
-        *appendGrid != kAppendGrid)
+        (*appendGrid != kWarpPerRow && *appendGrid != kThreadPerRow))
       return reader.corrupt("/kernel/append/grid",
-                            "expected one 128-thread CTA per 128 new rows");
+                            "expected 128-thread CTAs of 4 new rows (one warp "
+                            "each) or 128 new rows (one thread each)");
+    manifest.appendRowsPerBlock = *appendGrid == kWarpPerRow ? 4 : 128;
   }
   if (manifest.splitKv != 1) {
     bool perSplit = false;

@@ -30,6 +30,9 @@ struct Manifest {
   bool appendsKv = false;
   std::string appendEntry;
   int64_t appendBlockThreads = 0;
+  /// New rows per CTA of the CUDA append kernel (4: a warp each; 128: a
+  /// thread each, in earlier packages).
+  int64_t appendRowsPerBlock = 0;
   /// RoPE (ropeDim 0 = none).
   double ropeBase = 0.0;
   int64_t ropeDim = 0;

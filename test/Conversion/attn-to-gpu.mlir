@@ -194,7 +194,8 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // Appending with RoPE: the Q tile is rotated in shared memory between its
 // load and the ldmatrix reads (lanes over rows, warps over chunks of pairs,
 // a barrier after), the key count is cache_seqlens[b] + seqlen_q, and
-// @<name>_append (one thread per new row, 128 per CTA) stores the rotated
+// @<name>_append (one warp per new row, 4 per CTA, lanes over its 16-byte
+// vectors) stores the rotated
 // keys and the values into the cache; the attention kernel names it.
 // CHECK-LABEL: gpu.func @append_rope(
 // CHECK-SAME: attn.append_kernel = "append_rope_append"
@@ -207,9 +208,17 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // CHECK-LABEL: gpu.func @append_rope_append(
 // CHECK-SAME: memref<?x?x2x64xf16>, %{{.+}}: memref<?x?x2x64xf16>, %{{.+}}: memref<?x?x2x64xf16>, %{{.+}}: memref<?x?x2x64xf16>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?xi32>)
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: %[[TID:.+]] = gpu.thread_id x
+// CHECK: %[[LANE:.+]] = arith.remui %[[TID]], %c32
+// CHECK: %[[WARP:.+]] = arith.divui %[[TID]], %c32
+// CHECK: %[[FIRST:.+]] = arith.muli %{{.+}}, %c4
+// CHECK: arith.addi %[[FIRST]], %[[WARP]]
 // CHECK: scf.if
+// The row's first vector is lane 0's, the next lane 1's.
+// CHECK: arith.cmpi eq, %[[LANE]], %c0
 // CHECK: math.fma
 // CHECK: vector.store
+// CHECK: arith.cmpi eq, %[[LANE]], %c1
 func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>, %l: tensor<?xi32>, %kn: tensor<?x?x2x64xf16>, %vn: tensor<?x?x2x64xf16>) -> tensor<?x?x8x64xf16> {
   %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) append(%kn, %vn : tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 64> target(sm_80)
       : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>

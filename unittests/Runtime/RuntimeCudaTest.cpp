@@ -360,8 +360,9 @@ TEST_F(CudaKernel, AppendKernelRunsFirst) {
   EXPECT_EQ(append.entry, "kv_append_paged_f16_append");
   EXPECT_EQ(attention.entry, "kv_append_paged_f16");
   EXPECT_EQ(merge.entry, "kv_append_paged_f16_merge");
-  // One thread per new (token, kv head) row: 2 * 3 * 1 rows, one CTA.
-  EXPECT_EQ(append.grid[0], 1u);
+  // One warp per new (token, kv head) row, 4 per CTA: 2 * 3 * 1 rows, two
+  // CTAs.
+  EXPECT_EQ(append.grid[0], 2u);
   EXPECT_EQ(append.grid[1], 1u);
   EXPECT_EQ(append.block[0], 128u);
   EXPECT_EQ(append.sharedBytes, 0u);

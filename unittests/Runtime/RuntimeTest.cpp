@@ -433,10 +433,25 @@ TEST(Load, BadPackages) {
                       "appendgrid",
                       [](const fs::path &dir) {
                         replaceIn(dir / "manifest.json",
-                                  "num_kv_heads / 128)", "num_kv_heads / 64)");
+                                  "num_kv_heads / 4)", "num_kv_heads / 64)");
                       },
                       "append_sm80"),
                   ATTNRT_CORRUPT_PACKAGE, "/kernel/append/grid");
+  {
+    // Packages of earlier attngen versions, with one thread per new row,
+    // still load.
+    std::string earlier = brokenPackage(
+        "appendthreads",
+        [](const fs::path &dir) {
+          replaceIn(dir / "manifest.json", "num_kv_heads / 4)",
+                    "num_kv_heads / 128)");
+        },
+        "append_sm80");
+    attnrt_kernel *kernel = nullptr;
+    EXPECT_EQ(attnrt_kernel_load(earlier.c_str(), &kernel), ATTNRT_OK)
+        << attnrt_last_error();
+    attnrt_kernel_release(kernel);
+  }
   EXPECT_EQ(attnrt_kernel_load(nullptr, nullptr), ATTNRT_INVALID_ARGUMENT);
   attnrt_kernel *kernel = nullptr;
   EXPECT_EQ(attnrt_kernel_load(nullptr, &kernel), ATTNRT_INVALID_ARGUMENT);

@@ -41,10 +41,14 @@ Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
 /// Columns move in vectors of `elementsPerChunk` (RoPE pairs in half as
 /// many); `alignedRows` promises that every row of key_new/value_new and the
 /// caches starts on 16 bytes (the GPU package's input alignment), so that
-/// 16-byte vectors are accessed as such.
-void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
-                   const KvAppendOperands &operands, Value row,
-                   int64_t elementsPerChunk, bool alignedRows = false);
+/// 16-byte vectors are accessed as such. With `chunkFilter`, the row's
+/// vectors (numbered across the rotated key columns, the other key columns,
+/// then the value columns) move only where chunkFilter(n) (an i1) holds, so
+/// that the lanes of a warp share a row.
+void emitAppendRow(
+    ImplicitLocOpBuilder &b, AttentionOp op, const KvAppendOperands &operands,
+    Value row, int64_t elementsPerChunk, bool alignedRows = false,
+    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter = {});
 
 } // namespace mlir::attn
 

@@ -59,9 +59,9 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
          {"k_new", "v_new", "k", "v", "cache_seqlens", "page_table",
           "cu_seqlens_q"}},
         {"block_threads", 128},
-        // Launched first: one thread per new row r = (b * seqlen_q + j) *
+        // Launched first: one warp per new row r = (b * seqlen_q + j) *
         // num_kv_heads + h, stored at cache row cache_seqlens[b] + j.
-        {"grid", {"ceil(batch * seqlen_q * num_kv_heads / 128)", 1, 1}}};
+        {"grid", {"ceil(batch * seqlen_q * num_kv_heads / 4)", 1, 1}}};
   json manifest = manifestHeader(spec, target);
   manifest["kernel"] = kernel;
   std::string manifestText = manifest.dump(2) + "\n";

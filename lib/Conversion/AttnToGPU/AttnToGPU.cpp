@@ -48,8 +48,9 @@ namespace {
 constexpr int64_t kWarpSize = 32;
 /// Warps per CTA of the split-KV merge kernel (one output row each).
 constexpr int64_t kMergeWarps = 4;
-/// Threads per CTA of the append kernel, one new (token, kv head) row each.
-constexpr int64_t kAppendThreads = 128;
+/// Warps per CTA of the append kernel, one new (token, kv head) row each,
+/// its lanes over the row's 16-byte vectors.
+constexpr int64_t kAppendWarps = 4;
 /// RoPE pairs per vector op on the GPU (registers stay few).
 constexpr int64_t kRopePairsPerChunk = 4;
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
@@ -1223,10 +1224,11 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
 }
 
 /// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table,
-/// cu_seqlens_q)`: one thread per new row r = (packed token) *
-/// num_kv_heads + h, stored at cache row cache_seqlens[b] + j (the key
-/// rotated by RoPE; KvCacheAppend.h); grid (ceil(rows / kAppendThreads)),
-/// block kAppendThreads.
+/// cu_seqlens_q)`: one warp per new row r = (packed token) * num_kv_heads +
+/// h, stored at cache row cache_seqlens[b] + j (the key rotated by RoPE;
+/// KvCacheAppend.h), lane l moving the row's vectors n with n % 32 = l (a
+/// 128-dim bf16 row: one 16-byte vector of K and one of V per lane); grid
+/// (ceil(rows / kAppendWarps)), block 32 * kAppendWarps.
 void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
                                       const std::string &name,
                                       ArrayRef<Type> kernelTypes) {
@@ -1237,7 +1239,7 @@ void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
   append->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
                   builder.getUnitAttr());
   append.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(kAppendThreads), 1, 1}));
+      {static_cast<int32_t>(kAppendWarps * kWarpSize), 1, 1}));
   Block &entry = append.getBody().front();
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&entry);
@@ -1246,11 +1248,13 @@ void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
                             entry.getArgument(2), entry.getArgument(3),
                             entry.getArgument(4), entry.getArgument(5),
                             entry.getArgument(6)};
+  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, thread, index(kWarpSize));
   Value row = arith::AddIOp::create(
       b,
       arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            index(kAppendThreads)),
-      gpu::ThreadIdOp::create(b, gpu::Dimension::x));
+                            index(kAppendWarps)),
+      arith::DivUIOp::create(b, thread, index(kWarpSize)));
   auto ifRow = scf::IfOp::create(
       b,
       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row,
@@ -1260,7 +1264,12 @@ void AttnToGPUPass::buildAppendKernel(OpBuilder &builder, AttentionOp op,
   // Rows start on 16 bytes when the head dims are multiples of 8: the
   // package's input alignment (GpuPackage.cpp) that libattnrt checks.
   emitAppendRow(b, op, operands, row, 2 * kRopePairsPerChunk,
-                op.getHeadDim() % 8 == 0 && op.getHeadDimV() % 8 == 0);
+                op.getHeadDim() % 8 == 0 && op.getHeadDimV() % 8 == 0,
+                [&](ImplicitLocOpBuilder &nb, int64_t chunk) -> Value {
+                  return arith::CmpIOp::create(
+                      nb, arith::CmpIPredicate::eq, lane,
+                      arith::ConstantIndexOp::create(nb, chunk % kWarpSize));
+                });
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
 }
