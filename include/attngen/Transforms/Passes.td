@@ -63,9 +63,8 @@ def AttnApproximateMath : Pass<"attn-approximate-math"> {
     polynomial approximation. All plain arith, on vectors or scalars, so the
     CPU object needs no libm and the PTX no libdevice.
 
-    With exp2=false, exp2 stays: the GPU pipeline lowers it to LLVM's exp2
-    intrinsic, which NVPTX selects as ex2.approx.f32 (one instruction on the
-    multifunction unit, as FlashAttention's exp2f with fast math).
+    With exp2=false, exp2 stays: the GPU pipeline lowers it to the GPU's
+    ex2.approx instruction instead (attn-exp2-to-nvvm).
   }];
   let options = [
     Option<"exp2", "exp2", "bool", /*default=*/"true",
