@@ -28,10 +28,13 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     PV and the next tile's V issue (within each loop of tiles).
     S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
     (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
-    lower), with ldmatrix for K and ldmatrix.trans for V. The online softmax
+    lower), with ldmatrix.x4 for K (two k16 steps per load) and
+    ldmatrix.x4.trans for V (two n8 columns per load). The online softmax
     stays in registers with warp shuffles across each quad of lanes for row
-    max and sum, and P goes from the S accumulators to the A fragments of
-    the second MMA without touching shared memory. The KV tiles come from
+    max and sum (on the raw dot products when the score is a plain scaling,
+    so that each probability is one FMA and one exp2), and P goes from the
+    S accumulators, rounded pairwise, to the A fragments of the second MMA
+    without touching shared memory. The KV tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
     only boundary tiles evaluate the mask. When a warp's slabs would need
     more accumulator registers than fit, num_warps is raised so that more
