@@ -46,27 +46,14 @@ def write_specs(out, target, sweep):
             json.dump(spec, f, indent=2)
 
 
-def time_ms(torch, fn, reps):
-    for _ in range(3):
-        fn()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    times = []
-    for _ in range(reps):
-        start.record()
-        fn()
-        end.record()
-        end.synchronize()
-        times.append(start.elapsed_time(end))
-    times.sort()
-    return times[len(times) // 2]
-
-
 def run(args):
     import torch
     import torch.nn.functional as F
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
                                     "test", "numerics"))
     from check_cuda_package import AttentionArgs
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "gpu"))
+    from run_bench import time_ms  # CUDA-event median, as bench/gpu measures
 
     lib = ctypes.CDLL(args.libattnrt)
     lib.attnrt_last_error.restype = ctypes.c_char_p
@@ -157,10 +144,10 @@ def run(args):
             nbytes = 2 * batch * context * KV_HEADS * HEAD_DIM * 2
             source = torch.empty(nbytes // 2, dtype=bf16, device="cuda")
             target = torch.empty_like(source)
-            copy = time_ms(torch, lambda: target.copy_(source), args.reps)
+            copy = time_ms(lambda: target.copy_(source), args.reps)
             del source, target
-            attn = time_ms(torch, attngen, args.reps)
-            reference = time_ms(torch, sdpa, args.reps)
+            attn = time_ms(attngen, args.reps)
+            reference = time_ms(sdpa, args.reps)
             row = {"card": card, "spec": spec["name"], "tiling": tiling, "layout": cache["layout"],
                    "split_kv": spec.get("split_kv", 1), "variant": "rope_append" if appends else "plain",
                    "batch": batch, "context": context, "cache_mb": round(nbytes / 2**20, 1),
