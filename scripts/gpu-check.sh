@@ -81,6 +81,14 @@ PY
   for spec in "$bundle"/specs/kv/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/kv/$(basename "$spec" .json).attnpkg"
   done
+  # Packed (varlen) batches with empty and length-1 sequences, over a KV
+  # cache (appending too) or not.
+  for spec in test/numerics/Inputs/varlen_*.json; do
+    if grep -q '"dtype": "f32"' "$spec"; then continue; fi
+    group=numerics
+    if grep -q '"kv_cache"' "$spec"; then group=kv; fi
+    $attngen compile "$spec" --target "$target" -o "$bundle/$group/$(basename "$spec" .json).attnpkg"
+  done
   /usr/bin/python3 bench/decode/run_gpu_bench.py specs "$bundle/specs/decode" --target "$target"
   /usr/bin/python3 bench/decode/run_gpu_bench.py specs "$bundle/specs/decode-sweep" --target "$target" --sweep
   /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/sweep" --sweep

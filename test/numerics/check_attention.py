@@ -179,18 +179,41 @@ def check_appended_cache(spec, kc, vc, lengths, table, added, got_k, got_v):
     return None
 
 
-def run_packed(command, spec, paths):
-    """Runs `attngen run` on a packed batch (adding --lse when the spec
-    returns it); returns (problem, O [total, heads, dv], LSE [heads, total]
-    or None)."""
-    if spec.get("return_lse"):
-        command = command + ["--lse", paths["lse"]]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        return f"attngen run failed: {result.stderr.strip()}", None, None
-    out = np.load(paths["o"]).astype(np.float64)
-    lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
-    return None, out, lse
+def attngen_packed_runner(attngen, spec_path, workdir, backend, cache_args=()):
+    """Runs packed (varlen) batches with `attngen run`: the returned
+    run(spec, tensors, cq, ck) takes tensors {"q", "k", "v"[, "k_new",
+    "v_new"]} ([total, heads, dim] packed, or caches), cu_seqlens_q and
+    cu_seqlens_k (None over a KV cache) and returns (problem, O [total,
+    heads, dv], LSE [heads, total] or None, K cache out, V cache out (appending
+    specs) or None). check_cuda_package.py has the libattnrt one."""
+    def run(spec, tensors, cq, ck=None):
+        paths = {name: os.path.join(workdir, f"packed_{name}.npy")
+                 for name in ("q", "k", "v", "k_new", "v_new", "o", "lse", "cq", "ck",
+                              "k_out", "v_out")}
+        for name, tensor in tensors.items():
+            np.save(paths[name], tensor.astype(np.float16) if spec["dtype"] == "f16" else tensor)
+        np.save(paths["cq"], cq)
+        command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
+                   "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
+                   "--cu-seqlens-q", paths["cq"]] + list(cache_args)
+        if ck is not None:
+            np.save(paths["ck"], ck)
+            command += ["--cu-seqlens-k", paths["ck"]]
+        appends = "k_new" in tensors
+        if appends:
+            command += ["--k-new", paths["k_new"], "--v-new", paths["v_new"],
+                        "--k-cache-out", paths["k_out"], "--v-cache-out", paths["v_out"]]
+        if spec.get("return_lse"):
+            command += ["--lse", paths["lse"]]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            return f"attngen run failed: {result.stderr.strip()}", None, None, None, None
+        out = np.load(paths["o"]).astype(np.float64)
+        lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
+        if not appends:
+            return None, out, lse, None, None
+        return None, out, lse, np.load(paths["k_out"]), np.load(paths["v_out"])
+    return run
 
 
 def compare_sequence(spec, b, label, got, got_lse, ref_out, ref_lse, naive_fn, lse_bound=1e-3):
@@ -214,11 +237,12 @@ def compare_sequence(spec, b, label, got, got_lse, ref_out, ref_lse, naive_fn, l
     return None
 
 
-def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
+def check_varlen(spec, q, k, v, rng, run):
     """Packs the batch as variable-length sequences: sequence 0 keeps sq
     queries and sk keys, the others random lengths in [0, sq] and [0, sk];
-    Q/K/V go in as [total, heads, dim] with cu_seqlens_q/k, and each
-    sequence is compared with the reference on its own."""
+    Q/K/V go in as [total, heads, dim] with cu_seqlens_q/k (through `run`,
+    attngen_packed_runner's contract), and each sequence is compared with
+    the reference on its own."""
     batch, sq, sk = q.shape[0], q.shape[1], k.shape[1]
     lq = [sq] + [int(rng.integers(0, sq + 1)) for _ in range(batch - 1)]
     lk = [sk] + [int(rng.integers(0, sk + 1)) for _ in range(batch - 1)]
@@ -227,16 +251,7 @@ def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
     packed = {"q": np.concatenate([q[b, :lq[b]] for b in range(batch)]),
               "k": np.concatenate([k[b, :lk[b]] for b in range(batch)]),
               "v": np.concatenate([v[b, :lk[b]] for b in range(batch)])}
-    paths = {name: os.path.join(workdir, f"varlen_{name}.npy")
-             for name in ("q", "k", "v", "o", "lse", "cq", "ck")}
-    for name, tensor in packed.items():
-        np.save(paths[name], tensor.astype(np.float16) if spec["dtype"] == "f16" else tensor)
-    np.save(paths["cq"], cq)
-    np.save(paths["ck"], ck)
-    command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
-               "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
-               "--cu-seqlens-q", paths["cq"], "--cu-seqlens-k", paths["ck"]]
-    problem, out, lse = run_packed(command, spec, paths)
+    problem, out, lse, _, _ = run(spec, packed, cq, ck)
     if problem:
         return problem
     if out.shape != (cq[-1],) + q.shape[2:3] + (v.shape[3],):
@@ -254,44 +269,32 @@ def check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend):
     return None
 
 
-def check_varlen_cached(attngen, spec_path, workdir, spec, q, kc, vc, lengths, table,
-                        cache_args, rng, backend, added=None):
+def check_varlen_cached(spec, q, kc, vc, lengths, table, rng, run, added=None):
     """A variable-length batch over a KV cache (vLLM's mixed prefill and
     decode batches): sequence 0 keeps sq queries, the others random counts in
     [0, sq] (empty and single-query sequences occur); queries go in packed
-    [total, heads, dim] with cu_seqlens_q, keys stay in the cache. Each
-    sequence is compared with the reference over its own cached keys (and,
-    appending, its new ones, packed like the queries; the caches the call
-    wrote are checked row by row)."""
+    [total, heads, dim] with cu_seqlens_q, keys stay in the cache (through
+    `run`, attngen_packed_runner's contract). Each sequence is compared with
+    the reference over its own cached keys (and, appending, its new ones,
+    packed like the queries; the caches the call wrote are checked row by
+    row)."""
     batch, sq = q.shape[0], q.shape[1]
     lq = [sq] + [int(rng.integers(0, sq + 1)) for _ in range(batch - 1)]
     if batch > 2:
         lq[2] = min(1, sq)  # a decode step in the batch
     cq = np.concatenate([[0], np.cumsum(lq)]).astype(np.int32)
-    packed = np.concatenate([q[b, :lq[b]] for b in range(batch)])
     dtype = spec["dtype"]
-    paths = {name: os.path.join(workdir, f"varlen_cached_{name}.npy")
-             for name in ("q", "k", "v", "o", "lse", "cq", "k_new", "v_new", "k_out", "v_out")}
-    tensors = [("q", packed), ("k", kc), ("v", vc)]
+    tensors = {"q": np.concatenate([q[b, :lq[b]] for b in range(batch)]), "k": kc, "v": vc}
     if added is not None:
         # Each sequence's new keys/values: one per query, packed like q.
         added = ([added[0][b, :lq[b]] for b in range(batch)],
                  [added[1][b, :lq[b]] for b in range(batch)])
-        tensors += [("k_new", np.concatenate(added[0])), ("v_new", np.concatenate(added[1]))]
-        cache_args = cache_args + ["--k-new", paths["k_new"], "--v-new", paths["v_new"],
-                                   "--k-cache-out", paths["k_out"], "--v-cache-out", paths["v_out"]]
-    for name, tensor in tensors:
-        np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)
-    np.save(paths["cq"], cq)
-    command = [attngen, "run", spec_path, "--backend", backend, "--q", paths["q"],
-               "--k", paths["k"], "--v", paths["v"], "--out", paths["o"],
-               "--cu-seqlens-q", paths["cq"]] + cache_args
-    problem, out, lse = run_packed(command, spec, paths)
+        tensors.update(k_new=np.concatenate(added[0]), v_new=np.concatenate(added[1]))
+    problem, out, lse, k_out, v_out = run(spec, tensors, cq)
     if problem:
         return problem
     if added is not None:
-        problem = check_appended_cache(spec, kc, vc, lengths, table, added,
-                                       np.load(paths["k_out"]), np.load(paths["v_out"]))
+        problem = check_appended_cache(spec, kc, vc, lengths, table, added, k_out, v_out)
         if problem:
             return problem
     for b in range(batch):
@@ -346,8 +349,9 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         k, v, lengths, table, extra_args = make_kv_cache(
             spec, k, v, workdir, rng, reserve=sq if append else 0)
         if spec.get("varlen"):
-            return check_varlen_cached(attngen, spec_path, workdir, spec, q, k, v, lengths,
-                                       table, extra_args, rng, backend, added)
+            return check_varlen_cached(
+                spec, q, k, v, lengths, table, rng,
+                attngen_packed_runner(attngen, spec_path, workdir, backend, extra_args), added)
     if append:
         new_paths = {name: os.path.join(workdir, f"{name}.npy")
                      for name in ("k_new", "v_new", "k_out", "v_out")}
@@ -356,7 +360,8 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
         extra_args += ["--k-new", new_paths["k_new"], "--v-new", new_paths["v_new"],
                        "--k-cache-out", new_paths["k_out"], "--v-cache-out", new_paths["v_out"]]
     if spec.get("varlen"):
-        return check_varlen(attngen, spec_path, workdir, spec, q, k, v, rng, backend)
+        return check_varlen(spec, q, k, v, rng,
+                            attngen_packed_runner(attngen, spec_path, workdir, backend))
     paths = {name: os.path.join(workdir, f"{name}.npy") for name in ("q", "k", "v", "o", "lse")}
     for name, tensor in (("q", q), ("k", k), ("v", v)):
         np.save(paths[name], tensor.astype(np.float16) if dtype == "f16" else tensor)

@@ -9,6 +9,10 @@ usage: check_cuda_package.py LIBATTNRT PACKAGE_DIR... [--shapes SQxSK,...]
        [--batch B]
 The error rule is check_attention.py's (FlashAttention's): within 2x the
 error of a naive attention in the kernel's dtype, + 1e-5; LSE within 1e-3.
+KV-cache packages get check_attention's caches (random lengths, shuffled
+pages, NaN where nothing may be read; appended rows checked), varlen
+packages its packed batches (check_varlen / check_varlen_cached, through
+packed_runner here).
 """
 import argparse
 import ctypes
@@ -22,8 +26,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 import reference  # noqa: E402
 from check_attention import (cached_reference, check_appended_cache,  # noqa: E402
-                             low_precision_attention, make_kv_cache, rope_lse_bound,
-                             round_to, split_appended)
+                             check_varlen, check_varlen_cached, low_precision_attention,
+                             make_kv_cache, rope_lse_bound, round_to, split_appended)
 
 
 class AttentionArgs(ctypes.Structure):
@@ -87,6 +91,72 @@ def host_values(dtype, bits):
     return (bits.astype(np.uint32) << 16).view(np.float32).astype(np.float64)
 
 
+def run_call(runtime, kernel, args, buffers):
+    """Adds the split-KV workspace libattnrt asks for, runs and waits."""
+    needed = ctypes.c_size_t()
+    runtime.check(runtime.lib.attnrt_workspace_bytes(kernel, ctypes.byref(args),
+                                                     ctypes.byref(needed)), "workspace")
+    if needed.value:
+        buffers.append(runtime.upload(np.zeros(needed.value, np.uint8)))
+        args.workspace, args.workspace_bytes = buffers[-1].value, needed.value
+    runtime.check(runtime.lib.attnrt_run_cuda(kernel, ctypes.byref(args), None), "run")
+    runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
+
+
+def packed_runner(runtime, kernel, cache=None):
+    """check_attention.attngen_packed_runner's contract through libattnrt:
+    a varlen call on packed [total, heads, dim] tensors (tensor batch 1),
+    over `cache` = (cache_seqlens, page table or None) when the spec reads a
+    KV cache (then tensors "k"/"v" are the caches and there is no
+    cu_seqlens_k)."""
+    def run(spec, tensors, cq, ck=None):
+        dtype, hq, dv = spec["dtype"], spec["num_q_heads"], spec["head_dim_v"]
+        total = tensors["q"].shape[0]
+        buffers = []
+
+        def upload(array):
+            buffers.append(runtime.upload(array))
+            return buffers[-1].value
+        try:
+            args = AttentionArgs()
+            args.q, args.k, args.v = (upload(device_bits(dtype, tensors[n])) for n in "qkv")
+            o_bits = np.zeros((total, hq, dv), np.uint16)
+            args.o = upload(np.full(o_bits.shape, 0xFFFF, np.uint16))  # NaN in f16 and bf16
+            lse = np.full((hq, total), np.nan, np.float32)
+            if spec["return_lse"]:
+                args.lse = upload(lse)
+            args.batch, args.seqlen_q = len(cq) - 1, total
+            args.cu_seqlens_q, args.max_seqlen_q = upload(cq), int(np.max(np.diff(cq)))
+            if ck is not None:
+                args.cu_seqlens_k, args.seqlen_k = upload(ck), tensors["k"].shape[0]
+            else:
+                args.seqlen_k = tensors["k"].shape[1]
+            if cache is not None:
+                args.cache_seqlens = upload(cache[0])
+                if cache[1] is not None:
+                    args.page_table = upload(cache[1])
+                    args.num_pages, args.max_pages_per_seq = tensors["k"].shape[0], cache[1].shape[1]
+            appends = "k_new" in tensors
+            if appends:
+                args.k_new = upload(device_bits(dtype, tensors["k_new"]))
+                args.v_new = upload(device_bits(dtype, tensors["v_new"]))
+            run_call(runtime, kernel, args, buffers)
+            out = host_values(dtype, runtime.download(buffers[3], o_bits))
+            if spec["return_lse"]:
+                runtime.download(buffers[4], lse)
+            k_out = v_out = None
+            if appends:
+                k_out = host_values(dtype, runtime.download(buffers[1], device_bits(dtype, tensors["k"])))
+                v_out = host_values(dtype, runtime.download(buffers[2], device_bits(dtype, tensors["v"])))
+        except RuntimeError as e:
+            return str(e), None, None, None, None
+        finally:
+            for b in buffers:
+                runtime.lib.attnrt_cuda_free(b)
+        return None, out, lse.astype(np.float64) if spec["return_lse"] else None, k_out, v_out
+    return run
+
+
 def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
     dtype = spec["dtype"]
     hq, hkv = spec["num_q_heads"], spec["num_kv_heads"]
@@ -102,6 +172,11 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
         k, v, lengths, table, _ = make_kv_cache(spec, k, v, workdir, rng,
                                                 reserve=sq if append else 0)
         cache = (lengths, table)
+    if spec.get("varlen"):
+        run = packed_runner(runtime, kernel, cache)
+        if cache:
+            return check_varlen_cached(spec, q, k, v, cache[0], cache[1], rng, run, added), float("nan")
+        return check_varlen(spec, q, k, v, rng, run), float("nan")
     buffers = [runtime.upload(device_bits(dtype, t)) for t in (q, k, v)]
     o_bits = np.zeros((batch, sq, hq, dv), np.uint16)
     lse = np.full((batch, hq, sq), np.nan, np.float32)
@@ -124,15 +199,7 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
                 args.num_pages, args.max_pages_per_seq = k.shape[0], cache[1].shape[1]
         if new_buffers:
             args.k_new, args.v_new = new_buffers[0].value, new_buffers[1].value
-        # Split-KV kernels: the workspace libattnrt asks for.
-        needed = ctypes.c_size_t()
-        runtime.check(runtime.lib.attnrt_workspace_bytes(kernel, ctypes.byref(args),
-                                                         ctypes.byref(needed)), "workspace")
-        if needed.value:
-            buffers.append(runtime.upload(np.zeros(needed.value, np.uint8)))
-            args.workspace, args.workspace_bytes = buffers[-1].value, needed.value
-        runtime.check(runtime.lib.attnrt_run_cuda(kernel, ctypes.byref(args), None), "run")
-        runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
+        run_call(runtime, kernel, args, buffers)
         out = host_values(dtype, runtime.download(buffers[3], o_bits))
         if spec["return_lse"]:
             runtime.download(buffers[4], lse)
