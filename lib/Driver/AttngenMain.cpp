@@ -226,9 +226,22 @@ int runBench() {
 
 } // namespace
 
+/// LLVM's libraries register hundreds of top-level options (codegen and
+/// pass flags); attngen's own live on its subcommands. Hides the former from
+/// `attngen --help`, keeping --help and --version.
+void hideLibraryOptions() {
+  for (auto &[name, option] :
+       cl::getRegisteredOptions(cl::SubCommand::getTopLevel())) {
+    llvm::StringRef flag = name;
+    if (!flag.starts_with("help") && flag != "version")
+      option->setHiddenFlag(cl::ReallyHidden);
+  }
+}
+
 int attngenMain(int argc, char **argv) {
   llvm::InitLLVM initLLVM(argc, argv);
   cl::SetVersionPrinter(printVersion);
+  hideLibraryOptions();
   cl::ParseCommandLineOptions(
       argc, argv,
       "attngen: a compiler for attention kernels\n\n"
