@@ -48,13 +48,14 @@ struct Exp2ToEx2Approx : public OpRewritePattern<math::Exp2Op> {
       return rewriter.notifyMatchFailure(op, "scalable vector");
     // Element by element over the flattened vector.
     auto flatType = VectorType::get({vector.getNumElements()}, f32);
-    Value flat = vector::ShapeCastOp::create(rewriter, loc, flatType,
-                                             op.getOperand());
+    Value flat =
+        vector::ShapeCastOp::create(rewriter, loc, flatType, op.getOperand());
     SmallVector<Value> elements;
     for (int64_t i = 0; i < vector.getNumElements(); ++i)
-      elements.push_back(ex2(vector::ExtractOp::create(rewriter, loc, flat, i)));
-    Value result = vector::FromElementsOp::create(rewriter, loc, flatType,
-                                                  elements);
+      elements.push_back(
+          ex2(vector::ExtractOp::create(rewriter, loc, flat, i)));
+    Value result =
+        vector::FromElementsOp::create(rewriter, loc, flatType, elements);
     rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, vector, result);
     return success();
   }

@@ -18,11 +18,11 @@ namespace mlir::attn {
 /// 16-byte columns say so, so that targets emit one 16-byte access.
 /// Copies columns [begin, end) of a row in vectors of `chunk` elements;
 /// with `chunkFilter`, vector i only where chunkFilter(firstChunk + i).
-static void copyColumns(
-    ImplicitLocOpBuilder &b, Value source, ValueRange sourceRow,
-    Value destination, ValueRange destinationRow, int64_t begin, int64_t end,
-    int64_t chunk, bool alignedRows, int64_t firstChunk,
-    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
+static void
+copyColumns(ImplicitLocOpBuilder &b, Value source, ValueRange sourceRow,
+            Value destination, ValueRange destinationRow, int64_t begin,
+            int64_t end, int64_t chunk, bool alignedRows, int64_t firstChunk,
+            function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
   Type element = cast<MemRefType>(source.getType()).getElementType();
   auto at = [&](ValueRange row, int64_t column) {
     SmallVector<Value> indices(row);

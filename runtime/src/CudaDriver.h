@@ -74,7 +74,7 @@ struct CudaDriver {
   /// Optional: resident CTAs of a function per multiprocessor (split-KV
   /// "auto"; without it, two are assumed).
   CUresult (*cuOccupancyMaxActiveBlocksPerMultiprocessor)(int *, CUfunction,
-                                                           int, size_t);
+                                                          int, size_t);
 };
 
 /// A kernel's function in one context, and its default ALiBi slopes there.

@@ -261,9 +261,9 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
     return plan;
   int64_t capacity = m.kvCache == ATTNRT_KV_NONE ? call.seqlenK
                                                  : call.cacheCapacity;
-  plan.numSplits =
-      cudaSplitCount(m.splitKv, residentCtas, plan.gridX * plan.gridY * call.batch,
-                     (capacity + m.blockN - 1) / m.blockN);
+  plan.numSplits = cudaSplitCount(m.splitKv, residentCtas,
+                                  plan.gridX * plan.gridY * call.batch,
+                                  (capacity + m.blockN - 1) / m.blockN);
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
   // log-sum-exps, f32.
   size_t rowsTotal =

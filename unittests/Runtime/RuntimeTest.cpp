@@ -432,8 +432,8 @@ TEST(Load, BadPackages) {
   expectLoadFails(brokenPackage(
                       "appendgrid",
                       [](const fs::path &dir) {
-                        replaceIn(dir / "manifest.json",
-                                  "num_kv_heads / 4)", "num_kv_heads / 64)");
+                        replaceIn(dir / "manifest.json", "num_kv_heads / 4)",
+                                  "num_kv_heads / 64)");
                       },
                       "append_sm80"),
                   ATTNRT_CORRUPT_PACKAGE, "/kernel/append/grid");

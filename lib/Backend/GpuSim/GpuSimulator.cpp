@@ -843,8 +843,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       }
       positions.push_back(linear);
       for (int64_t d = static_cast<int64_t>(shape.size()) - 1; d >= 0; --d) {
-        int64_t size = d < static_cast<int64_t>(sizes.size()) ? sizes[d]
-                                                                : shape[d];
+        int64_t size =
+            d < static_cast<int64_t>(sizes.size()) ? sizes[d] : shape[d];
         if (++index[d] < size)
           break;
         index[d] = 0;

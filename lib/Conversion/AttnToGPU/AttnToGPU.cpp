@@ -504,8 +504,8 @@ Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
     return arith::MulFOp::create(b, dot, f32(b, scale * kLog2E));
   Value score = arith::MulFOp::create(b, dot, f32(b, scale));
   if (softcap > 0.0) {
-    Value tanh = emitFastTanh(
-        b, arith::MulFOp::create(b, score, f32(b, 1.0 / softcap)));
+    Value tanh =
+        emitFastTanh(b, arith::MulFOp::create(b, score, f32(b, 1.0 / softcap)));
     score = arith::MulFOp::create(b, tanh, f32(b, softcap));
   }
   if (op.getAlibi()) {
@@ -632,8 +632,8 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   int64_t keySteps = paddedHeadDim / kMmaK;
   double scale = op.getScale().convertToDouble();
-  bool linearScores = op.getSoftcap().convertToDouble() == 0.0 &&
-                      !op.getAlibi() && scale > 0.0;
+  bool linearScores =
+      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi() && scale > 0.0;
   Value scoreScale = f32(b, scale * kLog2E);
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
     // S = Q K^T: one 16x8 f32 accumulator per 8 keys. The B fragments of
@@ -647,20 +647,20 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
         if (kb + 1 < keySteps) {
           Value pair = nvgpu::LdMatrixOp::create(
               b, fragmentType(4), keyTile,
-              ValueRange{keyRow, arith::AddIOp::create(
-                                     b, index(b, kb * kMmaK), laneEighth)},
+              ValueRange{keyRow, arith::AddIOp::create(b, index(b, kb * kMmaK),
+                                                       laneEighth)},
               /*transpose=*/false, /*numTiles=*/4);
           keyFragments = {halfOf(pair, 0), halfOf(pair, 1)};
         } else {
           keyFragments = {nvgpu::LdMatrixOp::create(
               b, fragmentType(2), keyTile,
-              ValueRange{keyRow, arith::AddIOp::create(
-                                     b, index(b, kb * kMmaK), laneHalf)},
+              ValueRange{keyRow, arith::AddIOp::create(b, index(b, kb * kMmaK),
+                                                       laneHalf)},
               /*transpose=*/false, /*numTiles=*/2)};
         }
         for (auto [step, fragment] : llvm::enumerate(keyFragments))
-          scores[nt] = emitMma(b, emitQueryFragment(b, s, kb + step),
-                               fragment, scores[nt]);
+          scores[nt] = emitMma(b, emitQueryFragment(b, s, kb + step), fragment,
+                               scores[nt]);
       }
     }
     // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
@@ -783,8 +783,8 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
                                                        laneSixteenth)},
             /*transpose=*/true, /*numTiles=*/4);
         for (int64_t half = 0; half < 2; ++half)
-          slabs[s].output[dt + half] = emitMma(
-              b, pFragment, halfOf(pair, half), slabs[s].output[dt + half]);
+          slabs[s].output[dt + half] = emitMma(b, pFragment, halfOf(pair, half),
+                                               slabs[s].output[dt + half]);
       }
     }
   }
