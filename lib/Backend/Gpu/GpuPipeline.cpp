@@ -11,13 +11,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVM/NVVM/Target.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
-#include "mlir/Target/LLVMIR/Export.h"
 #include "mlir/Transforms/Passes.h"
-#include "llvm/IR/LLVMContext.h"
-#include "llvm/IR/Module.h"
-#include "llvm/MC/TargetRegistry.h"
-#include "llvm/Support/TargetSelect.h"
-#include "llvm/Target/TargetMachine.h"
 
 using namespace mlir;
 
@@ -48,8 +42,7 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const std::string &chip) {
   buildGpuPreNvvmPipeline(pm);
   GpuNVVMAttachTargetOptions target;
   target.chip = chip;
-  target.features = chip == "sm_90" ? "+ptx80" : "+ptx80";
-  target.optLevel = 3;
+  target.features = kPtxFeatures;
   pm.addPass(createGpuNVVMAttachTarget(target));
   OpPassManager &kernels = pm.nest<gpu::GPUModuleOp>();
   kernels.addPass(createSCFToControlFlowPass());
@@ -68,42 +61,7 @@ void buildGpuToNvvmPipeline(OpPassManager &pm, const std::string &chip) {
 
 void buildGpuLoweringPipeline(OpPassManager &pm, const std::string &chip) {
   buildGpuToNvvmPipeline(pm, chip);
-  GpuModuleToBinaryPassOptions binary;
-  binary.compilationTarget = "isa";
-  pm.addPass(createGpuModuleToBinaryPass(binary));
-}
-
-llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module,
-                                                       const std::string &chip) {
-  auto error = [](const llvm::Twine &message) {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-  };
-  gpu::GPUModuleOp kernels;
-  module.walk([&](gpu::GPUModuleOp op) { kernels = op; });
-  if (!kernels)
-    return error("no gpu.module to translate");
-  llvm::LLVMContext context;
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(kernels, context, kernels.getName());
-  if (!llvmModule)
-    return error("translation of the kernel module to LLVM IR failed");
-  LLVMInitializeNVPTXTargetInfo();
-  LLVMInitializeNVPTXTarget();
-  LLVMInitializeNVPTXTargetMC();
-  llvm::Triple triple("nvptx64-nvidia-cuda");
-  std::string lookupError;
-  const llvm::Target *nvptx =
-      llvm::TargetRegistry::lookupTarget(triple, lookupError);
-  if (!nvptx)
-    return error("the NVPTX target is unavailable: " + lookupError);
-  std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
-      triple, chip, "+ptx80", llvm::TargetOptions(), std::nullopt));
-  llvmModule->setTargetTriple(triple);
-  llvmModule->setDataLayout(machine->createDataLayout());
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  llvmModule->print(os, nullptr);
-  return text;
+  pm.addPass(createGpuModuleToPtxPass());
 }
 
 llvm::Expected<std::string> extractPtx(ModuleOp module) {
@@ -128,6 +86,7 @@ struct PtxPipelineOptions : public PassPipelineOptions<PtxPipelineOptions> {
 } // namespace
 
 void registerGpuLoweringPipeline() {
+  registerPass([] { return createGpuModuleToPtxPass(); });
   PassPipelineRegistration<PtxPipelineOptions>(
       "attn-lower-to-ptx",
       "Lower attn-to-gpu's gpu.module to PTX (a gpu.binary)",

@@ -3,6 +3,7 @@
 #ifndef ATTNGEN_BACKEND_GPU_GPUPIPELINE_H
 #define ATTNGEN_BACKEND_GPU_GPUPIPELINE_H
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
@@ -25,12 +26,24 @@ void buildGpuPreNvvmPipeline(mlir::OpPassManager &pm);
 void buildGpuToNvvmPipeline(mlir::OpPassManager &pm, const std::string &chip);
 
 /// gpu.module (after attn-to-gpu) -> NVVM -> PTX in a gpu.binary, for
-/// `chip` (sm_80, sm_90), in-process (MLIR's NVVM target, no nvcc).
+/// `chip` (sm_80, sm_90), in-process (no nvcc, no libdevice).
 void buildGpuLoweringPipeline(mlir::OpPassManager &pm, const std::string &chip);
 
-/// LLVM IR text of the kernel module after buildGpuToNvvmPipeline: the
-/// input of LLVM's NVPTX backend (before its O3), with the NVPTX triple and
-/// data layout.
+/// The PTX ISA version the kernels are emitted for (CUDA 12.0 and later).
+inline constexpr const char *kPtxFeatures = "+ptx80";
+
+/// `attn-gpu-module-to-ptx`: each gpu.module with an #nvvm.target becomes a
+/// gpu.binary holding its PTX (GpuModuleToPtx.cpp says why this is not
+/// MLIR's gpu-module-to-binary).
+std::unique_ptr<mlir::Pass> createGpuModuleToPtxPass();
+
+/// The PTX of one gpu.module (NVVM and LLVM dialects, #nvvm.target
+/// attached): LLVM's NVPTX code generator at -O3 on its LLVM IR.
+llvm::Expected<std::string> emitPtx(mlir::gpu::GPUModuleOp kernels);
+
+/// LLVM IR text of the kernel module after buildGpuToNvvmPipeline: exactly
+/// what emitPtx gives the NVPTX code generator (`llc -O3` on it makes the
+/// same PTX), with the NVPTX triple and data layout.
 llvm::Expected<std::string> translateGpuModuleToLLVMIR(mlir::ModuleOp module,
                                                        const std::string &chip);
 
