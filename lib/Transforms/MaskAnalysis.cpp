@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -111,13 +112,20 @@ MaskModel::emitTileRanges(ImplicitLocOpBuilder &b, Value firstRow,
 }
 
 Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
-                             Value offset) const {
+                             Value offset, Value keyBase) const {
   // Bounds are per row; compare them against every lane of a vector of keys.
+  // Relative to keyBase, a bound B becomes B - keyBase in the key's integer
+  // type.
   auto keyVector = dyn_cast<VectorType>(key.getType());
-  auto likeKey = [&](Value scalar) -> Value {
+  Type keyElement = getElementTypeOrSelf(key.getType());
+  auto likeKey = [&](Value bound) -> Value {
+    if (keyBase)
+      bound = arith::SubIOp::create(b, bound, keyBase);
+    if (bound.getType() != keyElement)
+      bound = arith::IndexCastOp::create(b, keyElement, bound);
     if (!keyVector)
-      return scalar;
-    return vector::BroadcastOp::create(b, keyVector, scalar);
+      return bound;
+    return vector::BroadcastOp::create(b, keyVector, bound);
   };
   Type i1 = b.getI1Type();
   Type maskType =

@@ -37,22 +37,25 @@
 // CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// K's B fragments of two k16 steps per ldmatrix.x4, split in halves.
+// K's B fragments of two key tiles per ldmatrix.x4, split in halves, both
+// multiplied by the same Q fragment (k16 step by k16 step).
 // CHECK: %[[KPAIR:.+]] = nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : {{.+}} -> vector<4x2xf16>
 // CHECK: %[[KLO:.+]] = vector.extract_strided_slice %[[KPAIR]] {offsets = [0, 0], sizes = [2, 2], strides = [1, 1]}
+// CHECK: nvgpu.mma.sync(%[[QFRAG:.+]], %[[KLO]], %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK: %[[KHI:.+]] = vector.extract_strided_slice %[[KPAIR]] {offsets = [2, 0], sizes = [2, 2], strides = [1, 1]}
-// CHECK: nvgpu.mma.sync(%{{.+}}, %[[KLO]], %{{.+}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
-// CHECK: nvgpu.mma.sync(%{{.+}}, %[[KHI]], %{{.+}})
-// CHECK-NOT: arith.cmpi sle
+// CHECK: nvgpu.mma.sync(%[[QFRAG]], %[[KHI]], %{{.+}})
+// CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
 // Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
 // CHECK: gpu.shuffle xor %{{.+}}, %c2_i32, %c32_i32
-// CHECK-NOT: arith.cmpi sle
+// CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
 // P = exp2(s * c - m') with the row max taken on the raw dot products
-// (scaled once per row): one FMA and an exp2 per score; P stays in
-// registers for the A fragments.
+// (scaled once per row): one FMA and an exp2 per score.
 // CHECK: math.fma
 // CHECK: math.exp2
+// P is rounded to f16 as the A fragments of the second MMA.
+// CHECK: %[[PROBS:.+]] = vector.from_elements {{.+}} : vector<4x2xf32>
+// CHECK: arith.truncf %[[PROBS]] : vector<4x2xf32> to vector<4x2xf16>
 // After a barrier (every warp has read K(j)), K(j + 1) starts loading if
 // the loop has a next tile, as its own group.
 // CHECK: gpu.barrier
@@ -66,15 +69,16 @@
 // (two n8 columns per load).
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
 // CHECK: gpu.barrier
-// CHECK: %[[PROBS:.+]] = vector.from_elements {{.+}} : vector<4x2xf32>
-// CHECK: arith.truncf %[[PROBS]] : vector<4x2xf32> to vector<4x2xf16>
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
-// CHECK-NOT: arith.cmpi sle
+// CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
 // CHECK: scf.yield
-// Boundary tiles evaluate key < seqlen_k and j <= i + off per element.
+// Boundary tiles evaluate key < seqlen_k and j <= i + off per element, as
+// per-row bounds relative to the thread's first key (i32) against each
+// score's constant key offset c = 8 nt + j.
 // CHECK: scf.for
-// CHECK: arith.cmpi sle
+// CHECK: arith.index_cast %{{.+}} : index to i32
+// CHECK: arith.cmpi sge, %{{.+}}, %c0_i32 : i32
 // CHECK: arith.select
 // CHECK: scf.yield
 // O = acc / l, staged through a shared O tile (reusing the Q tile's
@@ -111,13 +115,47 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 
 // -----
 
-// block_m 128 with 4 warps would give each warp two slabs whose S and O
-// accumulators (2 x 4 x (8 + 16) registers) do not fit: 8 warps share it.
+// block_m 128 with 4 warps gives each warp two slabs (FlashAttention-2's
+// tile for d = 128: 2 x 4 x (8 + 16) = 192 accumulator registers). S for
+// both slabs comes from the same K fragments: each ldmatrix.x4 of K feeds
+// four MMAs (two key tiles x two slabs), each of V four too (two n8
+// columns x two slabs). Q is re-read from shared memory per k16 step.
 // CHECK-LABEL: gpu.func @two_slabs
-// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 8>
-// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
+// CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: scf.for
+// CHECK: %[[QS0:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK: %[[QS1:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK: %[[KP:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
+// CHECK: %[[KLO:.+]] = vector.extract_strided_slice %[[KP]] {offsets = [0, 0]
+// CHECK: nvgpu.mma.sync(%[[QS0]], %[[KLO]],
+// CHECK: %[[KHI:.+]] = vector.extract_strided_slice %[[KP]] {offsets = [2, 0]
+// CHECK: nvgpu.mma.sync(%[[QS0]], %[[KHI]],
+// CHECK: nvgpu.mma.sync(%[[QS1]], %[[KLO]],
+// CHECK: nvgpu.mma.sync(%[[QS1]], %[[KHI]],
+// CHECK: %[[VP:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK: %[[VLO:.+]] = vector.extract_strided_slice %[[VP]] {offsets = [0, 0]
+// CHECK: nvgpu.mma.sync(%[[P0:.+]], %[[VLO]],
+// CHECK: %[[VHI:.+]] = vector.extract_strided_slice %[[VP]] {offsets = [2, 0]
+// CHECK: nvgpu.mma.sync(%[[P0]], %[[VHI]],
+// CHECK: nvgpu.mma.sync(%[[P1:.+]], %[[VLO]],
+// CHECK: nvgpu.mma.sync(%[[P1]], %[[VHI]],
 func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_80)
+      : tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16> -> tensor<?x?x8x128xf16>
+  return %o : tensor<?x?x8x128xf16>
+}
+
+// -----
+
+// With softcap, whose per-score terms need registers of their own, two slabs
+// of 192 accumulator registers would spill: 8 warps share the Q tile.
+// CHECK-LABEL: gpu.func @two_slabs_softcap
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 8>
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+func.func @two_slabs_softcap(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(30.0)
       tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_80)
       : tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16> -> tensor<?x?x8x128xf16>
   return %o : tensor<?x?x8x128xf16>

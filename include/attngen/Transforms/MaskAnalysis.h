@@ -66,9 +66,13 @@ public:
                                            int64_t blockN) const;
 
   /// Emits the i1 `visible(i, j)` for 0 <= j < seqlen_k; `key` may be a
-  /// vector of keys (the result is then a vector of i1).
+  /// vector of keys (the result is then a vector of i1). With `keyBase`
+  /// (index), `key` is relative to it, j = keyBase + key, and may be of a
+  /// narrower integer type: each row's bounds are then computed once,
+  /// relative to keyBase, and compared against `key`, often a constant (the
+  /// GPU kernel's per-thread key offsets 8 nt + j).
   Value emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
-                    Value offset) const;
+                    Value offset, Value keyBase = {}) const;
 
 private:
   SmallVector<KeyInterval, 2> intervals;

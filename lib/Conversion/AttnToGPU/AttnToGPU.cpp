@@ -187,8 +187,10 @@ private:
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
   Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
-  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value query,
-                  Value rowSlope, Value key);
+  /// s2 = log2(e) * score of one dot product; `distance` = query + off -
+  /// key (i32), used by ALiBi only.
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value rowSlope,
+                  Value distance);
   Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                 Value loopBegin, Value loopEnd, bool masked,
@@ -497,7 +499,7 @@ static Value emitFastTanh(ImplicitLocOpBuilder &b, Value x) {
 }
 
 Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
-                                  Value query, Value rowSlope, Value key) {
+                                  Value rowSlope, Value distance) {
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
   if (softcap == 0.0 && !op.getAlibi())
@@ -509,13 +511,9 @@ Value GpuKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
     score = arith::MulFOp::create(b, tanh, f32(b, softcap));
   }
   if (op.getAlibi()) {
-    Value distance = arith::SubIOp::create(
-        b, arith::AddIOp::create(b, query, offset), key);
     // |d| = max(d, -d), in integers (no libdevice call).
-    Value signedDistance =
-        arith::IndexCastOp::create(b, b.getI32Type(), distance);
     Value absDistance = arith::MaxSIOp::create(
-        b, signedDistance, arith::SubIOp::create(b, i32(b, 0), signedDistance));
+        b, distance, arith::SubIOp::create(b, i32(b, 0), distance));
     score = arith::SubFOp::create(
         b, score,
         arith::MulFOp::create(
@@ -603,7 +601,6 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   waitGroups(valueGroup, 1);
   gpu::BarrierOp::create(b);
 
-  // Slab by slab, so that only one slab's S accumulators are live.
   auto fragmentType = [&](int64_t rows) {
     return VectorType::get({rows, 2}, elementType);
   };
@@ -619,8 +616,6 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       index(b, 8));
   Value laneMod16 = arith::RemUIOp::create(b, lane, index(b, 16));
   // ldmatrix.x4: lanes 8i..8i+7 address matrix i.
-  Value laneEighth = arith::MulIOp::create(
-      b, arith::DivUIOp::create(b, lane, index(b, 8)), index(b, 8));
   Value laneSixteenth = arith::MulIOp::create(
       b, arith::DivUIOp::create(b, lane, index(b, 16)), index(b, 8));
   // Fragment `half` (0 or 1) of an x4 load's two B fragments.
@@ -635,36 +630,52 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   bool linearScores =
       op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi() && scale > 0.0;
   Value scoreScale = f32(b, scale * kLog2E);
-  for (int64_t s = 0; s < slabsPerWarp; ++s) {
-    // S = Q K^T: one 16x8 f32 accumulator per 8 keys. The B fragments of
-    // two k16 steps come from one ldmatrix.x4 (matrices at columns
-    // 16kb + 8i), the last odd step from an x2.
-    SmallVector<Value> scores(numKeyTiles, zeroAccumulator);
-    for (int64_t nt = 0; nt < numKeyTiles; ++nt) {
-      Value keyRow = arith::AddIOp::create(b, index(b, nt * kMmaN), laneMod8);
-      for (int64_t kb = 0; kb < keySteps; kb += 2) {
-        SmallVector<Value, 2> keyFragments;
-        if (kb + 1 < keySteps) {
-          Value pair = nvgpu::LdMatrixOp::create(
-              b, fragmentType(4), keyTile,
-              ValueRange{keyRow, arith::AddIOp::create(b, index(b, kb * kMmaK),
-                                                       laneEighth)},
-              /*transpose=*/false, /*numTiles=*/4);
-          keyFragments = {halfOf(pair, 0), halfOf(pair, 1)};
-        } else {
-          keyFragments = {nvgpu::LdMatrixOp::create(
-              b, fragmentType(2), keyTile,
-              ValueRange{keyRow, arith::AddIOp::create(b, index(b, kb * kMmaK),
-                                                       laneHalf)},
-              /*transpose=*/false, /*numTiles=*/2)};
-        }
-        for (auto [step, fragment] : llvm::enumerate(keyFragments))
-          scores[nt] = emitMma(b, emitQueryFragment(b, s, kb + step), fragment,
-                               scores[nt]);
-      }
+
+  // S = Q K^T for all of the warp's slabs at once: one 16x8 f32 accumulator
+  // per slab and 8 keys. Every K fragment read from shared memory feeds the
+  // MMAs of every slab (two slabs: per MMA, half the ldmatrix traffic of
+  // slab by slab). k16 step by k16 step, so that only one Q fragment per
+  // slab is live; one ldmatrix.x4 gives the B fragments of two key tiles
+  // (matrices: keys 8nt + 8(i / 2), columns 16kb + 8(i % 2)).
+  SmallVector<SmallVector<Value>> scores(
+      slabsPerWarp, SmallVector<Value>(numKeyTiles, zeroAccumulator));
+  Value keyPairRow = arith::AddIOp::create(
+      b, laneMod8,
+      arith::MulIOp::create(b, arith::DivUIOp::create(b, lane, index(b, 16)),
+                            index(b, 8)));
+  for (int64_t kb = 0; kb < keySteps; ++kb) {
+    SmallVector<Value> slabQuery;
+    for (int64_t s = 0; s < slabsPerWarp; ++s)
+      slabQuery.push_back(emitQueryFragment(b, s, kb));
+    Value keyColumn = arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf);
+    for (int64_t nt = 0; nt < numKeyTiles; nt += 2) {
+      Value pair = nvgpu::LdMatrixOp::create(
+          b, fragmentType(4), keyTile,
+          ValueRange{arith::AddIOp::create(b, index(b, nt * kMmaN), keyPairRow),
+                     keyColumn},
+          /*transpose=*/false, /*numTiles=*/4);
+      for (int64_t s = 0; s < slabsPerWarp; ++s)
+        for (int64_t half = 0; half < 2; ++half)
+          scores[s][nt + half] = emitMma(b, slabQuery[s], halfOf(pair, half),
+                                         scores[s][nt + half]);
     }
+  }
+
+  // The online softmax, slab by slab. P leaves as the A operands of the
+  // second MMA, rounded to the input type: per slab and 16 keys,
+  // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}.
+  SmallVector<SmallVector<Value>> probabilityFragments(slabsPerWarp);
+  Value keyBase = arith::AddIOp::create(
+      b, firstKey, arith::MulIOp::create(b, threadInGroup, index(b, 2)));
+  // c < seqlen_k - keyBase: the key exists.
+  Value keyLimit = arith::IndexCastOp::create(
+      b, b.getI32Type(), arith::SubIOp::create(b, seqlenK, keyBase));
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
     // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
-    // firstKey + 8nt + 2t + j.
+    // keyBase + c with keyBase = firstKey + 2t and c = 8nt + j. Masks and
+    // ALiBi distances compare per-row values (relative to keyBase, in i32)
+    // against the constant c: no per-element index arithmetic, and nothing
+    // per element stays live across the slabs.
     Value slabRow = emitSlabRow(b, s);
     SmallVector<Value> values(numKeyTiles * 4);
     Value tileMax[2] = {negInf, negInf};
@@ -674,25 +685,36 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
             b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
         Value query = queryOfRow(b, row);
         Value slopeOfRow = rowSlope(b, row);
+        // (query + off) - keyBase: the key distance of c = 0.
+        Value rowDistance =
+            op.getAlibi()
+                ? arith::IndexCastOp::create(
+                      b, b.getI32Type(),
+                      arith::SubIOp::create(
+                          b, arith::AddIOp::create(b, query, offset), keyBase))
+                      .getResult()
+                : Value();
         for (int64_t j = 0; j < 2; ++j) {
-          Value keyIndex = arith::AddIOp::create(
-              b, firstKey,
-              arith::AddIOp::create(
-                  b, arith::MulIOp::create(b, threadInGroup, index(b, 2)),
-                  index(b, nt * kMmaN + j)));
-          Value dot = vector::ExtractOp::create(b, scores[nt],
+          int64_t keyOffset = nt * kMmaN + j;
+          Value dot = vector::ExtractOp::create(b, scores[s][nt],
                                                 ArrayRef<int64_t>{i, j});
           // Plain scores (s = dot * scale * log2 e) stay raw dot products
           // here: the row max is taken on them and scaled once per row, and
           // each P is one FMA and an exp2 (FlashAttention's form).
+          Value distance =
+              rowDistance ? arith::SubIOp::create(b, rowDistance,
+                                                  i32(b, keyOffset))
+                                .getResult()
+                          : Value();
           Value score = linearScores
                             ? dot
-                            : emitScore(b, dot, query, slopeOfRow, keyIndex);
+                            : emitScore(b, dot, slopeOfRow, distance);
           if (masked) {
+            Value key = i32(b, keyOffset);
             Value exists = arith::CmpIOp::create(
-                b, arith::CmpIPredicate::slt, keyIndex, seqlenK);
+                b, arith::CmpIPredicate::slt, key, keyLimit);
             Value visible = arith::AndIOp::create(
-                b, exists, mask.emitVisible(b, query, keyIndex, offset));
+                b, exists, mask.emitVisible(b, query, key, offset, keyBase));
             score = arith::SelectOp::create(b, visible, score, negInf);
           }
           values[nt * 4 + i * 2 + j] = score;
@@ -717,8 +739,8 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       negReference[i] = arith::NegFOp::create(b, reference[i]);
       slabs[s].rowMax[i] = newMax;
     }
-    // P = exp2(S - m'), rounded to the input type for the second MMA; each
-    // thread sums its part of the row (quads combine once, at the end).
+    // P = exp2(S - m'); each thread sums its part of the row (quads combine
+    // once, at the end).
     Value partialSum[2] = {nullptr, nullptr};
     SmallVector<Value> probabilities(values.size());
     for (int64_t e = 0; e < static_cast<int64_t>(values.size()); ++e) {
@@ -737,55 +759,54 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       slabs[s].rowSum[i] = math::FmaOp::create(b, rescale[i],
                                                slabs[s].rowSum[i],
                                                partialSum[i]);
+    // Rounded to the input type as vectors: pairs become one
+    // cvt.rn.{bf16,f16}x2.f32 each.
+    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb)
+      probabilityFragments[s].push_back(arith::TruncFOp::create(
+          b, fragmentType(4),
+          vector::FromElementsOp::create(
+              b, VectorType::get({4, 2}, b.getF32Type()),
+              ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8))));
     // O *= rescale, row by row.
     Value rescaleFragment = vector::FromElementsOp::create(
         b, accumulatorType,
         ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
     for (Value &acc : slabs[s].output)
       acc = arith::MulFOp::create(b, acc, rescaleFragment);
+  }
 
-    bool nextKeysInFlight = false;
-    if (prefetch && s == slabsPerWarp - 1) {
-      // Every warp has read K(j): load K(j + 1) during PV.
-      gpu::BarrierOp::create(b);
-      Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
-      emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile,
-                                   loopEnd),
-             [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
-      commitGroup();
-      nextKeysInFlight = true;
-    }
+  bool nextKeysInFlight = false;
+  if (prefetch) {
+    // Every warp has read K(j): load K(j + 1) during PV.
+    gpu::BarrierOp::create(b);
+    Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
+    emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile,
+                                 loopEnd),
+           [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
+    commitGroup();
+    nextKeysInFlight = true;
+  }
+  // V(j)'s group has landed and is visible to all; K(j + 1)'s may still be
+  // in flight.
+  waitGroups(valueGroup, nextKeysInFlight ? 1 : 0);
+  gpu::BarrierOp::create(b);
 
-    // V(j)'s group has landed (for the first slab) and is visible to all;
-    // K(j + 1)'s may still be in flight.
-    if (s == 0) {
-      waitGroups(valueGroup, nextKeysInFlight ? 1 : 0);
-      gpu::BarrierOp::create(b);
-    }
-    // O += P V: A operands straight from the S accumulators,
-    // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}; B from V with
-    // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
-    // 16kb + 8(i % 2), columns 8dt + 8(i / 2)).
-    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
-      // Rounded to the input type as a vector: pairs become one
-      // cvt.rn.{bf16,f16}x2.f32 each.
-      Value pFragment = arith::TruncFOp::create(
-          b, fragmentType(4),
-          vector::FromElementsOp::create(
-              b, VectorType::get({4, 2}, b.getF32Type()),
-              ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8)));
-      Value valueRow =
-          arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
-      for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
-        Value pair = nvgpu::LdMatrixOp::create(
-            b, fragmentType(4), valueTile,
-            ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
-                                                       laneSixteenth)},
-            /*transpose=*/true, /*numTiles=*/4);
+  // O += P V for all slabs at once: B fragments from V by
+  // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
+  // 16kb + 8(i % 2), columns 8dt + 8(i / 2)), each feeding every slab.
+  for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
+    Value valueRow = arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
+    for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
+      Value pair = nvgpu::LdMatrixOp::create(
+          b, fragmentType(4), valueTile,
+          ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
+                                                     laneSixteenth)},
+          /*transpose=*/true, /*numTiles=*/4);
+      for (int64_t s = 0; s < slabsPerWarp; ++s)
         for (int64_t half = 0; half < 2; ++half)
-          slabs[s].output[dt + half] = emitMma(b, pFragment, halfOf(pair, half),
-                                               slabs[s].output[dt + half]);
-      }
+          slabs[s].output[dt + half] =
+              emitMma(b, probabilityFragments[s][kb], halfOf(pair, half),
+                      slabs[s].output[dt + half]);
     }
   }
   return flatten(slabs);
@@ -1177,14 +1198,25 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << ", num_warps = " << tiling.numWarps;
 
   // Each warp keeps the S and O accumulators of its slabs in registers
-  // (4 per 16x8 fragment). Where two or more slabs would not fit (LLVM's
-  // NVPTX backend then spills), more warps share the Q tile instead.
+  // (4 per 16x8 fragment). Where two or more slabs would not fit, more warps
+  // share the Q tile instead. Budgets from ptxas -v (sm_80, sm_90) over
+  // head dims 32-128 and the bench variants: 192 accumulator registers
+  // (FlashAttention-2's 128 x 64 tile for d = 128 on 4 warps, 128 x 128 for
+  // d = 64) assemble without spills for plain scores; softcap and ALiBi,
+  // whose per-score terms need registers of their own, get 128. Some
+  // non-power-of-two head dims (88-120 at 128 x 64) come within a few
+  // registers of 255 and spill 4-64 bytes; `tiling: "auto"` never picks
+  // two slabs there.
   int64_t perSlabRegisters =
       4 * (tiling.blockN / kMmaN +
            static_cast<int64_t>(llvm::alignTo(op.getHeadDimV(), kMmaK)) /
                kMmaN);
+  bool plainScores =
+      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
+  int64_t accumulatorBudget = plainScores ? 192 : 128;
   while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
-         tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters > 128 &&
+         tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters >
+             accumulatorBudget &&
          tiling.numWarps < 16)
     tiling.numWarps *= 2;
 
