@@ -172,7 +172,8 @@ TEST_F(CudaKernel, LaunchFollowsTheManifest) {
   EXPECT_EQ(launch.grid[0], 3u);
   EXPECT_EQ(launch.grid[1], 32u);
   EXPECT_EQ(launch.grid[2], 2u);
-  EXPECT_EQ(launch.block[0], 256u);
+  // 4 warps (two 16-row slabs each), as the spec's tiling says.
+  EXPECT_EQ(launch.block[0], 128u);
   EXPECT_EQ(launch.block[1], 1u);
   EXPECT_EQ(launch.sharedBytes, 69632u);
   EXPECT_EQ(launch.stream, stream);
