@@ -52,6 +52,8 @@ constexpr double kLn2 = 0.6931471805599453;
 /// (measured in bench/cpu, see bench/cpu/README.md).
 constexpr int64_t kAutoBlockM = 128;
 constexpr int64_t kAutoBlockN = 64;
+/// The host CPU's cache line: the granule of software prefetches.
+constexpr int64_t kCacheLineBytes = 64;
 /// RoPE pairs rotated per vector op (two AVX2 registers of f32).
 constexpr int64_t kRopePairsPerChunk = 16;
 
@@ -163,6 +165,7 @@ private:
     return tileRows().slopeOf(b, row);
   }
   void emitStageKv(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
+  void emitPrefetchKeyRow(ImplicitLocOpBuilder &b, Value key);
   SmallVector<Value> emitScoreRows(ImplicitLocOpBuilder &b,
                                    Value firstRowOfBlock, bool fuseMax);
   Value emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r, int64_t blockRow,
@@ -330,6 +333,8 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
   forLoop(b, zero, numKeys, {}, [&](ImplicitLocOpBuilder &b, Value c,
                                     ValueRange) -> SmallVector<Value> {
     Value key = arith::AddIOp::create(b, firstKey, c);
+    // The next tile's rows load while this tile is computed.
+    emitPrefetchKeyRow(b, arith::AddIOp::create(b, key, index(b, blockN)));
     forLoop(b, zero, index(b, op.getHeadDimV()), {},
             [&](ImplicitLocOpBuilder &b, Value dv,
                 ValueRange) -> SmallVector<Value> {
@@ -339,6 +344,28 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
             });
     return {};
   });
+}
+
+/// Prefetches the K and V rows of key `key` if it exists, one prefetch per
+/// 64-byte line. A work item's rows of a KV tile are scattered (one head's
+/// slice of each cache row, pages anywhere in the pool), which the hardware
+/// prefetchers do not follow.
+void TiledKernelBuilder::emitPrefetchKeyRow(ImplicitLocOpBuilder &b,
+                                            Value key) {
+  int64_t bytes = elementType.getIntOrFloatBitWidth() / 8;
+  int64_t elementsPerLine = kCacheLineBytes / bytes;
+  auto exists = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, key, seqlenK),
+      /*withElseRegion=*/false);
+  ImplicitLocOpBuilder then(b.getLoc(), b.getContext());
+  then.setInsertionPoint(exists.thenBlock()->getTerminator());
+  for (auto [tensor, dims] : {std::pair(args.key, op.getHeadDim()),
+                              std::pair(args.value, op.getHeadDimV())})
+    for (int64_t d = 0; d < dims; d += elementsPerLine)
+      memref::PrefetchOp::create(then, tensor,
+                                 kvIndices(then, key, index(then, d)),
+                                 /*isWrite=*/false, /*localityHint=*/3,
+                                 /*isDataCache=*/true);
 }
 
 /// scoreRows[j, :] = sum_d qTile[r0 + j, d] * keyT[d, :] for the rows of a
