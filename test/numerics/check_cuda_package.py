@@ -103,6 +103,16 @@ def run_call(runtime, kernel, args, buffers):
     runtime.check(runtime.lib.attnrt_cuda_synchronize(None), "synchronize")
 
 
+def set_cache_args(args, cache, upload, num_pages):
+    """The KV-cache arguments of a call over `cache` = (cache_seqlens, page
+    table or None); `upload` returns a device address; a paged cache has
+    `num_pages` pages."""
+    args.cache_seqlens = upload(cache[0])
+    if cache[1] is not None:
+        args.page_table = upload(cache[1])
+        args.num_pages, args.max_pages_per_seq = num_pages, cache[1].shape[1]
+
+
 def packed_runner(runtime, kernel, cache=None):
     """check_attention.attngen_packed_runner's contract through libattnrt:
     a varlen call on packed [total, heads, dim] tensors (tensor batch 1),
@@ -132,10 +142,7 @@ def packed_runner(runtime, kernel, cache=None):
             else:
                 args.seqlen_k = tensors["k"].shape[1]
             if cache is not None:
-                args.cache_seqlens = upload(cache[0])
-                if cache[1] is not None:
-                    args.page_table = upload(cache[1])
-                    args.num_pages, args.max_pages_per_seq = tensors["k"].shape[0], cache[1].shape[1]
+                set_cache_args(args, cache, upload, tensors["k"].shape[0])
             appends = "k_new" in tensors
             if appends:
                 args.k_new = upload(device_bits(dtype, tensors["k_new"]))
@@ -182,21 +189,18 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
     lse = np.full((batch, hq, sq), np.nan, np.float32)
     buffers.append(runtime.upload(np.full(o_bits.shape, 0xFFFF, np.uint16)))  # NaN in f16 and bf16
     buffers.append(runtime.upload(lse) if spec["return_lse"] else ctypes.c_void_p())
+
+    def upload(array):
+        buffers.append(runtime.upload(array))
+        return buffers[-1].value
+    args = AttentionArgs()
+    args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers[:5])
+    args.batch, args.seqlen_q, args.seqlen_k = batch, sq, k.shape[1]
     if cache:
-        buffers.append(runtime.upload(cache[0]))
-        if cache[1] is not None:
-            buffers.append(runtime.upload(cache[1]))
+        set_cache_args(args, cache, upload, k.shape[0])
     new_buffers = [runtime.upload(device_bits(dtype, t)) for t in added] if added else []
     buffers += new_buffers
     try:
-        args = AttentionArgs()
-        args.q, args.k, args.v, args.o, args.lse = (b.value for b in buffers[:5])
-        args.batch, args.seqlen_q, args.seqlen_k = batch, sq, k.shape[1]
-        if cache:
-            args.cache_seqlens = buffers[5].value
-            if cache[1] is not None:
-                args.page_table = buffers[6].value
-                args.num_pages, args.max_pages_per_seq = k.shape[0], cache[1].shape[1]
         if new_buffers:
             args.k_new, args.v_new = new_buffers[0].value, new_buffers[1].value
         run_call(runtime, kernel, args, buffers)
