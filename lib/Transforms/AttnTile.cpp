@@ -335,7 +335,18 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
     Value key = arith::AddIOp::create(b, firstKey, c);
     // The next tile's rows load while this tile is computed.
     emitPrefetchKeyRow(b, arith::AddIOp::create(b, key, index(b, blockN)));
-    forLoop(b, zero, index(b, op.getHeadDimV()), {},
+    // Whole vectors of W elements, widened to f32 in registers; the rest of
+    // a row one by one.
+    int64_t headDimV = op.getHeadDimV();
+    int64_t vectorColumns = headDimV / width * width;
+    for (int64_t dv = 0; dv < vectorColumns; dv += width) {
+      Value row = vector::LoadOp::create(b, vectorType(elementType), args.value,
+                                         kvIndices(b, key, index(b, dv)));
+      if (!elementType.isF32())
+        row = arith::ExtFOp::create(b, vectorType(b.getF32Type()), row);
+      vector::StoreOp::create(b, row, valueTile, ValueRange{c, index(b, dv)});
+    }
+    forLoop(b, index(b, vectorColumns), index(b, headDimV), {},
             [&](ImplicitLocOpBuilder &b, Value dv,
                 ValueRange) -> SmallVector<Value> {
               Value v = loadF32(b, args.value, kvIndices(b, key, dv));

@@ -32,14 +32,17 @@
 // CHECK:   %[[HIALL1:.+]] = arith.addi %[[HIALL]], %c1
 // CHECK:   arith.floordivsi %[[HIALL1]], %c16
 // Full tiles: K^T staged as f32 in 8 x 8 blocks (8 vector loads of K rows,
-// transposed in registers), V staged as f32 (16 keys, a constant trip
-// count); S = Q K^T with 4 rows x 2 vectors of 8 lanes in registers across
-// d; no mask code anywhere in the loop.
+// transposed in registers), V staged as f32 in 8-lane vectors (16 keys, a
+// constant trip count), each key's step also prefetching the K and V rows of
+// key + 16 (the next tile) if it exists; S = Q K^T with 4 rows x 2 vectors
+// of 8 lanes in registers across d; no mask code anywhere in the loop.
 // CHECK:   scf.for %{{.+}} = %[[FULLBEGIN:.+]] to %[[FULLEND:.+]] step %c1 {
 // CHECK:     scf.for %{{.+}} = %c0 to %c16 step %c8 {
 // CHECK-COUNT-8: vector.load %[[K]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %c0] : memref<?x?x2x8xf16>, vector<8xf16>
 // CHECK:     scf.for %{{.+}} = %c0 to %c16 step %c1 {
-// CHECK:         memref.load %[[V]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %{{.+}}]
+// CHECK:         memref.prefetch %[[K]][%{{.+}}, %[[NEXT:.+]], %[[KVHEAD]], %c0], read, locality<3>, data
+// CHECK:         memref.prefetch %[[V]][%{{.+}}, %[[NEXT]], %[[KVHEAD]], %c0], read, locality<3>, data
+// CHECK:       vector.load %[[V]][%{{.+}}, %{{.+}}, %[[KVHEAD]], %c0] : memref<?x?x2x8xf16>, vector<8xf16>
 // CHECK:     scf.for %{{.+}} = %c0 to %{{.+}} step %c4 {
 // CHECK:       scf.for {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
 // CHECK-COUNT-8: math.fma {{.+}} : vector<8xf32>
