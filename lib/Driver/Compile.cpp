@@ -109,7 +109,7 @@ llvm::Error compileSpec(const CompileOptions &options) {
     os << *ptx;
   } else if (*options.emit == EmitKind::LLVM && target != Target::CPU) {
     llvm::Expected<std::string> ir =
-        translateGpuModuleToLLVMIR(*lowered->module, toString(target));
+        translateGpuModuleToLLVMIR(*lowered->module);
     if (!ir)
       return makeError(options.specPath + ": error: " +
                        llvm::toString(ir.takeError()));

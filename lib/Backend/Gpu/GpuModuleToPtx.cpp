@@ -69,41 +69,15 @@ NVVM::NVVMTargetAttr nvvmTargetOf(gpu::GPUModuleOp kernels) {
   return {};
 }
 
-/// The gpu.module as an LLVM module for `machine`.
-llvm::Expected<std::unique_ptr<llvm::Module>>
-translateGpuModule(gpu::GPUModuleOp kernels, llvm::LLVMContext &context,
-                   llvm::TargetMachine &machine) {
-  std::unique_ptr<llvm::Module> llvmModule =
-      translateModuleToLLVMIR(kernels, context, kernels.getName());
-  if (!llvmModule)
-    return makeError("translation of the kernel module to LLVM IR failed");
-  llvmModule->setTargetTriple(machine.getTargetTriple());
-  llvmModule->setDataLayout(machine.createDataLayout());
-  return llvmModule;
-}
+/// A gpu.module as an LLVM module, with the NVPTX target machine of its
+/// #nvvm.target (chip and PTX features).
+struct NvptxModule {
+  std::unique_ptr<llvm::TargetMachine> machine;
+  std::unique_ptr<llvm::Module> module;
+};
 
-} // namespace
-
-llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module,
-                                                       const std::string &chip) {
-  gpu::GPUModuleOp kernels;
-  module.walk([&](gpu::GPUModuleOp op) { kernels = op; });
-  if (!kernels)
-    return makeError("no gpu.module to translate");
-  auto machine = createNvptxMachine(chip, kPtxFeatures);
-  if (!machine)
-    return machine.takeError();
-  llvm::LLVMContext context;
-  auto llvmModule = translateGpuModule(kernels, context, **machine);
-  if (!llvmModule)
-    return llvmModule.takeError();
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  (*llvmModule)->print(os, nullptr);
-  return text;
-}
-
-llvm::Expected<std::string> emitPtx(gpu::GPUModuleOp kernels) {
+llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
+                                              llvm::LLVMContext &context) {
   NVVM::NVVMTargetAttr target = nvvmTargetOf(kernels);
   if (!target)
     return makeError("gpu.module @" + kernels.getName() +
@@ -111,19 +85,46 @@ llvm::Expected<std::string> emitPtx(gpu::GPUModuleOp kernels) {
   auto machine = createNvptxMachine(target.getChip(), target.getFeatures());
   if (!machine)
     return machine.takeError();
-  llvm::LLVMContext context;
-  auto llvmModule = translateGpuModule(kernels, context, **machine);
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(kernels, context, kernels.getName());
   if (!llvmModule)
-    return llvmModule.takeError();
+    return makeError("translation of the kernel module to LLVM IR failed");
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  return NvptxModule{std::move(*machine), std::move(llvmModule)};
+}
+
+} // namespace
+
+llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module) {
+  gpu::GPUModuleOp kernels;
+  module.walk([&](gpu::GPUModuleOp op) { kernels = op; });
+  if (!kernels)
+    return makeError("no gpu.module to translate");
+  llvm::LLVMContext context;
+  auto translated = translateForNvptx(kernels, context);
+  if (!translated)
+    return translated.takeError();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  translated->module->print(os, nullptr);
+  return text;
+}
+
+llvm::Expected<std::string> emitPtx(gpu::GPUModuleOp kernels) {
+  llvm::LLVMContext context;
+  auto translated = translateForNvptx(kernels, context);
+  if (!translated)
+    return translated.takeError();
   std::string ptx;
   {
     llvm::raw_string_ostream stream(ptx);
     llvm::buffer_ostream buffered(stream);
     llvm::legacy::PassManager codegen;
-    if ((*machine)->addPassesToEmitFile(codegen, buffered, nullptr,
-                                        llvm::CodeGenFileType::AssemblyFile))
+    if (translated->machine->addPassesToEmitFile(
+            codegen, buffered, nullptr, llvm::CodeGenFileType::AssemblyFile))
       return makeError("the NVPTX backend cannot emit PTX");
-    codegen.run(**llvmModule);
+    codegen.run(*translated->module);
   }
   return ptx;
 }

@@ -44,8 +44,7 @@ llvm::Expected<std::string> emitPtx(mlir::gpu::GPUModuleOp kernels);
 /// LLVM IR text of the kernel module after buildGpuToNvvmPipeline: exactly
 /// what emitPtx gives the NVPTX code generator (`llc -O3` on it makes the
 /// same PTX), with the NVPTX triple and data layout.
-llvm::Expected<std::string> translateGpuModuleToLLVMIR(mlir::ModuleOp module,
-                                                       const std::string &chip);
+llvm::Expected<std::string> translateGpuModuleToLLVMIR(mlir::ModuleOp module);
 
 /// The PTX text of the module's gpu.binary after the pipeline above.
 llvm::Expected<std::string> extractPtx(mlir::ModuleOp module);
