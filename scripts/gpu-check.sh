@@ -82,8 +82,10 @@ PY
     $attngen compile "$spec" --target "$target" -o "$bundle/kv/$(basename "$spec" .json).attnpkg"
   done
   # Packed (varlen) batches with empty and length-1 sequences, over a KV
-  # cache (appending too) or not.
-  for spec in test/numerics/Inputs/varlen_*.json; do
+  # cache (appending too) or not; explicit tilings with two slabs per warp
+  # (FlashAttention-2's 128 x 64 on 4 warps) and one stage.
+  for spec in test/numerics/Inputs/varlen_*.json test/numerics/Inputs/two_slabs*.json \
+              test/numerics/Inputs/one_stage.json; do
     if grep -q '"dtype": "f32"' "$spec"; then continue; fi
     group=numerics
     if grep -q '"kv_cache"' "$spec"; then group=kv; fi

@@ -43,11 +43,13 @@ def decode_specs(target):
 
 def decode_sweep(target):
     """Each tiling of DECODE_TILINGS with split_kv "auto", and the auto
-    tiling (32 x 64 on 2 warps) with fixed split counts."""
+    tiling (32 x 64 on 2 warps) with fixed split counts: the H200 sweep had
+    16 splits beat "auto" (one full wave of resident CTAs) at batch 8 x 8k,
+    so fewer, longer chunks may be the better rule."""
     specs = []
     for layout in ({"layout": "paged", "page_size": 16}, {"layout": "contiguous"}):
         runs = [(tiling, "auto") for tiling in DECODE_TILINGS]
-        runs += [((32, 64, 2, 2), splits) for splits in (16, 64)]
+        runs += [((32, 64, 2, 2), splits) for splits in (8, 16, 32, 64)]
         for tiling, split in runs:
             name = f"sweep_{layout['layout']}_t" + "x".join(map(str, tiling))
             name += f"_s{split}" if split != "auto" else ""
