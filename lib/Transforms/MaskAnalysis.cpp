@@ -121,8 +121,21 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
   auto likeKey = [&](Value bound) -> Value {
     if (keyBase)
       bound = arith::SubIOp::create(b, bound, keyBase);
-    if (bound.getType() != keyElement)
+    if (bound.getType() != keyElement) {
+      // Saturate to the narrower type's range, which every key of that type
+      // compares the same against: window edges up to 2^31 - 1 past the
+      // row would otherwise wrap around.
+      unsigned bits = keyElement.getIntOrFloatBitWidth();
+      bound = arith::MaxSIOp::create(
+          b,
+          arith::MinSIOp::create(
+              b, bound,
+              arith::ConstantIndexOp::create(
+                  b, APInt::getSignedMaxValue(bits).getSExtValue())),
+          arith::ConstantIndexOp::create(
+              b, APInt::getSignedMinValue(bits).getSExtValue()));
       bound = arith::IndexCastOp::create(b, keyElement, bound);
+    }
     if (!keyVector)
       return bound;
     return vector::BroadcastOp::create(b, keyVector, bound);
