@@ -71,8 +71,8 @@ public:
   /// narrower integer type: each row's bounds are then computed once,
   /// relative to keyBase, and compared against `key`, often a constant (the
   /// GPU kernel's per-thread key offsets 8 nt + j).
-  Value emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
-                    Value offset, Value keyBase = {}) const;
+  Value emitVisible(ImplicitLocOpBuilder &b, Value row, Value key, Value offset,
+                    Value keyBase = {}) const;
 
 private:
   SmallVector<KeyInterval, 2> intervals;

@@ -53,8 +53,8 @@ createNvptxMachine(llvm::StringRef chip, llvm::StringRef features) {
   if (!nvptx)
     return makeError("the NVPTX target is unavailable: " + lookupError);
   std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
-      triple, chip, features, llvm::TargetOptions(), std::nullopt,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      triple, chip, features, llvm::TargetOptions(), std::nullopt, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
   if (!machine)
     return makeError("no NVPTX target machine for " + chip);
   return machine;
@@ -152,9 +152,9 @@ struct GpuModuleToPtxPass
         return signalPassFailure();
       }
       OpBuilder builder(kernels);
-      auto object = gpu::ObjectAttr::get(
-          nvvmTargetOf(kernels), gpu::CompilationTarget::Assembly,
-          builder.getStringAttr(*ptx));
+      auto object = gpu::ObjectAttr::get(nvvmTargetOf(kernels),
+                                         gpu::CompilationTarget::Assembly,
+                                         builder.getStringAttr(*ptx));
       gpu::BinaryOp::create(builder, kernels.getLoc(), kernels.getName(),
                             /*offloadingHandler=*/nullptr,
                             ArrayRef<Attribute>{object});

@@ -702,17 +702,16 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
           // here: the row max is taken on them and scaled once per row, and
           // each P is one FMA and an exp2 (FlashAttention's form).
           Value distance =
-              rowDistance ? arith::SubIOp::create(b, rowDistance,
-                                                  i32(b, keyOffset))
-                                .getResult()
-                          : Value();
-          Value score = linearScores
-                            ? dot
-                            : emitScore(b, dot, slopeOfRow, distance);
+              rowDistance
+                  ? arith::SubIOp::create(b, rowDistance, i32(b, keyOffset))
+                        .getResult()
+                  : Value();
+          Value score =
+              linearScores ? dot : emitScore(b, dot, slopeOfRow, distance);
           if (masked) {
             Value key = i32(b, keyOffset);
-            Value exists = arith::CmpIOp::create(
-                b, arith::CmpIPredicate::slt, key, keyLimit);
+            Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                 key, keyLimit);
             Value visible = arith::AndIOp::create(
                 b, exists, mask.emitVisible(b, query, key, offset, keyBase));
             score = arith::SelectOp::create(b, visible, score, negInf);
@@ -780,9 +779,9 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     // Every warp has read K(j): load K(j + 1) during PV.
     gpu::BarrierOp::create(b);
     Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
-    emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile,
-                                 loopEnd),
-           [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
     commitGroup();
     nextKeysInFlight = true;
   }
@@ -1211,8 +1210,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
       4 * (tiling.blockN / kMmaN +
            static_cast<int64_t>(llvm::alignTo(op.getHeadDimV(), kMmaK)) /
                kMmaN);
-  bool plainScores =
-      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
+  bool plainScores = op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
   int64_t accumulatorBudget = plainScores ? 192 : 128;
   while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
          tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters >
