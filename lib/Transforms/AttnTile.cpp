@@ -176,6 +176,10 @@ private:
     return op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
   }
   void emitKvTile(ImplicitLocOpBuilder &b, Value kvTile, bool masked);
+  void emitDirectScores(ImplicitLocOpBuilder &b, Value firstKey,
+                        Value numKeys);
+  void emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys,
+                     bool masked, bool direct);
   void emitFinalize(ImplicitLocOpBuilder &b);
 
   AttentionOp op;
@@ -507,28 +511,104 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
 /// One KV tile for every row of the Q tile: the online softmax update.
 /// Unmasked tiles are full (BN keys, all visible): no mask code. Masked
 /// (boundary) tiles evaluate the mask and key < seqlen_k per lane.
+///
+/// A work item of at most kRowsPerBlock rows (decode: one query per q head
+/// of a GQA group) uses each staged K and V element once, so staging (a
+/// widening copy, and K's transpose) would cost more than it saves: with a
+/// 16-bit cache and head dims of whole vectors it reads the cache directly
+/// instead, S by dot products along d.
 void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                     bool masked) {
-  Value zero = index(b, 0);
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
   Value numKeys = index(b, blockN);
   if (masked)
     numKeys = arith::MinSIOp::create(
         b, numKeys, arith::SubIOp::create(b, seqlenK, firstKey));
-  emitStageKv(b, firstKey, numKeys);
+  auto staged = [&](ImplicitLocOpBuilder &b) {
+    emitStageKv(b, firstKey, numKeys);
+    emitRowBlocks(b, firstKey, numKeys, masked, /*direct=*/false);
+  };
+  // f32 K/V stage without a conversion; measured (bench/decode), the
+  // direct path only pays for 16-bit caches.
+  if (elementType.isF32() || op.getHeadDim() % width != 0 ||
+      op.getHeadDimV() % width != 0)
+    return staged(b);
+  auto oneBlock = scf::IfOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, numRows,
+                            index(b, kRowsPerBlock)),
+      /*withElseRegion=*/true);
+  ImplicitLocOpBuilder thenBuilder(b.getLoc(), b.getContext());
+  thenBuilder.setInsertionPoint(oneBlock.thenBlock()->getTerminator());
+  emitDirectScores(thenBuilder, firstKey, numKeys);
+  emitRowBlocks(thenBuilder, firstKey, numKeys, masked, /*direct=*/true);
+  ImplicitLocOpBuilder elseBuilder(b.getLoc(), b.getContext());
+  elseBuilder.setInsertionPoint(oneBlock.elseBlock()->getTerminator());
+  staged(elseBuilder);
+}
 
+/// scoreRows[j, c] = qTile[j, :] . K[firstKey + c, :] for the first row
+/// block and keys c < numKeys, straight from the cache: per key, W-lane
+/// partial dot products of the block's rows across d (each K vector loaded
+/// once for all rows), then one horizontal sum per row. Also prefetches the
+/// next tile's rows, as emitStageKv does.
+void TiledKernelBuilder::emitDirectScores(ImplicitLocOpBuilder &b,
+                                          Value firstKey, Value numKeys) {
   Type f32Vector = vectorType(b.getF32Type());
-  // Rows in blocks of kRowsPerBlock; the Q tile's padding rows are zeros.
+  forLoop(
+      b, index(b, 0), numKeys, {},
+      [&](ImplicitLocOpBuilder &b, Value c, ValueRange) -> SmallVector<Value> {
+        Value key = arith::AddIOp::create(b, firstKey, c);
+        emitPrefetchKeyRow(b, arith::AddIOp::create(b, key, index(b, blockN)));
+        SmallVector<Value> inits(kRowsPerBlock,
+                                 constantLike(b, f32Vector, 0.0));
+        ValueRange partial = forLoop(
+            b, index(b, 0), index(b, op.getHeadDim()), inits,
+            [&](ImplicitLocOpBuilder &b, Value d,
+                ValueRange acc) -> SmallVector<Value> {
+              Value k = vector::LoadOp::create(b, vectorType(elementType),
+                                               args.key, kvIndices(b, key, d));
+              if (!elementType.isF32())
+                k = arith::ExtFOp::create(b, f32Vector, k);
+              SmallVector<Value> next;
+              for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+                Value q = vector::LoadOp::create(b, f32Vector, qTile,
+                                                 ValueRange{index(b, j), d});
+                next.push_back(math::FmaOp::create(b, q, k, acc[j]));
+              }
+              return next;
+            },
+            width);
+        for (int64_t j = 0; j < kRowsPerBlock; ++j)
+          memref::StoreOp::create(
+              b,
+              vector::ReductionOp::create(b, vector::CombiningKind::ADD,
+                                          partial[j]),
+              scoreRows, ValueRange{index(b, j), c});
+        return {};
+      });
+}
+
+/// The softmax and acc = a * acc + P V for every block of kRowsPerBlock rows
+/// (the Q tile's padding rows are zeros). S comes from scoreRows when
+/// `direct` (emitDirectScores filled it for the one block) and from the
+/// staged K otherwise; V from the cache or from the staged tile likewise.
+void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
+                                       Value numKeys, bool masked,
+                                       bool direct) {
+  Type f32Vector = vectorType(b.getF32Type());
   Value paddedRows = arith::MulIOp::create(
       b,
       arith::CeilDivSIOp::create(b, numRows, index(b, kRowsPerBlock)),
       index(b, kRowsPerBlock));
   forLoop(
-      b, zero, paddedRows, {},
+      b, index(b, 0), paddedRows, {},
       [&](ImplicitLocOpBuilder &b, Value r0,
           ValueRange) -> SmallVector<Value> {
-        bool fuseMax = !masked && isScoreLinear();
-        SmallVector<Value> maxima = emitScoreRows(b, r0, fuseMax);
+        bool fuseMax = !direct && !masked && isScoreLinear();
+        SmallVector<Value> maxima;
+        if (!direct)
+          maxima = emitScoreRows(b, r0, fuseMax);
         SmallVector<Value> rows, rescales;
         for (int64_t j = 0; j < kRowsPerBlock; ++j) {
           rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
@@ -558,9 +638,17 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                               ValueRange{index(b, j), c});
               },
               [&](ImplicitLocOpBuilder &b, Value c, int64_t i) -> Value {
-                return vector::LoadOp::create(
-                    b, f32Vector, valueTile,
-                    ValueRange{c, index(b, (first + i) * width)});
+                Value column = index(b, (first + i) * width);
+                if (!direct)
+                  return vector::LoadOp::create(b, f32Vector, valueTile,
+                                                ValueRange{c, column});
+                Value v = vector::LoadOp::create(
+                    b, vectorType(elementType), args.value,
+                    kvIndices(b, arith::AddIOp::create(b, firstKey, c),
+                              column));
+                if (!elementType.isF32())
+                  v = arith::ExtFOp::create(b, f32Vector, v);
+                return v;
               });
           for (int64_t j = 0; j < kRowsPerBlock; ++j)
             for (int64_t i = 0; i < count; ++i)

@@ -1,5 +1,21 @@
 // RUN: attn-opt %s -split-input-file --attn-tile="block-m=32 block-n=16" --canonicalize --cse | FileCheck %s
 // RUN: attn-opt %s -split-input-file --attn-tile | FileCheck %s --check-prefix=DEFAULT
+// RUN: attn-opt %s -split-input-file --attn-tile="block-m=32 block-n=16" --canonicalize --cse | FileCheck %s --check-prefix=DIRECT
+
+// A work item of at most 4 rows (decode) with a 16-bit cache reads K and V
+// directly: per key, a prefetch of key + 16 (the next tile), one K vector for
+// the 4 rows' FMAs, one horizontal sum per row; P V loads V vectors from the
+// cache. Larger work items stage (K in 8 x 8 blocks of 8 row loads).
+// DIRECT-LABEL: func.func @causal
+// DIRECT: %[[ONE:.+]] = arith.cmpi sle, %{{.+}}, %c4 : index
+// DIRECT-NEXT: scf.if %[[ONE]] {
+// DIRECT: memref.prefetch %arg1
+// DIRECT: vector.load %arg1[{{.+}}] : memref<?x?x2x8xf16>, vector<8xf16>
+// DIRECT-COUNT-4: math.fma
+// DIRECT-COUNT-4: vector.reduction <add>
+// DIRECT: vector.load %arg2[{{.+}}] : memref<?x?x2x8xf16>, vector<8xf16>
+// DIRECT: } else {
+// DIRECT-COUNT-8: vector.load %arg1[{{.+}}] : memref<?x?x2x8xf16>, vector<8xf16>
 
 // Causal, bottom-right (off = seqlen_k - seqlen_q), GQA 4:2. For the Q tile of
 // rows [m0, mLast], BM = 32, BN = 16:
