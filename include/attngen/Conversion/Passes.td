@@ -28,17 +28,25 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     PV and the next tile's V issue (within each loop of tiles).
     S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
     (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
-    lower), with ldmatrix.x4 for K (two k16 steps per load) and
-    ldmatrix.x4.trans for V (two n8 columns per load). The online softmax
+    lower), with ldmatrix.x4 for K (two key tiles per load, k16 step by k16
+    step so one Q fragment per slab is live) and ldmatrix.x4.trans for V (two
+    n8 columns per load). A warp with two slabs (block_m = 32 * num_warps)
+    computes S for both at once and then O for both: every K and V fragment
+    read from shared memory feeds both slabs' MMAs (FlashAttention-2's
+    128-row tiles on 4 warps: half the shared-memory traffic per MMA).
+    The online softmax
     stays in registers with warp shuffles across each quad of lanes for row
     max and sum (on the raw dot products when the score is a plain scaling,
     so that each probability is one FMA and one exp2), and P goes from the
     S accumulators, rounded pairwise, to the A fragments of the second MMA
     without touching shared memory. The KV tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
-    only boundary tiles evaluate the mask. When a warp's slabs would need
-    more accumulator registers than fit, num_warps is raised so that more
-    warps share the Q tile.
+    only boundary tiles evaluate the mask, by comparing per-row bounds
+    (relative to the thread's first key, in i32) against each score's
+    constant key offset. When a warp's slabs would need more accumulator
+    registers than fit (192 for plain scores, 128 with softcap or ALiBi;
+    measured with ptxas), num_warps is raised so that more warps share the Q
+    tile.
     Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
     attribute of the kernel).
   }];

@@ -35,6 +35,13 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
     intervals whose bounds are monotone in the query index) into empty tiles,
     which no loop visits, fully visible tiles, which run without mask code,
     and boundary tiles, which evaluate the mask per element.
+
+    Per KV tile, K is staged transposed and V as f32 for the item's blocks
+    of 4 rows, while the next tile's K and V rows are prefetched (one
+    prefetch per 64-byte line: a work item's rows are scattered over the
+    cache). An item of at most 4 rows (decode) over a 16-bit K/V with head
+    dims of whole vectors skips the staging, which it would use once: S by
+    dot products along d straight from the cache, V vectors read in P V.
   }];
   let options = [
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
