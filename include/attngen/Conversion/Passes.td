@@ -44,9 +44,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     only boundary tiles evaluate the mask, by comparing per-row bounds
     (relative to the thread's first key, in i32) against each score's
     constant key offset. When a warp's slabs would need more accumulator
-    registers than fit (192 for plain scores, 128 with softcap or ALiBi;
-    measured with ptxas), num_warps is raised so that more warps share the Q
-    tile.
+    registers than fit (192 for plain scores and power-of-two head dims,
+    144 for other head dims, 128 with softcap or ALiBi; measured with
+    ptxas), num_warps is raised so that more warps share the Q tile.
     Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
     attribute of the kernel).
   }];

@@ -1199,19 +1199,26 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   // Each warp keeps the S and O accumulators of its slabs in registers
   // (4 per 16x8 fragment). Where two or more slabs would not fit, more warps
   // share the Q tile instead. Budgets from ptxas -v (sm_80, sm_90) over
-  // head dims 32-128 and the bench variants: 192 accumulator registers
-  // (FlashAttention-2's 128 x 64 tile for d = 128 on 4 warps, 128 x 128 for
-  // d = 64) assemble without spills for plain scores; softcap and ALiBi,
-  // whose per-score terms need registers of their own, get 128. Some
-  // non-power-of-two head dims (88-120 at 128 x 64) come within a few
-  // registers of 255 and spill 4-64 bytes; `tiling: "auto"` never picks
-  // two slabs there.
+  // head dims 32-128 at 128 x 64 and 128 x 128 on 4 warps, causal or not,
+  // with windows, softcap and ALiBi: 192 accumulator registers
+  // (FlashAttention-2's 128 x 64 tile for d = 128, 128 x 128 for d = 64)
+  // assemble without spills for plain scores and power-of-two head dims;
+  // other head dims (88-120 at 128 x 64, 56 and 59 at 128 x 128 spilled 4-64
+  // bytes at 152-184: padding columns and partial rows cost registers) get
+  // 144; softcap and ALiBi, whose per-score terms need registers of their
+  // own, 128. At the edge: ptxas for sm_90 (also the driver's JIT of sm_80
+  // PTX on Hopper) spills 36-264 bytes for the non-causal d = 128 kernel at
+  // 128 x 64 on 4 warps (the causal one fits); `tiling: "auto"` does not
+  // pick two slabs.
+  int64_t paddedHeadDimV = llvm::alignTo(op.getHeadDimV(), kMmaK);
   int64_t perSlabRegisters =
-      4 * (tiling.blockN / kMmaN +
-           static_cast<int64_t>(llvm::alignTo(op.getHeadDimV(), kMmaK)) /
-               kMmaN);
-  bool plainScores = op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
-  int64_t accumulatorBudget = plainScores ? 192 : 128;
+      4 * (tiling.blockN / kMmaN + paddedHeadDimV / kMmaN);
+  bool plainScores =
+      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
+  bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
+                        llvm::isPowerOf2_64(op.getHeadDimV());
+  int64_t accumulatorBudget =
+      !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
   while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
          tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters >
              accumulatorBudget &&
