@@ -176,8 +176,7 @@ private:
     return op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
   }
   void emitKvTile(ImplicitLocOpBuilder &b, Value kvTile, bool masked);
-  void emitDirectScores(ImplicitLocOpBuilder &b, Value firstKey,
-                        Value numKeys);
+  void emitDirectScores(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys);
   void emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey, Value numKeys,
                      bool masked, bool direct);
   void emitFinalize(ImplicitLocOpBuilder &b);
@@ -533,11 +532,11 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   if (elementType.isF32() || op.getHeadDim() % width != 0 ||
       op.getHeadDimV() % width != 0)
     return staged(b);
-  auto oneBlock = scf::IfOp::create(
-      b,
-      arith::CmpIOp::create(b, arith::CmpIPredicate::sle, numRows,
-                            index(b, kRowsPerBlock)),
-      /*withElseRegion=*/true);
+  auto oneBlock =
+      scf::IfOp::create(b,
+                        arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
+                                              numRows, index(b, kRowsPerBlock)),
+                        /*withElseRegion=*/true);
   ImplicitLocOpBuilder thenBuilder(b.getLoc(), b.getContext());
   thenBuilder.setInsertionPoint(oneBlock.thenBlock()->getTerminator());
   emitDirectScores(thenBuilder, firstKey, numKeys);
@@ -603,8 +602,7 @@ void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
       index(b, kRowsPerBlock));
   forLoop(
       b, index(b, 0), paddedRows, {},
-      [&](ImplicitLocOpBuilder &b, Value r0,
-          ValueRange) -> SmallVector<Value> {
+      [&](ImplicitLocOpBuilder &b, Value r0, ValueRange) -> SmallVector<Value> {
         bool fuseMax = !direct && !masked && isScoreLinear();
         SmallVector<Value> maxima;
         if (!direct)

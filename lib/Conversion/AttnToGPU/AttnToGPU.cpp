@@ -1217,8 +1217,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
       op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
   bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
                         llvm::isPowerOf2_64(op.getHeadDimV());
-  int64_t accumulatorBudget =
-      !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
+  int64_t accumulatorBudget = !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
   while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
          tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters >
              accumulatorBudget &&
