@@ -565,10 +565,12 @@ void TiledKernelBuilder::emitDirectScores(ImplicitLocOpBuilder &b,
             b, index(b, 0), index(b, op.getHeadDim()), inits,
             [&](ImplicitLocOpBuilder &b, Value d,
                 ValueRange acc) -> SmallVector<Value> {
-              Value k = vector::LoadOp::create(b, vectorType(elementType),
-                                               args.key, kvIndices(b, key, d));
-              if (!elementType.isF32())
-                k = arith::ExtFOp::create(b, f32Vector, k);
+              // A 16-bit K row vector, widened in registers.
+              Value k = arith::ExtFOp::create(
+                  b, f32Vector,
+                  vector::LoadOp::create(b, vectorType(elementType), args.key,
+                                         kvIndices(b, key, d))
+                      .getResult());
               SmallVector<Value> next;
               for (int64_t j = 0; j < kRowsPerBlock; ++j) {
                 Value q = vector::LoadOp::create(b, f32Vector, qTile,
@@ -640,13 +642,14 @@ void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
                 if (!direct)
                   return vector::LoadOp::create(b, f32Vector, valueTile,
                                                 ValueRange{c, column});
-                Value v = vector::LoadOp::create(
-                    b, vectorType(elementType), args.value,
-                    kvIndices(b, arith::AddIOp::create(b, firstKey, c),
-                              column));
-                if (!elementType.isF32())
-                  v = arith::ExtFOp::create(b, f32Vector, v);
-                return v;
+                // The direct path's caches are 16-bit: widen in registers.
+                return arith::ExtFOp::create(
+                    b, f32Vector,
+                    vector::LoadOp::create(
+                        b, vectorType(elementType), args.value,
+                        kvIndices(b, arith::AddIOp::create(b, firstKey, c),
+                                  column))
+                        .getResult());
               });
           for (int64_t j = 0; j < kRowsPerBlock; ++j)
             for (int64_t i = 0; i < count; ++i)
