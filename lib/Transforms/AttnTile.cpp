@@ -128,6 +128,16 @@ private:
       return element;
     return arith::ExtFOp::create(b, b.getF32Type(), element);
   }
+  /// W elements of row `key` of K or V (`tensor`) from column `column`, as
+  /// f32 (16-bit caches are widened in registers).
+  Value loadKvVectorF32(ImplicitLocOpBuilder &b, Value tensor, Value key,
+                        Value column) {
+    Value row = vector::LoadOp::create(b, vectorType(elementType), tensor,
+                                       kvIndices(b, key, column));
+    if (elementType.isF32())
+      return row;
+    return arith::ExtFOp::create(b, vectorType(b.getF32Type()), row);
+  }
   /// for iv in [lb, ub) step `step` with loop-carried values; `body`
   /// returns the yields.
   ValueRange forLoop(
@@ -296,13 +306,8 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
                 for (int64_t i = 0; i < width; ++i) {
                   Value key = arith::AddIOp::create(
                       b, firstKey, arith::AddIOp::create(b, c0, index(b, i)));
-                  Value row = vector::LoadOp::create(
-                      b, vectorType(elementType), args.key,
-                      kvIndices(b, key, d0));
-                  if (!elementType.isF32())
-                    row = arith::ExtFOp::create(
-                        b, vectorType(b.getF32Type()), row);
-                  block = vector::InsertOp::create(b, row, block, i);
+                  block = vector::InsertOp::create(
+                      b, loadKvVectorF32(b, args.key, key, d0), block, i);
                 }
                 Value transposed =
                     vector::TransposeOp::create(b, block, {1, 0});
@@ -343,11 +348,9 @@ void TiledKernelBuilder::emitStageKv(ImplicitLocOpBuilder &b, Value firstKey,
     int64_t headDimV = op.getHeadDimV();
     int64_t vectorColumns = headDimV / width * width;
     for (int64_t dv = 0; dv < vectorColumns; dv += width) {
-      Value row = vector::LoadOp::create(b, vectorType(elementType), args.value,
-                                         kvIndices(b, key, index(b, dv)));
-      if (!elementType.isF32())
-        row = arith::ExtFOp::create(b, vectorType(b.getF32Type()), row);
-      vector::StoreOp::create(b, row, valueTile, ValueRange{c, index(b, dv)});
+      vector::StoreOp::create(b,
+                              loadKvVectorF32(b, args.value, key, index(b, dv)),
+                              valueTile, ValueRange{c, index(b, dv)});
     }
     forLoop(b, index(b, vectorColumns), index(b, headDimV), {},
             [&](ImplicitLocOpBuilder &b, Value dv,
@@ -565,12 +568,7 @@ void TiledKernelBuilder::emitDirectScores(ImplicitLocOpBuilder &b,
             b, index(b, 0), index(b, op.getHeadDim()), inits,
             [&](ImplicitLocOpBuilder &b, Value d,
                 ValueRange acc) -> SmallVector<Value> {
-              // A 16-bit K row vector, widened in registers.
-              Value k = arith::ExtFOp::create(
-                  b, f32Vector,
-                  vector::LoadOp::create(b, vectorType(elementType), args.key,
-                                         kvIndices(b, key, d))
-                      .getResult());
+              Value k = loadKvVectorF32(b, args.key, key, d);
               SmallVector<Value> next;
               for (int64_t j = 0; j < kRowsPerBlock; ++j) {
                 Value q = vector::LoadOp::create(b, f32Vector, qTile,
@@ -642,14 +640,9 @@ void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
                 if (!direct)
                   return vector::LoadOp::create(b, f32Vector, valueTile,
                                                 ValueRange{c, column});
-                // The direct path's caches are 16-bit: widen in registers.
-                return arith::ExtFOp::create(
-                    b, f32Vector,
-                    vector::LoadOp::create(
-                        b, vectorType(elementType), args.value,
-                        kvIndices(b, arith::AddIOp::create(b, firstKey, c),
-                                  column))
-                        .getResult());
+                return loadKvVectorF32(b, args.value,
+                                       arith::AddIOp::create(b, firstKey, c),
+                                       column);
               });
           for (int64_t j = 0; j < kRowsPerBlock; ++j)
             for (int64_t i = 0; i < count; ++i)
