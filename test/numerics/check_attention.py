@@ -7,8 +7,14 @@ that dtype, + 1e-5 (FlashAttention's test rule). LSE is checked too.
 
 usage: check_attention.py ATTNGEN SPEC.json WORKDIR [--shapes SQxSK,...]
        [--head-dims D[:DV],...] [--batch B] [--backend cpu|gpu-sim]
+       [--inputs normal|negative-scores]
 A spec's head dims are replaced by each of --head-dims (a copy of the spec is
 written to WORKDIR), so one spec covers a grid of head dims.
+
+--inputs negative-scores draws q > 0 and k < 0 (every score far below 0) and
+v around 2: a key past seqlen_k that a kernel counts (a zero-filled K row
+scores 0) would then outweigh every real key, moving O towards 0 and the LSE
+towards 0, where random normal inputs hide it below the rounding bound.
 """
 import argparse
 import copy
@@ -331,14 +337,26 @@ def check_varlen_cached(spec, q, kc, vc, lengths, table, rng, run, added=None):
     return None
 
 
-def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu"):
+def random_inputs(rng, inputs, batch, sq, sk, hq, hkv, d, dv):
+    """Q, K, V in float32 for the --inputs kind."""
+    q = rng.standard_normal((batch, sq, hq, d)).astype(np.float32)
+    k = rng.standard_normal((batch, sk, hkv, d)).astype(np.float32)
+    v = rng.standard_normal((batch, sk, hkv, dv)).astype(np.float32)
+    if inputs == "negative-scores":
+        # q.k = -sum (|q_i| + 1)(|k_i| + 1) / 2 <= -d / 2: scaled scores of
+        # about -sqrt(d), spread enough that softmax is not uniform.
+        q = np.abs(q) + 1
+        k = -(np.abs(k) + 1) / 2
+        v = v + 2
+    return q, k, v
+
+
+def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu", inputs="normal"):
     rng = np.random.default_rng(sq * 7919 + sk * 31 + spec["head_dim"])
     d, dv = spec["head_dim"], spec.get("head_dim_v", spec["head_dim"])
     hq = spec["num_q_heads"]
     hkv = spec.get("num_kv_heads", hq)
-    q = rng.standard_normal((batch, sq, hq, d)).astype(np.float32)
-    k = rng.standard_normal((batch, sk, hkv, d)).astype(np.float32)
-    v = rng.standard_normal((batch, sk, hkv, dv)).astype(np.float32)
+    q, k, v = random_inputs(rng, inputs, batch, sq, sk, hq, hkv, d, dv)
     dtype = spec["dtype"]
     # The kernel sees the inputs rounded to its dtype; so does the reference.
     q, k, v = (round_to(dtype, t) for t in (q, k, v))
@@ -434,6 +452,7 @@ def main():
     parser.add_argument("--head-dims", default="")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--backend", default="cpu")
+    parser.add_argument("--inputs", choices=("normal", "negative-scores"), default="normal")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     base = json.load(open(args.spec))
@@ -454,7 +473,7 @@ def main():
         for shape in args.shapes.split(","):
             sq, sk = (int(x) for x in shape.split("x"))
             problem = check(args.attngen, path, args.workdir, sq, sk, args.batch, spec,
-                            args.backend)
+                            args.backend, args.inputs)
             label = f"{os.path.basename(args.spec)} d={spec['head_dim']} dv={spec.get('head_dim_v', spec['head_dim'])} {sq}x{sk}"
             if problem:
                 failed += 1
