@@ -13,6 +13,15 @@
 // tiling spilled. NVPTX's own IR passes (GVN, straight-line strength
 // reduction, load/store vectorization, address-space inference) still run.
 //
+// Shared-memory pointers are 32-bit (NVPTX's short pointers, as clang's
+// -fcuda-short-ptr): a CTA's shared memory is at most 228 KB, and every
+// shared address kept across the KV loop (tile bases, ldmatrix addresses)
+// then takes one register instead of two. With the i32 lane arithmetic of
+// the pre-NVVM pipeline (GpuPipeline.cpp), FlashAttention-2's non-causal
+// d128 tile (128x64, 4 warps, two slabs each) went from 16 B (sm_80) and
+// 248 B (sm_90) of spills to none; either change alone left spills. The
+// PTX is `llc -O3 -nvptx-short-ptr` on `--emit llvm`.
+//
 //===----------------------------------------------------------------------===//
 
 #include "attngen/Backend/Gpu/GpuPipeline.h"
@@ -25,8 +34,11 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/CommandLine.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+
+#include <mutex>
 
 using namespace mlir;
 
@@ -38,14 +50,34 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Turns on NVPTX's 32-bit pointers for the shared, const and local address
+/// spaces. NVPTX reads this only as the (process-wide) `-nvptx-short-ptr`
+/// option when a target machine computes its data layout; a module's own
+/// data layout is replaced by the machine's.
+llvm::Error enableShortPointers() {
+  static std::once_flag once;
+  static bool enabled = false;
+  std::call_once(once, [] {
+    auto options = llvm::cl::getRegisteredOptions();
+    auto option = options.find("nvptx-short-ptr");
+    enabled = option != options.end() &&
+              !option->second->addOccurrence(0, "nvptx-short-ptr", "true");
+  });
+  if (!enabled)
+    return makeError("LLVM's NVPTX backend has no -nvptx-short-ptr option");
+  return llvm::Error::success();
+}
+
 /// The NVPTX target machine for `chip` and PTX `features`, code generation
-/// at -O3.
+/// at -O3, 32-bit shared-memory pointers.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createNvptxMachine(llvm::StringRef chip, llvm::StringRef features) {
   LLVMInitializeNVPTXTargetInfo();
   LLVMInitializeNVPTXTarget();
   LLVMInitializeNVPTXTargetMC();
   LLVMInitializeNVPTXAsmPrinter();
+  if (llvm::Error error = enableShortPointers())
+    return std::move(error);
   llvm::Triple triple("nvptx64-nvidia-cuda");
   std::string lookupError;
   const llvm::Target *nvptx =

@@ -4,6 +4,7 @@
 #include "attngen/Transforms/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/GPU/Transforms/Passes.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -34,6 +35,19 @@ void buildGpuPreNvvmPipeline(OpPassManager &pm) {
   approximations.exp2 = false;
   pm.addNestedPass<gpu::GPUModuleOp>(
       attn::createAttnApproximateMath(approximations));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  // Index arithmetic whose range analysis fits in 32 bits (lanes, warps,
+  // rows and columns within a tile: gpu.thread_id is bounded by the kernel's
+  // known_block_size) becomes i32; anything reaching a dynamic size or a
+  // block id stays 64-bit, so tensors of 2^31+ elements (paged KV pools)
+  // still address correctly. Index lowers to i64, and without this every
+  // lane-derived value kept across the KV loop took two registers.
+  arith::ArithIntRangeNarrowingOptions narrowing;
+  narrowing.bitwidthsSupported = {32};
+  pm.addNestedPass<gpu::GPUModuleOp>(arith::createIntRangeOptimizationsPass());
+  pm.addNestedPass<gpu::GPUModuleOp>(
+      arith::createArithIntRangeNarrowing(narrowing));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }

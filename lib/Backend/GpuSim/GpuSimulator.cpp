@@ -618,7 +618,19 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         })
         .Case([&](arith::TruncFOp) { return a; })
         .Case([&](arith::ExtFOp) { return a; })
-        .Case([&](arith::IndexCastOp) { return a; })
+        // Integers are kept sign-extended (i1 as 0 or 1) and results wrap
+        // to their width (roundTo): narrowing is that wrap.
+        .Case<arith::IndexCastOp, arith::TruncIOp>(
+            [&](Operation *) { return a; })
+        .Case([&](arith::ExtSIOp) { return operandType.isInteger(1) ? -a : a; })
+        .Case<arith::IndexCastUIOp, arith::ExtUIOp>([&](Operation *) {
+          auto integer = dyn_cast<IntegerType>(operandType);
+          if (!integer || integer.getWidth() >= 64)
+            return a;
+          uint64_t low =
+              uint64_t(i64(a)) & ((uint64_t(1) << integer.getWidth()) - 1);
+          return double(low);
+        })
         .Case([&](arith::SIToFPOp) { return a; })
         .Case([&](arith::FPToSIOp) { return std::trunc(a); })
         .Case([&](arith::BitcastOp) {

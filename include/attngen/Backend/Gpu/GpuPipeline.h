@@ -17,8 +17,9 @@ namespace attngen {
 /// the LLVM IR translations and the to-LLVM conversion interfaces.
 void registerGpuCodegenExtensions(mlir::DialectRegistry &registry);
 
-/// The rewrites before NVVM (cleanup, polynomial exp2/log2/tanh): the last
-/// level of the kernel that the gpu-sim backend executes.
+/// The rewrites before NVVM (cleanup, polynomial log2/tanh, index arithmetic
+/// narrowed to i32 where its range allows): the last level of the kernel
+/// that the gpu-sim backend executes.
 void buildGpuPreNvvmPipeline(mlir::OpPassManager &pm);
 
 /// gpu.module (after attn-to-gpu) -> the LLVM and NVVM dialects, with the
@@ -42,8 +43,8 @@ std::unique_ptr<mlir::Pass> createGpuModuleToPtxPass();
 llvm::Expected<std::string> emitPtx(mlir::gpu::GPUModuleOp kernels);
 
 /// LLVM IR text of the kernel module after buildGpuToNvvmPipeline: exactly
-/// what emitPtx gives the NVPTX code generator (`llc -O3` on it makes the
-/// same PTX), with the NVPTX triple and data layout.
+/// what emitPtx gives the NVPTX code generator (`llc -O3 -nvptx-short-ptr`
+/// on it makes the same PTX), with the NVPTX triple and data layout.
 llvm::Expected<std::string> translateGpuModuleToLLVMIR(mlir::ModuleOp module);
 
 /// The PTX text of the module's gpu.binary after the pipeline above.
