@@ -57,6 +57,8 @@ constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 /// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
 /// matrix reads then start in 8 different bank groups (no conflicts).
 constexpr int64_t kRowPadding = 8;
+/// Tile copies of at most this many chunks per thread are unrolled.
+constexpr int64_t kMaxUnrolledChunks = 32;
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
 
@@ -152,9 +154,13 @@ private:
   /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
   /// tile, spread over the CTA's threads (consecutive threads, consecutive
   /// chunks of a row): body(r, c) with the chunk's tile row and column.
+  /// `unroll`: each thread's chunks unrolled where that is short (the KV
+  /// loop's copies); else a loop, whose per-chunk index values CSE cannot
+  /// share with other tiles' (the Q load before the KV loop and the O store
+  /// after it would otherwise keep them live across it).
   void forEachTileChunk(
       ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow,
-      int64_t width,
+      int64_t width, bool unroll,
       function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body);
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
@@ -295,8 +301,12 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
         b, DenseElementsAttr::get(cast<VectorType>(chunkType),
                                   b.getFloatAttr(elementType, 0.0)));
   };
+  // The KV loop's copies unrolled cost 0-16 more registers (ptxas,
+  // sm_80/sm_90) for 5 instead of ~23 PTX instructions per chunk; kernels
+  // of two slabs per warp sit at the register ceiling and spill with them.
+  bool unroll = async && slabsPerWarp == 1;
   forEachTileChunk(
-      b, rows, chunksPerRow, width,
+      b, rows, chunksPerRow, width, unroll,
       [&](ImplicitLocOpBuilder &b, Value r, Value c) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value inBounds = arith::AndIOp::create(
@@ -305,11 +315,23 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
                                   index(b, cols)));
         if (async && width == 8) {
-          // cp.async of 16 bytes; out-of-bounds chunks read 0 bytes from a
-          // valid address (row 0) and are zero-filled.
+          // cp.async of 16 bytes; a chunk outside the tensor (a row past
+          // rowLimit, a padding column) reads 0 bytes and is zero-filled.
+          // Unrolled, its address stays affine in the row (never read;
+          // the rows' constant offsets fold into the instructions), except
+          // that a page table is only read for rows that exist. In the
+          // two-slab kernels' loop it is row 0's: the affine form spilled
+          // there (ptxas, d128 128 x 64 x 4).
           Value zero = index(b, 0);
-          Value sourceRow = arith::SelectOp::create(b, inBounds, row, zero);
-          Value sourceColumn = arith::SelectOp::create(b, inBounds, c, zero);
+          bool affine = unroll && !op.getPageSize();
+          Value sourceRow =
+              affine ? row
+                     : arith::SelectOp::create(b, inBounds, row, zero)
+                           .getResult();
+          Value sourceColumn =
+              affine
+                  ? c
+                  : arith::SelectOp::create(b, inBounds, c, zero).getResult();
           Value sourceElements =
               arith::SelectOp::create(b, inBounds, index(b, width), zero);
           SmallVector<Value> indices = rowIndices(b, sourceRow);
@@ -352,11 +374,45 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
 
 void GpuKernelBuilder::forEachTileChunk(
     ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow, int64_t width,
+    bool unroll,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
   int64_t numThreads = tiling.numWarps * kWarpSize;
+  int64_t numChunks = rows * chunksPerRow;
+  int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
+  if (unroll && numThreads % chunksPerRow == 0 &&
+      chunksPerThread <= kMaxUnrolledChunks) {
+    // Chunk t + i * numThreads of thread t: column (t % chunksPerRow) *
+    // width for every i, row t / chunksPerRow + i * rowStep. Unrolled, the
+    // column and first row are computed once and each chunk's row is one
+    // add: no loop counter, no branch, and the copies can be scheduled
+    // among the MMAs.
+    int64_t rowStep = numThreads / chunksPerRow;
+    Value firstRow =
+        arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
+    Value column = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
+        index(b, width));
+    for (int64_t i = 0; i < chunksPerThread; ++i) {
+      Value row = arith::AddIOp::create(b, firstRow, index(b, i * rowStep));
+      if ((i + 1) * numThreads <= numChunks) {
+        body(b, row, column);
+        continue;
+      }
+      // The last round covers part of the tile: chunk < numChunks, that
+      // is row < rows.
+      auto inTile =
+          scf::IfOp::create(b,
+                            arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                                  row, index(b, rows)),
+                            /*withElse=*/false);
+      ImplicitLocOpBuilder nested(b.getLoc(),
+                                  inTile.thenBlock()->getTerminator());
+      body(nested, row, column);
+    }
+    return;
+  }
   scf::ForOp::create(
-      b, threadId, index(b, rows * chunksPerRow), index(b, numThreads),
-      ValueRange{},
+      b, threadId, index(b, numChunks), index(b, numThreads), ValueRange{},
       [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
         ImplicitLocOpBuilder nb(loc, nested);
         Value r = arith::DivUIOp::create(nb, chunk, index(nb, chunksPerRow));
@@ -379,7 +435,7 @@ void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = llvm::divideCeil(cols, width);
   forEachTileChunk(
-      b, rows, chunksPerRow, width,
+      b, rows, chunksPerRow, width, /*unroll=*/false,
       [&](ImplicitLocOpBuilder &b, Value r, Value c) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
