@@ -16,10 +16,14 @@
 #   results-<card>.csv           bench/gpu against SDPA (flash, cuDNN)
 #   flex/results-<card>.csv      bench/gpu against FlexAttention (head dim 128)
 #   results-gpu-<card>.csv       bench/decode: decode vs the card's copy bandwidth
-#   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile]
+#   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile] [baseline]
 # measures for tuning: the tilings `tiling: "auto"` chooses among
-# (results-<card>.csv, results-gpu-<card>-sweep.csv) and an Nsight Compute
-# profile of attngen's and SDPA's flash kernels (ncu.txt).
+# (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
+# profile of attngen's and SDPA's flash kernels (ncu.txt) and, when
+# `prepare` ran with ATTNGEN_BASELINE=PATH (the attngen of an older
+# commit, e.g. built in a git worktree), bench/gpu's kernels from both
+# compilers timed back to back (baseline/ and current/ CSVs): an A/B of
+# kernel changes made without a GPU.
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
@@ -103,6 +107,12 @@ PY
   for spec in "$bundle"/specs/bench/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/bench/$(basename "$spec" .json).attnpkg"
   done
+  if [[ -n ${ATTNGEN_BASELINE:-} ]]; then
+    mkdir -p "$bundle/baseline"
+    for spec in "$bundle"/specs/bench/*.json; do
+      "$ATTNGEN_BASELINE" compile "$spec" --target "$target" -o "$bundle/baseline/$(basename "$spec" .json).attnpkg"
+    done
+  fi
   du -sh "$bundle"
   ;;
 run)
@@ -170,7 +180,7 @@ sweep)
   export PYTHONUNBUFFERED=1
   lib=$PWD/$bundle/libattnrt.so
   stages=("$@")
-  [[ ${#stages[@]} -gt 0 ]] || stages=(prefill decode profile)
+  [[ ${#stages[@]} -gt 0 ]] || stages=(prefill decode profile baseline)
   for what in "${stages[@]}"; do
     case $what in
     prefill)
@@ -187,11 +197,17 @@ sweep)
           python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$(mktemp -d)" --reps 1 \
           --variants causal --seqlens 4096 --flex-head-dims "" >>"$out/ncu.txt" 2>&1 || true
       done ;;
+    baseline)
+      [[ -d $bundle/baseline ]] || { echo "gpu-check: no baseline packages (prepare with ATTNGEN_BASELINE)" >&2; continue; }
+      for side in baseline bench; do
+        timeout 90 python3 bench/gpu/run_bench.py "$lib" "$bundle/$side" --out "$out/${side/bench/current}" \
+          --reps 10 --flex-head-dims "" --seqlens 1024,8192 || true
+      done ;;
     esac
   done
   ;;
 *)
-  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR | sweep OUT_DIR [prefill|decode|profile]..." >&2
+  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR | sweep OUT_DIR [prefill|decode|profile|baseline]..." >&2
   exit 1
   ;;
 esac
