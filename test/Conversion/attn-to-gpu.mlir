@@ -32,10 +32,12 @@
 // CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
 // A tile is 64 rows x 8 chunks over 128 threads: 4 copies per thread,
 // unrolled (no loop). A chunk's source row is not selected: past seqlen_k
-// it copies 0 bytes (zero-filled) from an address never read.
+// it copies 0 bytes (zero-filled) from an address never read; only the
+// element count is, in i32.
 // CHECK: scf.if %[[FIRST]]
 // CHECK-NOT: scf.for
 // CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
+// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_create_group

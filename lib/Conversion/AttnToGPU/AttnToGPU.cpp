@@ -302,7 +302,7 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                   b.getFloatAttr(elementType, 0.0)));
   };
   // The KV loop's copies unrolled cost 0-16 more registers (ptxas,
-  // sm_80/sm_90) for 5 instead of ~23 PTX instructions per chunk; kernels
+  // sm_80/sm_90) for 3 instead of ~23 PTX instructions per chunk; kernels
   // of two slabs per warp sit at the register ceiling and spill with them.
   bool unroll = async && slabsPerWarp == 1;
   forEachTileChunk(
@@ -332,8 +332,10 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
               affine
                   ? c
                   : arith::SelectOp::create(b, inBounds, c, zero).getResult();
-          Value sourceElements =
-              arith::SelectOp::create(b, inBounds, index(b, width), zero);
+          // Selected in i32: the byte count cp.async takes is 32-bit.
+          Value sourceElements = arith::IndexCastOp::create(
+              b, b.getIndexType(),
+              arith::SelectOp::create(b, inBounds, i32(b, width), i32(b, 0)));
           SmallVector<Value> indices = rowIndices(b, sourceRow);
           indices.push_back(sourceColumn);
           nvgpu::DeviceAsyncCopyOp::create(
