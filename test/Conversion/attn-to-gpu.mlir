@@ -59,6 +59,11 @@
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
 // CHECK: gpu.shuffle xor %{{.+}}, %c2_i32, %c32_i32
 // CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
+// The softmax reference of the warp's rows moves (and O is rescaled) only
+// when some row grew by more than 8 (log2 units): a vote over the warp.
+// CHECK: %[[GROWS:.+]] = arith.cmpf ogt, %{{.+}}, %cst{{.*}} : f32
+// CHECK: %[[MOVES:.+]] = nvvm.vote.sync  any %c-1_i32, %{{.+}} -> i1
+// CHECK: arith.select %[[MOVES]]
 // P = exp2(s * c - m') with the row max taken on the raw dot products
 // (scaled once per row): one FMA and an exp2 per score.
 // CHECK: math.fma
@@ -66,6 +71,9 @@
 // P is rounded to f16 as the A fragments of the second MMA.
 // CHECK: %[[PROBS:.+]] = vector.from_elements {{.+}} : vector<4x2xf32>
 // CHECK: arith.truncf %[[PROBS]] : vector<4x2xf32> to vector<4x2xf16>
+// CHECK: scf.if %[[MOVES]] -> (vector<2x2xf32>, {{.+}}) {
+// CHECK-COUNT-8: arith.mulf %{{.+}}, %{{.+}} : vector<2x2xf32>
+// CHECK: } else {
 // After a barrier (every warp has read K(j)), K(j + 1) starts loading if
 // the loop has a next tile, as its own group.
 // CHECK: gpu.barrier
@@ -130,6 +138,8 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // both slabs comes from the same K fragments: each ldmatrix.x4 of K feeds
 // four MMAs (two key tiles x two slabs), each of V four too (two n8
 // columns x two slabs). Q is re-read from shared memory per k16 step.
+// At the register ceiling, K/V copies stay loops and O is rescaled every
+// tile (no vote, no branch).
 // CHECK-LABEL: gpu.func @two_slabs
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
@@ -150,6 +160,7 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // CHECK: nvgpu.mma.sync(%[[P0]], %[[VHI]],
 // CHECK: nvgpu.mma.sync(%[[P1:.+]], %[[VLO]],
 // CHECK: nvgpu.mma.sync(%[[P1]], %[[VHI]],
+// CHECK-NOT: nvvm.vote.sync
 func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
       tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_80)

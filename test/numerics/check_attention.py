@@ -7,7 +7,7 @@ that dtype, + 1e-5 (FlashAttention's test rule). LSE is checked too.
 
 usage: check_attention.py ATTNGEN SPEC.json WORKDIR [--shapes SQxSK,...]
        [--head-dims D[:DV],...] [--batch B] [--backend cpu|gpu-sim]
-       [--inputs normal|negative-scores]
+       [--inputs normal|negative-scores|rising-scores]
 A spec's head dims are replaced by each of --head-dims (a copy of the spec is
 written to WORKDIR), so one spec covers a grid of head dims.
 
@@ -15,6 +15,9 @@ written to WORKDIR), so one spec covers a grid of head dims.
 v around 2: a key past seqlen_k that a kernel counts (a zero-filled K row
 scores 0) would then outweigh every real key, moving O towards 0 and the LSE
 towards 0, where random normal inputs hide it below the rounding bound.
+--inputs rising-scores scales key j by 0.5 + 4 j / seqlen_k: row maxima keep
+growing over the KV tiles, a little per tile (the GPU kernel keeps a stale
+softmax reference until some row of a warp outgrows it by 2^8).
 """
 import argparse
 import copy
@@ -348,6 +351,8 @@ def random_inputs(rng, inputs, batch, sq, sk, hq, hkv, d, dv):
         q = np.abs(q) + 1
         k = -(np.abs(k) + 1) / 2
         v = v + 2
+    elif inputs == "rising-scores":
+        k = k * (0.5 + 4 * np.arange(sk, dtype=np.float32) / max(sk, 1))[None, :, None, None]
     return q, k, v
 
 
@@ -452,7 +457,8 @@ def main():
     parser.add_argument("--head-dims", default="")
     parser.add_argument("--batch", type=int, default=1)
     parser.add_argument("--backend", default="cpu")
-    parser.add_argument("--inputs", choices=("normal", "negative-scores"), default="normal")
+    parser.add_argument("--inputs", choices=("normal", "negative-scores", "rising-scores"),
+                        default="normal")
     args = parser.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     base = json.load(open(args.spec))

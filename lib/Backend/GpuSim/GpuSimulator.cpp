@@ -737,6 +737,27 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       return success();
     });
   }
+  if (auto vote = dyn_cast<NVVM::VoteSyncOp>(op)) {
+    if (vote.getKind() != NVVM::VoteSyncKind::any &&
+        vote.getKind() != NVVM::VoteSyncKind::all)
+      return fail(op, "only vote.sync any and all are emulated");
+    bool isAny = vote.getKind() == NVVM::VoteSyncKind::any;
+    return forEachActive([&](int64_t t) {
+      uint32_t lanes = uint32_t(int64_t(scalar(vote.getMask(), t)));
+      int64_t warpBase = t & ~(kWarpSize - 1);
+      bool result = !isAny;
+      for (int64_t lane = 0; lane < kWarpSize; ++lane) {
+        if (!(lanes >> lane & 1))
+          continue;
+        if (!mask[warpBase + lane])
+          return fail(op, "vote.sync waits for an inactive lane");
+        bool predicate = scalar(vote.getPred(), warpBase + lane) != 0;
+        result = isAny ? result || predicate : result && predicate;
+      }
+      set(vote.getRes(), t, {double(result)});
+      return success();
+    });
+  }
   if (isa<gpu::DynamicSharedMemoryOp>(op))
     return success();
   if (auto view = dyn_cast<memref::ViewOp>(op)) {

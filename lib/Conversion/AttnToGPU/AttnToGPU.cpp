@@ -59,6 +59,9 @@ constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 constexpr int64_t kRowPadding = 8;
 /// Tile copies of at most this many chunks per thread are unrolled.
 constexpr int64_t kMaxUnrolledChunks = 32;
+/// How far (log2 units) a row max may outgrow the softmax reference before
+/// the warp rescales: P <= 2^8 stays exact in f16/bf16 (FlashAttention-4).
+constexpr double kStaleMaxLimit = 8.0;
 constexpr double kLog2E = 1.4426950408889634;
 constexpr double kLn2 = 0.6931471805599453;
 
@@ -237,6 +240,11 @@ private:
   /// when the accumulators leave room (else re-read from shared memory).
   SmallVector<SmallVector<Value>> queryFragments;
   bool keepQueryInRegisters;
+  /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
+  /// the code below), and what saves instructions elsewhere, unrolled K/V
+  /// copies and a branch around O's rescaling, makes them spill. One-slab
+  /// kernels get both.
+  bool atRegisterCeiling() const { return slabsPerWarp > 1; }
 };
 
 SmallVector<Value> GpuKernelBuilder::flatten(ArrayRef<SlabState> slabs) {
@@ -302,9 +310,8 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                   b.getFloatAttr(elementType, 0.0)));
   };
   // The KV loop's copies unrolled cost 0-16 more registers (ptxas,
-  // sm_80/sm_90) for 3 instead of ~23 PTX instructions per chunk; kernels
-  // of two slabs per warp sit at the register ceiling and spill with them.
-  bool unroll = async && slabsPerWarp == 1;
+  // sm_80/sm_90) for 3 instead of ~23 PTX instructions per chunk.
+  bool unroll = async && !atRegisterCeiling();
   forEachTileChunk(
       b, rows, chunksPerRow, width, unroll,
       [&](ImplicitLocOpBuilder &b, Value r, Value c) {
@@ -320,8 +327,8 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           // Unrolled, its address stays affine in the row (never read;
           // the rows' constant offsets fold into the instructions), except
           // that a page table is only read for rows that exist. In the
-          // two-slab kernels' loop it is row 0's: the affine form spilled
-          // there (ptxas, d128 128 x 64 x 4).
+          // two-slab kernels' loop it is row 0's (the affine form spilled
+          // there: ptxas, d128 128 x 64 x 4).
           Value zero = index(b, 0);
           bool affine = unroll && !op.getPageSize();
           Value sourceRow =
@@ -779,22 +786,49 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
         }
       }
     }
-    // m' = max(m, rowmax(S)); reference 0 for rows with nothing visible.
-    Value reference[2], rescale[2], negReference[2];
+    // The reference m of a row (P = exp2(s - m), O and l relative to it)
+    // moves to max(m, rowmax(S)). In one-slab kernels it moves only when
+    // some row of the warp grew by more than kStaleMaxLimit
+    // (FlashAttention-4's conditional rescaling): otherwise P <=
+    // 2^kStaleMaxLimit, O / l and m + log2 l are unchanged, and the warp
+    // skips O *= exp2(m - m') (1 for every row). A row that grew from -inf
+    // always moves. Reference 0 for rows with nothing visible.
+    bool staleReference = !atRegisterCeiling();
+    Value newMax[2], anyGrows;
     for (int64_t i = 0; i < 2; ++i) {
       Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
       if (linearScores)
         rowTileMax = arith::MulFOp::create(b, rowTileMax, scoreScale);
-      Value newMax =
-          arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
-      Value noneVisible = arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ,
-                                                newMax, negInf);
-      reference[i] =
-          arith::SelectOp::create(b, noneVisible, f32(b, 0.0), newMax);
+      newMax[i] = arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
+      if (!staleReference)
+        continue;
+      // -inf -> finite: +inf > limit; -inf -> -inf: NaN, false.
+      Value grows = arith::CmpFOp::create(
+          b, arith::CmpFPredicate::OGT,
+          arith::SubFOp::create(b, newMax[i], slabs[s].rowMax[i]),
+          f32(b, kStaleMaxLimit));
+      anyGrows = anyGrows ? arith::OrIOp::create(b, anyGrows, grows) : grows;
+    }
+    Value warpRescales =
+        staleReference
+            ? NVVM::VoteSyncOp::create(b, b.getI1Type(), i32(b, -1), anyGrows,
+                                       NVVM::VoteSyncKind::any)
+                  .getResult()
+            : Value();
+    Value reference[2], rescale[2], negReference[2];
+    for (int64_t i = 0; i < 2; ++i) {
+      Value kept = staleReference
+                       ? arith::SelectOp::create(b, warpRescales, newMax[i],
+                                                 slabs[s].rowMax[i])
+                             .getResult()
+                       : newMax[i];
+      Value noneVisible =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, kept, negInf);
+      reference[i] = arith::SelectOp::create(b, noneVisible, f32(b, 0.0), kept);
       rescale[i] = math::Exp2Op::create(
           b, arith::SubFOp::create(b, slabs[s].rowMax[i], reference[i]));
       negReference[i] = arith::NegFOp::create(b, reference[i]);
-      slabs[s].rowMax[i] = newMax;
+      slabs[s].rowMax[i] = kept;
     }
     // P = exp2(S - m'); each thread sums its part of the row (quads combine
     // once, at the end).
@@ -824,12 +858,31 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
           vector::FromElementsOp::create(
               b, VectorType::get({4, 2}, b.getF32Type()),
               ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8))));
-    // O *= rescale, row by row.
-    Value rescaleFragment = vector::FromElementsOp::create(
-        b, accumulatorType,
-        ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
-    for (Value &acc : slabs[s].output)
-      acc = arith::MulFOp::create(b, acc, rescaleFragment);
+    // O *= rescale, row by row (when the warp's references moved).
+    auto rescaleOutput = [&](ImplicitLocOpBuilder &b) {
+      Value rescaleFragment = vector::FromElementsOp::create(
+          b, accumulatorType,
+          ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
+      SmallVector<Value> output;
+      for (Value acc : slabs[s].output)
+        output.push_back(arith::MulFOp::create(b, acc, rescaleFragment));
+      return output;
+    };
+    if (!staleReference) {
+      slabs[s].output = rescaleOutput(b);
+      continue;
+    }
+    auto rescaled = scf::IfOp::create(
+        b, warpRescales,
+        [&](OpBuilder &thenBuilder, Location loc) {
+          ImplicitLocOpBuilder tb(loc, thenBuilder);
+          scf::YieldOp::create(tb, rescaleOutput(tb));
+        },
+        [&](OpBuilder &elseBuilder, Location loc) {
+          scf::YieldOp::create(elseBuilder, loc, slabs[s].output);
+        });
+    slabs[s].output.assign(rescaled.getResults().begin(),
+                           rescaled.getResults().end());
   }
 
   bool nextKeysInFlight = false;
