@@ -39,7 +39,13 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     max and sum (on the raw dot products when the score is a plain scaling,
     so that each probability is one FMA and one exp2), and P goes from the
     S accumulators, rounded pairwise, to the A fragments of the second MMA
-    without touching shared memory. The KV tiles come from
+    without touching shared memory. In one-slab kernels a row's softmax
+    reference moves, and O is rescaled, only when some row of the warp
+    outgrew it by more than 8 in log2 units (a vote.sync per tile;
+    FlashAttention-4's conditional rescaling: P <= 2^8 is exact in the
+    16-bit types), and each thread's K/V copies are unrolled; two-slab
+    kernels, at the register ceiling, rescale every tile and copy in a
+    loop. The KV tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
     only boundary tiles evaluate the mask, by comparing per-row bounds
     (relative to the thread's first key, in i32) against each score's
