@@ -43,14 +43,19 @@ SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
     return {batch, keyIndex};
   Value rowsPerPage = arith::ConstantIndexOp::create(b, *pageSize);
   Value slot = arith::DivUIOp::create(b, keyIndex, rowsPerPage);
+  return {emitPageOfSlot(b, key, pageTable, batch, slot),
+          arith::RemUIOp::create(b, keyIndex, rowsPerPage)};
+}
+
+Value emitPageOfSlot(ImplicitLocOpBuilder &b, Value key, Value pageTable,
+                     Value batch, Value slot) {
   Value page = arith::IndexCastOp::create(
       b, b.getIndexType(),
       memref::LoadOp::create(b, pageTable, ValueRange{batch, slot}));
   Value lastPage = arith::SubIOp::create(
       b, memref::DimOp::create(b, key, 0), arith::ConstantIndexOp::create(b, 1));
-  page = arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
+  return arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
                                 arith::ConstantIndexOp::create(b, 0));
-  return {page, arith::RemUIOp::create(b, keyIndex, rowsPerPage)};
 }
 
 std::pair<Value, SmallVector<Value, 2>>

@@ -283,3 +283,36 @@ func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: t
       : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>
   return %o : tensor<?x?x8x64xf16>
 }
+
+// -----
+
+// A paged cache (pages of 16 keys), d = 64, the KV-cache tiling (32 x 64 on
+// 2 warps): a thread's 8 unrolled chunks of a K or V tile are rows
+// r0 + 8i, two to a page, so it reads the page table once per page (4 per
+// tile), at slots clamped to the table's width, and each page feeds two
+// copies.
+// CHECK-LABEL: gpu.func @paged(
+// CHECK-SAME: %[[V:[^:]+]]: memref<?x16x2x64xbf16>, %{{[^:]+}}: memref<?x?x8x64xbf16>
+// CHECK-SAME: %[[TABLE:[^:]+]]: memref<?x?xi32>
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_create_group
+// CHECK: %[[SLOT0:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
+// CHECK-NEXT: memref.load %[[TABLE]][%{{.+}}, %[[SLOT0]]]
+// CHECK-NOT: memref.load
+// CHECK: nvgpu.device_async_copy %[[V]]
+// CHECK-NOT: memref.load
+// CHECK: nvgpu.device_async_copy %[[V]]
+// CHECK: %[[SLOT1:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
+// CHECK-NEXT: memref.load %[[TABLE]][%{{.+}}, %[[SLOT1]]]
+// CHECK-NOT: memref.load
+// CHECK: nvgpu.device_async_copy %[[V]]
+// CHECK-NOT: memref.load
+// CHECK: nvgpu.device_async_copy %[[V]]
+// CHECK-COUNT-2: memref.load %[[TABLE]]
+// CHECK-NOT: memref.load
+// CHECK: nvgpu.device_async_create_group
+func.func @paged(%q: tensor<?x?x8x64xbf16>, %pk: tensor<?x16x2x64xbf16>, %pv: tensor<?x16x2x64xbf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>) -> tensor<?x?x8x64xbf16> {
+  %p = attn.attention %q, %pk, %pv cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %p : tensor<?x?x8x64xbf16>
+}

@@ -41,6 +41,11 @@ SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
                                  Value key, Value pageTable, Value batch,
                                  Value keyIndex, Value firstKey = Value());
 
+/// The page of slot `slot` (< the table's width) of sequence `batch`'s page
+/// table, clamped to the pool.
+Value emitPageOfSlot(ImplicitLocOpBuilder &b, Value key, Value pageTable,
+                     Value batch, Value slot);
+
 } // namespace mlir::attn
 
 #endif // ATTNGEN_TRANSFORMS_KVCACHEINDEXING_H

@@ -156,15 +156,24 @@ private:
                      int64_t rows, int64_t cols);
   /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
   /// tile, spread over the CTA's threads (consecutive threads, consecutive
-  /// chunks of a row): body(r, c) with the chunk's tile row and column.
-  /// `unroll`: each thread's chunks unrolled where that is short (the KV
-  /// loop's copies); else a loop, whose per-chunk index values CSE cannot
+  /// chunks of a row): body(r, c, rowOffset) with the chunk's tile row and
+  /// column. `unroll`: each thread's chunks unrolled where that is short
+  /// (the KV loop's copies), and then r = r0 + rowOffset with the thread's
+  /// first row r0 < unrolledRowStep(chunksPerRow) and a constant rowOffset;
+  /// else a loop (rowOffset none), whose per-chunk index values CSE cannot
   /// share with other tiles' (the Q load before the KV loop and the O store
   /// after it would otherwise keep them live across it).
-  void forEachTileChunk(
-      ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow,
-      int64_t width, bool unroll,
-      function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body);
+  void forEachTileChunk(ImplicitLocOpBuilder &b, int64_t rows,
+                        int64_t chunksPerRow, int64_t width, bool unroll,
+                        function_ref<void(ImplicitLocOpBuilder &, Value, Value,
+                                          std::optional<int64_t>)>
+                            body);
+  /// Rows between a thread's unrolled chunks; 0 where they are not
+  /// unrolled (the CTA's threads do not cover whole rows).
+  int64_t unrolledRowStep(int64_t chunksPerRow) const {
+    int64_t numThreads = tiling.numWarps * kWarpSize;
+    return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
+  }
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
     SmallVector<Value> indices(
@@ -312,9 +321,32 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // The KV loop's copies unrolled cost 0-16 more registers (ptxas,
   // sm_80/sm_90) for 3 instead of ~23 PTX instructions per chunk.
   bool unroll = async && !atRegisterCeiling();
+  // A paged K/V tile (its first row a multiple of `rows`, i.e. block_n)
+  // whose unrolled chunks each sit in the page of a constant slot offset:
+  // the tile inside one page (page_size a multiple of block_n), or whole
+  // pages of whole row steps. Each thread then reads the page table once
+  // per distinct slot and tile (1 for pages of 256, 4 instead of 16 for
+  // pages of 16 at d128 on 2 warps), and a chunk's row in its page is
+  // affine. Past the sequence's length the slot is clamped to the table
+  // (the chunk copies 0 bytes from a page of the pool).
+  std::optional<int64_t> pageSize = op.getPageSize();
+  int64_t rowStep = unrolledRowStep(chunksPerRow);
+  bool pagePerSlotOffset =
+      unroll && width == 8 && pageSize && rowStep &&
+      (*pageSize % rows == 0 ||
+       (rows % *pageSize == 0 && *pageSize % rowStep == 0));
+  Value firstSlot, firstRowInPage, lastSlot;
+  llvm::SmallDenseMap<int64_t, Value> pageOfSlotOffset;
+  if (pagePerSlotOffset) {
+    firstSlot = arith::DivUIOp::create(b, firstRow, index(b, *pageSize));
+    firstRowInPage = arith::RemUIOp::create(b, firstRow, index(b, *pageSize));
+    lastSlot = arith::SubIOp::create(b, memref::DimOp::create(b, pageTable, 1),
+                                     index(b, 1));
+  }
   forEachTileChunk(
       b, rows, chunksPerRow, width, unroll,
-      [&](ImplicitLocOpBuilder &b, Value r, Value c) {
+      [&](ImplicitLocOpBuilder &b, Value r, Value c,
+          std::optional<int64_t> rowOffset) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value inBounds = arith::AndIOp::create(
             b,
@@ -330,7 +362,8 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           // two-slab kernels' loop it is row 0's (the affine form spilled
           // there: ptxas, d128 128 x 64 x 4).
           Value zero = index(b, 0);
-          bool affine = unroll && !op.getPageSize();
+          bool slotKnown = pagePerSlotOffset && rowOffset;
+          bool affine = unroll && (!pageSize || slotKnown);
           Value sourceRow =
               affine ? row
                      : arith::SelectOp::create(b, inBounds, row, zero)
@@ -343,7 +376,24 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           Value sourceElements = arith::IndexCastOp::create(
               b, b.getIndexType(),
               arith::SelectOp::create(b, inBounds, i32(b, width), i32(b, 0)));
-          SmallVector<Value> indices = rowIndices(b, sourceRow);
+          SmallVector<Value> indices;
+          if (slotKnown) {
+            int64_t slotOffset = *rowOffset / *pageSize;
+            Value &page = pageOfSlotOffset[slotOffset];
+            if (!page)
+              page = emitPageOfSlot(
+                  b, source, pageTable, batch,
+                  arith::MinSIOp::create(
+                      b,
+                      arith::AddIOp::create(b, firstSlot, index(b, slotOffset)),
+                      lastSlot));
+            Value rowInPage = arith::AddIOp::create(
+                b, firstRowInPage,
+                arith::SubIOp::create(b, r, index(b, slotOffset * *pageSize)));
+            indices = {page, rowInPage, kvHead};
+          } else {
+            indices = rowIndices(b, sourceRow);
+          }
           indices.push_back(sourceColumn);
           nvgpu::DeviceAsyncCopyOp::create(
               b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
@@ -384,18 +434,20 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
 void GpuKernelBuilder::forEachTileChunk(
     ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow, int64_t width,
     bool unroll,
-    function_ref<void(ImplicitLocOpBuilder &, Value, Value)> body) {
+    function_ref<void(ImplicitLocOpBuilder &, Value, Value,
+                      std::optional<int64_t>)>
+        body) {
   int64_t numThreads = tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
-  if (unroll && numThreads % chunksPerRow == 0 &&
+  if (unroll && unrolledRowStep(chunksPerRow) &&
       chunksPerThread <= kMaxUnrolledChunks) {
     // Chunk t + i * numThreads of thread t: column (t % chunksPerRow) *
     // width for every i, row t / chunksPerRow + i * rowStep. Unrolled, the
     // column and first row are computed once and each chunk's row is one
     // add: no loop counter, no branch, and the copies can be scheduled
     // among the MMAs.
-    int64_t rowStep = numThreads / chunksPerRow;
+    int64_t rowStep = unrolledRowStep(chunksPerRow);
     Value firstRow =
         arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
     Value column = arith::MulIOp::create(
@@ -404,7 +456,7 @@ void GpuKernelBuilder::forEachTileChunk(
     for (int64_t i = 0; i < chunksPerThread; ++i) {
       Value row = arith::AddIOp::create(b, firstRow, index(b, i * rowStep));
       if ((i + 1) * numThreads <= numChunks) {
-        body(b, row, column);
+        body(b, row, column, i * rowStep);
         continue;
       }
       // The last round covers part of the tile: chunk < numChunks, that
@@ -416,7 +468,7 @@ void GpuKernelBuilder::forEachTileChunk(
                             /*withElse=*/false);
       ImplicitLocOpBuilder nested(b.getLoc(),
                                   inTile.thenBlock()->getTerminator());
-      body(nested, row, column);
+      body(nested, row, column, i * rowStep);
     }
     return;
   }
@@ -428,7 +480,7 @@ void GpuKernelBuilder::forEachTileChunk(
         Value c = arith::MulIOp::create(
             nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerRow)),
             index(nb, width));
-        body(nb, r, c);
+        body(nb, r, c, std::nullopt);
         scf::YieldOp::create(nb);
       });
 }
@@ -445,7 +497,7 @@ void GpuKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
   int64_t chunksPerRow = llvm::divideCeil(cols, width);
   forEachTileChunk(
       b, rows, chunksPerRow, width, /*unroll=*/false,
-      [&](ImplicitLocOpBuilder &b, Value r, Value c) {
+      [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
