@@ -362,8 +362,9 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           // two-slab kernels' loop it is row 0's (the affine form spilled
           // there: ptxas, d128 128 x 64 x 4).
           Value zero = index(b, 0);
-          bool slotKnown = pagePerSlotOffset && rowOffset;
-          bool affine = unroll && (!pageSize || slotKnown);
+          bool unrolled = rowOffset.has_value();
+          bool slotKnown = pagePerSlotOffset && unrolled;
+          bool affine = unrolled && (!pageSize || slotKnown);
           Value sourceRow =
               affine ? row
                      : arith::SelectOp::create(b, inBounds, row, zero)
@@ -440,14 +441,13 @@ void GpuKernelBuilder::forEachTileChunk(
   int64_t numThreads = tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
-  if (unroll && unrolledRowStep(chunksPerRow) &&
-      chunksPerThread <= kMaxUnrolledChunks) {
+  int64_t rowStep = unrolledRowStep(chunksPerRow);
+  if (unroll && rowStep && chunksPerThread <= kMaxUnrolledChunks) {
     // Chunk t + i * numThreads of thread t: column (t % chunksPerRow) *
     // width for every i, row t / chunksPerRow + i * rowStep. Unrolled, the
     // column and first row are computed once and each chunk's row is one
     // add: no loop counter, no branch, and the copies can be scheduled
     // among the MMAs.
-    int64_t rowStep = unrolledRowStep(chunksPerRow);
     Value firstRow =
         arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
     Value column = arith::MulIOp::create(
