@@ -20,10 +20,10 @@
 # measures for tuning: the tilings `tiling: "auto"` chooses among
 # (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
 # profile of attngen's and SDPA's flash kernels (ncu.txt) and, when
-# `prepare` ran with ATTNGEN_BASELINE=PATH (the attngen of an older
-# commit, e.g. built in a git worktree), bench/gpu's kernels from both
-# compilers timed back to back (baseline/ and current/ CSVs): an A/B of
-# kernel changes made without a GPU.
+# `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
+# (the attngen of older commits, e.g. built in git worktrees), bench/gpu's
+# kernels from every compiler timed back to back (baseline[-LABEL]/ and
+# current/ CSVs): an A/B of kernel changes made without a GPU.
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
@@ -107,12 +107,16 @@ PY
   for spec in "$bundle"/specs/bench/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/bench/$(basename "$spec" .json).attnpkg"
   done
-  if [[ -n ${ATTNGEN_BASELINE:-} ]]; then
-    mkdir -p "$bundle/baseline"
+  # ATTNGEN_BASELINE: older compilers, space-separated, each PATH or
+  # LABEL=PATH; their packages go to baseline/ or baseline-LABEL/.
+  for entry in ${ATTNGEN_BASELINE:-}; do
+    label=baseline compiler=$entry
+    if [[ $entry == *=* ]]; then label=baseline-${entry%%=*} compiler=${entry#*=}; fi
+    mkdir -p "$bundle/$label"
     for spec in "$bundle"/specs/bench/*.json; do
-      "$ATTNGEN_BASELINE" compile "$spec" --target "$target" -o "$bundle/baseline/$(basename "$spec" .json).attnpkg"
+      "$compiler" compile "$spec" --target "$target" -o "$bundle/$label/$(basename "$spec" .json).attnpkg"
     done
-  fi
+  done
   du -sh "$bundle"
   ;;
 run)
@@ -198,9 +202,11 @@ sweep)
           --variants causal --seqlens 4096 --flex-head-dims "" >>"$out/ncu.txt" 2>&1 || true
       done ;;
     baseline)
-      [[ -d $bundle/baseline ]] || { echo "gpu-check: no baseline packages (prepare with ATTNGEN_BASELINE)" >&2; continue; }
-      for side in baseline bench; do
-        timeout 90 python3 bench/gpu/run_bench.py "$lib" "$bundle/$side" --out "$out/${side/bench/current}" \
+      sides=()
+      for dir in "$bundle"/baseline*/; do [[ -d $dir ]] && sides+=("$(basename "$dir")"); done
+      [[ ${#sides[@]} -gt 0 ]] || { echo "gpu-check: no baseline packages (prepare with ATTNGEN_BASELINE)" >&2; continue; }
+      for side in "${sides[@]}" bench; do
+        timeout 90 python3 bench/gpu/run_bench.py "$lib" "$bundle/$side" --out "$out/${side/#bench/current}" \
           --reps 10 --flex-head-dims "" --seqlens 1024,8192 || true
       done ;;
     esac

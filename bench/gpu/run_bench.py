@@ -155,6 +155,7 @@ def main():
     runtime.attnrt_run_cuda.argtypes = [ctypes.c_void_p, ctypes.POINTER(AttentionArgs), ctypes.c_void_p]
     card = torch.cuda.get_device_name()
     tag = card.replace(" ", "_")
+    os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"results-{tag}.csv")
     out_file = open(path, "w", newline="")
     writer = None
