@@ -72,19 +72,61 @@ struct GpuTiling {
   int64_t numStages;
 };
 
+/// 16-row slabs of the Q tile per warp.
+int64_t slabsPerWarpOf(const GpuTiling &tiling) {
+  return tiling.blockM / (kMmaM * tiling.numWarps);
+}
+
+/// 32-bit registers of one 16-row slab's S and O accumulators (4 per 16x8
+/// fragment).
+int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
+  return 4 * (tiling.blockN / kMmaN +
+              llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
+}
+
+/// Accumulator registers a warp's slabs may take, from ptxas -v (sm_80,
+/// sm_90) over head dims 32-128 at 128 x 64 and 128 x 128 on 4 warps, causal
+/// or not, with windows, softcap and ALiBi: 192 (FlashAttention-2's 128 x 64
+/// tile for d = 128, 128 x 128 for d = 64) assemble without spills for plain
+/// scores and power-of-two head dims; other head dims (88-120 at 128 x 64, 56
+/// and 59 at 128 x 128 spilled 4-64 bytes at 152-184: padding columns and
+/// partial rows cost registers) get 144; softcap and ALiBi, whose per-score
+/// terms need registers of their own, 128.
+int64_t accumulatorRegisterBudget(AttentionOp op) {
+  bool plainScores = op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
+  bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
+                        llvm::isPowerOf2_64(op.getHeadDimV());
+  return !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
+}
+
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
-/// spills (bench/gpu/make_specs.py --sweep, bench/decode's decode_sweep; the
-/// results for an H200 are in bench/gpu and bench/decode):
+/// spills (bench/gpu/make_specs.py --sweep, bench/decode's decode_sweep;
+/// results for an H200 and an H100 are in bench/gpu and bench/decode):
 /// - KV-cache kernels are memory-bound (decode reads each cache row once):
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
-///   4 warps, at batch 64);
-/// - otherwise 64 x 64 on 4 warps, one 16-row slab per warp, for every head
-///   dim: its accumulators (S: 4 * BN / 8, O: 4 * Dv / 8 registers per slab)
-///   fit, and for head dims above 128 it is 15% faster than 64 x 32.
+///   4 warps, at batch 64 on the H200);
+/// - causal head dim 128 (plain scores, no sinks): FlashAttention-2's
+///   128 x 64 on 4 warps, two 16-row slabs per warp that share every K and
+///   V fragment: 274 vs 258 TFLOP/s for 64 x 64 (H100, seqlen 8k). Only
+///   where ptxas assembles it without spills at 255 registers on sm_80 and
+///   sm_90: the non-causal kernel (323 vs 274 TFLOP/s) spills 8 bytes on
+///   sm_90, head_dim_v 128 with smaller head_dims 8-24 bytes, and sinks,
+///   a second key range in the boundary tiles' mask, 16-432 bytes
+///   (streaming_llm);
+/// - otherwise 64 x 64 on 4 warps, one slab per warp, for every head dim:
+///   its accumulators fit, and for head dims above 128 it is 15% faster
+///   than 64 x 32. (d = 64 at 128 x 128 on 4 warps measured 2-9% faster
+///   but its non-causal kernel spills 8 bytes on sm_90.)
 GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache())
     return {32, 64, 2, 2};
+  GpuTiling twoSlabs{128, 64, 4, 2};
+  if (op.getMask() == MaskKind::Causal && op.getHeadDim() == 128 &&
+      op.getHeadDimV() == 128 && op.getSinkTokens() == 0 &&
+      slabsPerWarpOf(twoSlabs) * accumulatorRegistersPerSlab(op, twoSlabs) <=
+          accumulatorRegisterBudget(op))
+    return twoSlabs;
   return {64, 64, 4, 2};
 }
 
@@ -104,12 +146,11 @@ public:
         headDim(op.getHeadDim()), headDimV(op.getHeadDimV()),
         paddedHeadDim(llvm::alignTo(headDim, kMmaK)),
         paddedHeadDimV(llvm::alignTo(headDimV, kMmaK)),
-        slabsPerWarp(tiling.blockM / (kMmaM * tiling.numWarps)),
-        packGqa(op.packsGqa()) {
+        slabsPerWarp(slabsPerWarpOf(tiling)), packGqa(op.packsGqa()) {
     // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
     // accumulator of S and of O, for each slab.
     int64_t accumulatorRegisters =
-        slabsPerWarp * 4 * (tiling.blockN / kMmaN + paddedHeadDimV / kMmaN);
+        slabsPerWarp * accumulatorRegistersPerSlab(op, tiling);
     int64_t queryRegisters = slabsPerWarp * 4 * (paddedHeadDim / kMmaK);
     keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
   }
@@ -1359,31 +1400,11 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << tiling.blockM << ", block_n = " << tiling.blockN
            << ", num_warps = " << tiling.numWarps;
 
-  // Each warp keeps the S and O accumulators of its slabs in registers
-  // (4 per 16x8 fragment). Where two or more slabs would not fit, more warps
-  // share the Q tile instead. Budgets from ptxas -v (sm_80, sm_90) over
-  // head dims 32-128 at 128 x 64 and 128 x 128 on 4 warps, causal or not,
-  // with windows, softcap and ALiBi: 192 accumulator registers
-  // (FlashAttention-2's 128 x 64 tile for d = 128, 128 x 128 for d = 64)
-  // assemble without spills for plain scores and power-of-two head dims;
-  // other head dims (88-120 at 128 x 64, 56 and 59 at 128 x 128 spilled 4-64
-  // bytes at 152-184: padding columns and partial rows cost registers) get
-  // 144; softcap and ALiBi, whose per-score terms need registers of their
-  // own, 128. At the edge: ptxas for sm_90 (also the driver's JIT of sm_80
-  // PTX on Hopper) spills 36-264 bytes for the non-causal d = 128 kernel at
-  // 128 x 64 on 4 warps (the causal one fits); `tiling: "auto"` does not
-  // pick two slabs.
-  int64_t paddedHeadDimV = llvm::alignTo(op.getHeadDimV(), kMmaK);
-  int64_t perSlabRegisters =
-      4 * (tiling.blockN / kMmaN + paddedHeadDimV / kMmaN);
-  bool plainScores =
-      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
-  bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
-                        llvm::isPowerOf2_64(op.getHeadDimV());
-  int64_t accumulatorBudget = !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
-  while (tiling.blockM / (kMmaM * tiling.numWarps) > 1 &&
-         tiling.blockM / (kMmaM * tiling.numWarps) * perSlabRegisters >
-             accumulatorBudget &&
+  // Where a warp's slabs would not fit the register budget, more warps
+  // share the Q tile instead.
+  while (slabsPerWarpOf(tiling) > 1 &&
+         slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) >
+             accumulatorRegisterBudget(op) &&
          tiling.numWarps < 16)
     tiling.numWarps *= 2;
 

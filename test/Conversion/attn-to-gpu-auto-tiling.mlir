@@ -1,0 +1,86 @@
+// RUN: attn-opt %s -split-input-file --attn-to-gpu | FileCheck %s
+
+// `tiling: "auto"` for prefill kernels (autoTiling in AttnToGPU.cpp): the
+// tile sizes of each kernel, block_m x block_n x num_warps.
+
+// Causal head dim 128, plain scores: FlashAttention-2's 128 x 64 on 4 warps
+// (two 16-row slabs per warp).
+// CHECK-LABEL: gpu.func @causal_d128
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
+func.func @causal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// Non-causal head dim 128: one slab per warp (two spill 8 bytes on sm_90).
+// CHECK-LABEL: gpu.func @noncausal_d128
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @noncausal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// Sinks: a second key range in the boundary tiles' mask; two slabs spilled.
+// CHECK-LABEL: gpu.func @causal_d128_sinks
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d128_sinks(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(4) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// Softcap's per-score terms need registers of their own.
+// CHECK-LABEL: gpu.func @causal_d128_softcap
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d128_softcap(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(30.0)
+      target(sm_90)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// head_dim_v 128 with a smaller head_dim spilled with two slabs.
+// CHECK-LABEL: gpu.func @causal_d64_dv128
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d64_dv128(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// Head dims 64 and 256: one slab.
+// CHECK-LABEL: gpu.func @causal_d64
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @causal_d256
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %v: tensor<?x?x8x256xbf16>) -> tensor<?x?x8x256xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(256, 256) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x256xbf16>, tensor<?x?x8x256xbf16>, tensor<?x?x8x256xbf16> -> tensor<?x?x8x256xbf16>
+  return %o : tensor<?x?x8x256xbf16>
+}
