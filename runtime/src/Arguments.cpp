@@ -68,12 +68,12 @@ int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
   return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
 }
 
-int64_t cudaSplitCount(int64_t splitKv, int64_t residentCtas,
+int64_t cudaSplitCount(int64_t splitKv, int64_t targetCtas,
                        int64_t ctasPerChunk, int64_t kvTiles) {
   if (splitKv != 0)
     return splitKv;
   int64_t ctas = std::max<int64_t>(ctasPerChunk, 1);
-  int64_t nearest = (residentCtas + ctas / 2) / ctas;
+  int64_t nearest = (targetCtas + ctas / 2) / ctas;
   return std::clamp<int64_t>(nearest, 1, std::clamp<int64_t>(kvTiles, 1, 64));
 }
 

@@ -66,11 +66,16 @@ int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
                    int64_t kvTiles);
 
 /// Split-KV chunks per row tile on CUDA: N as compiled, or for "auto" (0)
-/// the count whose CTAs (`ctasPerChunk` each) come nearest to the device's
-/// resident CTAs, one full wave, at most one chunk per KV tile and 64.
-/// Decode is memory-bound: a full wave keeps the most cache bytes in flight,
-/// and a chunk more costs the merge more partial rows.
-int64_t cudaSplitCount(int64_t splitKv, int64_t residentCtas,
+/// the count whose CTAs (`ctasPerChunk` each) come nearest to
+/// `targetCtas` (two per multiprocessor, fewer where fewer are resident), at
+/// most one chunk per KV tile and 64. On an H100 (bench/decode's split
+/// sweep: 8 kv heads, d128, 132 multiprocessors) the fastest counts were 32
+/// at batch 1 x 128k, 4 at batch 8 x 8k and 1 at batch 32 x 1k (0.85,
+/// 0.86, 0.82 of the copy bandwidth); this rule picks 33, 4 and 1, where a
+/// full wave of resident CTAs (4 per multiprocessor there) picked 64, 8 and
+/// 2 (0.78, 0.82, 0.76): shorter chunks stream fewer rows per CTA and give
+/// the merge more partial rows.
+int64_t cudaSplitCount(int64_t splitKv, int64_t targetCtas,
                        int64_t ctasPerChunk, int64_t kvTiles);
 
 /// Bytes per element of the kernel's q/k/v/o.

@@ -85,9 +85,9 @@ struct CudaFunction {
   /// Appending kernels: the append kernel, launched first.
   CUfunction append = nullptr;
   CUdeviceptr defaultSlopes = 0;
-  /// CTAs of the attention kernel the device runs at once: multiprocessors
-  /// times resident CTAs per multiprocessor (split-KV "auto").
-  int64_t residentCtas = 0;
+  /// CTAs split-KV "auto" aims a call's grid at: two per multiprocessor,
+  /// or one wave of resident CTAs where fewer fit.
+  int64_t splitTargetCtas = 0;
 };
 
 /// The process's driver, loaded and initialized on first use; null (with the

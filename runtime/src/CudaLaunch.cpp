@@ -154,8 +154,8 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
             static_cast<size_t>(m.dynamicSharedMemoryBytes)))
       return driverFailure(driver,
                            "cuOccupancyMaxActiveBlocksPerMultiprocessor", r);
-  loaded.function.residentCtas =
-      static_cast<int64_t>(multiprocessors) * std::max(perMultiprocessor, 1);
+  loaded.function.splitTargetCtas = static_cast<int64_t>(multiprocessors) *
+                                    std::min(std::max(perMultiprocessor, 1), 2);
   if (!m.defaultAlibiSlopes.empty()) {
     size_t bytes = m.defaultAlibiSlopes.size() * sizeof(float);
     if (CUresult r = driver.cuMemAlloc(&loaded.function.defaultSlopes, bytes))
@@ -250,7 +250,7 @@ struct LaunchPlan {
 };
 
 LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
-                      int64_t residentCtas) {
+                      int64_t splitTargetCtas) {
   LaunchPlan plan;
   // Tile rows: queries of one q head, or (query, q head) pairs of one kv
   // head when the kernel packs GQA groups.
@@ -261,7 +261,7 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
     return plan;
   int64_t capacity = m.kvCache == ATTNRT_KV_NONE ? call.seqlenK
                                                  : call.cacheCapacity;
-  plan.numSplits = cudaSplitCount(m.splitKv, residentCtas,
+  plan.numSplits = cudaSplitCount(m.splitKv, splitTargetCtas,
                                   plan.gridX * plan.gridY * call.batch,
                                   (capacity + m.blockN - 1) / m.blockN);
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
@@ -296,7 +296,7 @@ attnrt_status workspaceBytes(const attnrt_kernel &kernel,
   CudaFunction function;
   if (attnrt_status status = functionFor(*driver, kernel, function))
     return status;
-  bytes = planLaunch(m, call, function.residentCtas).workspaceBytes;
+  bytes = planLaunch(m, call, function.splitTargetCtas).workspaceBytes;
   return succeed();
 }
 
@@ -329,7 +329,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   CudaFunction function;
   if (attnrt_status status = functionFor(*driver, kernel, function))
     return status;
-  LaunchPlan plan = planLaunch(m, call, function.residentCtas);
+  LaunchPlan plan = planLaunch(m, call, function.splitTargetCtas);
   if (m.splitKv != 1) {
     if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
       return fail(ATTNRT_INVALID_ARGUMENT,

@@ -505,7 +505,7 @@ TEST_F(CudaKernel, VarlenLaunch) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
-TEST_F(CudaKernel, SplitAutoFillsTheResidentCtas) {
+TEST_F(CudaKernel, SplitAutoAimsAtTwoCtasPerMultiprocessor) {
   load("decode_paged_sm80");
   // One sequence, 1000 pages of 16 rows: 250 KV tiles, 8 CTAs per chunk
   // (one row tile per kv head).
@@ -519,10 +519,10 @@ TEST_F(CudaKernel, SplitAutoFillsTheResidentCtas) {
   ASSERT_EQ(attnrt_cuda_malloc(1000 * 4, &table), ATTNRT_OK);
   args.cache_seqlens = static_cast<const int32_t *>(lengths);
   args.page_table = static_cast<const int32_t *>(table);
-  // The chunk count is the one whose CTAs come nearest to a full wave of
-  // the device's resident CTAs (132 multiprocessors x the occupancy the
-  // driver reports for the kernel), read when the kernel is loaded in a
-  // context; the workspace query loads it too.
+  // The chunk count is the one whose CTAs come nearest to two per
+  // multiprocessor (132 of them), or to one wave where the driver reports
+  // a lower occupancy for the kernel; read when the kernel is loaded in a
+  // context (the workspace query loads it too).
   auto chunks = [&](int perMultiprocessor, unsigned long long context) {
     mock().residentCtasPerMultiprocessor = perMultiprocessor;
     setContext(context);
@@ -532,8 +532,10 @@ TEST_F(CudaKernel, SplitAutoFillsTheResidentCtas) {
     return bytes / (32 * 128 * 4 + 32 * 4);
   };
   EXPECT_EQ(chunks(1, 51), 17u); // 132 / 8 = 16.5
-  EXPECT_EQ(chunks(4, 52), 64u); // 528 / 8 = 66, at most 64
+  EXPECT_EQ(chunks(4, 52), 33u); // 264 / 8, not a full wave (528)
   EXPECT_EQ(chunks(1, 51), 17u); // per context
+  args.num_pages = args.max_pages_per_seq = 100; // 25 KV tiles
+  EXPECT_EQ(chunks(4, 52), 25u); // at most one chunk per KV tile
   mock().residentCtasPerMultiprocessor = 2;
   // The occupancy query names the kernel's block and shared memory.
   std::pair<int, size_t> query;

@@ -12,7 +12,8 @@ namespace attngen {
 /// enough work items (CPU) or CTAs (GPU emulator) to give every worker
 /// (thread or multiprocessor) two, at most one chunk per KV tile and 64).
 /// libattnrt's CPU path applies the same rule (runtime/src/CpuLaunch.cpp);
-/// its CUDA path fills one wave of the device's resident CTAs instead
+/// its CUDA path rounds to the nearest count instead and takes fewer where
+/// fewer than two CTAs per multiprocessor are resident
 /// (runtime/src/Arguments.h, cudaSplitCount).
 inline int64_t chooseSplitCount(int64_t splitKv, int64_t workers,
                                 int64_t workItems, int64_t kvTiles) {
