@@ -49,7 +49,7 @@ def decode_sweep(target):
     specs = []
     for layout in ({"layout": "paged", "page_size": 16}, {"layout": "contiguous"}):
         runs = [(tiling, "auto") for tiling in DECODE_TILINGS]
-        runs += [((32, 64, 2, 2), splits) for splits in (8, 16, 32, 64)]
+        runs += [((32, 64, 2, 2), splits) for splits in (2, 4, 8, 16, 32, 64)]
         for tiling, split in runs:
             name = f"sweep_{layout['layout']}_t" + "x".join(map(str, tiling))
             name += f"_s{split}" if split != "auto" else ""
