@@ -243,9 +243,12 @@ private:
   std::vector<uint64_t> values;
 };
 
-/// A call's grid and, for split-KV kernels, its chunks and workspace.
+/// A call's grid and, for split-KV kernels, its chunks, workspace and
+/// whether the merge runs (not for one chunk where the kernel then writes
+/// the output itself).
 struct LaunchPlan {
   int64_t gridX = 0, gridY = 0, numSplits = 0;
+  bool merge = false;
   size_t outputBytes = 0, lseOffset = 0, workspaceBytes = 0;
 };
 
@@ -264,6 +267,9 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   plan.numSplits = cudaSplitCount(m.splitKv, splitTargetCtas,
                                   plan.gridX * plan.gridY * call.batch,
                                   (capacity + m.blockN - 1) / m.blockN);
+  plan.merge = plan.numSplits > 1 || !m.mergeSkippedForOneChunk;
+  if (!plan.merge)
+    return plan;
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
   // log-sum-exps, f32.
   size_t rowsTotal =
@@ -331,7 +337,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     return status;
   LaunchPlan plan = planLaunch(m, call, function.splitTargetCtas);
   if (m.splitKv != 1) {
-    if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
+    if (plan.workspaceBytes &&
+        (!args.workspace || args.workspace_bytes < plan.workspaceBytes))
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "kernel '" + m.name + "' splits the keys in " +
                       std::to_string(plan.numSplits) +
@@ -341,7 +348,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                       (args.workspace
                            ? std::to_string(args.workspace_bytes) + " bytes"
                            : std::string("NULL")));
-    if (reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
+    if (plan.workspaceBytes &&
+        reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.workspace is not aligned to 16 bytes");
     gridX *= plan.numSplits;
@@ -401,8 +409,8 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                 slopeStrides, 1);
   params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
                 tableStrides, 2);
-  // The split-KV workspace (empty for other kernels).
-  uint64_t workspace = plan.numSplits
+  // The split-KV workspace (empty for other kernels and one chunk).
+  uint64_t workspace = plan.workspaceBytes
                            ? reinterpret_cast<uintptr_t>(args.workspace)
                            : 0;
   int64_t partialOutputSizes[5] = {plan.numSplits, call.tensorBatch,
@@ -433,7 +441,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
           static_cast<unsigned>(m.dynamicSharedMemoryBytes),
           static_cast<CUstream>(stream), pointers.data(), nullptr))
     return driverFailure(*driver, "cuLaunchKernel", r, "kernel '" + m.name + "'");
-  if (!plan.numSplits)
+  if (!plan.merge)
     return succeed();
 
   // The merge: (o, lse, partial_o, partial_lse), one warp per output row.

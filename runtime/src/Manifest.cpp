@@ -28,6 +28,10 @@ public:
     return fail(ATTNRT_CORRUPT_PACKAGE, path + ": " + pointer + ": " + what);
   }
 
+  bool has(const std::string &pointer) {
+    return root.contains(json::json_pointer(pointer));
+  }
+
   /// The value at `pointer` if it exists and satisfies `isType`.
   const json *find(const std::string &pointer, bool (json::*isType)() const) {
     json::json_pointer ptr(pointer);
@@ -338,6 +342,12 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         manifest.mergeBlockThreads != 128)
       return reader.corrupt("/kernel/merge/grid",
                             "expected one 4-warp CTA per 4 output rows");
+    // Absent in packages of earlier attngen versions: always merge.
+    if (reader.has("/kernel/merge/skipped_for_one_chunk") &&
+        !reader.boolean("/kernel/merge/skipped_for_one_chunk",
+                        manifest.mergeSkippedForOneChunk))
+      return reader.corrupt("/kernel/merge/skipped_for_one_chunk",
+                            "expected true or false");
   }
 
   if (!reader.positive("/kernel/block_threads", manifest.blockThreads) ||

@@ -42,6 +42,9 @@ struct Manifest {
   /// Split-KV packages: the merge's entry point (CPU symbol or CUDA kernel).
   std::string mergeEntry;
   int64_t mergeBlockThreads = 0;
+  /// CUDA split-KV kernels that write the output themselves when a call has
+  /// one chunk (no merge, no workspace); false in earlier packages.
+  bool mergeSkippedForOneChunk = false;
   int64_t blockN = 0;
   /// ALiBi slopes used when a call passes none (alibi kernels only).
   std::vector<float> defaultAlibiSlopes;

@@ -549,6 +549,88 @@ TEST_F(CudaKernel, SplitAutoAimsAtTwoCtasPerMultiprocessor) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
 }
 
+/// A copy of package `name` whose manifest.json went through `edit`.
+fs::path withManifest(const std::string &name, const std::string &tag,
+                      std::string (*edit)(std::string));
+
+TEST_F(CudaKernel, OneChunkSkipsTheMerge) {
+  load("decode_paged_sm80");
+  // A cache of 4 pages of 16 rows is one KV tile of 64: split_kv "auto"
+  // comes out as one chunk, which the attention kernel writes to o itself.
+  DeviceProblem p(info, 1, 1, 16);
+  attnrt_attention_args args = p.args();
+  args.seqlen_k = 0;
+  args.num_pages = args.max_pages_per_seq = 4;
+  void *lengths = nullptr, *table = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(4, &lengths), ATTNRT_OK);
+  ASSERT_EQ(attnrt_cuda_malloc(4 * 4, &table), ATTNRT_OK);
+  args.cache_seqlens = static_cast<const int32_t *>(lengths);
+  args.page_table = static_cast<const int32_t *>(table);
+  size_t bytes = 1;
+  ASSERT_EQ(attnrt_workspace_bytes(kernel, &args, &bytes), ATTNRT_OK)
+      << attnrt_last_error();
+  EXPECT_EQ(bytes, 0u);
+  size_t before = launches();
+  ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  ASSERT_EQ(launches(), before + 1) << "no merge";
+  MockLaunch launch = lastLaunch();
+  EXPECT_EQ(launch.grid[0], 1u);
+  // partial_o and partial_lse: one chunk, no memory.
+  size_t at = 4 * 11 + 9 + 5 + 5 + 7;
+  at =
+      expectMemref(launch.params, at, nullptr, {1, 1, 1, 32, 128}, "partial_o");
+  expectMemref(launch.params, at, nullptr, {1, 1, 32, 1}, "partial_lse");
+
+  // A package of an earlier attngen (no merge.skipped_for_one_chunk) always
+  // merges, through a workspace.
+  fs::path earlier =
+      withManifest("decode_paged_sm80", "earlier", [](std::string manifest) {
+        size_t at = manifest.find("\"skipped_for_one_chunk\": true");
+        EXPECT_NE(at, std::string::npos);
+        return manifest.replace(at,
+                                std::string("\"skipped_for_one_chunk\": "
+                                            "true")
+                                    .size(),
+                                "\"unused\": 0");
+      });
+  attnrt_kernel *old = nullptr;
+  ASSERT_EQ(attnrt_kernel_load(earlier.c_str(), &old), ATTNRT_OK)
+      << attnrt_last_error();
+  ASSERT_EQ(attnrt_workspace_bytes(old, &args, &bytes), ATTNRT_OK);
+  EXPECT_GT(bytes, 0u);
+  EXPECT_EQ(attnrt_run_cuda(old, &args, nullptr), ATTNRT_INVALID_ARGUMENT);
+  void *workspace = nullptr;
+  ASSERT_EQ(attnrt_cuda_malloc(bytes, &workspace), ATTNRT_OK);
+  args.workspace = workspace;
+  args.workspace_bytes = bytes;
+  before = launches();
+  ASSERT_EQ(attnrt_run_cuda(old, &args, nullptr), ATTNRT_OK)
+      << attnrt_last_error();
+  EXPECT_EQ(launches(), before + 2) << "attention and merge";
+  attnrt_kernel_release(old);
+
+  fs::path corrupt =
+      withManifest("decode_paged_sm80", "corrupt", [](std::string manifest) {
+        size_t at = manifest.find("\"skipped_for_one_chunk\": true");
+        return manifest.replace(at,
+                                std::string("\"skipped_for_one_chunk\": "
+                                            "true")
+                                    .size(),
+                                "\"skipped_for_one_chunk\": 1");
+      });
+  EXPECT_EQ(attnrt_kernel_load(corrupt.c_str(), &old), ATTNRT_CORRUPT_PACKAGE);
+  EXPECT_NE(std::string(attnrt_last_error())
+                .find("/kernel/merge/skipped_for_one_chunk: expected true or "
+                      "false"),
+            std::string::npos)
+      << attnrt_last_error();
+  for (void *buffer : {lengths, table, workspace})
+    EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  fs::remove_all(earlier);
+  fs::remove_all(corrupt);
+}
+
 TEST_F(CudaKernel, ModulesAreLoadedOncePerContext) {
   load("llama3_8b_sm80");
   DeviceProblem p(info, 1, 10, 10);
@@ -710,6 +792,18 @@ fs::path withPtx(const std::string &name, const std::string &tag,
   fs::copy(packagePath(name), dir);
   std::string ptx = edit(readText(dir / "kernel.ptx"));
   std::ofstream(dir / "kernel.ptx", std::ios::binary | std::ios::trunc) << ptx;
+  return dir;
+}
+
+fs::path withManifest(const std::string &name, const std::string &tag,
+                      std::string (*edit)(std::string)) {
+  fs::path dir = fs::temp_directory_path() /
+                 ("attnrt_cuda_test_" + tag + "_" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::copy(packagePath(name), dir);
+  std::string manifest = edit(readText(dir / "manifest.json"));
+  std::ofstream(dir / "manifest.json", std::ios::binary | std::ios::trunc)
+      << manifest;
   return dir;
 }
 

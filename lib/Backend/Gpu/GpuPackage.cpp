@@ -51,7 +51,9 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
         {"params", {"o", "lse", "partial_o", "partial_lse"}},
         {"block_threads", 128},
         // One warp per output row, row = (b * seqlen_q + i) * num_q_heads + h.
-        {"grid", {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1}}};
+        {"grid", {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1}},
+        // With one chunk the attention kernel writes o and lse itself.
+        {"skipped_for_one_chunk", true}};
   if (!launch.appendEntry.empty())
     kernel["append"] = {
         {"entry", launch.appendEntry},

@@ -277,8 +277,9 @@ private:
   // Kernel arguments and per-CTA values.
   Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
       partialOutput, partialLse;
-  /// Split-KV: this CTA's chunk and its KV tiles [splitBegin, splitEnd).
-  Value split, splitBegin, splitEnd;
+  /// Split-KV: this CTA's chunk, the call's chunk count, and the chunk's KV
+  /// tiles [splitBegin, splitEnd).
+  Value split, numSplits, splitBegin, splitEnd;
   /// Variable-length batches: cu_seqlens_q/k and where this CTA's sequence
   /// starts in the packed Q/O/LSE and K/V.
   Value cuSeqlensQ, cuSeqlensK, firstQueryRow, firstKeyRow;
@@ -1121,7 +1122,6 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   // Grid (row tile, q head or, with GQA packing, kv head, batch); block
   // 32 * num_warps threads. Split-KV: x = row tile * num_splits + split.
   Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
-  Value numSplits;
   if (op.getSplitKv()) {
     numSplits = memref::DimOp::create(b, partialLse, 0);
     split = arith::RemUIOp::create(b, qTileIndex, numSplits);
@@ -1289,10 +1289,24 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
     emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
     emitTiles(range.fullEnd, range.end, /*masked=*/true);
   }
-  if (split)
-    emitPartialFinalize(b, state);
-  else
+  if (split) {
+    // A call whose keys come in one chunk needs no merge: its CTA writes O
+    // and the LSE itself (the manifest's merge.skipped_for_one_chunk), and
+    // the launcher skips the merge and the workspace.
+    auto oneChunk =
+        scf::IfOp::create(b,
+                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                                numSplits, index(b, 1)),
+                          /*withElseRegion=*/true);
+    ImplicitLocOpBuilder thenBuilder(b.getLoc(),
+                                     oneChunk.thenBlock()->getTerminator());
+    emitFinalize(thenBuilder, state);
+    ImplicitLocOpBuilder elseBuilder(b.getLoc(),
+                                     oneChunk.elseBlock()->getTerminator());
+    emitPartialFinalize(elseBuilder, state);
+  } else {
     emitFinalize(b, state);
+  }
   b.setInsertionPointAfter(hasRows);
   gpu::ReturnOp::create(b);
 }

@@ -226,9 +226,11 @@ ATTNRT_API attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
                                                   const void *device_source,
                                                   size_t bytes);
 /* The workspace a call of a split-KV CUDA kernel needs, from its shape and
-   this device (0 for every other kernel and for CPU kernels). split_kv
-   "auto" chunks by the kernel's occupancy on the device, so this loads the
-   kernel in the calling thread's context, as the first launch would. */
+   this device (0 for every other kernel, for CPU kernels, and for a call
+   whose keys come in one chunk: the kernel then writes o itself, no merge
+   runs). split_kv "auto" chunks by the kernel's occupancy on the device, so
+   this loads the kernel in the calling thread's context, as the first
+   launch would. */
 ATTNRT_API attnrt_status attnrt_workspace_bytes(const attnrt_kernel *kernel,
                                                 const attnrt_attention_args *args,
                                                 size_t *bytes);
