@@ -43,9 +43,8 @@ def decode_specs(target):
 
 def decode_sweep(target):
     """Each tiling of DECODE_TILINGS with split_kv "auto", and the auto
-    tiling (32 x 64 on 2 warps) with fixed split counts: the H200 sweep had
-    16 splits beat "auto" (one full wave of resident CTAs) at batch 8 x 8k,
-    so fewer, longer chunks may be the better rule."""
+    tiling (32 x 64 on 2 warps) with fixed split counts 2-64: the H100
+    sweep of these set libattnrt's rule (two CTAs per multiprocessor)."""
     specs = []
     for layout in ({"layout": "paged", "page_size": 16}, {"layout": "contiguous"}):
         runs = [(tiling, "auto") for tiling in DECODE_TILINGS]
