@@ -783,28 +783,26 @@ std::string readText(const fs::path &path) {
   return text.str();
 }
 
-/// A copy of a package with its kernel.ptx rewritten by `edit`.
-fs::path withPtx(const std::string &name, const std::string &tag,
-                 std::string (*edit)(std::string)) {
+/// A copy of package `name` with its file `file` rewritten by `edit`.
+fs::path withEditedFile(const std::string &name, const std::string &tag,
+                        const char *file, std::string (*edit)(std::string)) {
   fs::path dir = fs::temp_directory_path() /
                  ("attnrt_cuda_test_" + tag + "_" + std::to_string(getpid()));
   fs::remove_all(dir);
   fs::copy(packagePath(name), dir);
-  std::string ptx = edit(readText(dir / "kernel.ptx"));
-  std::ofstream(dir / "kernel.ptx", std::ios::binary | std::ios::trunc) << ptx;
+  std::string text = edit(readText(dir / file));
+  std::ofstream(dir / file, std::ios::binary | std::ios::trunc) << text;
   return dir;
+}
+
+fs::path withPtx(const std::string &name, const std::string &tag,
+                 std::string (*edit)(std::string)) {
+  return withEditedFile(name, tag, "kernel.ptx", edit);
 }
 
 fs::path withManifest(const std::string &name, const std::string &tag,
                       std::string (*edit)(std::string)) {
-  fs::path dir = fs::temp_directory_path() /
-                 ("attnrt_cuda_test_" + tag + "_" + std::to_string(getpid()));
-  fs::remove_all(dir);
-  fs::copy(packagePath(name), dir);
-  std::string manifest = edit(readText(dir / "manifest.json"));
-  std::ofstream(dir / "manifest.json", std::ios::binary | std::ios::trunc)
-      << manifest;
-  return dir;
+  return withEditedFile(name, tag, "manifest.json", edit);
 }
 
 TEST_F(CudaKernel, PtxTheDriverRejectsIsReported) {
