@@ -143,7 +143,13 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // CHECK-LABEL: gpu.func @two_slabs
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// K and V rows of the CTA's sequence and kv head as [rows, 128] views,
+// their base computed once: fewer 64-bit values live through the KV loop
+// (one-slab kernels keep the indices, above).
+// CHECK: %[[KROWS:.+]] = memref.subview %{{.+}}[%{{.+}}, 0, %{{.+}}, 0] [1, %{{.+}}, 1, 128] [1, 1, 1, 1] : memref<?x?x8x128xf16> to memref<?x128xf16, strided<[1024, 1], offset: ?>>
+// CHECK: %[[VROWS:.+]] = memref.subview
 // CHECK: scf.for
+// CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}]
 // CHECK: %[[QS0:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: %[[QS1:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
 // CHECK: %[[KP:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}

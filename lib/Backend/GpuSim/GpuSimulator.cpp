@@ -781,6 +781,40 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     memrefs[view.getResult()] = v;
     return success();
   }
+  if (auto subview = dyn_cast<memref::SubViewOp>(op)) {
+    // A view of part of a memref: offset += sum(offset[d] * stride[d]);
+    // dropped unit dimensions leave sizes and strides. The kernels' views
+    // are uniform across the CTA (a sequence's K and V rows).
+    const MemRefView &source = memrefs[subview.getSource()];
+    llvm::SmallBitVector dropped = subview.getDroppedDims();
+    auto valueOf = [&](OpFoldResult r, int64_t t) -> int64_t {
+      if (auto attr = dyn_cast<Attribute>(r))
+        return cast<IntegerAttr>(attr).getInt();
+      return static_cast<int64_t>(scalar(cast<Value>(r), t));
+    };
+    std::optional<MemRefView> result;
+    if (failed(forEachActive([&](int64_t t) -> LogicalResult {
+          MemRefView v{source.buffer, source.offset, {}, {}};
+          for (unsigned d = 0; d < source.sizes.size(); ++d) {
+            v.offset +=
+                valueOf(subview.getMixedOffsets()[d], t) * source.strides[d];
+            if (dropped[d])
+              continue;
+            v.sizes.push_back(valueOf(subview.getMixedSizes()[d], t));
+            v.strides.push_back(valueOf(subview.getMixedStrides()[d], t) *
+                                source.strides[d]);
+          }
+          if (result &&
+              (result->offset != v.offset || result->sizes != v.sizes))
+            return fail(op, "a subview that differs between threads");
+          result = v;
+          return success();
+        })))
+      return failure();
+    if (result)
+      memrefs[subview.getResult()] = *result;
+    return success();
+  }
   if (auto dim = dyn_cast<memref::DimOp>(op))
     return forEachActive([&](int64_t t) {
       set(dim.getResult(), t,

@@ -106,14 +106,13 @@ int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
 ///   4 warps, at batch 64 on the H200);
-/// - causal head dim 128 (plain scores, no sinks): FlashAttention-2's
-///   128 x 64 on 4 warps, two 16-row slabs per warp that share every K and
-///   V fragment: 274 vs 258 TFLOP/s for 64 x 64 (H100, seqlen 8k). Only
-///   where ptxas assembles it without spills at 255 registers on sm_80 and
-///   sm_90: the non-causal kernel (323 vs 274 TFLOP/s) spills 8 bytes on
-///   sm_90, head_dim_v 128 with smaller head_dims 8-24 bytes, and sinks,
-///   a second key range in the boundary tiles' mask, 16-432 bytes
-///   (streaming_llm);
+/// - head dim 128 (plain scores, no sinks): FlashAttention-2's 128 x 64 on
+///   4 warps, two 16-row slabs per warp that share every K and V fragment:
+///   on an H100 at seqlen 8k 323 vs 274 TFLOP/s for 64 x 64 non-causal, 274
+///   vs 258 causal. Only where ptxas assembles it without spills at 255
+///   registers on sm_80 and sm_90: head_dim_v 128 with smaller head_dims
+///   spilled 8-24 bytes, and sinks, a second key range in the boundary
+///   tiles' mask, 16-432 bytes (streaming_llm);
 /// - otherwise 64 x 64 on 4 warps, one slab per warp, for every head dim:
 ///   its accumulators fit, and for head dims above 128 it is 15% faster
 ///   than 64 x 32. (d = 64 at 128 x 128 on 4 warps measured 2-9% faster
@@ -122,8 +121,8 @@ GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache())
     return {32, 64, 2, 2};
   GpuTiling twoSlabs{128, 64, 4, 2};
-  if (op.getMask() == MaskKind::Causal && op.getHeadDim() == 128 &&
-      op.getHeadDimV() == 128 && op.getSinkTokens() == 0 &&
+  if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 &&
+      op.getSinkTokens() == 0 &&
       slabsPerWarpOf(twoSlabs) * accumulatorRegistersPerSlab(op, twoSlabs) <=
           accumulatorRegisterBudget(op))
     return twoSlabs;
@@ -215,8 +214,11 @@ private:
     int64_t numThreads = tiling.numWarps * kWarpSize;
     return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
   }
-  /// (batch or page, row, kv head) of key `keyIndex` of this sequence.
+  /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or
+  /// its row in keyRows/valueRows.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
+    if (keyRows)
+      return {keyIndex};
     SmallVector<Value> indices(
         emitKeyRow(b, op, key, pageTable, batch, keyIndex, firstKeyRow));
     indices.push_back(kvHead);
@@ -280,6 +282,9 @@ private:
   /// Split-KV: this CTA's chunk, the call's chunk count, and the chunk's KV
   /// tiles [splitBegin, splitEnd).
   Value split, numSplits, splitBegin, splitEnd;
+  /// Without a page table: this CTA's keys and values, [rows, dim] views of
+  /// K and V at (sequence, kv head).
+  Value keyRows, valueRows;
   /// Variable-length batches: cu_seqlens_q/k and where this CTA's sequence
   /// starts in the packed Q/O/LSE and K/V.
   Value cuSeqlensQ, cuSeqlensK, firstQueryRow, firstKeyRow;
@@ -695,7 +700,7 @@ Value GpuKernelBuilder::emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab) {
 void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
   emitLoadTile(
-      b, keyTile, key,
+      b, keyTile, keyRows ? keyRows : key,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
       /*async=*/true);
@@ -751,7 +756,7 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     emitLoadKeys(b, kvTile);
   commitGroup();
   emitLoadTile(
-      b, valueTile, value,
+      b, valueTile, valueRows ? valueRows : value,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
       /*async=*/true);
@@ -1200,6 +1205,32 @@ void GpuKernelBuilder::build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func) {
   valueTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
                          paddedHeadDimV);
 
+  if (!op.getPageSize() && atRegisterCeiling()) {
+    // Two slabs per warp: K and V rows of this CTA's sequence and kv head
+    // as [rows, dim] views, whose base is computed once; the KV loop's
+    // copies add only the row (fewer 64-bit values live through it than
+    // batch and head indices: the non-causal d = 128 kernel at 128 x 64 on 4
+    // warps stopped spilling on sm_90). One-slab kernels keep the indices:
+    // there the views cost 0-16 registers (ptxas, sm_80/sm_90).
+    SmallVector<Value, 2> origin =
+        emitKeyRow(b, op, key, pageTable, batch, index(b, 0), firstKeyRow);
+    auto rowsOf = [&](Value tensor, int64_t dim) -> Value {
+      auto type = cast<MemRefType>(tensor.getType());
+      SmallVector<OpFoldResult> offsets{origin[0], origin[1], kvHead,
+                                        b.getIndexAttr(0)};
+      Value rows = arith::SubIOp::create(b, memref::DimOp::create(b, tensor, 1),
+                                         origin[1]);
+      SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), rows,
+                                      b.getIndexAttr(1), b.getIndexAttr(dim)};
+      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+      auto resultType = memref::SubViewOp::inferRankReducedResultType(
+          {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
+      return memref::SubViewOp::create(b, cast<MemRefType>(resultType), tensor,
+                                       offsets, sizes, strides);
+    };
+    keyRows = rowsOf(key, headDim);
+    valueRows = rowsOf(value, headDimV);
+  }
   // Q tile -> shared -> A fragments (in registers when they fit).
   emitLoadTile(
       b, queryTile, query,
