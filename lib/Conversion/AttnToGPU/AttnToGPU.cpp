@@ -214,8 +214,8 @@ private:
     int64_t numThreads = tiling.numWarps * kWarpSize;
     return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
   }
-  /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or
-  /// its row in keyRows/valueRows.
+  /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or,
+  /// with keyRows/valueRows, its row there.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
     if (keyRows)
       return {keyIndex};
@@ -282,8 +282,8 @@ private:
   /// Split-KV: this CTA's chunk, the call's chunk count, and the chunk's KV
   /// tiles [splitBegin, splitEnd).
   Value split, numSplits, splitBegin, splitEnd;
-  /// Without a page table: this CTA's keys and values, [rows, dim] views of
-  /// K and V at (sequence, kv head).
+  /// Two-slab kernels without a page table: this CTA's keys and values,
+  /// [rows, dim] views of K and V at (sequence, kv head); null otherwise.
   Value keyRows, valueRows;
   /// Variable-length batches: cu_seqlens_q/k and where this CTA's sequence
   /// starts in the packed Q/O/LSE and K/V.
