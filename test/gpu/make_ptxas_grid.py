@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Writes a grid of GPU specs for check_ptxas.py: ptxas at 255 registers
+flips between 0 and a few spilled bytes with small changes of the kernel,
+so a kernel change is checked on more than specs/ before it lands.
+
+usage: make_ptxas_grid.py OUT_DIR
+       check_ptxas.py build/bin/attngen /usr/local/cuda/bin/ptxas OUT_DIR WORKDIR
+
+Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
+window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
+59/96/111 and head_dim_v != head_dim; auto tiling and the two-slab tilings
+(128 x 64 and 128 x 128 on 4 warps) where head dims allow; bf16 (f16 for
+a few). 253 specs, about 7 minutes on 2 cores. On 2026-11-26 every auto
+tiling passed; 13 explicit two-slab kernels spilled 8-112 bytes (sinks;
+d64 at 128 x 128; head_dim_v 128 with head_dim 64 non-causal, MQA or
+varlen), which is why `tiling: "auto"` does not pick them.
+"""
+import itertools
+import json
+import os
+import sys
+
+VARIANTS = {
+    "nc": {},
+    "c": {"mask": "causal"},
+    "ctl": {"mask": "causal", "causal_align": "top_left"},
+    "win": {"mask": "causal", "window": {"left": 256, "right": 0}},
+    "winlr": {"window": {"left": 128, "right": 64}},
+    "sinks": {"mask": "causal", "window": {"left": 1019, "right": 0}, "sink_tokens": 4},
+    "gqa": {"mask": "causal", "num_kv_heads": 4},
+    "mqa": {"num_kv_heads": 1},
+    "varlen": {"varlen": True},
+    "softcap": {"mask": "causal", "softcap": 30.0},
+    "alibi": {"mask": "causal", "alibi": True},
+}
+# (head_dim, head_dim_v)
+DIMS = [(32, 32), (59, 59), (64, 64), (96, 96), (111, 111), (128, 128), (64, 128),
+        (192, 128), (256, 256)]
+TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2)]
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    count = 0
+    for (variant, fields), (d, dv), tiling in itertools.product(VARIANTS.items(), DIMS, TILINGS):
+        if tiling != "auto" and max(d, dv) > 128:
+            continue  # two slabs of head dims above 128 do not fit the registers
+        spec = {"version": 1, "dtype": "f16" if variant == "ctl" else "bf16",
+                "head_dim": d, "head_dim_v": dv, "num_q_heads": 16}
+        spec.update(fields)
+        tag = "auto" if tiling == "auto" else "x".join(map(str, tiling[:3]))
+        if tiling != "auto":
+            spec["tiling"] = dict(zip(("block_m", "block_n", "num_warps", "num_stages"), tiling))
+        spec["name"] = f"{variant}_d{d}_dv{dv}_{tag}"
+        with open(os.path.join(out, spec["name"] + ".json"), "w") as f:
+            json.dump(spec, f)
+        count += 1
+    print(f"{count} specs in {out}")
+
+
+if __name__ == "__main__":
+    main()
