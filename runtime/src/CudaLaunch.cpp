@@ -337,21 +337,22 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     return status;
   LaunchPlan plan = planLaunch(m, call, function.splitTargetCtas);
   if (m.splitKv != 1) {
-    if (plan.workspaceBytes &&
-        (!args.workspace || args.workspace_bytes < plan.workspaceBytes))
-      return fail(ATTNRT_INVALID_ARGUMENT,
-                  "kernel '" + m.name + "' splits the keys in " +
-                      std::to_string(plan.numSplits) +
-                      " chunks and needs args.workspace of " +
-                      std::to_string(plan.workspaceBytes) +
-                      " bytes (attnrt_workspace_bytes), got " +
-                      (args.workspace
-                           ? std::to_string(args.workspace_bytes) + " bytes"
-                           : std::string("NULL")));
-    if (plan.workspaceBytes &&
-        reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
-      return fail(ATTNRT_INVALID_ARGUMENT,
-                  "args.workspace is not aligned to 16 bytes");
+    // (None for a call of one chunk that skips the merge.)
+    if (plan.workspaceBytes) {
+      if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
+        return fail(ATTNRT_INVALID_ARGUMENT,
+                    "kernel '" + m.name + "' splits the keys in " +
+                        std::to_string(plan.numSplits) +
+                        " chunks and needs args.workspace of " +
+                        std::to_string(plan.workspaceBytes) +
+                        " bytes (attnrt_workspace_bytes), got " +
+                        (args.workspace
+                             ? std::to_string(args.workspace_bytes) + " bytes"
+                             : std::string("NULL")));
+      if (reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
+        return fail(ATTNRT_INVALID_ARGUMENT,
+                    "args.workspace is not aligned to 16 bytes");
+    }
     gridX *= plan.numSplits;
     if (gridX > INT32_MAX)
       return fail(ATTNRT_INVALID_ARGUMENT,

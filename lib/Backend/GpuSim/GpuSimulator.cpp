@@ -792,17 +792,18 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
         return cast<IntegerAttr>(attr).getInt();
       return static_cast<int64_t>(scalar(cast<Value>(r), t));
     };
+    SmallVector<OpFoldResult> offsets = subview.getMixedOffsets(),
+                              sizes = subview.getMixedSizes(),
+                              strides = subview.getMixedStrides();
     std::optional<MemRefView> result;
     if (failed(forEachActive([&](int64_t t) -> LogicalResult {
           MemRefView v{source.buffer, source.offset, {}, {}};
           for (unsigned d = 0; d < source.sizes.size(); ++d) {
-            v.offset +=
-                valueOf(subview.getMixedOffsets()[d], t) * source.strides[d];
+            v.offset += valueOf(offsets[d], t) * source.strides[d];
             if (dropped[d])
               continue;
-            v.sizes.push_back(valueOf(subview.getMixedSizes()[d], t));
-            v.strides.push_back(valueOf(subview.getMixedStrides()[d], t) *
-                                source.strides[d]);
+            v.sizes.push_back(valueOf(sizes[d], t));
+            v.strides.push_back(valueOf(strides[d], t) * source.strides[d]);
           }
           if (result &&
               (result->offset != v.offset || result->sizes != v.sizes))
