@@ -190,7 +190,7 @@ private:
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
                     RowIndices rowIndices, Value firstRow, Value rowLimit,
                     int64_t rows, int64_t cols, int64_t paddedCols,
-                    bool async = false);
+                    bool async = false, bool rowsAllExist = false);
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      RowIndices rowIndices, Value firstRow, Value rowLimit,
                      int64_t rows, int64_t cols);
@@ -256,7 +256,7 @@ private:
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                 Value loopBegin, Value loopEnd, bool masked,
                                 ValueRange state);
-  void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile);
+  void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
   void emitPartialFinalize(ImplicitLocOpBuilder &b, ValueRange state);
   struct RowTotals {
@@ -297,10 +297,18 @@ private:
   SmallVector<SmallVector<Value>> queryFragments;
   bool keepQueryInRegisters;
   /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
-  /// the code below), and what saves instructions elsewhere, unrolled K/V
-  /// copies and a branch around O's rescaling, makes them spill. One-slab
-  /// kernels get both.
+  /// the code below), and what saves instructions elsewhere, unrolled
+  /// bounds-checked K/V copies and a branch around O's rescaling, makes
+  /// them spill. One-slab kernels get both.
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
+  /// Whether the K tiles of unmasked KV tiles, whose rows all exist, are
+  /// copied unrolled and without bounds (emitLoadTile): in two-slab kernels
+  /// with K/V row views, whose bounded copies are loops. Only K: unbounded V
+  /// copies as well spilled 12 bytes on sm_80 (non-causal, kv heads not a
+  /// power of two, whose 64-bit row offsets take a multiply), and the
+  /// variable-length kernels spill 8 bytes with either (ptxas -v; both
+  /// checked over test/gpu/make_ptxas_grid.py's grid).
+  bool copiesWholeKeyTilesUnbounded() { return keyRows && !op.isVarlen(); }
 };
 
 SmallVector<Value> GpuKernelBuilder::flatten(ArrayRef<SlabState> slabs) {
@@ -346,12 +354,14 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 /// rowLimit and c < cols, 0 elsewhere (padding rows and columns), by all
 /// threads of the CTA; 16-byte vectors when cols is a multiple of 8 (the
 /// tensors' base addresses must then be 16-byte aligned, as the runtime
-/// checks).
+/// checks). `rowsAllExist`: firstRow + rows <= rowLimit holds (the caller
+/// knows), and rows are not checked.
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     Value source, RowIndices rowIndices,
                                     Value firstRow, Value rowLimit,
                                     int64_t rows, int64_t cols,
-                                    int64_t paddedCols, bool async) {
+                                    int64_t paddedCols, bool async,
+                                    bool rowsAllExist) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
   Type chunkType = width == 1 ? elementType
@@ -389,6 +399,27 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
     firstRowInPage = arith::RemUIOp::create(b, firstRow, index(b, *pageSize));
     lastSlot = arith::SubIOp::create(b, memref::DimOp::create(b, pageTable, 1),
                                      index(b, 1));
+  }
+  // A tile whose rows all exist (`rowsAllExist`) and that has no padding
+  // columns is copied unrolled and without bounds: each chunk is one
+  // cp.async at a constant offset from the thread's first chunk (the rows'
+  // stride is static), 3 PTX instructions per chunk instead of the loop's
+  // ~22, and no register per chunk.
+  if (async && width == 8 && rowsAllExist && cols == paddedCols && rowStep &&
+      llvm::divideCeil(rows * chunksPerRow, tiling.numWarps * kWarpSize) <=
+          kMaxUnrolledChunks) {
+    forEachTileChunk(
+        b, rows, chunksPerRow, width, /*unroll=*/true,
+        [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
+          SmallVector<Value> indices =
+              rowIndices(b, arith::AddIOp::create(b, firstRow, r));
+          indices.push_back(c);
+          nvgpu::DeviceAsyncCopyOp::create(
+              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
+              ValueRange{r, c}, source, indices, b.getIndexAttr(width),
+              /*srcElements=*/Value(), b.getUnitAttr());
+        });
+    return;
   }
   forEachTileChunk(
       b, rows, chunksPerRow, width, unroll,
@@ -696,16 +727,18 @@ Value GpuKernelBuilder::emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab) {
           index(b, kMmaM)));
 }
 
-/// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async.
-void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile) {
+/// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async;
+/// `inUnmaskedLoop`: the tile is one of a loop over unmasked tiles, which
+/// end at or before seqlen_k.
+void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
+                                    bool inUnmaskedLoop) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
   emitLoadTile(
       b, keyTile, keyRows ? keyRows : key,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
-      /*async=*/true);
+      /*async=*/true, inUnmaskedLoop && copiesWholeKeyTilesUnbounded());
 }
-
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
 /// on tensor cores, the online softmax in registers, O += P V on tensor
@@ -749,11 +782,11 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
   // K) before they are replaced.
   gpu::BarrierOp::create(b);
   if (prefetch)
-    emitIf(arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile,
-                                 loopBegin),
-           [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile); });
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
   else
-    emitLoadKeys(b, kvTile);
+    emitLoadKeys(b, kvTile, !masked);
   commitGroup();
   emitLoadTile(
       b, valueTile, valueRows ? valueRows : value,
@@ -991,7 +1024,7 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
     Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
     emitIf(
         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
-        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile); });
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
     commitGroup();
     nextKeysInFlight = true;
   }
