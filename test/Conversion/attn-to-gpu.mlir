@@ -186,6 +186,31 @@ func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: t
 
 // -----
 
+// On sm_90 the unmasked tiles' V is copied without bounds too, in a loop of
+// 8 chunks per thread (unrolled, it spills on sm_80; see wholeValueTileCopy).
+// CHECK-LABEL: gpu.func @two_slabs_sm90
+// CHECK: %[[KROWS:.+]] = memref.subview
+// CHECK: %[[VROWS:.+]] = memref.subview
+// CHECK: scf.for
+// CHECK: gpu.barrier
+// CHECK: scf.if
+// CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: arith.select
+// CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1 {
+// CHECK-NOT: arith.select
+// CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
+// CHECK-NEXT: }
+// CHECK-NEXT: nvgpu.device_async_create_group
+func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16>, tensor<?x?x8x128xf16> -> tensor<?x?x8x128xf16>
+  return %o : tensor<?x?x8x128xf16>
+}
+
+// -----
+
 // With softcap, whose per-score terms need registers of their own, two slabs
 // of 192 accumulator registers would spill: 8 warps share the Q tile.
 // CHECK-LABEL: gpu.func @two_slabs_softcap

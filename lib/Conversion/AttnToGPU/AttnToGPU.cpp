@@ -57,6 +57,13 @@ constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 /// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
 /// matrix reads then start in 8 different bank groups (no conflicts).
 constexpr int64_t kRowPadding = 8;
+/// How a tile whose rows all exist (firstRow + rows <= rowLimit, known to
+/// the caller) is copied by cp.async, each chunk without a bounds check:
+/// unrolled (one instruction per chunk at a constant offset) or in a loop
+/// over the thread's chunks (one pointer increment per chunk, fewer live
+/// values for ptxas to schedule around); Checked: the general copy.
+enum class WholeTileCopy { Checked, Unrolled, Loop };
+
 /// Tile copies of at most this many chunks per thread are unrolled.
 constexpr int64_t kMaxUnrolledChunks = 32;
 /// How far (log2 units) a row max may outgrow the softmax reference before
@@ -190,7 +197,8 @@ private:
   void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
                     RowIndices rowIndices, Value firstRow, Value rowLimit,
                     int64_t rows, int64_t cols, int64_t paddedCols,
-                    bool async = false, bool rowsAllExist = false);
+                    bool async = false,
+                    WholeTileCopy wholeTile = WholeTileCopy::Checked);
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      RowIndices rowIndices, Value firstRow, Value rowLimit,
                      int64_t rows, int64_t cols);
@@ -301,14 +309,24 @@ private:
   /// bounds-checked K/V copies and a branch around O's rescaling, makes
   /// them spill. One-slab kernels get both.
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
-  /// Whether the K tiles of unmasked KV tiles, whose rows all exist, are
-  /// copied unrolled and without bounds (emitLoadTile): in two-slab kernels
-  /// with K/V row views, whose bounded copies are loops. Only K: unbounded V
-  /// copies as well spilled 12 bytes on sm_80 (non-causal, kv heads not a
-  /// power of two, whose 64-bit row offsets take a multiply), and the
-  /// variable-length kernels spill 8 bytes with either (ptxas -v; both
-  /// checked over test/gpu/make_ptxas_grid.py's grid).
-  bool copiesWholeKeyTilesUnbounded() { return keyRows && !op.isVarlen(); }
+  /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
+  /// copied. One-slab kernels: their unrolled checked copies. Two-slab
+  /// kernels with K/V row views, whose checked copies are loops: K unrolled,
+  /// and V, on sm_90, in a loop; which ones from ptxas -v over specs/, the
+  /// numerics inputs, make_ptxas_grid.py's two-slab kernels and head counts
+  /// 8-40 (GQA and MHA, f16 and bf16): V unrolled as well spilled 12 bytes
+  /// on sm_80 where the kv row stride is not a power of two, V in a loop on
+  /// sm_80 12 bytes for f16 GQA, either on its own 8 bytes on sm_90, and
+  /// the variable-length kernels 8 bytes with any of them.
+  WholeTileCopy wholeKeyTileCopy() {
+    return keyRows && !op.isVarlen() ? WholeTileCopy::Unrolled
+                                     : WholeTileCopy::Checked;
+  }
+  WholeTileCopy wholeValueTileCopy() {
+    return keyRows && !op.isVarlen() && op.getTarget() == Target::SM90
+               ? WholeTileCopy::Loop
+               : WholeTileCopy::Checked;
+  }
 };
 
 SmallVector<Value> GpuKernelBuilder::flatten(ArrayRef<SlabState> slabs) {
@@ -354,14 +372,13 @@ Value GpuKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 /// rowLimit and c < cols, 0 elsewhere (padding rows and columns), by all
 /// threads of the CTA; 16-byte vectors when cols is a multiple of 8 (the
 /// tensors' base addresses must then be 16-byte aligned, as the runtime
-/// checks). `rowsAllExist`: firstRow + rows <= rowLimit holds (the caller
-/// knows), and rows are not checked.
+/// checks). `wholeTile`: how a tile whose rows all exist is copied.
 void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                     Value source, RowIndices rowIndices,
                                     Value firstRow, Value rowLimit,
                                     int64_t rows, int64_t cols,
                                     int64_t paddedCols, bool async,
-                                    bool rowsAllExist) {
+                                    WholeTileCopy wholeTile) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
   Type chunkType = width == 1 ? elementType
@@ -400,24 +417,48 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
     lastSlot = arith::SubIOp::create(b, memref::DimOp::create(b, pageTable, 1),
                                      index(b, 1));
   }
-  // A tile whose rows all exist (`rowsAllExist`) and that has no padding
-  // columns is copied unrolled and without bounds: each chunk is one
-  // cp.async at a constant offset from the thread's first chunk (the rows'
-  // stride is static), 3 PTX instructions per chunk instead of the loop's
-  // ~22, and no register per chunk.
-  if (async && width == 8 && rowsAllExist && cols == paddedCols && rowStep &&
-      llvm::divideCeil(rows * chunksPerRow, tiling.numWarps * kWarpSize) <=
-          kMaxUnrolledChunks) {
-    forEachTileChunk(
-        b, rows, chunksPerRow, width, /*unroll=*/true,
-        [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
-          SmallVector<Value> indices =
-              rowIndices(b, arith::AddIOp::create(b, firstRow, r));
-          indices.push_back(c);
-          nvgpu::DeviceAsyncCopyOp::create(
-              b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
-              ValueRange{r, c}, source, indices, b.getIndexAttr(width),
-              /*srcElements=*/Value(), b.getUnitAttr());
+  // A tile whose rows all exist and that has no padding columns: each
+  // chunk one cp.async of 16 bytes at an address affine in the thread's
+  // chunk index (the rows' stride is static); 3 PTX instructions per chunk
+  // unrolled, 7 in the loop, ~22 for the checked loop below.
+  int64_t numThreads = tiling.numWarps * kWarpSize;
+  int64_t numChunks = rows * chunksPerRow;
+  if (async && width == 8 && wholeTile != WholeTileCopy::Checked &&
+      cols == paddedCols && rowStep && numChunks % numThreads == 0 &&
+      numChunks / numThreads <= kMaxUnrolledChunks) {
+    auto copyChunk = [&](ImplicitLocOpBuilder &b, Value r, Value c) {
+      SmallVector<Value> indices =
+          rowIndices(b, arith::AddIOp::create(b, firstRow, r));
+      indices.push_back(c);
+      nvgpu::DeviceAsyncCopyOp::create(
+          b, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tile,
+          ValueRange{r, c}, source, indices, b.getIndexAttr(width),
+          /*srcElements=*/Value(), b.getUnitAttr());
+    };
+    if (wholeTile == WholeTileCopy::Unrolled) {
+      forEachTileChunk(b, rows, chunksPerRow, width, /*unroll=*/true,
+                       [&](ImplicitLocOpBuilder &b, Value r, Value c,
+                           std::optional<int64_t>) { copyChunk(b, r, c); });
+      return;
+    }
+    // Chunk i of thread t: row t / chunksPerRow + i * rowStep, column
+    // (t % chunksPerRow) * width.
+    Value threadRow =
+        arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
+    Value column = arith::MulIOp::create(
+        b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
+        index(b, width));
+    scf::ForOp::create(
+        b, index(b, 0), index(b, numChunks / numThreads), index(b, 1),
+        ValueRange{},
+        [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          copyChunk(nb,
+                    arith::AddIOp::create(
+                        nb, threadRow,
+                        arith::MulIOp::create(nb, i, index(nb, rowStep))),
+                    column);
+          scf::YieldOp::create(nb);
         });
     return;
   }
@@ -737,7 +778,8 @@ void GpuKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
       b, keyTile, keyRows ? keyRows : key,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
-      /*async=*/true, inUnmaskedLoop && copiesWholeKeyTilesUnbounded());
+      /*async=*/true,
+      inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
 }
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
@@ -792,7 +834,7 @@ SmallVector<Value> GpuKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b,
       b, valueTile, valueRows ? valueRows : value,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
-      /*async=*/true);
+      /*async=*/true, masked ? WholeTileCopy::Checked : wholeValueTileCopy());
   Value valueGroup = commitGroup();
   // All groups but V(j)'s have landed: K(j) is in shared memory.
   waitGroups(valueGroup, 1);
