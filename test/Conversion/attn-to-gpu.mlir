@@ -24,25 +24,23 @@
 // CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // Full KV tiles (num_stages 2): barrier; K(j) by cp.async only in the
 // loop's first iteration (later it came with the previous one), one group;
-// V(j) (16-byte copies, zero-filled past seqlen_k), a second group; wait
-// until only V's group is in flight, barrier; S = Q K^T on mma.sync (8 key
-// tiles x 4 head-dim blocks), no mask compare.
+// V(j), a second group; wait until only V's group is in flight, barrier;
+// S = Q K^T on mma.sync (8 key tiles x 4 head-dim blocks), no mask compare.
 // CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step
 // CHECK: gpu.barrier
 // CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
 // A tile is 64 rows x 8 chunks over 128 threads: 4 copies per thread,
-// unrolled (no loop). A chunk's source row is not selected: past seqlen_k
-// it copies 0 bytes (zero-filled) from an address never read; only the
-// element count is, in i32.
+// unrolled (no loop); these tiles' rows all exist, so no copy is checked
+// (no element count).
 // CHECK: scf.if %[[FIRST]]
 // CHECK-NOT: scf.for
-// CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
-// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
-// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// CHECK-NOT: arith.select
+// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: nvgpu.device_async_create_group
 // CHECK-NOT: scf.for
-// CHECK-COUNT-4: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]]
+// CHECK-NOT: arith.select
+// CHECK-COUNT-4: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]][%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
 // CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
@@ -91,10 +89,16 @@
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
 // CHECK: scf.yield
-// Boundary tiles evaluate key < seqlen_k and j <= i + off per element, as
-// per-row bounds relative to the thread's first key (i32) against each
+// Boundary tiles, whose last rows may lie past seqlen_k, copy K and V
+// checked: a chunk's source row is not selected (past seqlen_k it copies 0
+// bytes, zero-filled, from an address never read); only the element count
+// is, in i32. They evaluate key < seqlen_k and j <= i + off per element,
+// as per-row bounds relative to the thread's first key (i32) against each
 // score's constant key offset c = 8 nt + j.
 // CHECK: scf.for
+// CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
+// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
+// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK: arith.index_cast %{{.+}} : index to i32
 // CHECK: arith.cmpi sge, %{{.+}}, %c0_i32 : i32
 // CHECK: arith.select

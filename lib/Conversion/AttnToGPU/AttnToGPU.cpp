@@ -310,19 +310,26 @@ private:
   /// them spill. One-slab kernels get both.
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
   /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
-  /// copied. One-slab kernels: their unrolled checked copies. Two-slab
-  /// kernels with K/V row views, whose checked copies are loops: K unrolled,
-  /// and V, on sm_90, in a loop; which ones from ptxas -v over specs/, the
-  /// numerics inputs, make_ptxas_grid.py's two-slab kernels and head counts
-  /// 8-40 (GQA and MHA, f16 and bf16): V unrolled as well spilled 12 bytes
-  /// on sm_80 where the kv row stride is not a power of two, V in a loop on
-  /// sm_80 12 bytes for f16 GQA, either on its own 8 bytes on sm_90, and
-  /// the variable-length kernels 8 bytes with any of them.
+  /// copied. One-slab kernels: unrolled, like their checked copies (not
+  /// with a page table, whose per-slot page reads the checked copy shares
+  /// between chunks). Two-slab kernels with K/V row views, whose checked
+  /// copies are loops: K unrolled, and V, on sm_90, in a loop; which ones
+  /// from ptxas -v over specs/, the numerics inputs, make_ptxas_grid.py's
+  /// two-slab kernels and head counts 8-40 (GQA and MHA, f16 and bf16): V
+  /// unrolled as well spilled 12 bytes on sm_80 where the kv row stride is
+  /// not a power of two, V in a loop on sm_80 12 bytes for f16 GQA, either
+  /// on its own 8 bytes on sm_90, and the variable-length kernels 8 bytes
+  /// with any of them.
   WholeTileCopy wholeKeyTileCopy() {
+    if (!atRegisterCeiling())
+      return op.getPageSize() ? WholeTileCopy::Checked
+                              : WholeTileCopy::Unrolled;
     return keyRows && !op.isVarlen() ? WholeTileCopy::Unrolled
                                      : WholeTileCopy::Checked;
   }
   WholeTileCopy wholeValueTileCopy() {
+    if (!atRegisterCeiling())
+      return wholeKeyTileCopy();
     return keyRows && !op.isVarlen() && op.getTarget() == Target::SM90
                ? WholeTileCopy::Loop
                : WholeTileCopy::Checked;
