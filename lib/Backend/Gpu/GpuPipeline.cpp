@@ -26,6 +26,10 @@ void registerGpuCodegenExtensions(DialectRegistry &registry) {
 }
 
 void buildGpuPreNvvmPipeline(OpPassManager &pm) {
+  // CSE first: attn-to-gpu's kernels repeat much index arithmetic, and the
+  // canonicalizer takes half as long on the deduplicated IR (0.35 -> 0.15 s
+  // for mistral_7b's kernel).
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   // log2 and tanh as polynomials (no libdevice calls in the kernel); exp2

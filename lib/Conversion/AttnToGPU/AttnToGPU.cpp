@@ -304,6 +304,10 @@ private:
   /// when the accumulators leave room (else re-read from shared memory).
   SmallVector<SmallVector<Value>> queryFragments;
   bool keepQueryInRegisters;
+  /// bf16 MMAs (emitMma): fragments packed into 32-bit registers, per
+  /// fragment and block, and the results of earlier MMAs.
+  DenseMap<std::pair<Value, Block *>, SmallVector<Value, 4>> packedFragments;
+  llvm::DenseSet<Operation *> mmaResults;
   /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
   /// the code below), and what saves instructions elsewhere, unrolled
   /// bounds-checked K/V copies and a branch around O's rescaling, makes
@@ -669,23 +673,34 @@ Value GpuKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
   if (elementType.isF16())
     return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
                                     ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK});
-  auto pairType = VectorType::get({2}, elementType);
+  // A fragment feeds several MMAs (Q's and P's every key or column tile,
+  // K's and V's every slab): it is packed into 32-bit registers once per
+  // block (a later use in the same block comes after the packing).
+  Block *block = b.getInsertionBlock();
   auto packed = [&](Value fragment, int64_t count) {
-    SmallVector<Value> registers;
-    for (int64_t i = 0; i < count; ++i) {
-      Value pair = vector::ExtractOp::create(b, fragment, i);
-      (void)pairType;
-      Value word = vector::BitCastOp::create(
-          b, VectorType::get({1}, b.getI32Type()), pair);
-      registers.push_back(vector::ExtractOp::create(b, word, 0));
-    }
-    return registers;
+    SmallVector<Value, 4> &registers = packedFragments[{fragment, block}];
+    if (registers.empty())
+      for (int64_t i = 0; i < count; ++i) {
+        Value pair = vector::ExtractOp::create(b, fragment, i);
+        Value word = vector::BitCastOp::create(
+            b, VectorType::get({1}, b.getI32Type()), pair);
+        registers.push_back(vector::ExtractOp::create(b, word, 0));
+      }
+    return SmallVector<Value>(registers.begin(), registers.end());
   };
+  // The accumulator's four f32, straight from the MMA that produced it.
   SmallVector<Value> accumulator;
-  for (int64_t i = 0; i < 2; ++i)
-    for (int64_t j = 0; j < 2; ++j)
-      accumulator.push_back(
-          vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, j}));
+  if (auto previous = c.getDefiningOp<vector::FromElementsOp>();
+      previous && previous->getBlock() == block &&
+      mmaResults.contains(previous)) {
+    accumulator.assign(previous.getElements().begin(),
+                       previous.getElements().end());
+  } else {
+    for (int64_t i = 0; i < 2; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        accumulator.push_back(
+            vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, j}));
+  }
   Type f32 = b.getF32Type();
   auto resultType =
       LLVM::LLVMStructType::getLiteral(b.getContext(), {f32, f32, f32, f32});
@@ -699,7 +714,9 @@ Value GpuKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
   SmallVector<Value> elements;
   for (int64_t i = 0; i < 4; ++i)
     elements.push_back(LLVM::ExtractValueOp::create(b, result, i));
-  return vector::FromElementsOp::create(b, c.getType(), elements);
+  auto resultVector = vector::FromElementsOp::create(b, c.getType(), elements);
+  mmaResults.insert(resultVector);
+  return resultVector;
 }
 
 /// The A fragment of Q for slab `slab` and head-dim block `kb`: ldmatrix.x4
