@@ -216,6 +216,16 @@ private:
                         function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                                           std::optional<int64_t>)>
                             body);
+  /// Thread t's first chunk of a tile: row t / chunksPerRow, column
+  /// (t % chunksPerRow) * width (the column of all its chunks where the
+  /// CTA's threads cover whole rows).
+  std::pair<Value, Value> emitThreadChunk(ImplicitLocOpBuilder &b,
+                                          int64_t chunksPerRow, int64_t width) {
+    return {arith::DivUIOp::create(b, threadId, index(b, chunksPerRow)),
+            arith::MulIOp::create(
+                b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
+                index(b, width))};
+  }
   /// Rows between a thread's unrolled chunks; 0 where they are not
   /// unrolled (the CTA's threads do not cover whole rows).
   int64_t unrolledRowStep(int64_t chunksPerRow) const {
@@ -452,13 +462,9 @@ void GpuKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                            std::optional<int64_t>) { copyChunk(b, r, c); });
       return;
     }
-    // Chunk i of thread t: row t / chunksPerRow + i * rowStep, column
-    // (t % chunksPerRow) * width.
-    Value threadRow =
-        arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
-        index(b, width));
+    // Chunk i of the thread: its first row + i * rowStep, its column.
+    Value threadRow, column;
+    std::tie(threadRow, column) = emitThreadChunk(b, chunksPerRow, width);
     scf::ForOp::create(
         b, index(b, 0), index(b, numChunks / numThreads), index(b, 1),
         ValueRange{},
@@ -578,11 +584,7 @@ void GpuKernelBuilder::forEachTileChunk(
     // column and first row are computed once and each chunk's row is one
     // add: no loop counter, no branch, and the copies can be scheduled
     // among the MMAs.
-    Value firstRow =
-        arith::DivUIOp::create(b, threadId, index(b, chunksPerRow));
-    Value column = arith::MulIOp::create(
-        b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
-        index(b, width));
+    auto [firstRow, column] = emitThreadChunk(b, chunksPerRow, width);
     for (int64_t i = 0; i < chunksPerThread; ++i) {
       Value row = arith::AddIOp::create(b, firstRow, index(b, i * rowStep));
       if ((i + 1) * numThreads <= numChunks) {
