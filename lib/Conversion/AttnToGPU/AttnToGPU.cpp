@@ -315,9 +315,8 @@ private:
   SmallVector<SmallVector<Value>> queryFragments;
   bool keepQueryInRegisters;
   /// bf16 MMAs (emitMma): fragments packed into 32-bit registers, per
-  /// fragment and block, and the results of earlier MMAs.
+  /// fragment and block.
   DenseMap<std::pair<Value, Block *>, SmallVector<Value, 4>> packedFragments;
-  llvm::DenseSet<Operation *> mmaResults;
   /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
   /// the code below), and what saves instructions elsewhere, unrolled
   /// bounds-checked K/V copies and a branch around O's rescaling, makes
@@ -690,11 +689,18 @@ Value GpuKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
       }
     return SmallVector<Value>(registers.begin(), registers.end());
   };
-  // The accumulator's four f32, straight from the MMA that produced it.
+  // The accumulator's four f32, straight from the MMA of this block that
+  // produced it (its result struct's fields, below).
+  auto fromMma = [&](vector::FromElementsOp vector) {
+    return vector && vector->getBlock() == block &&
+           llvm::all_of(vector.getElements(), [](Value element) {
+             auto field = element.getDefiningOp<LLVM::ExtractValueOp>();
+             return field && field.getContainer().getDefiningOp<NVVM::MmaOp>();
+           });
+  };
   SmallVector<Value> accumulator;
   if (auto previous = c.getDefiningOp<vector::FromElementsOp>();
-      previous && previous->getBlock() == block &&
-      mmaResults.contains(previous)) {
+      fromMma(previous)) {
     accumulator.assign(previous.getElements().begin(),
                        previous.getElements().end());
   } else {
@@ -716,9 +722,7 @@ Value GpuKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
   SmallVector<Value> elements;
   for (int64_t i = 0; i < 4; ++i)
     elements.push_back(LLVM::ExtractValueOp::create(b, result, i));
-  auto resultVector = vector::FromElementsOp::create(b, c.getType(), elements);
-  mmaResults.insert(resultVector);
-  return resultVector;
+  return vector::FromElementsOp::create(b, c.getType(), elements);
 }
 
 /// The A fragment of Q for slab `slab` and head-dim block `kb`: ldmatrix.x4
