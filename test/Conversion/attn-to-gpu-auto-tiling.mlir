@@ -1,6 +1,6 @@
 // RUN: attn-opt %s -split-input-file --attn-to-gpu | FileCheck %s
 
-// `tiling: "auto"` for prefill kernels (autoTiling in AttnToGPU.cpp): the
+// `tiling: "auto"` for prefill kernels (autoTiling in GpuTiling.cpp): the
 // tile sizes of each kernel, block_m x block_n x num_warps.
 
 // Causal head dim 128, plain scores: FlashAttention-2's 128 x 64 on 4 warps

@@ -1,0 +1,277 @@
+//===- AttentionKernelBuilder.cpp - the attention kernel ------------------===//
+//
+// The kernel's frame: arguments, grid mapping, the Q tile in shared
+// memory (RoPE applied there), and the loops over the KV tile ranges that
+// MaskAnalysis classifies (masked boundary tiles, unmasked full tiles).
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionKernelBuilder.h"
+
+#include "attngen/Transforms/Rope.h"
+
+#include <limits>
+
+namespace mlir::attn::attn_to_gpu {
+
+SmallVector<Value> AttentionKernelBuilder::flatten(ArrayRef<SlabState> slabs) {
+  SmallVector<Value> values;
+  for (const SlabState &slab : slabs) {
+    values.append(
+        {slab.rowMax[0], slab.rowMax[1], slab.rowSum[0], slab.rowSum[1]});
+    values.append(slab.output.begin(), slab.output.end());
+  }
+  return values;
+}
+
+SmallVector<SlabState> AttentionKernelBuilder::unflatten(ValueRange values) {
+  SmallVector<SlabState> slabs(slabsPerWarp);
+  int64_t perSlab = 4 + paddedHeadDimV / kMmaN;
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    ValueRange slab = values.slice(s * perSlab, perSlab);
+    slabs[s].rowMax[0] = slab[0];
+    slabs[s].rowMax[1] = slab[1];
+    slabs[s].rowSum[0] = slab[2];
+    slabs[s].rowSum[1] = slab[3];
+    slabs[s].output.assign(slab.begin() + 4, slab.end());
+  }
+  return slabs;
+}
+
+void AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
+                                   gpu::GPUFuncOp func) {
+  Block &entry = func.getBody().front();
+  query = entry.getArgument(0);
+  key = entry.getArgument(1);
+  value = entry.getArgument(2);
+  output = entry.getArgument(3);
+  lse = entry.getArgument(4);
+  slopes = entry.getArgument(5);
+  cacheSeqlens = entry.getArgument(6);
+  pageTable = entry.getArgument(7);
+  partialOutput = entry.getArgument(8);
+  partialLse = entry.getArgument(9);
+  cuSeqlensQ = entry.getArgument(10);
+  cuSeqlensK = entry.getArgument(11);
+
+  // Grid (row tile, q head or, with GQA packing, kv head, batch); block
+  // 32 * num_warps threads. Split-KV: x = row tile * num_splits + split.
+  Value qTileIndex = gpu::BlockIdOp::create(b, gpu::Dimension::x);
+  if (op.getSplitKv()) {
+    numSplits = memref::DimOp::create(b, partialLse, 0);
+    split = arith::RemUIOp::create(b, qTileIndex, numSplits);
+    qTileIndex = arith::DivUIOp::create(b, qTileIndex, numSplits);
+  }
+  Value headIndex = gpu::BlockIdOp::create(b, gpu::Dimension::y);
+  batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
+  threadId = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  lane = arith::RemUIOp::create(b, threadId, index(b, kWarpSize));
+  warp = arith::DivUIOp::create(b, threadId, index(b, kWarpSize));
+  group = arith::DivUIOp::create(b, lane, index(b, 4));
+  threadInGroup = arith::RemUIOp::create(b, lane, index(b, 4));
+  // GQA/MQA: q head h reads kv head h / (num_q_heads / num_kv_heads).
+  if (packGqa) {
+    kvHead = headIndex;
+  } else {
+    qHead = headIndex;
+    kvHead = arith::DivUIOp::create(b, qHead, index(b, op.getGroupSize()));
+  }
+  seqlenQ = memref::DimOp::create(b, query, 1);
+  if (op.isVarlen()) {
+    // This CTA's sequence in the packed tensors: rows [cu[b], cu[b + 1]).
+    auto bounds = [&](Value offsets) -> std::pair<Value, Value> {
+      auto load = [&](Value at) -> Value {
+        return arith::IndexCastOp::create(
+            b, b.getIndexType(), memref::LoadOp::create(b, offsets, at));
+      };
+      Value start = load(batch);
+      Value next = load(arith::AddIOp::create(b, batch, index(b, 1)));
+      return {start,
+              arith::MaxSIOp::create(b, arith::SubIOp::create(b, next, start),
+                                     index(b, 0))};
+    };
+    std::tie(firstQueryRow, seqlenQ) = bounds(cuSeqlensQ);
+    // Keys: packed like the queries, or the sequence's cache (below).
+    if (!op.hasKvCache())
+      std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
+  }
+  rowLimit =
+      packGqa ? arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()))
+                    .getResult()
+              : seqlenQ;
+  // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
+  // caches).
+  if (op.hasKvCache() || !op.isVarlen())
+    seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch,
+                                   seqlenQ);
+  offset = op.getCausalAlign() == CausalAlign::BottomRight
+               ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
+               : index(b, 0);
+  firstRow = arith::MulIOp::create(b, qTileIndex, index(b, tiling.blockM));
+  Value lastRow = arith::SubIOp::create(
+      b,
+      arith::MinSIOp::create(
+          b, arith::AddIOp::create(b, firstRow, index(b, tiling.blockM)),
+          rowLimit),
+      index(b, 1));
+  if (op.getAlibi() && !packGqa)
+    slope = memref::LoadOp::create(b, slopes, qHead);
+  // The grid covers the longest sequence of a varlen batch: CTAs past the
+  // end of a shorter one have nothing to do (uniform for the whole CTA).
+  auto hasRows = scf::IfOp::create(
+      b,
+      arith::CmpIOp::create(b, arith::CmpIPredicate::slt, firstRow, rowLimit),
+      /*withElseRegion=*/false);
+  b.setInsertionPoint(hasRows.thenBlock()->getTerminator());
+
+  auto workgroup =
+      gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
+  sharedBase = gpu::DynamicSharedMemoryOp::create(
+      b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                         MemRefLayoutAttrInterface(), workgroup));
+  int64_t sharedOffset = 0;
+  queryTile =
+      sharedTile(b, sharedBase, sharedOffset, tiling.blockM, paddedHeadDim);
+  keyTile =
+      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDim);
+  valueTile =
+      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDimV);
+
+  if (!op.getPageSize() && atRegisterCeiling()) {
+    // Two slabs per warp: K and V rows of this CTA's sequence and kv head
+    // as [rows, dim] views, whose base is computed once; the KV loop's
+    // copies add only the row (fewer 64-bit values live through it than
+    // batch and head indices: the non-causal d = 128 kernel at 128 x 64 on 4
+    // warps stopped spilling on sm_90). One-slab kernels keep the indices:
+    // there the views cost 0-16 registers (ptxas, sm_80/sm_90).
+    SmallVector<Value, 2> origin =
+        emitKeyRow(b, op, key, pageTable, batch, index(b, 0), firstKeyRow);
+    auto rowsOf = [&](Value tensor, int64_t dim) -> Value {
+      auto type = cast<MemRefType>(tensor.getType());
+      SmallVector<OpFoldResult> offsets{origin[0], origin[1], kvHead,
+                                        b.getIndexAttr(0)};
+      Value rows = arith::SubIOp::create(b, memref::DimOp::create(b, tensor, 1),
+                                         origin[1]);
+      SmallVector<OpFoldResult> sizes{b.getIndexAttr(1), rows,
+                                      b.getIndexAttr(1), b.getIndexAttr(dim)};
+      SmallVector<OpFoldResult> strides(4, b.getIndexAttr(1));
+      auto resultType = memref::SubViewOp::inferRankReducedResultType(
+          {ShapedType::kDynamic, dim}, type, offsets, sizes, strides);
+      return memref::SubViewOp::create(b, cast<MemRefType>(resultType), tensor,
+                                       offsets, sizes, strides);
+    };
+    keyRows = rowsOf(key, headDim);
+    valueRows = rowsOf(value, headDimV);
+  }
+  // Q tile -> shared -> A fragments (in registers when they fit).
+  emitLoadTile(
+      b, queryTile, query,
+      [&](ImplicitLocOpBuilder &b, Value row) {
+        return queryRowIndices(b, row);
+      },
+      firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
+  gpu::BarrierOp::create(b);
+  if (RopeAttr rope = op.getRopeAttr()) {
+    // RoPE in shared memory: lane l rotates rows l, l + 32, ... and warp w
+    // the chunks c with c % num_warps == w (a warp-uniform branch), so a
+    // decode tile of a few rows still spreads over every warp. Rotated q is
+    // rounded to the 16-bit type, as FlashAttention's rotary kernels do.
+    Value rows =
+        arith::MinSIOp::create(b, index(b, tiling.blockM),
+                               arith::SubIOp::create(b, rowLimit, firstRow));
+    auto loop = scf::ForOp::create(b, lane, rows, index(b, kWarpSize));
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value r = loop.getInductionVar();
+      Value position = emitQueryPosition(
+          b, seqlenK, seqlenQ,
+          queryOfRow(b, arith::AddIOp::create(b, firstRow, r)));
+      emitRotateRow(b, rope, position, queryTile, {r, index(b, 0)}, queryTile,
+                    {r, index(b, 0)}, kRopePairsPerChunk,
+                    [&](ImplicitLocOpBuilder &b, int64_t chunk) -> Value {
+                      return arith::CmpIOp::create(
+                          b, arith::CmpIPredicate::eq, warp,
+                          index(b, chunk % tiling.numWarps));
+                    });
+    }
+    gpu::BarrierOp::create(b);
+  }
+  if (keepQueryInRegisters) {
+    for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
+      SmallVector<Value> fragments;
+      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb)
+        fragments.push_back(emitQueryFragment(b, slab, kb));
+      queryFragments.push_back(fragments);
+    }
+  }
+
+  // m = -inf, l = 0, O = 0.
+  SmallVector<SlabState> initial(slabsPerWarp);
+  Value zeroAccumulator = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(VectorType::get({2, 2}, b.getF32Type()), 0.0f));
+  for (SlabState &slab : initial) {
+    slab.rowMax[0] = slab.rowMax[1] =
+        f32(b, -std::numeric_limits<double>::infinity());
+    slab.rowSum[0] = slab.rowSum[1] = f32(b, 0.0);
+    slab.output.assign(paddedHeadDimV / kMmaN, zeroAccumulator);
+  }
+  SmallVector<Value> state = flatten(initial);
+
+  if (split) {
+    // Chunk s of the KV tiles: [s * c, min((s + 1) * c, tiles)) with
+    // c = ceil(tiles / num_splits); every loop below is clipped to it.
+    Value numKvTiles =
+        arith::CeilDivSIOp::create(b, seqlenK, index(b, tiling.blockN));
+    Value chunk = arith::CeilDivSIOp::create(b, numKvTiles, numSplits);
+    splitBegin = arith::MulIOp::create(b, split, chunk);
+    splitEnd = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
+  }
+  // The mask depends on the tile's query range.
+  for (const KvTileRanges &range :
+       mask.emitTileRanges(b, queryOfRow(b, firstRow), queryOfRow(b, lastRow),
+                           offset, seqlenK, tiling.blockN)) {
+    auto emitTiles = [&](Value lb, Value ub, bool masked) {
+      if (split) {
+        lb = arith::MaxSIOp::create(b, lb, splitBegin);
+        ub = arith::MaxSIOp::create(b, lb,
+                                    arith::MinSIOp::create(b, ub, splitEnd));
+      }
+      auto loop = scf::ForOp::create(
+          b, lb, ub, index(b, 1), state,
+          [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
+            ImplicitLocOpBuilder nb(loc, nested);
+            scf::YieldOp::create(nb,
+                                 emitKvTile(nb, tile, lb, ub, masked, iter));
+          });
+      state.assign(loop.getResults().begin(), loop.getResults().end());
+    };
+    if (!range.leadingBoundaryIsEmpty)
+      emitTiles(range.begin, range.fullBegin, /*masked=*/true);
+    emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
+    emitTiles(range.fullEnd, range.end, /*masked=*/true);
+  }
+  if (split) {
+    // A call whose keys come in one chunk needs no merge: its CTA writes O
+    // and the LSE itself (the manifest's merge.skipped_for_one_chunk), and
+    // the launcher skips the merge and the workspace.
+    auto oneChunk =
+        scf::IfOp::create(b,
+                          arith::CmpIOp::create(b, arith::CmpIPredicate::eq,
+                                                numSplits, index(b, 1)),
+                          /*withElseRegion=*/true);
+    ImplicitLocOpBuilder thenBuilder(b.getLoc(),
+                                     oneChunk.thenBlock()->getTerminator());
+    emitFinalize(thenBuilder, state);
+    ImplicitLocOpBuilder elseBuilder(b.getLoc(),
+                                     oneChunk.elseBlock()->getTerminator());
+    emitPartialFinalize(elseBuilder, state);
+  } else {
+    emitFinalize(b, state);
+  }
+  b.setInsertionPointAfter(hasRows);
+  gpu::ReturnOp::create(b);
+}
+
+} // namespace mlir::attn::attn_to_gpu

@@ -1,0 +1,278 @@
+//===- AttentionKernelBuilder.h - builds the attention kernel ---*- C++ -*-===//
+//
+// Builds the body of one attention kernel (one CTA per Q tile, head and
+// batch) from an attn.attention op. Fragment layouts (PTX ISA,
+// mma.m16n8k16, g = lane / 4, t = lane % 4):
+//   A (16x16): a0 = A[g][2t..2t+1], a1 = A[g+8][2t..], a2 = A[g][2t+8..],
+//              a3 = A[g+8][2t+8..]                 -> vector<4x2xT>
+//   B (16x8):  b0 = B[2t..2t+1][g], b1 = B[2t+8..2t+9][g] -> vector<2x2xT>
+//   C (16x8):  c[0] = C[g][2t..2t+1], c[1] = C[g+8][2t..2t+1]
+//                                                   -> vector<2x2xf32>
+// ldmatrix.x4 gives matrix i to register i; lane l addresses row l % 8 of
+// matrix l / 8. So for A at (r0, c0): row r0 + l % 16, column c0 + (l / 16) *
+// 8; for B from K[key][d] (B = K^T): key n0 + l % 8, d c0 + ((l / 8) % 2) * 8
+// (.x2); for B from V[key][dv] (B = V, .trans): key k0 + l % 16, dv n0.
+// Two neighbouring 16x8 S accumulators are exactly one 16x16 A operand:
+//   A_P(kb) = {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}.
+//
+// The builder's parts, one file each: AttentionKernelBuilder.cpp (kernel
+// arguments, the Q tile and the loops over KV tiles), TileCopies.cpp
+// (global <-> shared tiles, cp.async), WarpPrimitives.cpp (quad
+// reductions, MMAs, Q fragments, scores), KvTile.cpp (one KV tile: QK^T,
+// online softmax, PV), Epilogue.cpp (O and LSE).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_CONVERSION_ATTNTOGPU_ATTENTIONKERNELBUILDER_H
+#define ATTNGEN_CONVERSION_ATTNTOGPU_ATTENTIONKERNELBUILDER_H
+
+#include "GpuTiling.h"
+
+#include "attngen/Conversion/Passes.h"
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+#include "attngen/Transforms/KvCacheIndexing.h"
+#include "attngen/Transforms/MaskAnalysis.h"
+#include "attngen/Transforms/TileRows.h"
+
+#include "mlir/IR/ImplicitLocOpBuilder.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/MathExtras.h"
+
+namespace mlir::attn::attn_to_gpu {
+
+/// RoPE pairs per vector op on the GPU (registers stay few).
+constexpr int64_t kRopePairsPerChunk = 4;
+/// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
+/// matrix reads then start in 8 different bank groups (no conflicts).
+constexpr int64_t kRowPadding = 8;
+/// How a tile whose rows all exist (firstRow + rows <= rowLimit, known to
+/// the caller) is copied by cp.async, each chunk without a bounds check:
+/// unrolled (one instruction per chunk at a constant offset) or in a loop
+/// over the thread's chunks (one pointer increment per chunk, fewer live
+/// values for ptxas to schedule around); Checked: the general copy.
+enum class WholeTileCopy { Checked, Unrolled, Loop };
+
+/// Tile copies of at most this many chunks per thread are unrolled.
+constexpr int64_t kMaxUnrolledChunks = 32;
+/// How far (log2 units) a row max may outgrow the softmax reference before
+/// the warp rescales: P <= 2^8 stays exact in f16/bf16 (FlashAttention-4).
+constexpr double kStaleMaxLimit = 8.0;
+constexpr double kLog2E = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// The online softmax state of one 16-row slab of one warp: per thread, the
+/// running max and partial sum of its two rows (g and g + 8) and the O
+/// accumulator fragments.
+struct SlabState {
+  Value rowMax[2], rowSum[2];
+  SmallVector<Value> output; // Dvp / 8 x vector<2x2xf32>
+};
+
+class AttentionKernelBuilder {
+public:
+  AttentionKernelBuilder(AttentionOp op, GpuTiling tiling)
+      : op(op), mask(MaskModel::fromOp(op)), tiling(tiling),
+        elementType(op.getQuery().getType().getElementType()),
+        headDim(op.getHeadDim()), headDimV(op.getHeadDimV()),
+        paddedHeadDim(llvm::alignTo(headDim, kMmaK)),
+        paddedHeadDimV(llvm::alignTo(headDimV, kMmaK)),
+        slabsPerWarp(slabsPerWarpOf(tiling)), packGqa(op.packsGqa()) {
+    // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
+    // accumulator of S and of O, for each slab.
+    int64_t accumulatorRegisters =
+        slabsPerWarp * accumulatorRegistersPerSlab(op, tiling);
+    int64_t queryRegisters = slabsPerWarp * 4 * (paddedHeadDim / kMmaK);
+    keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
+  }
+
+  /// Bytes of dynamic shared memory: Q tile, K tile and V tile; the O tile
+  /// reuses them at the end.
+  int64_t sharedMemoryBytes() const {
+    int64_t tiles = 2 * (tiling.blockM * (paddedHeadDim + kRowPadding) +
+                         tiling.blockN * (paddedHeadDim + kRowPadding) +
+                         tiling.blockN * (paddedHeadDimV + kRowPadding));
+    return std::max(tiles, outputTileBytes());
+  }
+  int64_t outputTileBytes() const {
+    return 2 * tiling.blockM * (paddedHeadDimV + kRowPadding);
+  }
+
+  void build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func);
+
+private:
+  Value index(ImplicitLocOpBuilder &b, int64_t v) {
+    return arith::ConstantIndexOp::create(b, v);
+  }
+  Value f32(ImplicitLocOpBuilder &b, double v) {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  }
+  Value i32(ImplicitLocOpBuilder &b, int64_t v) {
+    return arith::ConstantIntOp::create(b, v, 32);
+  }
+
+  Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
+                   int64_t rows, int64_t cols);
+  /// The first three indices of a row of a tile in its tensor: (batch,
+  /// query, head) for Q and O, (batch, key, kv head) for per-sequence K/V,
+  /// (page, row in page, kv head) for a paged cache.
+  using RowIndices =
+      function_ref<SmallVector<Value>(ImplicitLocOpBuilder &, Value)>;
+  void emitLoadTile(ImplicitLocOpBuilder &b, Value tile, Value source,
+                    RowIndices rowIndices, Value firstRow, Value rowLimit,
+                    int64_t rows, int64_t cols, int64_t paddedCols,
+                    bool async = false,
+                    WholeTileCopy wholeTile = WholeTileCopy::Checked);
+  void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
+                     RowIndices rowIndices, Value firstRow, Value rowLimit,
+                     int64_t rows, int64_t cols);
+  /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
+  /// tile, spread over the CTA's threads (consecutive threads, consecutive
+  /// chunks of a row): body(r, c, rowOffset) with the chunk's tile row and
+  /// column. `unroll`: each thread's chunks unrolled where that is short
+  /// (the KV loop's copies), and then r = r0 + rowOffset with the thread's
+  /// first row r0 < unrolledRowStep(chunksPerRow) and a constant rowOffset;
+  /// else a loop (rowOffset none), whose per-chunk index values CSE cannot
+  /// share with other tiles' (the Q load before the KV loop and the O store
+  /// after it would otherwise keep them live across it).
+  void forEachTileChunk(ImplicitLocOpBuilder &b, int64_t rows,
+                        int64_t chunksPerRow, int64_t width, bool unroll,
+                        function_ref<void(ImplicitLocOpBuilder &, Value, Value,
+                                          std::optional<int64_t>)>
+                            body);
+  /// Thread t's first chunk of a tile: row t / chunksPerRow, column
+  /// (t % chunksPerRow) * width (the column of all its chunks where the
+  /// CTA's threads cover whole rows).
+  std::pair<Value, Value> emitThreadChunk(ImplicitLocOpBuilder &b,
+                                          int64_t chunksPerRow, int64_t width) {
+    return {arith::DivUIOp::create(b, threadId, index(b, chunksPerRow)),
+            arith::MulIOp::create(
+                b, arith::RemUIOp::create(b, threadId, index(b, chunksPerRow)),
+                index(b, width))};
+  }
+  /// Rows between a thread's unrolled chunks; 0 where they are not
+  /// unrolled (the CTA's threads do not cover whole rows).
+  int64_t unrolledRowStep(int64_t chunksPerRow) const {
+    int64_t numThreads = tiling.numWarps * kWarpSize;
+    return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
+  }
+  /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or,
+  /// with keyRows/valueRows, its row there.
+  SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
+    if (keyRows)
+      return {keyIndex};
+    SmallVector<Value> indices(
+        emitKeyRow(b, op, key, pageTable, batch, keyIndex, firstKeyRow));
+    indices.push_back(kvHead);
+    return indices;
+  }
+  /// What the CTA's tile rows are (TileRows.h).
+  TileRows tileRows() {
+    return {op, batch, qHead, kvHead, firstQueryRow, slopes, slope};
+  }
+  Value queryOfRow(ImplicitLocOpBuilder &b, Value row) {
+    return tileRows().query(b, row);
+  }
+  Value headOfRow(ImplicitLocOpBuilder &b, Value row) {
+    return tileRows().head(b, row);
+  }
+  std::pair<Value, Value> queryTensorRow(ImplicitLocOpBuilder &b,
+                                         Value queryIndex) {
+    return tileRows().tensorRow(b, queryIndex);
+  }
+  SmallVector<Value> queryRowIndices(ImplicitLocOpBuilder &b, Value row) {
+    auto [tensorBatch, tensorRow] = queryTensorRow(b, queryOfRow(b, row));
+    return {tensorBatch, tensorRow, headOfRow(b, row)};
+  }
+  Value rowSlope(ImplicitLocOpBuilder &b, Value row) {
+    return tileRows().slopeOf(b, row);
+  }
+  Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
+  Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
+  Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
+  /// s2 = log2(e) * score of one dot product; `distance` = query + off -
+  /// key (i32), used by ALiBi only.
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value rowSlope,
+                  Value distance);
+  Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
+  SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
+                                Value loopBegin, Value loopEnd, bool masked,
+                                ValueRange state);
+  void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
+  void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
+  void emitPartialFinalize(ImplicitLocOpBuilder &b, ValueRange state);
+  struct RowTotals {
+    Value sum, anyVisible, inverse;
+  };
+  RowTotals emitRowTotals(ImplicitLocOpBuilder &b, Value partialSum);
+  Value emitRowLse(ImplicitLocOpBuilder &b, Value rowMax,
+                   const RowTotals &totals);
+
+  SmallVector<Value> flatten(ArrayRef<SlabState> slabs);
+  SmallVector<SlabState> unflatten(ValueRange values);
+
+  AttentionOp op;
+  MaskModel mask;
+  GpuTiling tiling;
+  Type elementType;
+  int64_t headDim, headDimV, paddedHeadDim, paddedHeadDimV, slabsPerWarp;
+  bool packGqa;
+
+  // Kernel arguments and per-CTA values.
+  Value query, key, value, output, lse, slopes, cacheSeqlens, pageTable,
+      partialOutput, partialLse;
+  /// Split-KV: this CTA's chunk, the call's chunk count, and the chunk's KV
+  /// tiles [splitBegin, splitEnd).
+  Value split, numSplits, splitBegin, splitEnd;
+  /// Two-slab kernels without a page table: this CTA's keys and values,
+  /// [rows, dim] views of K and V at (sequence, kv head); null otherwise.
+  Value keyRows, valueRows;
+  /// Variable-length batches: cu_seqlens_q/k and where this CTA's sequence
+  /// starts in the packed Q/O/LSE and K/V.
+  Value cuSeqlensQ, cuSeqlensK, firstQueryRow, firstKeyRow;
+  Value sharedBase, queryTile, keyTile, valueTile;
+  Value batch, qHead, kvHead, firstRow, rowLimit, seqlenQ, seqlenK, offset,
+      slope;
+  Value threadId, lane, warp, group, threadInGroup;
+  /// Q fragments per slab and k-block, loaded once and kept in registers
+  /// when the accumulators leave room (else re-read from shared memory).
+  SmallVector<SmallVector<Value>> queryFragments;
+  bool keepQueryInRegisters;
+  /// bf16 MMAs (emitMma): fragments packed into 32-bit registers, per
+  /// fragment and block.
+  DenseMap<std::pair<Value, Block *>, SmallVector<Value, 4>> packedFragments;
+  /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
+  /// the code below), and what saves instructions elsewhere, unrolled
+  /// bounds-checked K/V copies and a branch around O's rescaling, makes
+  /// them spill. One-slab kernels get both.
+  bool atRegisterCeiling() const { return slabsPerWarp > 1; }
+  /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
+  /// copied. One-slab kernels: unrolled, like their checked copies (not
+  /// with a page table, whose per-slot page reads the checked copy shares
+  /// between chunks). Two-slab kernels with K/V row views, whose checked
+  /// copies are loops: K unrolled, and V, on sm_90, in a loop; which ones
+  /// from ptxas -v over specs/, the numerics inputs, make_ptxas_grid.py's
+  /// two-slab kernels and head counts 8-40 (GQA and MHA, f16 and bf16): V
+  /// unrolled as well spilled 12 bytes on sm_80 where the kv row stride is
+  /// not a power of two, V in a loop on sm_80 12 bytes for f16 GQA, either
+  /// on its own 8 bytes on sm_90, and the variable-length kernels 8 bytes
+  /// with any of them.
+  WholeTileCopy wholeKeyTileCopy() {
+    if (!atRegisterCeiling())
+      return op.getPageSize() ? WholeTileCopy::Checked
+                              : WholeTileCopy::Unrolled;
+    return keyRows && !op.isVarlen() ? WholeTileCopy::Unrolled
+                                     : WholeTileCopy::Checked;
+  }
+  WholeTileCopy wholeValueTileCopy() {
+    if (!atRegisterCeiling())
+      return wholeKeyTileCopy();
+    return keyRows && !op.isVarlen() && op.getTarget() == Target::SM90
+               ? WholeTileCopy::Loop
+               : WholeTileCopy::Checked;
+  }
+};
+
+} // namespace mlir::attn::attn_to_gpu
+
+#endif // ATTNGEN_CONVERSION_ATTNTOGPU_ATTENTIONKERNELBUILDER_H

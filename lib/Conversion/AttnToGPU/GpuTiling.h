@@ -1,0 +1,49 @@
+//===- GpuTiling.h - the kernel's CTA tiling --------------------*- C++ -*-===//
+//
+// The attention kernel's tiling: Q rows per CTA (block_m), keys per KV tile
+// (block_n), warps and pipeline stages; what `tiling: "auto"` picks per head
+// dim and target, and the register budget that bounds a warp's slabs.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_CONVERSION_ATTNTOGPU_GPUTILING_H
+#define ATTNGEN_CONVERSION_ATTNTOGPU_GPUTILING_H
+
+#include "attngen/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Support/LLVM.h"
+
+namespace mlir::attn::attn_to_gpu {
+
+constexpr int64_t kWarpSize = 32;
+constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
+
+struct GpuTiling {
+  int64_t blockM, blockN, numWarps;
+  /// 1: a tile's K and V are loaded when it starts; 2: K of the next tile
+  /// is loaded while the current one finishes (FlashAttention-2's overlap).
+  int64_t numStages;
+};
+
+/// Tile sizes given on the command line (attn-to-gpu's options); 0 keeps
+/// the spec's or the automatic choice.
+struct TilingOverrides {
+  int64_t blockM = 0, blockN = 0, numWarps = 0, numStages = 0;
+};
+
+/// 16-row slabs of the Q tile per warp.
+int64_t slabsPerWarpOf(const GpuTiling &tiling);
+
+/// 32-bit registers of one 16-row slab's S and O accumulators (4 per 16x8
+/// fragment).
+int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
+
+/// The kernel's tiling: the spec's (or `tiling: "auto"`'s), with the
+/// overrides, checked; where a warp's slabs would not fit the register
+/// budget, more warps share the Q tile. Errors are reported on `op`.
+FailureOr<GpuTiling> resolveTiling(AttentionOp op,
+                                   const TilingOverrides &overrides);
+
+} // namespace mlir::attn::attn_to_gpu
+
+#endif // ATTNGEN_CONVERSION_ATTNTOGPU_GPUTILING_H

@@ -1,0 +1,341 @@
+//===- KvTile.cpp - one KV tile of the kernel -----------------------------===//
+//
+// One iteration of a loop over KV tiles: K and V staged by cp.async,
+// S = Q K^T on tensor cores, the online softmax in registers, O += P V.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttentionKernelBuilder.h"
+
+#include <limits>
+
+namespace mlir::attn::attn_to_gpu {
+
+/// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async;
+/// `inUnmaskedLoop`: the tile is one of a loop over unmasked tiles, which
+/// end at or before seqlen_k.
+void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
+                                          bool inUnmaskedLoop) {
+  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
+  emitLoadTile(
+      b, keyTile, keyRows ? keyRows : key,
+      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
+      firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
+      /*async=*/true,
+      inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
+}
+
+/// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
+/// on tensor cores, the online softmax in registers, O += P V on tensor
+/// cores.
+///
+/// cp.async groups, committed in this order by every thread (some empty):
+///   num_stages 1: K(j), V(j); S waits for K(j), PV for V(j).
+///   num_stages 2: K(j) (only in a loop's first iteration; else it came
+///     with the previous one), V(j), then K(j + 1) after the last slab's
+///     softmax (every warp has read K(j) by the barrier before it). S waits
+///     for K(j) with V(j) in flight; PV waits for V(j) with K(j + 1) in
+///     flight, so the next tile's K loads during this one's PV.
+///     (FlashAttention-2 issues K(j + 1) before the softmax; here that keeps
+///     more values live across the branch and ptxas spills on some specs.)
+SmallVector<Value>
+AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
+                                   Value loopBegin, Value loopEnd, bool masked,
+                                   ValueRange flatState) {
+  SmallVector<SlabState> slabs = unflatten(flatState);
+  int64_t blockN = tiling.blockN;
+  bool prefetch = tiling.numStages >= 2;
+  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  auto commitGroup = [&]() -> Value {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  };
+  // Waits until at most `pending` of the latest groups are in flight.
+  auto waitGroups = [&](Value token, int64_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(pending));
+  };
+  // Runs `body` when `condition` holds (uniform across the CTA).
+  auto emitIf = [&](Value condition,
+                    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
+    auto ifOp = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+    ImplicitLocOpBuilder thenBuilder(b.getLoc(), b.getContext());
+    thenBuilder.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    body(thenBuilder);
+  };
+
+  // Every warp is done with the previous tile's V (and, without prefetch,
+  // K) before they are replaced.
+  gpu::BarrierOp::create(b);
+  if (prefetch)
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
+  else
+    emitLoadKeys(b, kvTile, !masked);
+  commitGroup();
+  emitLoadTile(
+      b, valueTile, valueRows ? valueRows : value,
+      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
+      firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
+      /*async=*/true, masked ? WholeTileCopy::Checked : wholeValueTileCopy());
+  Value valueGroup = commitGroup();
+  // All groups but V(j)'s have landed: K(j) is in shared memory.
+  waitGroups(valueGroup, 1);
+  gpu::BarrierOp::create(b);
+
+  auto fragmentType = [&](int64_t rows) {
+    return VectorType::get({rows, 2}, elementType);
+  };
+  auto accumulatorType = VectorType::get({2, 2}, b.getF32Type());
+  Value zeroAccumulator = arith::ConstantOp::create(
+      b, DenseElementsAttr::get(accumulatorType, 0.0f));
+  int64_t numKeyTiles = blockN / kMmaN;
+  Value laneMod8 = arith::RemUIOp::create(b, lane, index(b, 8));
+  Value laneHalf = arith::MulIOp::create(
+      b,
+      arith::RemUIOp::create(b, arith::DivUIOp::create(b, lane, index(b, 8)),
+                             index(b, 2)),
+      index(b, 8));
+  Value laneMod16 = arith::RemUIOp::create(b, lane, index(b, 16));
+  // ldmatrix.x4: lanes 8i..8i+7 address matrix i.
+  Value laneSixteenth = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, lane, index(b, 16)), index(b, 8));
+  // Fragment `half` (0 or 1) of an x4 load's two B fragments.
+  auto halfOf = [&](Value pair, int64_t half) -> Value {
+    return vector::ExtractStridedSliceOp::create(
+        b, pair, ArrayRef<int64_t>{2 * half, 0}, ArrayRef<int64_t>{2, 2},
+        ArrayRef<int64_t>{1, 1});
+  };
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  int64_t keySteps = paddedHeadDim / kMmaK;
+  double scale = op.getScale().convertToDouble();
+  bool linearScores =
+      op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi() && scale > 0.0;
+  Value scoreScale = f32(b, scale * kLog2E);
+
+  // S = Q K^T for all of the warp's slabs at once: one 16x8 f32 accumulator
+  // per slab and 8 keys. Every K fragment read from shared memory feeds the
+  // MMAs of every slab (two slabs: per MMA, half the ldmatrix traffic of
+  // slab by slab). k16 step by k16 step, so that only one Q fragment per
+  // slab is live; one ldmatrix.x4 gives the B fragments of two key tiles
+  // (matrices: keys 8nt + 8(i / 2), columns 16kb + 8(i % 2)).
+  SmallVector<SmallVector<Value>> scores(
+      slabsPerWarp, SmallVector<Value>(numKeyTiles, zeroAccumulator));
+  Value keyPairRow = arith::AddIOp::create(
+      b, laneMod8,
+      arith::MulIOp::create(b, arith::DivUIOp::create(b, lane, index(b, 16)),
+                            index(b, 8)));
+  for (int64_t kb = 0; kb < keySteps; ++kb) {
+    SmallVector<Value> slabQuery;
+    for (int64_t s = 0; s < slabsPerWarp; ++s)
+      slabQuery.push_back(emitQueryFragment(b, s, kb));
+    Value keyColumn = arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf);
+    for (int64_t nt = 0; nt < numKeyTiles; nt += 2) {
+      Value pair = nvgpu::LdMatrixOp::create(
+          b, fragmentType(4), keyTile,
+          ValueRange{arith::AddIOp::create(b, index(b, nt * kMmaN), keyPairRow),
+                     keyColumn},
+          /*transpose=*/false, /*numTiles=*/4);
+      for (int64_t s = 0; s < slabsPerWarp; ++s)
+        for (int64_t half = 0; half < 2; ++half)
+          scores[s][nt + half] = emitMma(b, slabQuery[s], halfOf(pair, half),
+                                         scores[s][nt + half]);
+    }
+  }
+
+  // The online softmax, slab by slab. P leaves as the A operands of the
+  // second MMA, rounded to the input type: per slab and 16 keys,
+  // {S(2kb)[0], S(2kb)[1], S(2kb+1)[0], S(2kb+1)[1]}.
+  SmallVector<SmallVector<Value>> probabilityFragments(slabsPerWarp);
+  Value keyBase = arith::AddIOp::create(
+      b, firstKey, arith::MulIOp::create(b, threadInGroup, index(b, 2)));
+  // c < seqlen_k - keyBase: the key exists.
+  Value keyLimit = arith::IndexCastOp::create(
+      b, b.getI32Type(), arith::SubIOp::create(b, seqlenK, keyBase));
+  for (int64_t s = 0; s < slabsPerWarp; ++s) {
+    // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
+    // keyBase + c with keyBase = firstKey + 2t and c = 8nt + j. Masks and
+    // ALiBi distances compare per-row values (relative to keyBase, in i32)
+    // against the constant c: no per-element index arithmetic, and nothing
+    // per element stays live across the slabs.
+    Value slabRow = emitSlabRow(b, s);
+    SmallVector<Value> values(numKeyTiles * 4);
+    Value tileMax[2] = {negInf, negInf};
+    for (int64_t nt = 0; nt < numKeyTiles; ++nt) {
+      for (int64_t i = 0; i < 2; ++i) {
+        Value row = arith::AddIOp::create(
+            b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
+        Value query = queryOfRow(b, row);
+        Value slopeOfRow = rowSlope(b, row);
+        // (query + off) - keyBase: the key distance of c = 0.
+        Value rowDistance =
+            op.getAlibi()
+                ? arith::IndexCastOp::create(
+                      b, b.getI32Type(),
+                      arith::SubIOp::create(
+                          b, arith::AddIOp::create(b, query, offset), keyBase))
+                      .getResult()
+                : Value();
+        for (int64_t j = 0; j < 2; ++j) {
+          int64_t keyOffset = nt * kMmaN + j;
+          Value dot = vector::ExtractOp::create(b, scores[s][nt],
+                                                ArrayRef<int64_t>{i, j});
+          // Plain scores (s = dot * scale * log2 e) stay raw dot products
+          // here: the row max is taken on them and scaled once per row, and
+          // each P is one FMA and an exp2 (FlashAttention's form).
+          Value distance =
+              rowDistance
+                  ? arith::SubIOp::create(b, rowDistance, i32(b, keyOffset))
+                        .getResult()
+                  : Value();
+          Value score =
+              linearScores ? dot : emitScore(b, dot, slopeOfRow, distance);
+          if (masked) {
+            Value key = i32(b, keyOffset);
+            Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                 key, keyLimit);
+            Value visible = arith::AndIOp::create(
+                b, exists, mask.emitVisible(b, query, key, offset, keyBase));
+            score = arith::SelectOp::create(b, visible, score, negInf);
+          }
+          values[nt * 4 + i * 2 + j] = score;
+          tileMax[i] = arith::MaximumFOp::create(b, tileMax[i], score);
+        }
+      }
+    }
+    // The reference m of a row (P = exp2(s - m), O and l relative to it)
+    // moves to max(m, rowmax(S)). In one-slab kernels it moves only when
+    // some row of the warp grew by more than kStaleMaxLimit
+    // (FlashAttention-4's conditional rescaling): otherwise P <=
+    // 2^kStaleMaxLimit, O / l and m + log2 l are unchanged, and the warp
+    // skips O *= exp2(m - m') (1 for every row). A row that grew from -inf
+    // always moves. Reference 0 for rows with nothing visible.
+    bool staleReference = !atRegisterCeiling();
+    Value newMax[2], anyGrows;
+    for (int64_t i = 0; i < 2; ++i) {
+      Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
+      if (linearScores)
+        rowTileMax = arith::MulFOp::create(b, rowTileMax, scoreScale);
+      newMax[i] = arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
+      if (!staleReference)
+        continue;
+      // -inf -> finite: +inf > limit; -inf -> -inf: NaN, false.
+      Value grows = arith::CmpFOp::create(
+          b, arith::CmpFPredicate::OGT,
+          arith::SubFOp::create(b, newMax[i], slabs[s].rowMax[i]),
+          f32(b, kStaleMaxLimit));
+      anyGrows = anyGrows ? arith::OrIOp::create(b, anyGrows, grows) : grows;
+    }
+    Value warpRescales =
+        staleReference
+            ? NVVM::VoteSyncOp::create(b, b.getI1Type(), i32(b, -1), anyGrows,
+                                       NVVM::VoteSyncKind::any)
+                  .getResult()
+            : Value();
+    Value reference[2], rescale[2], negReference[2];
+    for (int64_t i = 0; i < 2; ++i) {
+      Value kept = staleReference
+                       ? arith::SelectOp::create(b, warpRescales, newMax[i],
+                                                 slabs[s].rowMax[i])
+                             .getResult()
+                       : newMax[i];
+      Value noneVisible =
+          arith::CmpFOp::create(b, arith::CmpFPredicate::OEQ, kept, negInf);
+      reference[i] = arith::SelectOp::create(b, noneVisible, f32(b, 0.0), kept);
+      rescale[i] = math::Exp2Op::create(
+          b, arith::SubFOp::create(b, slabs[s].rowMax[i], reference[i]));
+      negReference[i] = arith::NegFOp::create(b, reference[i]);
+      slabs[s].rowMax[i] = kept;
+    }
+    // P = exp2(S - m'); each thread sums its part of the row (quads combine
+    // once, at the end).
+    Value partialSum[2] = {nullptr, nullptr};
+    SmallVector<Value> probabilities(values.size());
+    for (int64_t e = 0; e < static_cast<int64_t>(values.size()); ++e) {
+      int64_t i = (e / 2) % 2;
+      Value shifted =
+          linearScores
+              ? Value(math::FmaOp::create(b, values[e], scoreScale,
+                                          negReference[i]))
+              : Value(arith::SubFOp::create(b, values[e], reference[i]));
+      Value p = math::Exp2Op::create(b, shifted);
+      partialSum[i] =
+          partialSum[i] ? arith::AddFOp::create(b, partialSum[i], p) : p;
+      probabilities[e] = p;
+    }
+    for (int64_t i = 0; i < 2; ++i)
+      slabs[s].rowSum[i] =
+          math::FmaOp::create(b, rescale[i], slabs[s].rowSum[i], partialSum[i]);
+    // Rounded to the input type as vectors: pairs become one
+    // cvt.rn.{bf16,f16}x2.f32 each.
+    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb)
+      probabilityFragments[s].push_back(arith::TruncFOp::create(
+          b, fragmentType(4),
+          vector::FromElementsOp::create(
+              b, VectorType::get({4, 2}, b.getF32Type()),
+              ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8))));
+    // O *= rescale, row by row (when the warp's references moved).
+    auto rescaleOutput = [&](ImplicitLocOpBuilder &b) {
+      Value rescaleFragment = vector::FromElementsOp::create(
+          b, accumulatorType,
+          ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
+      SmallVector<Value> output;
+      for (Value acc : slabs[s].output)
+        output.push_back(arith::MulFOp::create(b, acc, rescaleFragment));
+      return output;
+    };
+    if (!staleReference) {
+      slabs[s].output = rescaleOutput(b);
+      continue;
+    }
+    auto rescaled = scf::IfOp::create(
+        b, warpRescales,
+        [&](OpBuilder &thenBuilder, Location loc) {
+          ImplicitLocOpBuilder tb(loc, thenBuilder);
+          scf::YieldOp::create(tb, rescaleOutput(tb));
+        },
+        [&](OpBuilder &elseBuilder, Location loc) {
+          scf::YieldOp::create(elseBuilder, loc, slabs[s].output);
+        });
+    slabs[s].output.assign(rescaled.getResults().begin(),
+                           rescaled.getResults().end());
+  }
+
+  bool nextKeysInFlight = false;
+  if (prefetch) {
+    // Every warp has read K(j): load K(j + 1) during PV.
+    gpu::BarrierOp::create(b);
+    Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
+    commitGroup();
+    nextKeysInFlight = true;
+  }
+  // V(j)'s group has landed and is visible to all; K(j + 1)'s may still be
+  // in flight.
+  waitGroups(valueGroup, nextKeysInFlight ? 1 : 0);
+  gpu::BarrierOp::create(b);
+
+  // O += P V for all slabs at once: B fragments from V by
+  // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
+  // 16kb + 8(i % 2), columns 8dt + 8(i / 2)), each feeding every slab.
+  for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
+    Value valueRow = arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
+    for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
+      Value pair = nvgpu::LdMatrixOp::create(
+          b, fragmentType(4), valueTile,
+          ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
+                                                     laneSixteenth)},
+          /*transpose=*/true, /*numTiles=*/4);
+      for (int64_t s = 0; s < slabsPerWarp; ++s)
+        for (int64_t half = 0; half < 2; ++half)
+          slabs[s].output[dt + half] =
+              emitMma(b, probabilityFragments[s][kb], halfOf(pair, half),
+                      slabs[s].output[dt + half]);
+    }
+  }
+  return flatten(slabs);
+}
+
+} // namespace mlir::attn::attn_to_gpu
