@@ -22,12 +22,13 @@
 // CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 // CHECK: gpu.barrier
 // CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
-// Full KV tiles (num_stages 2): barrier; K(j) by cp.async only in the
-// loop's first iteration (later it came with the previous one), one group;
-// V(j), a second group; wait until only V's group is in flight, barrier;
-// S = Q K^T on mma.sync (8 key tiles x 4 head-dim blocks), no mask compare.
+// Full KV tiles (num_stages 2), FlashAttention-2's two barriers per tile:
+// K(j) by cp.async only in the loop's first iteration (later it came with
+// the previous one), one group; wait for it, barrier B1 (K(j) visible,
+// every warp done with V(j - 1)); then V(j), a second group; S = Q K^T on
+// mma.sync (8 key tiles x 4 head-dim blocks), no mask compare.
 // CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
 // A tile is 64 rows x 8 chunks over 128 threads: 4 copies per thread,
 // unrolled (no loop); these tiles' rows all exist, so no copy is checked
@@ -37,14 +38,15 @@
 // CHECK-NOT: arith.select
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_create_group
+// CHECK: %[[KGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvgpu.device_async_wait %[[KGROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK-NOT: scf.for
 // CHECK-NOT: arith.select
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]][%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // K's B fragments of two key tiles per ldmatrix.x4, split in halves, both
 // multiplied by the same Q fragment (k16 step by k16 step).
 // CHECK: %[[KPAIR:.+]] = nvgpu.ldmatrix %[[KS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false} : {{.+}} -> vector<4x2xf16>
@@ -72,22 +74,24 @@
 // CHECK: scf.if %[[MOVES]] -> (vector<2x2xf32>, {{.+}}) {
 // CHECK-COUNT-8: arith.mulf %{{.+}}, %{{.+}} : vector<2x2xf32>
 // CHECK: } else {
-// After a barrier (every warp has read K(j)), K(j + 1) starts loading if
-// the loop has a next tile, as its own group.
-// CHECK: gpu.barrier
+// After the softmax: wait for V(j) (overlapped with S and the softmax),
+// barrier B2 (V(j) visible, every warp has read K(j)); K(j + 1) starts
+// loading if the loop has a next tile, as its own group, in flight during
+// O += P V, whose B fragments of V come from ldmatrix.x4.trans (two n8
+// columns per load).
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
 // CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
 // CHECK: scf.if %[[HASNEXT]]
 // CHECK: nvgpu.device_async_copy %[[K]]
 // CHECK: nvgpu.device_async_create_group
-// V's group lands (overlapped with S and the softmax) while K(j + 1)'s may
-// still be in flight; O += P V with V's B fragments from ldmatrix.x4.trans
-// (two n8 columns per load).
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
+// CHECK-NOT: gpu.barrier
 // CHECK: scf.yield
 // Boundary tiles, whose last rows may lie past seqlen_k, copy K and V
 // checked: a chunk's source row is not selected (past seqlen_k it copies 0
@@ -155,6 +159,7 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // (one-slab kernels keep the indices, above).
 // CHECK: %[[KROWS:.+]] = memref.subview %{{.+}}[%{{.+}}, 0, %{{.+}}, 0] [1, %{{.+}}, 1, 128] [1, 1, 1, 1] : memref<?x?x8x128xf16> to memref<?x128xf16, strided<[1024, 1], offset: ?>>
 // CHECK: %[[VROWS:.+]] = memref.subview
+// Four barriers per tile here (two spilled on sm_80; twoBarriersPerTile).
 // CHECK: scf.for
 // CHECK: gpu.barrier
 // CHECK: scf.if
@@ -191,21 +196,36 @@ func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: t
 // -----
 
 // On sm_90 the unmasked tiles' V is copied without bounds too, in a loop of
-// 8 chunks per thread (unrolled, it spills on sm_80; see wholeValueTileCopy).
+// 8 chunks per thread (unrolled, it spills on sm_80; see wholeValueTileCopy),
+// and each KV tile has two barriers (sm_80's two-slab kernels keep four,
+// above: two spilled there; see twoBarriersPerTile): B1 after K(j) has
+// landed, before V(j) is issued; B2 after V(j) has landed, before K(j + 1).
 // CHECK-LABEL: gpu.func @two_slabs_sm90
 // CHECK: %[[KROWS:.+]] = memref.subview
 // CHECK: %[[VROWS:.+]] = memref.subview
+// Q's load loop and its barrier, then the unmasked tiles' loop.
 // CHECK: scf.for
 // CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK-NOT: gpu.barrier
 // CHECK: scf.if
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
-// CHECK: nvgpu.device_async_create_group
+// CHECK: %[[KG:.+]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvgpu.device_async_wait %[[KG]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
 // CHECK-NOT: arith.select
 // CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1 {
 // CHECK-NOT: arith.select
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NEXT: }
-// CHECK-NEXT: nvgpu.device_async_create_group
+// CHECK-NEXT: %[[VG:.+]] = nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.device_async_wait %[[VG]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK-NOT: gpu.barrier
+// CHECK: scf.yield
 func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: tensor<?x?x8x128xf16>) -> tensor<?x?x8x128xf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
       tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)

@@ -22,10 +22,13 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     leave room (else re-reads them from shared memory with ldmatrix.x4).
     Per KV tile, K and V are staged in shared memory (rows padded by 16
     bytes so ldmatrix is free of bank conflicts) by cp.async in separate
-    groups: S waits for K's only, so V's transfer overlaps S and the
-    softmax; with num_stages = 2 (the default) the next tile's K is issued
-    before PV, once every warp has read the current one, so it loads during
-    PV and the next tile's V issue (within each loop of tiles).
+    groups, so V's transfer overlaps S and the softmax. With num_stages =
+    2 (the default) each KV tile has FlashAttention-2's two barriers: one
+    after K(j) has landed, before V(j) is issued (every warp is done with
+    V(j - 1)), one after V(j) has landed, before K(j + 1) is issued (every
+    warp has read K(j)), so the next tile's K loads during PV (within each
+    loop of tiles). Two-slab kernels on sm_80 and varlen two-slab kernels
+    keep four barriers per tile (with two, ptxas spilled 4 bytes there).
     S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
     (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
     lower), with ldmatrix.x4 for K (two key tiles per load, k16 step by k16

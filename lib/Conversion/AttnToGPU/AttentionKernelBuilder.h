@@ -264,6 +264,14 @@ private:
     return keyRows && !op.isVarlen() ? WholeTileCopy::Unrolled
                                      : WholeTileCopy::Checked;
   }
+  /// With num_stages 2, FlashAttention-2's two barriers per KV tile
+  /// (emitKvTile) instead of four. Not where ptxas spilled with them at
+  /// 255 registers: two-slab kernels on sm_80 (4 bytes, non-causal and
+  /// GQA d128) and varlen two-slab kernels (4 bytes on sm_80 and sm_90).
+  bool twoBarriersPerTile() {
+    return !atRegisterCeiling() ||
+           (op.getTarget() == Target::SM90 && !op.isVarlen());
+  }
   WholeTileCopy wholeValueTileCopy() {
     if (!atRegisterCeiling())
       return wholeKeyTileCopy();

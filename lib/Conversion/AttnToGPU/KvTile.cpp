@@ -29,15 +29,20 @@ void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
 /// on tensor cores, the online softmax in registers, O += P V on tensor
 /// cores.
 ///
-/// cp.async groups, committed in this order by every thread (some empty):
-///   num_stages 1: K(j), V(j); S waits for K(j), PV for V(j).
-///   num_stages 2: K(j) (only in a loop's first iteration; else it came
-///     with the previous one), V(j), then K(j + 1) after the last slab's
-///     softmax (every warp has read K(j) by the barrier before it). S waits
-///     for K(j) with V(j) in flight; PV waits for V(j) with K(j + 1) in
-///     flight, so the next tile's K loads during this one's PV.
-///     (FlashAttention-2 issues K(j + 1) before the softmax; here that keeps
-///     more values live across the branch and ptxas spills on some specs.)
+/// cp.async groups, committed in this order by every thread (some empty),
+/// and the CTA's barriers:
+///   num_stages 1: barrier (every warp is done with K(j - 1) and V(j - 1)),
+///     K(j), V(j); S waits for K(j) (barrier), PV for V(j) (barrier).
+///   num_stages 2 (FlashAttention-2's two barriers per tile):
+///     K(j), only in a loop's first tile (else it came with the previous
+///     one); wait for it, barrier B1: K(j) is visible, and every warp is
+///     done with PV(j - 1), so V(j) may replace V(j - 1);
+///     V(j), in flight during S = Q K^T and the softmax; wait for it,
+///     barrier B2: V(j) is visible, and every warp has read K(j), so
+///     K(j + 1) may replace it; K(j + 1), in flight during PV.
+///     (FlashAttention-2 waits for V(j) before the softmax and issues K(j +
+///     1) there; after the softmax, fewer values are live across the
+///     branch around K(j + 1)'s copy: ptxas spilled on some specs.)
 SmallVector<Value>
 AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                    Value loopBegin, Value loopEnd, bool masked,
@@ -63,25 +68,44 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     body(thenBuilder);
   };
 
-  // Every warp is done with the previous tile's V (and, without prefetch,
-  // K) before they are replaced.
-  gpu::BarrierOp::create(b);
-  if (prefetch)
+  auto loadValues = [&](ImplicitLocOpBuilder &b) {
+    emitLoadTile(
+        b, valueTile, valueRows ? valueRows : value,
+        [&](ImplicitLocOpBuilder &b, Value row) {
+          return kvRowIndices(b, row);
+        },
+        firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
+        /*async=*/true, masked ? WholeTileCopy::Checked : wholeValueTileCopy());
+  };
+  // K(j): loaded now, or (prefetch) only in a loop's first tile.
+  auto loadKeys = [&]() {
+    if (!prefetch)
+      return emitLoadKeys(b, kvTile, !masked);
     emitIf(
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
-  else
-    emitLoadKeys(b, kvTile, !masked);
-  commitGroup();
-  emitLoadTile(
-      b, valueTile, valueRows ? valueRows : value,
-      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
-      firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
-      /*async=*/true, masked ? WholeTileCopy::Checked : wholeValueTileCopy());
-  Value valueGroup = commitGroup();
-  // All groups but V(j)'s have landed: K(j) is in shared memory.
-  waitGroups(valueGroup, 1);
-  gpu::BarrierOp::create(b);
+  };
+  bool twoBarriers = prefetch && twoBarriersPerTile();
+  Value valueGroup;
+  if (twoBarriers) {
+    loadKeys();
+    waitGroups(commitGroup(), 0);
+    // B1: K(j) is visible; every warp is done with V(j - 1).
+    gpu::BarrierOp::create(b);
+    loadValues(b);
+    valueGroup = commitGroup();
+  } else {
+    // Every warp is done with the previous tile's V (and, without
+    // prefetch, K) before they are replaced.
+    gpu::BarrierOp::create(b);
+    loadKeys();
+    commitGroup();
+    loadValues(b);
+    valueGroup = commitGroup();
+    // All groups but V(j)'s have landed: K(j) is in shared memory.
+    waitGroups(valueGroup, 1);
+    gpu::BarrierOp::create(b);
+  }
 
   auto fragmentType = [&](int64_t rows) {
     return VectorType::get({rows, 2}, elementType);
@@ -301,21 +325,30 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                            rescaled.getResults().end());
   }
 
-  bool nextKeysInFlight = false;
-  if (prefetch) {
-    // Every warp has read K(j): load K(j + 1) during PV.
-    gpu::BarrierOp::create(b);
+  auto loadNextKeys = [&]() {
     Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
     emitIf(
         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
         [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
     commitGroup();
-    nextKeysInFlight = true;
+  };
+  if (twoBarriers) {
+    // B2: V(j) has landed and is visible to all; every warp has read K(j),
+    // which K(j + 1) replaces during PV.
+    waitGroups(valueGroup, 0);
+    gpu::BarrierOp::create(b);
+    loadNextKeys();
+  } else {
+    if (prefetch) {
+      // Every warp has read K(j): load K(j + 1) during PV.
+      gpu::BarrierOp::create(b);
+      loadNextKeys();
+    }
+    // V(j)'s group has landed and is visible to all; K(j + 1)'s may still
+    // be in flight.
+    waitGroups(valueGroup, prefetch ? 1 : 0);
+    gpu::BarrierOp::create(b);
   }
-  // V(j)'s group has landed and is visible to all; K(j + 1)'s may still be
-  // in flight.
-  waitGroups(valueGroup, nextKeysInFlight ? 1 : 0);
-  gpu::BarrierOp::create(b);
 
   // O += P V for all slabs at once: B fragments from V by
   // ldmatrix.x4.trans, two n8 columns of V per load (matrices at rows
