@@ -56,7 +56,7 @@ llvm::Error writePackageDirectory(
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
           parent + "/.attnpkg", staging))
     return packageError(packageDir + ": cannot create: " + ec.message());
-  auto cleanup = llvm::make_scope_exit(
+  llvm::scope_exit cleanup(
       [&] { llvm::sys::fs::remove_directories(staging); });
   if (llvm::Error error = fill(staging))
     return error;

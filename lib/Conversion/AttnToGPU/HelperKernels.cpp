@@ -18,6 +18,35 @@ constexpr int64_t kMergeWarps = 4;
 /// its lanes over the row's 16-byte vectors.
 constexpr int64_t kAppendWarps = 4;
 
+/// A kernel `name`(types) of `warps` warps per CTA, at the builder's
+/// insertion point.
+static gpu::GPUFuncOp createWarpKernel(OpBuilder &builder, Location loc,
+                                       const std::string &name, TypeRange types,
+                                       int64_t warps) {
+  auto kernel = gpu::GPUFuncOp::create(builder, loc, name,
+                                       builder.getFunctionType(types, {}));
+  kernel->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
+                  builder.getUnitAttr());
+  kernel.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
+      {static_cast<int32_t>(warps * kWarpSize), 1, 1}));
+  return kernel;
+}
+
+/// The thread's lane and its warp's row, one row per warp: row = block_x *
+/// warps + thread / 32.
+static std::pair<Value, Value> emitLaneAndRow(ImplicitLocOpBuilder &b,
+                                              int64_t warps) {
+  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
+  Value lane = arith::RemUIOp::create(b, thread, index(kWarpSize));
+  Value row = arith::AddIOp::create(
+      b,
+      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
+                            index(warps)),
+      arith::DivUIOp::create(b, thread, index(kWarpSize)));
+  return {lane, row};
+}
+
 /// `<name>_append(k_new, v_new, k, v, cache_seqlens, page_table,
 /// cu_seqlens_q)`: one warp per new row r = (packed token) * num_kv_heads +
 /// h, stored at cache row cache_seqlens[b] + j (the key rotated by RoPE;
@@ -27,28 +56,17 @@ constexpr int64_t kAppendWarps = 4;
 void buildAppendKernel(OpBuilder &builder, AttentionOp op,
                        const std::string &name, ArrayRef<Type> kernelTypes) {
   Location loc = op.getLoc();
-  SmallVector<Type> types = appendParameterTypes(op, kernelTypes);
-  auto append = gpu::GPUFuncOp::create(builder, loc, name,
-                                       builder.getFunctionType(types, {}));
-  append->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                  builder.getUnitAttr());
-  append.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(kAppendWarps * kWarpSize), 1, 1}));
+  auto append = createWarpKernel(
+      builder, loc, name, appendParameterTypes(op, kernelTypes), kAppendWarps);
   Block &entry = append.getBody().front();
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&entry);
-  auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
   KvAppendOperands operands{entry.getArgument(0), entry.getArgument(1),
                             entry.getArgument(2), entry.getArgument(3),
                             entry.getArgument(4), entry.getArgument(5),
                             entry.getArgument(6)};
-  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value lane = arith::RemUIOp::create(b, thread, index(kWarpSize));
-  Value row = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            index(kAppendWarps)),
-      arith::DivUIOp::create(b, thread, index(kWarpSize)));
+  Value lane, row;
+  std::tie(lane, row) = emitLaneAndRow(b, kAppendWarps);
   auto ifRow = scf::IfOp::create(
       b,
       arith::CmpIOp::create(b, arith::CmpIPredicate::ult, row,
@@ -74,14 +92,10 @@ void buildAppendKernel(OpBuilder &builder, AttentionOp op,
 void buildMergeKernel(OpBuilder &builder, AttentionOp op,
                       const std::string &name, ArrayRef<Type> kernelTypes) {
   Location loc = op.getLoc();
-  SmallVector<Type> types = {kernelTypes[3], kernelTypes[4], kernelTypes[8],
-                             kernelTypes[9]};
-  auto merge = gpu::GPUFuncOp::create(builder, loc, name,
-                                      builder.getFunctionType(types, {}));
-  merge->setAttr(gpu::GPUDialect::getKernelFuncAttrName(),
-                 builder.getUnitAttr());
-  merge.setKnownBlockSizeAttr(builder.getDenseI32ArrayAttr(
-      {static_cast<int32_t>(kMergeWarps * kWarpSize), 1, 1}));
+  auto merge = createWarpKernel(
+      builder, loc, name,
+      {kernelTypes[3], kernelTypes[4], kernelTypes[8], kernelTypes[9]},
+      kMergeWarps);
   Block &entry = merge.getBody().front();
   ImplicitLocOpBuilder b(loc, builder);
   b.setInsertionPointToStart(&entry);
@@ -89,13 +103,8 @@ void buildMergeKernel(OpBuilder &builder, AttentionOp op,
   mlir::attn::SplitKvMergeOperands operands{
       entry.getArgument(0), entry.getArgument(1), entry.getArgument(2),
       entry.getArgument(3)};
-  Value thread = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
-  Value lane = arith::RemUIOp::create(b, thread, index(kWarpSize));
-  Value row = arith::AddIOp::create(
-      b,
-      arith::MulIOp::create(b, gpu::BlockIdOp::create(b, gpu::Dimension::x),
-                            index(kMergeWarps)),
-      arith::DivUIOp::create(b, thread, index(kWarpSize)));
+  Value lane, row;
+  std::tie(lane, row) = emitLaneAndRow(b, kMergeWarps);
   Value seqlenQ = memref::DimOp::create(b, operands.output, 1);
   int64_t numQHeads = op.getNumQHeads();
   Value rows = arith::MulIOp::create(
