@@ -21,7 +21,7 @@
 # (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
 # profile of attngen's and SDPA's flash kernels (ncu.txt) and, when
 # `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
-# (the attngen of older commits, e.g. built in git worktrees), bench/gpu's
+# (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
 # current/ CSVs): an A/B of kernel changes made without a GPU.
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
