@@ -43,6 +43,11 @@ void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
 ///     (FlashAttention-2 waits for V(j) before the softmax and issues K(j +
 ///     1) there; after the softmax, fewer values are live across the
 ///     branch around K(j + 1)'s copy: ptxas spilled on some specs.)
+///   num_stages 2 without twoBarriersPerTile (sm_80's and varlen two-slab
+///     kernels, where two barriers spilled): barrier (every warp is done
+///     with V(j - 1)), K(j) (a loop's first tile only), V(j); wait for all
+///     but V(j), barrier; S and the softmax; barrier (every warp has read
+///     K(j)), K(j + 1); wait for all but K(j + 1), barrier; PV.
 SmallVector<Value>
 AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                    Value loopBegin, Value loopEnd, bool masked,

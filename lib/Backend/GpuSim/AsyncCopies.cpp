@@ -1,0 +1,68 @@
+//===- AsyncCopies.cpp - cp.async groups in the emulator ------------------===//
+//
+// cp.async copies, grouped by commit, whose data becomes visible when a
+// wait retires their group; reading a destination still in flight fails.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CtaSimulator.h"
+
+namespace attngen::gpu_sim {
+
+/// cp.async (device_async_copy), commit (create_group) and wait.
+LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
+  for (int64_t t = 0; t < numThreads; ++t) {
+    if (!mask[t])
+      continue;
+    if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
+      const MemRefView &dst = memrefs[copy.getDst()];
+      const MemRefView &src = memrefs[copy.getSrc()];
+      int64_t count = copy.getDstElements().getZExtValue();
+      int64_t valid = copy.getSrcElements()
+                          ? int64_t(scalar(copy.getSrcElements(), t))
+                          : count;
+      int64_t dstLinear, srcLinear;
+      if (failed(elementAddress(op, dst, copy.getDstIndices(), t, count,
+                                dstLinear)))
+        return failure();
+      Elements data(count, 0.0); // the part past srcElements is zero-filled
+      if (valid > 0) {
+        if (failed(elementAddress(op, src, copy.getSrcIndices(), t, valid,
+                                  srcLinear)))
+          return failure();
+        for (int64_t i = 0; i < valid; ++i)
+          data[i] = src.buffer->data[srcLinear + i];
+      }
+      // The hardware may write the destination any time from issue to wait:
+      // for races, the write happens at issue.
+      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t)))
+        return failure();
+      auto &marks = inFlight[dst.buffer];
+      marks.resize(dst.buffer->data.size());
+      for (int64_t i = 0; i < count; ++i)
+        ++marks[dstLinear + i];
+      openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});
+      set(copy.getAsyncToken(), t, {0.0});
+    } else if (auto group = dyn_cast<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
+      committed[t].push_back(std::move(openCopies[t]));
+      openCopies[t].clear();
+      set(group.getAsyncToken(), t, {0.0});
+    } else {
+      auto wait = cast<nvgpu::DeviceAsyncWaitOp>(op);
+      size_t keep = wait.getNumGroups() ? *wait.getNumGroups() : 0;
+      while (committed[t].size() > keep) {
+        for (AsyncCopy &copy : committed[t].front()) {
+          auto &marks = inFlight[copy.buffer];
+          for (size_t i = 0; i < copy.data.size(); ++i) {
+            copy.buffer->data[copy.linear + i] = copy.data[i];
+            --marks[copy.linear + i];
+          }
+        }
+        committed[t].pop_front();
+      }
+    }
+  }
+  return success();
+}
+
+} // namespace attngen::gpu_sim

@@ -1,0 +1,232 @@
+//===- CtaSimulator.h - one CTA of the GPU emulator -------------*- C++ -*-===//
+//
+// One CTA's threads in lockstep over a kernel's IR (GpuSimulator.cpp has the
+// model): per-thread values, memref views, shared-memory race checks and
+// cp.async groups. The ops it runs are spread by kind: ControlFlow.cpp
+// (scf.for, scf.if), WarpOps.cpp (ldmatrix, mma.sync), AsyncCopies.cpp
+// (cp.async groups), Elementwise.cpp (arith, math, vector element ops),
+// GpuSimulator.cpp (the dispatch and everything else).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTNGEN_BACKEND_GPUSIM_CTASIMULATOR_H
+#define ATTNGEN_BACKEND_GPUSIM_CTASIMULATOR_H
+
+#include "attngen/Backend/GpuSim/GpuSimulator.h"
+
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <array>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attngen::gpu_sim {
+
+using namespace mlir;
+
+constexpr int64_t kWarpSize = 32;
+using Elements = SmallVector<double, 8>;
+using Mask = std::vector<bool>;
+
+/// A memref value: a buffer, an element offset and strides.
+struct MemRefView {
+  SimBuffer *buffer = nullptr;
+  int64_t offset = 0;
+  std::vector<int64_t> sizes, strides;
+};
+
+/// `value` rounded to `type` (f32, f16, bf16; integers unchanged).
+double roundTo(Type type, double value);
+/// The bits of `value` as `type` (f16/bf16 in the low 16 bits), and back.
+uint32_t bitsOf(Type type, double value);
+double fromBits(Type type, uint32_t bits);
+
+class CtaSimulator {
+public:
+  CtaSimulator(gpu::GPUFuncOp kernel, std::vector<SimBuffer *> &args,
+               std::array<int64_t, 3> blockId, int64_t numThreads)
+      : kernel(kernel), args(args), blockId(blockId), numThreads(numThreads) {}
+
+  LogicalResult run() {
+    openCopies.resize(numThreads);
+    committed.resize(numThreads);
+    Block &entry = kernel.getBody().front();
+    for (auto [arg, buffer] : llvm::zip(entry.getArguments(), args)) {
+      MemRefView view{buffer, 0, buffer->shape, {}};
+      int64_t stride = 1;
+      view.strides.resize(buffer->shape.size());
+      for (int i = static_cast<int>(buffer->shape.size()) - 1; i >= 0; --i) {
+        view.strides[i] = stride;
+        stride *= buffer->shape[i];
+      }
+      memrefs[arg] = view;
+    }
+    return execBlock(entry, Mask(numThreads, true));
+  }
+
+  std::string error;
+
+private:
+  LogicalResult fail(Operation *op, const Twine &message) {
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    os << op->getLoc() << ": gpu-sim: " << op->getName() << ": " << message
+       << " (CTA " << blockId[0] << "," << blockId[1] << "," << blockId[2]
+       << ")";
+    error = text;
+    return failure();
+  }
+
+  std::vector<Elements> &valuesOf(Value v) { return values[v]; }
+  double scalar(Value v, int64_t thread) { return values[v][thread][0]; }
+
+  void set(Value v, int64_t thread, Elements e) {
+    auto &slot = values[v];
+    if (slot.size() != static_cast<size_t>(numThreads))
+      slot.resize(numThreads);
+    slot[thread] = std::move(e);
+  }
+
+  LogicalResult execBlock(Block &block, const Mask &mask) {
+    for (Operation &op : block)
+      if (failed(execOp(&op, mask)))
+        return failure();
+    return success();
+  }
+
+  LogicalResult elementAddress(Operation *op, const MemRefView &view,
+                               ValueRange indices, int64_t thread,
+                               int64_t extent, int64_t &linear) {
+    linear = view.offset;
+    for (auto [dim, index] : llvm::enumerate(indices)) {
+      int64_t i = static_cast<int64_t>(scalar(index, thread));
+      int64_t last = dim + 1 == indices.size() ? i + extent - 1 : i;
+      if (i < 0 || last >= view.sizes[dim])
+        return fail(op, "out-of-bounds access: index " + Twine(i) +
+                            (extent > 1 ? "+" + Twine(extent - 1) : Twine("")) +
+                            " of dimension " + Twine(dim) + " (size " +
+                            Twine(view.sizes[dim]) + ") by thread " +
+                            Twine(thread));
+      linear += i * view.strides[dim];
+    }
+    return success();
+  }
+
+  LogicalResult execOp(Operation *op, const Mask &mask);
+  LogicalResult execElementwise(Operation *op, const Mask &mask);
+  LogicalResult execFor(scf::ForOp op, const Mask &mask);
+  LogicalResult execIf(scf::IfOp op, const Mask &mask);
+  LogicalResult execLdMatrix(nvgpu::LdMatrixOp op, const Mask &mask);
+  LogicalResult execMma(Operation *op, const Mask &mask);
+
+  gpu::GPUFuncOp kernel;
+  std::vector<SimBuffer *> &args;
+  std::array<int64_t, 3> blockId;
+  int64_t numThreads;
+  DenseMap<Value, std::vector<Elements>> values;
+  DenseMap<Value, MemRefView> memrefs;
+  /// Shared memory: one typed buffer per view offset of this CTA.
+  std::map<int64_t, std::unique_ptr<SimBuffer>> shared;
+
+  /// cp.async: copies issued by a thread, grouped by commit; a group's data
+  /// becomes visible when a wait retires it. Destinations of copies in
+  /// flight are marked, and reading them is an error.
+  struct AsyncCopy {
+    SimBuffer *buffer;
+    int64_t linear;
+    Elements data;
+  };
+  std::vector<std::vector<AsyncCopy>> openCopies;            // per thread
+  std::vector<std::deque<std::vector<AsyncCopy>>> committed; // per thread
+  DenseMap<SimBuffer *, std::vector<uint16_t>> inFlight;
+
+  LogicalResult checkVisible(Operation *op, SimBuffer *buffer, int64_t linear,
+                             int64_t count, int64_t thread) {
+    auto it = inFlight.find(buffer);
+    if (it == inFlight.end())
+      return success();
+    for (int64_t i = 0; i < count; ++i)
+      if (it->second[linear + i])
+        return fail(op, "reads shared memory that a cp.async still in flight "
+                        "writes (missing device_async_wait?), thread " +
+                            Twine(thread));
+    return success();
+  }
+  LogicalResult execAsync(Operation *op, const Mask &mask);
+
+  /// Shared-memory race and initialization checks. Barriers divide the
+  /// execution into epochs; within one, an element written by one warp and
+  /// read or written by another is a race (no barrier orders them).
+  struct Access {
+    int64_t writeEpoch = -1, readEpoch = -1;
+    int64_t writeWarp = -1;
+    uint64_t readWarps = 0;
+    bool written = false;
+  };
+  DenseMap<SimBuffer *, std::vector<Access>> sharedAccess;
+  int64_t epoch = 0;
+
+  LogicalResult recordRead(Operation *op, SimBuffer *buffer, int64_t linear,
+                           int64_t count, int64_t thread) {
+    if (failed(checkVisible(op, buffer, linear, count, thread)))
+      return failure();
+    auto it = sharedAccess.find(buffer);
+    if (it == sharedAccess.end())
+      return success();
+    int64_t warp = thread / kWarpSize;
+    for (int64_t i = 0; i < count; ++i) {
+      Access &a = it->second[linear + i];
+      if (!a.written)
+        return fail(op, "reads shared memory never written (element " +
+                            Twine(linear + i) + "), thread " + Twine(thread));
+      if (a.writeEpoch == epoch && a.writeWarp != warp)
+        return fail(op, "shared-memory race: element " + Twine(linear + i) +
+                            " written by warp " + Twine(a.writeWarp) +
+                            " and read by warp " + Twine(warp) +
+                            " with no barrier between");
+      if (a.readEpoch != epoch) {
+        a.readEpoch = epoch;
+        a.readWarps = 0;
+      }
+      a.readWarps |= uint64_t(1) << warp;
+    }
+    return success();
+  }
+
+  LogicalResult recordWrite(Operation *op, SimBuffer *buffer, int64_t linear,
+                            int64_t count, int64_t thread) {
+    auto it = sharedAccess.find(buffer);
+    if (it == sharedAccess.end())
+      return success();
+    int64_t warp = thread / kWarpSize;
+    for (int64_t i = 0; i < count; ++i) {
+      Access &a = it->second[linear + i];
+      bool otherWriter = a.writeEpoch == epoch && a.writeWarp != warp;
+      bool otherReader =
+          a.readEpoch == epoch && (a.readWarps & ~(uint64_t(1) << warp)) != 0;
+      if (otherWriter || otherReader)
+        return fail(op, "shared-memory race: element " + Twine(linear + i) +
+                            (otherWriter ? " written by warps "
+                                         : " read by another warp and written "
+                                           "by warp ") +
+                            (otherWriter
+                                 ? Twine(a.writeWarp) + " and " + Twine(warp)
+                                 : Twine(warp)) +
+                            " with no barrier between");
+      a.writeEpoch = epoch;
+      a.writeWarp = warp;
+      a.written = true;
+    }
+    return success();
+  }
+};
+
+} // namespace attngen::gpu_sim
+
+#endif // ATTNGEN_BACKEND_GPUSIM_CTASIMULATOR_H
