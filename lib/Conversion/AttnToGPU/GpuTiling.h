@@ -16,6 +16,7 @@
 namespace mlir::attn::attn_to_gpu {
 
 constexpr int64_t kWarpSize = 32;
+/// The tensor-core MMA's shape: mma.sync m16n8k16 (A 16x16, B 16x8).
 constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 
 struct GpuTiling {
