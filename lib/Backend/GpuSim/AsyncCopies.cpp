@@ -9,6 +9,20 @@
 
 namespace attngen::gpu_sim {
 
+LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
+                                         int64_t linear, int64_t count,
+                                         int64_t thread) {
+  auto it = inFlight.find(buffer);
+  if (it == inFlight.end())
+    return success();
+  for (int64_t i = 0; i < count; ++i)
+    if (it->second[linear + i])
+      return fail(op, "reads shared memory that a cp.async still in flight "
+                      "writes (missing device_async_wait?), thread " +
+                          Twine(thread));
+  return success();
+}
+
 /// cp.async (device_async_copy), commit (create_group) and wait.
 LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
   for (int64_t t = 0; t < numThreads; ++t) {

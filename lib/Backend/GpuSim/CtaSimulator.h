@@ -4,8 +4,9 @@
 // model): per-thread values, memref views, shared-memory race checks and
 // cp.async groups. The ops it runs are spread by kind: ControlFlow.cpp
 // (scf.for, scf.if), WarpOps.cpp (ldmatrix, mma.sync), AsyncCopies.cpp
-// (cp.async groups), Elementwise.cpp (arith, math, vector element ops),
-// GpuSimulator.cpp (the dispatch and everything else).
+// (cp.async groups), SharedMemoryChecks.cpp (races between warps),
+// Elementwise.cpp (arith, math, vector element ops), GpuSimulator.cpp (the
+// dispatch and everything else).
 //
 //===----------------------------------------------------------------------===//
 
@@ -146,18 +147,10 @@ private:
   std::vector<std::deque<std::vector<AsyncCopy>>> committed; // per thread
   DenseMap<SimBuffer *, std::vector<uint16_t>> inFlight;
 
+  /// Fails if any of the `count` elements at `linear` is the destination
+  /// of a cp.async still in flight.
   LogicalResult checkVisible(Operation *op, SimBuffer *buffer, int64_t linear,
-                             int64_t count, int64_t thread) {
-    auto it = inFlight.find(buffer);
-    if (it == inFlight.end())
-      return success();
-    for (int64_t i = 0; i < count; ++i)
-      if (it->second[linear + i])
-        return fail(op, "reads shared memory that a cp.async still in flight "
-                        "writes (missing device_async_wait?), thread " +
-                            Twine(thread));
-    return success();
-  }
+                             int64_t count, int64_t thread);
   LogicalResult execAsync(Operation *op, const Mask &mask);
 
   /// Shared-memory race and initialization checks. Barriers divide the
@@ -172,59 +165,14 @@ private:
   DenseMap<SimBuffer *, std::vector<Access>> sharedAccess;
   int64_t epoch = 0;
 
+  /// Records a read (recordRead) or write (recordWrite) of `count` shared
+  /// elements at `linear` by `thread`; fails on a race with another warp in
+  /// this epoch, a read of memory never written or still in flight.
   LogicalResult recordRead(Operation *op, SimBuffer *buffer, int64_t linear,
-                           int64_t count, int64_t thread) {
-    if (failed(checkVisible(op, buffer, linear, count, thread)))
-      return failure();
-    auto it = sharedAccess.find(buffer);
-    if (it == sharedAccess.end())
-      return success();
-    int64_t warp = thread / kWarpSize;
-    for (int64_t i = 0; i < count; ++i) {
-      Access &a = it->second[linear + i];
-      if (!a.written)
-        return fail(op, "reads shared memory never written (element " +
-                            Twine(linear + i) + "), thread " + Twine(thread));
-      if (a.writeEpoch == epoch && a.writeWarp != warp)
-        return fail(op, "shared-memory race: element " + Twine(linear + i) +
-                            " written by warp " + Twine(a.writeWarp) +
-                            " and read by warp " + Twine(warp) +
-                            " with no barrier between");
-      if (a.readEpoch != epoch) {
-        a.readEpoch = epoch;
-        a.readWarps = 0;
-      }
-      a.readWarps |= uint64_t(1) << warp;
-    }
-    return success();
-  }
+                           int64_t count, int64_t thread);
 
   LogicalResult recordWrite(Operation *op, SimBuffer *buffer, int64_t linear,
-                            int64_t count, int64_t thread) {
-    auto it = sharedAccess.find(buffer);
-    if (it == sharedAccess.end())
-      return success();
-    int64_t warp = thread / kWarpSize;
-    for (int64_t i = 0; i < count; ++i) {
-      Access &a = it->second[linear + i];
-      bool otherWriter = a.writeEpoch == epoch && a.writeWarp != warp;
-      bool otherReader =
-          a.readEpoch == epoch && (a.readWarps & ~(uint64_t(1) << warp)) != 0;
-      if (otherWriter || otherReader)
-        return fail(op, "shared-memory race: element " + Twine(linear + i) +
-                            (otherWriter ? " written by warps "
-                                         : " read by another warp and written "
-                                           "by warp ") +
-                            (otherWriter
-                                 ? Twine(a.writeWarp) + " and " + Twine(warp)
-                                 : Twine(warp)) +
-                            " with no barrier between");
-      a.writeEpoch = epoch;
-      a.writeWarp = warp;
-      a.written = true;
-    }
-    return success();
-  }
+                            int64_t count, int64_t thread);
 };
 
 } // namespace attngen::gpu_sim
