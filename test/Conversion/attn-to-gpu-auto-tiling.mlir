@@ -64,11 +64,13 @@ func.func @causal_d64_dv128(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>
 
 // -----
 
-// Head dims 64 and 256: one slab.
-// CHECK-LABEL: gpu.func @causal_d64
-// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-func.func @causal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
-  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+// Head dims up to 64 (d = dv, plain scores, no window or sinks, fixed
+// lengths): FlashAttention-2's 128 x 128 on 4 warps, causal or not, MHA or
+// GQA.
+// CHECK-LABEL: gpu.func @noncausal_d64
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
+func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
       target(sm_90)
       : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
   return %o : tensor<?x?x8x64xbf16>
@@ -76,6 +78,65 @@ func.func @causal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: 
 
 // -----
 
+// CHECK-LABEL: gpu.func @causal_gqa_d32
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
+func.func @causal_gqa_d32(%q: tensor<?x?x8x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x8x32xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 2) head_dims(32, 32) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x32xbf16>, tensor<?x?x2x32xbf16>, tensor<?x?x2x32xbf16> -> tensor<?x?x8x32xbf16>
+  return %o : tensor<?x?x8x32xbf16>
+}
+
+// -----
+
+// A window (its boundary tiles measured no faster at 128 x 128), head_dim_v
+// != head_dim (spilled 4-24 bytes), softcap (over the register budget) and
+// varlen (spilled 16 bytes) keep 64 x 64.
+// CHECK-LABEL: gpu.func @window_d64
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @window_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(256, 0) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @noncausal_d64_dv32
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @noncausal_d64_dv32(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x32xbf16>) -> tensor<?x?x8x32xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x32xbf16> -> tensor<?x?x8x32xbf16>
+  return %o : tensor<?x?x8x32xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @causal_d64_softcap
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d64_softcap(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(30.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @varlen_d64
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: tensor<1x?x8x64xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<1x?x8x64xbf16>, tensor<1x?x8x64xbf16>, tensor<1x?x8x64xbf16> -> tensor<1x?x8x64xbf16>
+  return %o : tensor<1x?x8x64xbf16>
+}
+
+// -----
+
+// Head dim 256: one slab.
 // CHECK-LABEL: gpu.func @causal_d256
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %v: tensor<?x?x8x256xbf16>) -> tensor<?x?x8x256xbf16> {

@@ -701,9 +701,13 @@ TEST_F(CudaKernel, DeviceMustMatchTheTarget) {
   size_t attributes = mock().functionAttributes.size();
   ASSERT_EQ(attnrt_run_cuda(kernel, &args, nullptr), ATTNRT_OK)
       << attnrt_last_error();
-  // 27 KB of shared memory: no opt-in needed.
-  EXPECT_EQ(lastLaunch().sharedBytes, 27648u);
-  EXPECT_EQ(mock().functionAttributes.size(), attributes);
+  // 54 KB of shared memory (d = 64 at 128 x 128): above the default 48 KB,
+  // so the kernel opted in (CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES)
+  // once.
+  EXPECT_EQ(lastLaunch().sharedBytes, 55296u);
+  std::lock_guard<std::mutex> lock(mock().mutex);
+  ASSERT_EQ(mock().functionAttributes.size(), attributes + 1);
+  EXPECT_EQ(mock().functionAttributes.back(), std::make_pair(8, 55296));
 }
 
 TEST_F(CudaKernel, SharedMemoryBeyondTheDeviceIsRefused) {

@@ -48,9 +48,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     FlashAttention-4's conditional rescaling: P <= 2^8 is exact in the
     16-bit types), and each thread's K/V copies are unrolled; two-slab
     kernels, at the register ceiling, rescale every tile and copy in a
-    loop. In the loop over unmasked tiles, whose rows all exist, copies
-    are not bounds-checked: one cp.async per 16 bytes, unrolled (two-slab
-    kernels: K, and on sm_90 V in a loop). The KV tiles come from
+    loop, except in the loop over unmasked tiles (whose rows all exist):
+    K unrolled, one unchecked cp.async per 16 bytes, and on sm_90 V in an
+    unchecked loop. The KV tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
     only boundary tiles evaluate the mask, by comparing per-row bounds
     (relative to the thread's first key, in i32) against each score's

@@ -19,6 +19,11 @@ int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
               llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
 }
 
+bool masksKeys(AttentionOp op) {
+  return op.getMask() != MaskKind::None || op.getWindowLeft() >= 0 ||
+         op.getWindowRight() >= 0 || op.getSinkTokens() > 0;
+}
+
 /// Accumulator registers a warp's slabs may take, from ptxas -v (sm_80,
 /// sm_90) over head dims 32-128 at 128 x 64 and 128 x 128 on 4 warps, causal
 /// or not, with windows, softcap and ALiBi: 192 (FlashAttention-2's 128 x 64
@@ -48,19 +53,33 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   registers on sm_80 and sm_90: head_dim_v 128 with smaller head_dims
 ///   spilled 8-24 bytes, and sinks, a second key range in the boundary
 ///   tiles' mask, 16-432 bytes (streaming_llm);
+/// - head dims up to 64 without a mask (no causal mask, window or sinks),
+///   plain scores, fixed-length batches: FlashAttention-2's 128 x 128 on 4
+///   warps, two slabs per warp: on an H100 at seqlen 1k/8k 275/313 vs
+///   238/275 TFLOP/s for 64 x 64 (SDPA's FA2: 245/287). Masked kernels do
+///   not get it: causal and GQA spilled 8 bytes on sm_90 (and gained 3-6%),
+///   varlen 8 bytes; softcap and ALiBi, whose budget it exceeds, ran 10-20%
+///   slower;
 /// - otherwise 64 x 64 on 4 warps, one slab per warp, for every head dim:
 ///   its accumulators fit, and for head dims above 128 it is 15% faster
-///   than 64 x 32. (d = 64 at 128 x 128 on 4 warps measured 2-9% faster
-///   but its non-causal kernel spills 8 bytes on sm_90.)
+///   than 64 x 32.
 static GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache())
     return {32, 64, 2, 2};
+  auto fitsRegisters = [&](const GpuTiling &tiling) {
+    return slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) <=
+           accumulatorRegisterBudget(op);
+  };
   GpuTiling twoSlabs{128, 64, 4, 2};
   if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 &&
-      op.getSinkTokens() == 0 &&
-      slabsPerWarpOf(twoSlabs) * accumulatorRegistersPerSlab(op, twoSlabs) <=
-          accumulatorRegisterBudget(op))
+      op.getSinkTokens() == 0 && fitsRegisters(twoSlabs))
     return twoSlabs;
+  GpuTiling wideTwoSlabs{128, 128, 4, 2};
+  bool windowOrSinks = op.getWindowLeft() >= 0 || op.getWindowRight() >= 0 ||
+                       op.getSinkTokens() > 0;
+  if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
+      !windowOrSinks && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
+    return wideTwoSlabs;
   return {64, 64, 4, 2};
 }
 

@@ -39,6 +39,10 @@ int64_t slabsPerWarpOf(const GpuTiling &tiling);
 /// fragment).
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
 
+/// Whether keys are masked by more than seqlen_k (a causal mask, a window
+/// or sink tokens): the kernel then has boundary tiles inside the sequence.
+bool masksKeys(AttentionOp op);
+
 /// The kernel's tiling: the spec's (or `tiling: "auto"`'s), with the
 /// overrides, checked; where a warp's slabs would not fit the register
 /// budget, more warps share the Q tile. Errors are reported on `op`.
