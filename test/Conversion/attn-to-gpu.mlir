@@ -14,6 +14,12 @@
 // CHECK-DAG: %[[HEAD:.+]] = gpu.block_id y
 // CHECK-DAG: %[[BATCH:.+]] = gpu.block_id z
 // CHECK-DAG: %[[KVHEAD:.+]] = arith.divui %[[HEAD]], %c2
+// Causal: the row tiles in reverse order, the heaviest first (tile =
+// gridDim.x - 1 - x, as ~x + gridDim.x); its first row = tile * 64.
+// CHECK-DAG: %[[NTILES:.+]] = gpu.grid_dim x
+// CHECK-DAG: %[[NOTX:.+]] = arith.xori %[[TILE]], %c-1 : index
+// CHECK-DAG: %[[REVERSED:.+]] = arith.addi %[[NOTX]], %[[NTILES]] : index
+// CHECK-DAG: arith.muli %[[REVERSED]], %c64 : index
 // CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory
 // CHECK: %[[QS:.+]] = memref.view %[[SMEM]][%c0][] : {{.+}} to memref<64x72xf16, #gpu.address_space<workgroup>>
 // CHECK: %[[KS:.+]] = memref.view %[[SMEM]][%c9216][]
@@ -351,6 +357,8 @@ func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v:
 // CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x64xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>) kernel
 // CHECK-SAME: attn.merge_kernel = "split_merge"
 // CHECK: %[[X:.+]] = gpu.block_id x
+// Not causal: every row tile has the same keys, in block order.
+// CHECK-NOT: gpu.grid_dim
 // CHECK: %[[SPLITS:.+]] = memref.dim %[[PL]], %c0
 // CHECK: arith.remui %[[X]], %[[SPLITS]]
 // CHECK: memref.store %{{.+}}, %[[PO]][

@@ -17,9 +17,11 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     grid (ceil(seqlen_q / block_m), num_q_heads, batch), block (32 * num_warps)
     ```
 
-    One CTA per (Q tile, q head, batch). Each warp owns 16-row slabs of the
-    Q tile and keeps their Q fragments in registers when the accumulators
-    leave room (else re-reads them from shared memory with ldmatrix.x4).
+    One CTA per (Q tile, q head, batch); causal kernels take the Q tiles
+    in reverse order of block index, the heaviest first. Each warp owns
+    16-row slabs of the Q tile and keeps their Q fragments in registers
+    when the accumulators leave room (else re-reads them from shared
+    memory with ldmatrix.x4).
     Per KV tile, K and V are staged in shared memory (rows padded by 16
     bytes so ldmatrix is free of bank conflicts) by cp.async in separate
     groups, so V's transfer overlaps S and the softmax. With num_stages =

@@ -51,8 +51,10 @@ double fromBits(Type type, uint32_t bits);
 class CtaSimulator {
 public:
   CtaSimulator(gpu::GPUFuncOp kernel, std::vector<SimBuffer *> &args,
-               std::array<int64_t, 3> blockId, int64_t numThreads)
-      : kernel(kernel), args(args), blockId(blockId), numThreads(numThreads) {}
+               std::array<int64_t, 3> gridDim, std::array<int64_t, 3> blockId,
+               int64_t numThreads)
+      : kernel(kernel), args(args), gridDim(gridDim), blockId(blockId),
+        numThreads(numThreads) {}
 
   LogicalResult run() {
     openCopies.resize(numThreads);
@@ -128,7 +130,7 @@ private:
 
   gpu::GPUFuncOp kernel;
   std::vector<SimBuffer *> &args;
-  std::array<int64_t, 3> blockId;
+  std::array<int64_t, 3> gridDim, blockId;
   int64_t numThreads;
   DenseMap<Value, std::vector<Elements>> values;
   DenseMap<Value, MemRefView> memrefs;

@@ -107,6 +107,7 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         .Case([&](arith::MaxSIOp) { return double(std::max(i64(a), i64(b))); })
         .Case([&](arith::AndIOp) { return double(i64(a) & i64(b)); })
         .Case([&](arith::OrIOp) { return double(i64(a) | i64(b)); })
+        .Case([&](arith::XOrIOp) { return double(i64(a) ^ i64(b)); })
         .Case([&](arith::ShLIOp) { return double(i64(a) << i64(b)); })
         .Case([&](arith::ShRUIOp) {
           return double(static_cast<uint32_t>(i64(a)) >> i64(b));

@@ -93,6 +93,11 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       set(id.getResult(), t, {double(blockId[int(id.getDimension())])});
       return success();
     });
+  if (auto dim = dyn_cast<gpu::GridDimOp>(op))
+    return forEachActive([&](int64_t t) {
+      set(dim.getResult(), t, {double(gridDim[int(dim.getDimension())])});
+      return success();
+    });
   if (auto id = dyn_cast<gpu::ThreadIdOp>(op))
     return forEachActive([&](int64_t t) {
       set(id.getResult(), t,
@@ -383,7 +388,7 @@ llvm::Error simulateKernel(gpu::GPUFuncOp kernel, std::vector<SimBuffer *> args,
   for (int64_t z = 0; z < grid[2]; ++z)
     for (int64_t y = 0; y < grid[1]; ++y)
       for (int64_t x = 0; x < grid[0]; ++x) {
-        gpu_sim::CtaSimulator cta(kernel, args, {x, y, z}, blockThreads);
+        gpu_sim::CtaSimulator cta(kernel, args, grid, {x, y, z}, blockThreads);
         if (failed(cta.run()))
           return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                          cta.error);
