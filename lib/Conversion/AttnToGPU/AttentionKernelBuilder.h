@@ -257,7 +257,9 @@ private:
   /// unrolled as well spilled 12 bytes on sm_80 where the kv row stride is
   /// not a power of two, V in a loop on sm_80 12 bytes for f16 GQA, either
   /// on its own 8 bytes on sm_90, and the variable-length kernels 8 bytes
-  /// with any of them.
+  /// with any of them; V in the loop spilled 8 bytes for causal d64 at 128
+  /// x 128 on sm_90 (key tiles of 128 rows with masked boundary tiles),
+  /// where V stays checked.
   WholeTileCopy wholeKeyTileCopy() {
     if (!atRegisterCeiling())
       return WholeTileCopy::Checked;

@@ -53,13 +53,15 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   registers on sm_80 and sm_90: head_dim_v 128 with smaller head_dims
 ///   spilled 8-24 bytes, and sinks, a second key range in the boundary
 ///   tiles' mask, 16-432 bytes (streaming_llm);
-/// - head dims up to 64 without a mask (no causal mask, window or sinks),
-///   plain scores, fixed-length batches: FlashAttention-2's 128 x 128 on 4
-///   warps, two slabs per warp: on an H100 at seqlen 1k/8k 275/313 vs
-///   238/275 TFLOP/s for 64 x 64 (SDPA's FA2: 245/287). Masked kernels do
-///   not get it: causal and GQA spilled 8 bytes on sm_90 (and gained 3-6%),
-///   varlen 8 bytes; softcap and ALiBi, whose budget it exceeds, ran 10-20%
-///   slower;
+/// - head dims up to 64 (head_dim_v equal), plain scores, no window or
+///   sinks, fixed-length batches, causal or not: FlashAttention-2's 128 x
+///   128 on 4 warps, two slabs per warp. On an H100 at seqlen 1k/8k:
+///   non-causal 275/313 vs 238/275 TFLOP/s for 64 x 64 (SDPA's FA2:
+///   245/287), causal 199/286 vs 194/264, GQA 204/288 vs 203/267 (with V
+///   checked, see wholeValueTileCopy). Not taken: windows (199/223 against
+///   184/216 and 217/228 for 64 x 64 in two runs), softcap and ALiBi (over
+///   their budget; 10-20% slower), head_dim_v != head_dim and varlen
+///   (ptxas spilled 4-28 bytes);
 /// - otherwise 64 x 64 on 4 warps, one slab per warp, for every head dim:
 ///   its accumulators fit, and for head dims above 128 it is 15% faster
 ///   than 64 x 32.
