@@ -19,7 +19,8 @@
 #   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile] [baseline]
 # measures for tuning: the tilings `tiling: "auto"` chooses among
 # (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
-# profile of attngen's and SDPA's flash kernels (ncu.txt) and, when
+# profile of one attngen kernel (ATTNGEN_PROFILE_SPEC, default causal_d128)
+# and SDPA's flash kernel on the same shape (ncu-<spec>.txt) and, when
 # `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
 # (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
@@ -194,12 +195,15 @@ sweep)
       timeout 60 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode-sweep" --out "$out" \
         --shapes 1:131072,8:8192,64:8192 --tag sweep || true ;;
     profile)
-      for kernel in causal_d128 flash_fwd; do
-        timeout 90 ncu --section SpeedOfLight --section ComputeWorkloadAnalysis \
-          --section WarpStateStats --section InstructionStats --section Occupancy \
-          --section LaunchStats --section MemoryWorkloadAnalysis -k "regex:$kernel" -c 1 \
-          python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$(mktemp -d)" --reps 1 \
-          --variants causal --seqlens 4096 --flex-head-dims "" >>"$out/ncu.txt" 2>&1 || true
+      # ATTNGEN_PROFILE_SPEC (a bench/gpu spec, default causal_d128) next to
+      # SDPA's FA2 kernel on the same shape: every section (stall reasons,
+      # excess shared wavefronts and global sectors in Source Counters).
+      spec=${ATTNGEN_PROFILE_SPEC:-causal_d128}
+      one=$(mktemp -d) && cp -r "$bundle/bench/$spec.attnpkg" "$one/"
+      for kernel in "$spec" flash_fwd; do
+        timeout 90 ncu --set full --import-source no --print-details all -k "regex:$kernel" -c 1 \
+          python3 bench/gpu/run_bench.py "$lib" "$one" --out "$(mktemp -d)" --reps 1 \
+          --variants "${spec%_d*}" --seqlens 4096 --flex-head-dims "" >>"$out/ncu-$spec.txt" 2>&1 || true
       done ;;
     baseline)
       sides=()
