@@ -138,7 +138,11 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
   if (CUresult r = driver.cuDeviceGetAttribute(
           &multiprocessors, kDeviceAttributeMultiprocessorCount, device))
     return driverFailure(driver, "cuDeviceGetAttribute", r);
-  if (m.dynamicSharedMemoryBytes > kDefaultDynamicSharedMemoryLimit)
+  // Opted in beyond the default 48 KiB, and at any size: a kernel's static
+  // shared memory counts against the default too (attngen's packages
+  // before the dynamic window became `.extern` declared it as a 1-byte
+  // static, and 48 KiB of dynamic memory then failed to launch).
+  if (m.dynamicSharedMemoryBytes > 0)
     if (CUresult r = driver.cuFuncSetAttribute(
             loaded.function.function, kFuncAttributeMaxDynamicSharedSizeBytes,
             static_cast<int>(m.dynamicSharedMemoryBytes)))

@@ -101,6 +101,24 @@ NVVM::NVVMTargetAttr nvvmTargetOf(gpu::GPUModuleOp kernels) {
   return {};
 }
 
+/// gpu.dynamic_shared_memory becomes an internal zero-length array in
+/// address space 3, which NVPTX emits as a 1-byte static `.shared`
+/// variable: kernels then needed static + dynamic bytes (one more than the
+/// manifest's) and, at exactly 48 KiB of dynamic memory, failed to launch
+/// without the opt-in. As `extern __shared__` (a declaration), it is
+/// `.extern .shared .b8 name[]`: the dynamic window itself.
+void externalizeDynamicSharedMemory(llvm::Module &module) {
+  constexpr unsigned kSharedAddressSpace = 3;
+  for (llvm::GlobalVariable &global : module.globals()) {
+    auto *array = llvm::dyn_cast<llvm::ArrayType>(global.getValueType());
+    if (global.getAddressSpace() != kSharedAddressSpace || !array ||
+        array->getNumElements() != 0)
+      continue;
+    global.setInitializer(nullptr);
+    global.setLinkage(llvm::GlobalValue::ExternalLinkage);
+  }
+}
+
 /// A gpu.module as an LLVM module, with the NVPTX target machine of its
 /// #nvvm.target (chip and PTX features).
 struct NvptxModule {
@@ -121,6 +139,7 @@ llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
       translateModuleToLLVMIR(kernels, context, kernels.getName());
   if (!llvmModule)
     return makeError("translation of the kernel module to LLVM IR failed");
+  externalizeDynamicSharedMemory(*llvmModule);
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
   return NvptxModule{std::move(*machine), std::move(llvmModule)};

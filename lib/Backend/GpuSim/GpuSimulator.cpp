@@ -141,6 +141,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
   if (isa<gpu::DynamicSharedMemoryOp>(op))
     return success();
   if (auto view = dyn_cast<memref::ViewOp>(op)) {
+    // Views at one byte offset share a buffer (the O tile reuses Q's
+    // memory), each with its own shape over the buffer's elements.
     int64_t offset = int64_t(scalar(view.getByteShift(), 0));
     auto type = view.getType();
     auto &buffer = shared[offset];
@@ -148,10 +150,20 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       buffer = std::make_unique<SimBuffer>();
       buffer->elementType = type.getElementType();
       buffer->shape.assign(type.getShape().begin(), type.getShape().end());
-      buffer->data.assign(type.getNumElements(), NAN);
-      sharedAccess[buffer.get()].resize(type.getNumElements());
     }
-    MemRefView v{buffer.get(), 0, buffer->shape, {}};
+    if (buffer->elementType != type.getElementType())
+      return fail(op, "views of one shared buffer with different element "
+                      "types");
+    size_t elements = type.getNumElements();
+    if (buffer->data.size() < elements) {
+      buffer->data.resize(elements, NAN);
+      sharedAccess[buffer.get()].resize(elements);
+    }
+    MemRefView v{
+        buffer.get(),
+        0,
+        std::vector<int64_t>(type.getShape().begin(), type.getShape().end()),
+        {}};
     v.strides.resize(v.sizes.size());
     int64_t stride = 1;
     for (int i = int(v.sizes.size()) - 1; i >= 0; --i) {
