@@ -2,11 +2,12 @@
 
 // Causal f16 GQA, d = 64 at 64 x 64 on 4 warps: BM = 64 rows (4 warps x
 // one 16-row slab), BN = 64 keys (`tiling: "auto"` picks 128 x 128 here:
-// attn-to-gpu-auto-tiling.mlir). Shared memory (rows padded by 16 bytes):
-//   Q 64 x (64 + 8) x 2 B = 9216, K the same, V the same -> 27648 bytes.
+// attn-to-gpu-auto-tiling.mlir). Shared memory, swizzled (one slab per
+// warp), unpadded: Q 64 x 64 x 2 B = 8192, K the same, V the same -> 24576
+// bytes.
 // CHECK-LABEL: gpu.module @attn_kernels
 // CHECK: gpu.func @causal(%[[Q:[^:]+]]: memref<?x?x4x64xf16>, %[[K:[^:]+]]: memref<?x?x2x64xf16>, %[[V:[^:]+]]: memref<?x?x2x64xf16>, %[[O:[^:]+]]: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<4xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?x?xi32>, %{{.+}}: memref<?x?x?x4x64xf32>, %{{.+}}: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>) kernel
-// CHECK-SAME: attn.shared_memory_bytes = 27648 : i64
+// CHECK-SAME: attn.shared_memory_bytes = 24576 : i64
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
 // Grid: (Q tile, q head, batch); kv head = q head / 2.
@@ -21,14 +22,29 @@
 // CHECK-DAG: %[[REVERSED:.+]] = arith.addi %[[NOTX]], %[[NTILES]] : index
 // CHECK-DAG: arith.muli %[[REVERSED]], %c64 : index
 // CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory
-// CHECK: %[[QS:.+]] = memref.view %[[SMEM]][%c0][] : {{.+}} to memref<64x72xf16, #gpu.address_space<workgroup>>
-// CHECK: %[[KS:.+]] = memref.view %[[SMEM]][%c9216][]
-// CHECK: %[[VS:.+]] = memref.view %[[SMEM]][%c18432][]
+// CHECK: %[[QS:.+]] = memref.view %[[SMEM]][%c0][] : {{.+}} to memref<64x64xf16, #gpu.address_space<workgroup>>
+// CHECK: %[[KS:.+]] = memref.view %[[SMEM]][%c8192][]
+// CHECK: %[[VS:.+]] = memref.view %[[SMEM]][%c16384][]
 // Q tile to shared in 16-byte vectors, then one barrier, then Q's A
-// fragments (ldmatrix.x4, 4 per slab for d = 64) into registers.
+// fragments (ldmatrix.x4, 4 per slab for d = 64) into registers. Swizzled:
+// row r's 16-byte chunk k sits at chunk k ^ (r % 8); lane l reads row
+// r = 16 warp + l % 16 at column 16 kb + 8 (l / 16), i.e.
+// (16 kb ^ (8 (r % 8) & 48)) + (8 (l / 16) ^ (8 (r % 8) & 15)): one XOR
+// with a constant per k-step.
 // CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 // CHECK: gpu.barrier
-// CHECK-COUNT-4: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
+// CHECK: %[[QROW:.+]] = arith.addi
+// CHECK: %[[RMOD8:.+]] = arith.remui %[[QROW]], %c8
+// CHECK: %[[XOR:.+]] = arith.muli %[[RMOD8]], %c8
+// CHECK: %[[XORHIGH:.+]] = arith.andi %[[XOR]], %c48
+// CHECK: %[[XORLOW:.+]] = arith.andi %[[XOR]], %c15
+// CHECK: %[[LOW:.+]] = arith.xori %{{.+}}, %[[XORLOW]]
+// CHECK: %[[COL0:.+]] = arith.addi %[[XORHIGH]], %[[LOW]]
+// CHECK: nvgpu.ldmatrix %[[QS]][%[[QROW]], %[[COL0]]]
+// CHECK: %[[HIGH1:.+]] = arith.xori %[[XORHIGH]], %c16
+// CHECK: %[[COL1:.+]] = arith.addi %[[HIGH1]], %[[LOW]]
+// CHECK: nvgpu.ldmatrix %[[QS]][%[[QROW]], %[[COL1]]]
+// CHECK-COUNT-2: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // Full KV tiles (num_stages 2), FlashAttention-2's two barriers per tile:
 // K(j) by cp.async only in the loop's first iteration (later it came with
 // the previous one), one group; wait for it, barrier B1 (K(j) visible,
@@ -66,6 +82,19 @@
 // CHECK: %[[KHI:.+]] = vector.extract_strided_slice %[[KPAIR]] {offsets = [2, 0], sizes = [2, 2], strides = [1, 1]}
 // CHECK: nvgpu.mma.sync(%[[QFRAG]], %[[KHI]], %{{.+}})
 // CHECK-NOT: arith.cmpi sge, %{{.+}}, %c{{[0-9]+}}_i32
+// Right after S (FlashAttention-2's order; one-slab kernels): wait for
+// V(j) (overlapped with S), barrier B2 (V(j) visible, every warp has read
+// K(j)); K(j + 1) starts loading if the loop has a next tile, as its own
+// group, in flight during the softmax and O += P V.
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// CHECK-NEXT: gpu.barrier
+// CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
+// CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
+// CHECK: scf.if %[[HASNEXT]]
+// CHECK: nvgpu.device_async_copy %[[K]]
+// CHECK: nvgpu.device_async_create_group
+// CHECK-NOT: gpu.barrier
 // Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
 // CHECK: gpu.shuffle xor %{{.+}}, %c2_i32, %c32_i32
@@ -85,19 +114,8 @@
 // CHECK: scf.if %[[MOVES]] -> (vector<2x2xf32>, {{.+}}) {
 // CHECK-COUNT-8: arith.mulf %{{.+}}, %{{.+}} : vector<2x2xf32>
 // CHECK: } else {
-// After the softmax: wait for V(j) (overlapped with S and the softmax),
-// barrier B2 (V(j) visible, every warp has read K(j)); K(j + 1) starts
-// loading if the loop has a next tile, as its own group, in flight during
-// O += P V, whose B fragments of V come from ldmatrix.x4.trans (two n8
-// columns per load).
-// CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
-// CHECK-NEXT: gpu.barrier
-// CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
-// CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
-// CHECK: scf.if %[[HASNEXT]]
-// CHECK: nvgpu.device_async_copy %[[K]]
-// CHECK: nvgpu.device_async_create_group
+// O += P V: B fragments of V from ldmatrix.x4.trans (two n8 columns per
+// load).
 // CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.ldmatrix %[[VS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = true}
 // CHECK: nvgpu.mma.sync
@@ -123,11 +141,11 @@
 // fragments, a barrier, then coalesced 16-byte stores of the rows that exist.
 // CHECK: gpu.barrier
 // CHECK: arith.divf
-// CHECK: vector.store %{{.+}}, %[[QS]][%{{.+}}, %{{.+}}] : memref<64x72xf16, #gpu.address_space<workgroup>>, vector<2xf16>
+// CHECK: vector.store %{{.+}}, %[[QS]][%{{.+}}, %{{.+}}] {alignment = 4 : i64} : memref<64x64xf16, #gpu.address_space<workgroup>>, vector<2xf16>
 // CHECK: gpu.barrier
 // CHECK: scf.for
 // CHECK: scf.if
-// CHECK: %[[CHUNK:.+]] = vector.load %[[QS]][%{{.+}}, %{{.+}}] {alignment = 16 : i64} : memref<64x72xf16, #gpu.address_space<workgroup>>, vector<8xf16>
+// CHECK: %[[CHUNK:.+]] = vector.load %[[QS]][%{{.+}}, %{{.+}}] {alignment = 16 : i64} : memref<64x64xf16, #gpu.address_space<workgroup>>, vector<8xf16>
 // CHECK: vector.store %[[CHUNK]], %[[O]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
 func.func @causal(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>) -> tensor<?x?x4x64xf16> {
   %o = attn.attention %q, %k, %v heads(4, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
@@ -386,7 +404,7 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // CHECK: gpu.barrier
 // CHECK: scf.for
 // CHECK: math.fma
-// CHECK: vector.store %{{.+}}, %{{.+}} : memref<32x72xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+// CHECK: vector.store %{{.+}}, %{{.+}} : memref<32x64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix
 // CHECK-LABEL: gpu.func @append_rope_append(

@@ -38,8 +38,8 @@ SmallVector<SlabState> AttentionKernelBuilder::unflatten(ValueRange values) {
   return slabs;
 }
 
-void AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
-                                   gpu::GPUFuncOp func) {
+LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
+                                            gpu::GPUFuncOp func) {
   Block &entry = func.getBody().front();
   query = entry.getArgument(0);
   key = entry.getArgument(1);
@@ -281,6 +281,12 @@ void AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   }
   b.setInsertionPointAfter(hasRows);
   gpu::ReturnOp::create(b);
+  // The tiles' accesses, built on logical views, move to the swizzled
+  // layout.
+  for (memref::ViewOp tile : sharedTiles)
+    if (failed(swizzleSharedTile(tile)))
+      return failure();
+  return success();
 }
 
 } // namespace mlir::attn::attn_to_gpu

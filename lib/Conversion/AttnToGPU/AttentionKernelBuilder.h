@@ -42,9 +42,16 @@ namespace mlir::attn::attn_to_gpu {
 
 /// RoPE pairs per vector op on the GPU (registers stay few).
 constexpr int64_t kRopePairsPerChunk = 4;
-/// Shared-memory rows are padded by 16 bytes: the 8 rows one ldmatrix
-/// matrix reads then start in 8 different bank groups (no conflicts).
+/// Padded shared-memory rows (two-slab kernels, see swizzledSharedTiles):
+/// 16 more bytes per row put the 8 rows one ldmatrix matrix reads in 8
+/// different bank groups.
 constexpr int64_t kRowPadding = 8;
+/// The width in elements of the column blocks of a swizzled shared tile
+/// with `cols` columns (SharedTileLayout.cpp).
+int64_t swizzleBlockWidth(int64_t cols);
+/// Maps every access to a logical [rows x cols] shared tile onto its
+/// swizzled layout (SharedTileLayout.cpp) and erases the logical view.
+LogicalResult swizzleSharedTile(memref::ViewOp view);
 /// How a tile whose rows all exist (firstRow + rows <= rowLimit, known to
 /// the caller) is copied by cp.async, each chunk without a bounds check:
 /// unrolled (one instruction per chunk at a constant offset) or in a loop
@@ -88,16 +95,18 @@ public:
   /// Bytes of dynamic shared memory: Q tile, K tile and V tile; the O tile
   /// reuses them at the end.
   int64_t sharedMemoryBytes() const {
-    int64_t tiles = 2 * (tiling.blockM * (paddedHeadDim + kRowPadding) +
-                         tiling.blockN * (paddedHeadDim + kRowPadding) +
-                         tiling.blockN * (paddedHeadDimV + kRowPadding));
+    int64_t padding = swizzledSharedTiles() ? 0 : kRowPadding;
+    int64_t tiles = 2 * (tiling.blockM * (paddedHeadDim + padding) +
+                         tiling.blockN * (paddedHeadDim + padding) +
+                         tiling.blockN * (paddedHeadDimV + padding));
     return std::max(tiles, outputTileBytes());
   }
   int64_t outputTileBytes() const {
-    return 2 * tiling.blockM * (paddedHeadDimV + kRowPadding);
+    int64_t padding = swizzledSharedTiles() ? 0 : kRowPadding;
+    return 2 * tiling.blockM * (paddedHeadDimV + padding);
   }
 
-  void build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func);
+  LogicalResult build(ImplicitLocOpBuilder &b, gpu::GPUFuncOp func);
 
 private:
   Value index(ImplicitLocOpBuilder &b, int64_t v) {
@@ -111,6 +120,8 @@ private:
     return arith::ConstantIntOp::create(b, v, 32);
   }
 
+  /// A logical [rows x cols] tile of the dynamic shared memory at `offset`
+  /// bytes, which it advances; build() swizzles its accesses at the end.
   Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
                    int64_t rows, int64_t cols);
   /// The first three indices of a row of a tile in its tensor: (batch,
@@ -231,6 +242,8 @@ private:
   /// starts in the packed Q/O/LSE and K/V.
   Value cuSeqlensQ, cuSeqlensK, firstQueryRow, firstKeyRow;
   Value sharedBase, queryTile, keyTile, valueTile;
+  /// Every logical shared tile view, for swizzleSharedTile.
+  SmallVector<memref::ViewOp> sharedTiles;
   Value batch, qHead, kvHead, firstRow, rowLimit, seqlenQ, seqlenK, offset,
       slope;
   Value threadId, lane, warp, group, threadInGroup;
@@ -246,6 +259,18 @@ private:
   /// bounds-checked K/V copies and a branch around O's rescaling, makes
   /// them spill. One-slab kernels get both.
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
+  /// Shared tiles in the swizzled layout (SharedTileLayout.cpp) or with
+  /// padded rows. Swizzled rows stay 16-byte aligned to global memory (on
+  /// an H100, d256's padded K/V copies moved 1.5x the ideal L2 sectors and
+  /// 2.6x the shared wavefronts), but its XOR addressing keeps a base
+  /// register per 16-column step of a 64-column window live across the
+  /// unrolled MMAs: 12 more in two-slab kernels, which then spilled.
+  /// Head dims that are not multiples of 8 are copied element by element
+  /// (no cp.async to align), and their per-element XORs spilled (sinks,
+  /// d59, sm_80).
+  bool swizzledSharedTiles() const {
+    return !atRegisterCeiling() && headDim % 8 == 0 && headDimV % 8 == 0;
+  }
   /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
   /// copied. One-slab kernels: their checked copies, already unrolled
   /// (measured on an H100: unchecked, window d64 ran at 151/192 TFLOP/s
@@ -274,6 +299,10 @@ private:
     return !atRegisterCeiling() ||
            (op.getTarget() == Target::SM90 && !op.isVarlen());
   }
+  /// With two barriers per tile, whether the second one and K(j + 1)'s
+  /// copy come before the softmax (FlashAttention-2's order) or after it
+  /// (two-slab kernels, at the register ceiling: see emitKvTile).
+  bool loadNextKeysBeforeSoftmax() { return !atRegisterCeiling(); }
   WholeTileCopy wholeValueTileCopy() {
     if (!atRegisterCeiling())
       return wholeKeyTileCopy();

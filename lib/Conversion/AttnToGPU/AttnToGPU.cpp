@@ -94,7 +94,8 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
     kernel->setAttr("attn.pack_gqa", builder.getUnitAttr());
   ImplicitLocOpBuilder b(op.getLoc(), builder);
   b.setInsertionPointToStart(&kernel.getBody().front());
-  kernelBuilder.build(b, kernel);
+  if (failed(kernelBuilder.build(b, kernel)))
+    return failure();
   if (op.getSplitKv()) {
     // Grid x = row tiles * num_splits; the merge runs after it.
     kernel->setAttr("attn.merge_kernel",

@@ -40,7 +40,7 @@ Value AttentionKernelBuilder::emitRowLse(ImplicitLocOpBuilder &b, Value rowMax,
 
 /// O = acc / l (0 without a visible key), LSE = (m + log2 l) ln 2 (-inf).
 /// O goes through shared memory: each thread writes its accumulator pairs
-/// into an O tile (4-byte stores, conflict-free with the padded rows), then
+/// into an O tile (4-byte stores, conflict-free in either layout), then
 /// the CTA copies whole rows out with coalesced 16-byte stores.
 void AttentionKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
                                           ValueRange flatState) {
@@ -71,9 +71,10 @@ void AttentionKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
           pair.push_back(arith::TruncFOp::create(
               b, elementType, arith::MulFOp::create(b, acc, totals.inverse)));
         }
+        // An even column: the pair is one 4-byte store (both layouts).
         vector::StoreOp::create(
             b, vector::FromElementsOp::create(b, pairType, pair), outputTile,
-            ValueRange{tileRow, column});
+            ValueRange{tileRow, column}, /*nontemporal=*/false, llvm::Align(4));
       }
       if (op.returnsLse()) {
         // One lane of the quad writes the row's LSE.

@@ -39,10 +39,12 @@ void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
 ///     done with PV(j - 1), so V(j) may replace V(j - 1);
 ///     V(j), in flight during S = Q K^T and the softmax; wait for it,
 ///     barrier B2: V(j) is visible, and every warp has read K(j), so
-///     K(j + 1) may replace it; K(j + 1), in flight during PV.
-///     (FlashAttention-2 waits for V(j) before the softmax and issues K(j +
-///     1) there; after the softmax, fewer values are live across the
-///     branch around K(j + 1)'s copy: ptxas spilled on some specs.)
+///     K(j + 1) may replace it; K(j + 1), in flight during PV. One-slab
+///     kernels (loadNextKeysBeforeSoftmax) take B2 and K(j + 1) right
+///     after S, as FlashAttention-2 does, so that the copy overlaps the
+///     softmax too (d256 +3-11% on an H100); in two-slab kernels fewer
+///     values are live across the branch around K(j + 1)'s copy after the
+///     softmax, and ptxas spilled with it before.
 ///   num_stages 2 without twoBarriersPerTile (sm_80's and varlen two-slab
 ///     kernels, where two barriers spilled): barrier (every warp is done
 ///     with V(j - 1)), K(j) (a loop's first tile only), V(j); wait for all
@@ -170,6 +172,22 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
           scores[s][nt + half] = emitMma(b, slabQuery[s], halfOf(pair, half),
                                          scores[s][nt + half]);
     }
+  }
+
+  auto loadNextKeys = [&]() {
+    Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
+        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
+    commitGroup();
+  };
+  // B2 before the softmax (FlashAttention-2's order): K(j + 1) is in flight
+  // during the softmax and PV.
+  bool nextKeysBeforeSoftmax = twoBarriers && loadNextKeysBeforeSoftmax();
+  if (nextKeysBeforeSoftmax) {
+    waitGroups(valueGroup, 0);
+    gpu::BarrierOp::create(b);
+    loadNextKeys();
   }
 
   // The online softmax, slab by slab. P leaves as the A operands of the
@@ -330,20 +348,13 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                            rescaled.getResults().end());
   }
 
-  auto loadNextKeys = [&]() {
-    Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
-    emitIf(
-        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
-        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
-    commitGroup();
-  };
-  if (twoBarriers) {
+  if (twoBarriers && !nextKeysBeforeSoftmax) {
     // B2: V(j) has landed and is visible to all; every warp has read K(j),
     // which K(j + 1) replaces during PV.
     waitGroups(valueGroup, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
-  } else {
+  } else if (!twoBarriers) {
     if (prefetch) {
       // Every warp has read K(j): load K(j + 1) during PV.
       gpu::BarrierOp::create(b);

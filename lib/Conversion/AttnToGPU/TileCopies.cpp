@@ -11,18 +11,19 @@
 
 namespace mlir::attn::attn_to_gpu {
 
-/// A [rows x (cols + padding)] view of the dynamic shared memory at `offset`
-/// bytes, which it advances.
 Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
                                          int64_t &offset, int64_t rows,
                                          int64_t cols) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto type = MemRefType::get({rows, cols + kRowPadding}, elementType,
+  int64_t rowLength = swizzledSharedTiles() ? cols : cols + kRowPadding;
+  auto type = MemRefType::get({rows, rowLength}, elementType,
                               MemRefLayoutAttrInterface(), workgroup);
-  Value view =
+  auto view =
       memref::ViewOp::create(b, type, base, index(b, offset), ValueRange{});
-  offset += rows * (cols + kRowPadding) * 2;
+  if (swizzledSharedTiles())
+    sharedTiles.push_back(view);
+  offset += rows * rowLength * 2;
   return view;
 }
 
