@@ -20,7 +20,8 @@
 # measures for tuning: the tilings `tiling: "auto"` chooses among
 # (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
 # profile of one attngen kernel (ATTNGEN_PROFILE_SPEC, default causal_d128)
-# and SDPA's flash kernel on the same shape (ncu-<spec>.txt) and, when
+# and SDPA's flash kernel on the same shape (ncu-<spec>.txt, the reports,
+# and their SASS source pages per opcode: ncu-<spec>-*-source.txt) and, when
 # `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
 # (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
@@ -198,12 +199,21 @@ sweep)
       # ATTNGEN_PROFILE_SPEC (a bench/gpu spec, default causal_d128) next to
       # SDPA's FA2 kernel on the same shape: every section (stall reasons,
       # excess shared wavefronts and global sectors in Source Counters).
+      # The report of each (ncu-<spec>-<kernel>.ncu-rep) and its SASS
+      # source page summed per opcode (ncu-<spec>-<kernel>-source.txt:
+      # where stalls, excess shared wavefronts and L2 sectors are).
       spec=${ATTNGEN_PROFILE_SPEC:-causal_d128}
       one=$(mktemp -d) && cp -r "$bundle/bench/$spec.attnpkg" "$one/"
       for kernel in "$spec" flash_fwd; do
-        timeout 90 ncu --set full --import-source no --print-details all -k "regex:$kernel" -c 1 \
+        report=$out/ncu-$spec-$kernel
+        timeout 90 ncu --set full --import-source no -k "regex:$kernel" -c 1 -o "$report" \
           python3 bench/gpu/run_bench.py "$lib" "$one" --out "$(mktemp -d)" --reps 1 \
           --variants "${spec%_d*}" --seqlens 4096 --flex-head-dims "" >>"$out/ncu-$spec.txt" 2>&1 || true
+        [[ -f $report.ncu-rep ]] || continue
+        timeout 60 ncu --import "$report.ncu-rep" --print-details all >>"$out/ncu-$spec.txt" 2>&1 || true
+        timeout 60 ncu --import "$report.ncu-rep" --page source --csv --print-source sass \
+          >"$report-source.csv" 2>>"$out/ncu-$spec.txt" &&
+          python3 bench/gpu/summarize_ncu_source.py "$report-source.csv" >"$report-source.txt" || true
       done ;;
     baseline)
       sides=()

@@ -22,7 +22,8 @@ def plot(csv_path):
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        return
+        sys.exit(f"plot_results: {csv_path}: matplotlib is not installed "
+                 "(apt-get install python3-matplotlib); no plot written")
     specs = sorted({r["spec"] for r in rows})
     cols = 3
     fig, axes = plt.subplots(math.ceil(len(specs) / cols), cols,
