@@ -10,10 +10,11 @@ Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
 window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
 59/96/111 and head_dim_v != head_dim; auto tiling and the two-slab tilings
 (128 x 64 and 128 x 128 on 4 warps) where head dims allow; bf16 (f16 for
-a few). 253 specs, about 7 minutes on 2 cores. On 2026-11-26 (evening)
-every auto tiling passed; 11 explicit two-slab kernels spilled 8-396
-bytes (sinks; varlen; head_dim_v 128 with head_dim 64 non-causal or MQA),
-which is why `tiling: "auto"` does not pick them.
+a few). 253 specs, about 7-13 minutes on 2 cores. On 2026-11-26 (night,
+swizzled one-slab tiles) every auto tiling passed; 11 explicit two-slab
+kernels spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with head_dim
+64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
+`tiling: "auto"` does not pick them.
 """
 import itertools
 import json
