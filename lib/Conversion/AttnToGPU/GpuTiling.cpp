@@ -19,9 +19,14 @@ int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
               llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
 }
 
+/// A window on either side, or sink tokens.
+static bool hasWindowOrSinks(AttentionOp op) {
+  return op.getWindowLeft() >= 0 || op.getWindowRight() >= 0 ||
+         op.getSinkTokens() > 0;
+}
+
 bool masksKeys(AttentionOp op) {
-  return op.getMask() != MaskKind::None || op.getWindowLeft() >= 0 ||
-         op.getWindowRight() >= 0 || op.getSinkTokens() > 0;
+  return op.getMask() != MaskKind::None || hasWindowOrSinks(op);
 }
 
 /// Accumulator registers a warp's slabs may take, from ptxas -v (sm_80,
@@ -77,10 +82,8 @@ static GpuTiling autoTiling(AttentionOp op) {
       op.getSinkTokens() == 0 && fitsRegisters(twoSlabs))
     return twoSlabs;
   GpuTiling wideTwoSlabs{128, 128, 4, 2};
-  bool windowOrSinks = op.getWindowLeft() >= 0 || op.getWindowRight() >= 0 ||
-                       op.getSinkTokens() > 0;
   if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
-      !windowOrSinks && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
+      !hasWindowOrSinks(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
     return wideTwoSlabs;
   return {64, 64, 4, 2};
 }
