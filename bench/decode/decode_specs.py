@@ -13,8 +13,10 @@ what `tiling: "auto"` should pick for decode."""
 Q_HEADS, KV_HEADS, HEAD_DIM = 32, 8, 128
 # (block_m, block_n, num_warps, num_stages): GQA packing puts the 4 q heads
 # of a kv head in one CTA, so decode uses 4 of block_m rows.
+# num_stages 3 and 4: more cache rows in flight per CTA (not yet timed).
 DECODE_TILINGS = ((16, 32, 1, 2), (16, 64, 1, 2), (16, 128, 1, 2), (16, 64, 1, 1),
-                  (32, 64, 2, 2), (64, 64, 4, 2), (64, 128, 4, 2), (64, 32, 4, 2))
+                  (32, 64, 2, 2), (64, 64, 4, 2), (64, 128, 4, 2), (64, 32, 4, 2),
+                  (32, 64, 2, 3), (32, 32, 2, 4), (16, 64, 1, 3))
 
 
 def decode_spec(name, dtype, split, target, cache):

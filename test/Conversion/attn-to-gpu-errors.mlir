@@ -19,10 +19,22 @@ func.func @not_returned(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: 
 
 // -----
 
-// Deeper pipelines need more K/V buffers than the kernel has.
-func.func @three_stages(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
-  // expected-error @+1 {{num_stages = 3 needs more than one K and V buffer in shared memory, which the sm_80 kernel does not have yet; use 1 (no overlap) or 2 (the next tile's K loads during the current tile)}}
-  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 3> target(sm_80)
-      : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
-  return %o : tensor<?x?x4x64xf16>
+// A pipeline whose K and V buffers pass the target's shared memory: d = 256
+// at 64 x 64 with num_stages 8 needs Q 32 KiB + 7 x (32 + 32) KiB.
+func.func @eight_stages(%q: tensor<?x?x4x256xf16>, %k: tensor<?x?x4x256xf16>, %v: tensor<?x?x4x256xf16>) -> tensor<?x?x4x256xf16> {
+  // expected-error @+1 {{the GPU tiling (block_m = 64, block_n = 64, num_stages = 8) needs 491520 bytes of shared memory per CTA, more than the 232448 that sm_90 GPUs allow; use smaller blocks or fewer stages}}
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 8> target(sm_90)
+      : tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16> -> tensor<?x?x4x256xf16>
+  return %o : tensor<?x?x4x256xf16>
+}
+
+// -----
+
+// sm_80's limit is 163 KiB: d = 256 at 64 x 64 with num_stages 3 fits
+// (160 KiB), 4 (224 KiB) only on sm_90.
+func.func @four_stages_sm80(%q: tensor<?x?x4x256xf16>, %k: tensor<?x?x4x256xf16>, %v: tensor<?x?x4x256xf16>) -> tensor<?x?x4x256xf16> {
+  // expected-error @+1 {{needs 229376 bytes of shared memory per CTA, more than the 166912 that sm_80 GPUs allow}}
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 4> target(sm_80)
+      : tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16> -> tensor<?x?x4x256xf16>
+  return %o : tensor<?x?x4x256xf16>
 }

@@ -197,6 +197,7 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NEXT: }
 // CHECK-NEXT: nvgpu.device_async_create_group
+// CHECK-NEXT: arith.muli %{{.+}}, %c64 : index
 // CHECK-NEXT: scf.for
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK: %[[QS0:.+]] = nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false}
@@ -278,6 +279,7 @@ func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, 
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK: nvgpu.device_async_wait
 // CHECK-NEXT: gpu.barrier
+// CHECK-NEXT: arith.muli %{{.+}}, %c128 : index
 // CHECK-NEXT: scf.for
 // CHECK-NOT: nvgpu.device_async_create_group
 // CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32

@@ -8,9 +8,9 @@ usage: make_ptxas_grid.py OUT_DIR
 
 Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
 window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
-59/96/111 and head_dim_v != head_dim; auto tiling and the two-slab tilings
-(128 x 64 and 128 x 128 on 4 warps) where head dims allow; bf16 (f16 for
-a few). 253 specs, about 7-13 minutes on 2 cores. On 2026-11-26 (night,
+59/96/111 and head_dim_v != head_dim; auto tiling, the two-slab tilings
+(128 x 64 and 128 x 128 on 4 warps) where head dims allow and the
+three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 253 specs, about 7-13 minutes on 2 cores. On 2026-11-26 (night,
 swizzled one-slab tiles) every auto tiling passed; 11 explicit two-slab
 kernels spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with head_dim
 64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
@@ -37,7 +37,7 @@ VARIANTS = {
 # (head_dim, head_dim_v)
 DIMS = [(32, 32), (59, 59), (64, 64), (96, 96), (111, 111), (128, 128), (64, 128),
         (192, 128), (256, 256)]
-TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2)]
+TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (64, 64, 4, 3)]
 
 
 def main():
@@ -45,12 +45,14 @@ def main():
     os.makedirs(out, exist_ok=True)
     count = 0
     for (variant, fields), (d, dv), tiling in itertools.product(VARIANTS.items(), DIMS, TILINGS):
-        if tiling != "auto" and max(d, dv) > 128:
+        if tiling != "auto" and tiling[0] == 128 and max(d, dv) > 128:
             continue  # two slabs of head dims above 128 do not fit the registers
         spec = {"version": 1, "dtype": "f16" if variant == "ctl" else "bf16",
                 "head_dim": d, "head_dim_v": dv, "num_q_heads": 16}
         spec.update(fields)
         tag = "auto" if tiling == "auto" else "x".join(map(str, tiling[:3]))
+        if tiling != "auto" and tiling[3] != 2:
+            tag += f"s{tiling[3]}"
         if tiling != "auto":
             spec["tiling"] = dict(zip(("block_m", "block_n", "num_warps", "num_stages"), tiling))
         spec["name"] = f"{variant}_d{d}_dv{dv}_{tag}"

@@ -302,4 +302,42 @@ gpu.module @m {
             std::string::npos);
 }
 
+/// A shared view past the dynamic shared memory the kernel declares
+/// (attn.shared_memory_bytes, what the launch allocates) is an error, not a
+/// buffer of its own.
+TEST_F(GpuSimulatorTest, ReportsViewsPastTheDeclaredSharedMemory) {
+  for (int64_t declared : {1024, 1023}) {
+    std::string source = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @k(%out: memref<32xf16>) kernel attributes {attn.shared_memory_bytes = )mlir" +
+                         std::to_string(declared) + R"mlir( : i64} {
+    %c512 = arith.constant 512 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %tile = memref.view %smem[%c512][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<256xf16, #gpu.address_space<workgroup>>
+    %x = memref.load %out[%tid] : memref<32xf16>
+    memref.store %x, %tile[%tid] : memref<256xf16, #gpu.address_space<workgroup>>
+    gpu.return
+  }
+}
+}
+)mlir";
+    gpu::GPUFuncOp kernel = parseKernel(source.c_str());
+    ASSERT_TRUE(kernel);
+    SimBuffer out{Float16Type::get(&context), {32}, std::vector<double>(32, 1)};
+    llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
+    if (declared == 1024) {
+      ASSERT_FALSE(static_cast<bool>(error))
+          << llvm::toString(std::move(error));
+      continue;
+    }
+    ASSERT_TRUE(static_cast<bool>(error));
+    EXPECT_NE(llvm::toString(std::move(error))
+                  .find("view of shared bytes [512, 1024) past the kernel's "
+                        "1023 bytes of dynamic shared memory"),
+              std::string::npos);
+  }
+}
+
 } // namespace

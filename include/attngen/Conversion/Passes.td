@@ -31,6 +31,12 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     warp has read K(j)), so the next tile's K loads during PV (within each
     loop of tiles). Two-slab kernels on sm_80 and varlen two-slab kernels
     keep four barriers per tile (with two, ptxas spilled 4 bytes there).
+    With num_stages = s >= 3, K and V have a ring of s - 1 buffers each
+    (tile t in buffer t % (s - 1)) and one barrier per tile: tiles j + 1
+    ... j + s - 2 are in flight, a cp.async group each, while tile j is
+    computed; tile j + s - 2 is issued into the buffer of tile j - 1 after
+    the barrier that ends tile j - 1. Tilings whose shared memory passes
+    the target's (163 KiB on sm_80, 227 KiB on sm_90) are refused.
     S = Q K^T and O += P V run on mma.sync m16n8k16 with f32 accumulators
     (nvgpu.mma.sync for f16; nvvm.mma.sync for bf16, which nvgpu does not
     lower), with ldmatrix.x4 for K (two key tiles per load, k16 step by k16
@@ -72,7 +78,8 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
            "Warps per CTA (0: the spec's tiling, or auto)">,
     Option<"numStages", "num-stages", "int64_t", /*default=*/"0",
            "1: load a tile's K and V when it starts; 2: load the next "
-           "tile's K during the current one (0: the spec's tiling, or 2)">,
+           "tile's K during the current one; s >= 3: a ring of s - 1 K and "
+           "V buffers, s - 2 tiles ahead (0: the spec's tiling, or 2)">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::gpu::GPUDialect",

@@ -145,6 +145,18 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     // memory), each with its own shape over the buffer's elements.
     int64_t offset = int64_t(scalar(view.getByteShift(), 0));
     auto type = view.getType();
+    // The launch allocates the dynamic shared memory the kernel declares:
+    // a view past it would read another CTA's memory or fault.
+    if (auto declared =
+            kernel->getAttrOfType<IntegerAttr>("attn.shared_memory_bytes")) {
+      int64_t end =
+          offset + type.getNumElements() * type.getElementTypeBitWidth() / 8;
+      if (offset < 0 || end > declared.getInt())
+        return fail(op, "view of shared bytes [" + Twine(offset) + ", " +
+                            Twine(end) + ") past the kernel's " +
+                            Twine(declared.getInt()) +
+                            " bytes of dynamic shared memory");
+    }
     auto &buffer = shared[offset];
     if (!buffer) {
       buffer = std::make_unique<SimBuffer>();

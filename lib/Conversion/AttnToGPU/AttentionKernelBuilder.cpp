@@ -141,10 +141,10 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   int64_t sharedOffset = 0;
   queryTile =
       sharedTile(b, sharedBase, sharedOffset, tiling.blockM, paddedHeadDim);
-  keyTile =
-      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDim);
-  valueTile =
-      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDimV);
+  keyTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
+                       paddedHeadDim, kvBufferCountOf(tiling));
+  valueTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
+                         paddedHeadDimV, kvBufferCountOf(tiling));
 
   if (!op.getPageSize() && atRegisterCeiling()) {
     // Two slabs per warp: K and V rows of this CTA's sequence and kv head

@@ -92,13 +92,14 @@ public:
     keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
   }
 
-  /// Bytes of dynamic shared memory: Q tile, K tile and V tile; the O tile
+  /// Bytes of dynamic shared memory: Q tile, K and V buffers; the O tile
   /// reuses them at the end.
   int64_t sharedMemoryBytes() const {
     int64_t padding = swizzledSharedTiles() ? 0 : kRowPadding;
-    int64_t tiles = 2 * (tiling.blockM * (paddedHeadDim + padding) +
-                         tiling.blockN * (paddedHeadDim + padding) +
-                         tiling.blockN * (paddedHeadDimV + padding));
+    int64_t tiles =
+        2 * (tiling.blockM * (paddedHeadDim + padding) +
+             kvBufferCountOf(tiling) * tiling.blockN *
+                 (paddedHeadDim + padding + paddedHeadDimV + padding));
     return std::max(tiles, outputTileBytes());
   }
   int64_t outputTileBytes() const {
@@ -121,9 +122,14 @@ private:
   }
 
   /// A logical [rows x cols] tile of the dynamic shared memory at `offset`
-  /// bytes, which it advances; build() swizzles its accesses at the end.
+  /// bytes, which it advances past `count` such tiles (a ring of buffers,
+  /// of which it returns the first); build() swizzles its accesses at the
+  /// end.
   Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
-                   int64_t rows, int64_t cols);
+                   int64_t rows, int64_t cols, int64_t count = 1);
+  /// The buffer of the K or V ring (keyTile or valueTile, its first) that KV
+  /// tile `kvTile` uses: kvTile % kvBufferCountOf(tiling).
+  Value kvBufferOf(ImplicitLocOpBuilder &b, Value ring, Value kvTile);
   /// The first three indices of a row of a tile in its tensor: (batch,
   /// query, head) for Q and O, (batch, key, kv head) for per-sequence K/V,
   /// (page, row in page, kv head) for a paged cache.
@@ -210,6 +216,8 @@ private:
                                 Value loopBegin, Value loopEnd, bool masked,
                                 ValueRange state);
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
+  void emitLoadValues(ImplicitLocOpBuilder &b, Value kvTile,
+                      bool inUnmaskedLoop);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);
   void emitPartialFinalize(ImplicitLocOpBuilder &b, ValueRange state);
   struct RowTotals {

@@ -84,6 +84,16 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
                   builder.getI32IntegerAttr(1));
   AttentionKernelBuilder kernelBuilder(op, tiling);
+  int64_t sharedBytes = kernelBuilder.sharedMemoryBytes();
+  if (sharedBytes > maxSharedMemoryBytes(op.getTarget()))
+    return op.emitOpError()
+           << "the GPU tiling (block_m = " << tiling.blockM
+           << ", block_n = " << tiling.blockN
+           << ", num_stages = " << tiling.numStages << ") needs " << sharedBytes
+           << " bytes of shared memory per CTA, more than the "
+           << maxSharedMemoryBytes(op.getTarget()) << " that "
+           << stringifyTarget(op.getTarget())
+           << " GPUs allow; use smaller blocks or fewer stages";
   kernel->setAttr("attn.shared_memory_bytes",
                   builder.getI64IntegerAttr(kernelBuilder.sharedMemoryBytes()));
   kernel->setAttr("attn.tile_sizes",

@@ -10,6 +10,14 @@
 
 namespace mlir::attn::attn_to_gpu {
 
+int64_t kvBufferCountOf(const GpuTiling &tiling) {
+  return tiling.numStages >= 3 ? tiling.numStages - 1 : 1;
+}
+
+int64_t maxSharedMemoryBytes(Target target) {
+  return target == Target::SM90 ? 227 * 1024 : 163 * 1024;
+}
+
 int64_t slabsPerWarpOf(const GpuTiling &tiling) {
   return tiling.blockM / (kMmaM * tiling.numWarps);
 }
@@ -96,12 +104,6 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
               spec.getNumStages()};
   if (overrides.numStages)
     tiling.numStages = overrides.numStages;
-  if (tiling.numStages > 2)
-    return op.emitOpError()
-           << "num_stages = " << tiling.numStages
-           << " needs more than one K and V buffer in shared memory, which "
-              "the sm_80 kernel does not have yet; use 1 (no overlap) or 2 "
-              "(the next tile's K loads during the current tile)";
   if (overrides.blockM)
     tiling.blockM = overrides.blockM;
   if (overrides.blockN)

@@ -22,7 +22,9 @@ constexpr int64_t kMmaM = 16, kMmaN = 8, kMmaK = 16;
 struct GpuTiling {
   int64_t blockM, blockN, numWarps;
   /// 1: a tile's K and V are loaded when it starts; 2: K of the next tile
-  /// is loaded while the current one finishes (FlashAttention-2's overlap).
+  /// is loaded while the current one finishes (FlashAttention-2's overlap);
+  /// 3 and more: a ring of num_stages - 1 K and V buffers, tiles j + 1 ...
+  /// j + num_stages - 2 in flight while tile j is computed.
   int64_t numStages;
 };
 
@@ -31,6 +33,14 @@ struct GpuTiling {
 struct TilingOverrides {
   int64_t blockM = 0, blockN = 0, numWarps = 0, numStages = 0;
 };
+
+/// K and V buffers in shared memory: one each for num_stages 1 and 2, a
+/// ring of num_stages - 1 for deeper pipelines.
+int64_t kvBufferCountOf(const GpuTiling &tiling);
+
+/// The most dynamic shared memory a CTA may opt in to on `target`'s GPUs
+/// (A100: 163 KiB, H100: 227 KiB).
+int64_t maxSharedMemoryBytes(Target target);
 
 /// 16-row slabs of the Q tile per warp.
 int64_t slabsPerWarpOf(const GpuTiling &tiling);

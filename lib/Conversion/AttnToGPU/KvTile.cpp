@@ -11,18 +11,30 @@
 
 namespace mlir::attn::attn_to_gpu {
 
-/// K rows [kvTile * block_n, +block_n) into the K buffer by cp.async;
+/// K rows [kvTile * block_n, +block_n) into kvTile's K buffer by cp.async;
 /// `inUnmaskedLoop`: the tile is one of a loop over unmasked tiles, which
 /// end at or before seqlen_k.
 void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
                                           bool inUnmaskedLoop) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
   emitLoadTile(
-      b, keyTile, keyRows ? keyRows : key,
+      b, kvBufferOf(b, keyTile, kvTile), keyRows ? keyRows : key,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
       firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
       /*async=*/true,
       inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
+}
+
+/// V rows [kvTile * block_n, +block_n) into kvTile's V buffer by cp.async.
+void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
+                                            Value kvTile, bool inUnmaskedLoop) {
+  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
+  emitLoadTile(
+      b, kvBufferOf(b, valueTile, kvTile), valueRows ? valueRows : value,
+      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
+      firstKey, seqlenK, tiling.blockN, headDimV, paddedHeadDimV,
+      /*async=*/true,
+      inUnmaskedLoop ? wholeValueTileCopy() : WholeTileCopy::Checked);
 }
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
@@ -50,6 +62,15 @@ void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
 ///     with V(j - 1)), K(j) (a loop's first tile only), V(j); wait for all
 ///     but V(j), barrier; S and the softmax; barrier (every warp has read
 ///     K(j)), K(j + 1); wait for all but K(j + 1), barrier; PV.
+///   num_stages s >= 3, a ring of s - 1 K and V buffers (tile t in buffer
+///     t % (s - 1)), d = s - 2 tiles ahead: in a loop's first tile, K and V
+///     of tiles j ... j + d - 1, a group each, then wait for all but the
+///     last d - 1 (tile j has landed) and barrier; K(j + d) and V(j + d),
+///     one group, into the buffer of tile j - 1, which every warp is done
+///     with (the barrier before); S, the softmax and PV; wait for all but
+///     the last d - 1 groups (tile j + 1 has landed), barrier (visible to
+///     all, and every warp is done with tile j). One barrier per tile, and
+///     every tile's copy has a whole tile's compute to land in.
 SmallVector<Value>
 AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                    Value loopBegin, Value loopEnd, bool masked,
@@ -76,13 +97,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   };
 
   auto loadValues = [&](ImplicitLocOpBuilder &b) {
-    emitLoadTile(
-        b, valueTile, valueRows ? valueRows : value,
-        [&](ImplicitLocOpBuilder &b, Value row) {
-          return kvRowIndices(b, row);
-        },
-        firstKey, seqlenK, blockN, headDimV, paddedHeadDimV,
-        /*async=*/true, masked ? WholeTileCopy::Checked : wholeValueTileCopy());
+    emitLoadValues(b, kvTile, !masked);
   };
   // K(j): loaded now, or (prefetch) only in a loop's first tile.
   auto loadKeys = [&]() {
@@ -92,9 +107,37 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
   };
-  bool twoBarriers = prefetch && twoBarriersPerTile();
+  int64_t ringAhead = kvBufferCountOf(tiling) - 1;
+  bool ring = ringAhead > 0;
+  bool twoBarriers = prefetch && !ring && twoBarriersPerTile();
   Value valueGroup;
-  if (twoBarriers) {
+  // Ring: K(t) and V(t) as one group, for tiles of the loop (else empty).
+  auto loadTile = [&](ImplicitLocOpBuilder &b, Value t) -> Value {
+    auto inLoop = scf::IfOp::create(
+        b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, loopEnd),
+        /*withElseRegion=*/false);
+    ImplicitLocOpBuilder nb(b.getLoc(), inLoop.thenBlock()->getTerminator());
+    emitLoadKeys(nb, t, !masked);
+    emitLoadValues(nb, t, !masked);
+    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  };
+  if (ring) {
+    emitIf(
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
+        [&](ImplicitLocOpBuilder &nb) {
+          Value group;
+          for (int64_t i = 0; i < ringAhead; ++i)
+            group = loadTile(
+                nb, i == 0 ? kvTile
+                           : arith::AddIOp::create(nb, kvTile, index(nb, i))
+                                 .getResult());
+          nvgpu::DeviceAsyncWaitOp::create(nb, group,
+                                           nb.getI32IntegerAttr(ringAhead - 1));
+          gpu::BarrierOp::create(nb);
+        });
+    valueGroup =
+        loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
+  } else if (twoBarriers) {
     loadKeys();
     waitGroups(commitGroup(), 0);
     // B1: K(j) is visible; every warp is done with V(j - 1).
@@ -114,6 +157,8 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     gpu::BarrierOp::create(b);
   }
 
+  Value tileKeys = kvBufferOf(b, keyTile, kvTile);
+  Value tileValues = kvBufferOf(b, valueTile, kvTile);
   auto fragmentType = [&](int64_t rows) {
     return VectorType::get({rows, 2}, elementType);
   };
@@ -163,7 +208,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     Value keyColumn = arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf);
     for (int64_t nt = 0; nt < numKeyTiles; nt += 2) {
       Value pair = nvgpu::LdMatrixOp::create(
-          b, fragmentType(4), keyTile,
+          b, fragmentType(4), tileKeys,
           ValueRange{arith::AddIOp::create(b, index(b, nt * kMmaN), keyPairRow),
                      keyColumn},
           /*transpose=*/false, /*numTiles=*/4);
@@ -354,7 +399,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     waitGroups(valueGroup, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
-  } else if (!twoBarriers) {
+  } else if (!twoBarriers && !ring) {
     if (prefetch) {
       // Every warp has read K(j): load K(j + 1) during PV.
       gpu::BarrierOp::create(b);
@@ -373,7 +418,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     Value valueRow = arith::AddIOp::create(b, index(b, kb * kMmaK), laneMod16);
     for (int64_t dt = 0; dt < paddedHeadDimV / kMmaN; dt += 2) {
       Value pair = nvgpu::LdMatrixOp::create(
-          b, fragmentType(4), valueTile,
+          b, fragmentType(4), tileValues,
           ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
                                                      laneSixteenth)},
           /*transpose=*/true, /*numTiles=*/4);
@@ -383,6 +428,12 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
               emitMma(b, probabilityFragments[s][kb], halfOf(pair, half),
                       slabs[s].output[dt + half]);
     }
+  }
+  if (ring) {
+    // Tile j + 1 has landed and is visible to all; every warp is done with
+    // tile j, whose buffers the next tile's copies take.
+    waitGroups(valueGroup, ringAhead - 1);
+    gpu::BarrierOp::create(b);
   }
   return flatten(slabs);
 }

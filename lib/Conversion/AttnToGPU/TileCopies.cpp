@@ -13,7 +13,7 @@ namespace mlir::attn::attn_to_gpu {
 
 Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
                                          int64_t &offset, int64_t rows,
-                                         int64_t cols) {
+                                         int64_t cols, int64_t count) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
   int64_t rowLength = swizzledSharedTiles() ? cols : cols + kRowPadding;
@@ -23,7 +23,26 @@ Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
       memref::ViewOp::create(b, type, base, index(b, offset), ValueRange{});
   if (swizzledSharedTiles())
     sharedTiles.push_back(view);
-  offset += rows * rowLength * 2;
+  offset += count * rows * rowLength * 2;
+  return view;
+}
+
+Value AttentionKernelBuilder::kvBufferOf(ImplicitLocOpBuilder &b, Value ring,
+                                         Value kvTile) {
+  int64_t count = kvBufferCountOf(tiling);
+  if (count == 1)
+    return ring;
+  auto first = ring.getDefiningOp<memref::ViewOp>();
+  int64_t bufferBytes = first.getType().getNumElements() * 2;
+  Value shift = arith::AddIOp::create(
+      b, first.getByteShift(),
+      arith::MulIOp::create(b,
+                            arith::RemUIOp::create(b, kvTile, index(b, count)),
+                            index(b, bufferBytes)));
+  auto view = memref::ViewOp::create(b, first.getType(), first.getSource(),
+                                     shift, ValueRange{});
+  if (swizzledSharedTiles())
+    sharedTiles.push_back(view);
   return view;
 }
 

@@ -9,8 +9,9 @@
 // Reported as errors with the op's location: out-of-bounds accesses,
 // shared-memory races (an element written by one warp and read or written by
 // another with no barrier between; a cp.async writes from issue to wait),
-// reads of shared memory never written or still in flight, and barriers
-// that not every thread of a CTA reaches.
+// reads of shared memory never written or still in flight, barriers that
+// not every thread of a CTA reaches, and shared-memory views past the
+// dynamic shared memory the kernel declares (attn.shared_memory_bytes).
 //
 //===----------------------------------------------------------------------===//
 

@@ -36,8 +36,10 @@ def Attn_TilingAttr : AttrDef<Attn_Dialect, "Tiling"> {
   let description = [{
     `block_m` query rows and `block_n` key columns per tile; `num_warps`
     warps per CTA on the GPU (each warp owns 16-row slabs of the Q tile, so
-    `block_m` is a multiple of `16 * num_warps`); `num_stages` K/V tiles in
-    flight in the asynchronous copy pipeline.
+    `block_m` is a multiple of `16 * num_warps`); `num_stages` the depth of the
+    asynchronous copy pipeline on the GPU (1: none; 2: the next tile's K
+    loads during the current tile; s >= 3: s - 2 tiles ahead, in a ring of
+    s - 1 K and V buffers).
 
     ```mlir
     #attn.tiling<block_m = 128, block_n = 64, num_warps = 4, num_stages = 2>
