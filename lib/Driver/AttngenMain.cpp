@@ -134,6 +134,13 @@ cl::opt<std::string> runValueCacheOut(
     cl::value_desc("V.npy"), cl::sub(runCommand));
 cl::opt<unsigned> runThreads("threads", cl::desc("Threads (0 = all cores)"),
                              cl::init(0), cl::sub(runCommand));
+cl::opt<bool> runSharedMemoryTraffic(
+    "shared-memory-traffic",
+    cl::desc("gpu-sim: also print how the attention kernel's shared-memory "
+             "accesses would be served (wavefronts per phase of ldmatrix, "
+             "loads and stores: 1.00 is free of bank conflicts; 128-byte "
+             "lines per 128-byte cp.async request: 1.00 is aligned)"),
+    cl::init(false), cl::sub(runCommand));
 
 //===--- attngen bench -----------------------------------------------------===//
 
@@ -207,6 +214,7 @@ int runRun() {
   options.keyCacheOutPath = runKeyCacheOut;
   options.valueCacheOutPath = runValueCacheOut;
   options.threads = runThreads;
+  options.sharedMemoryTraffic = runSharedMemoryTraffic;
   return reportResult(runSpec(options));
 }
 
@@ -255,6 +263,7 @@ int attngenMain(int argc, char **argv) {
       "      [--k-new KNEW.npy --v-new VNEW.npy [--k-cache-out K.npy "
       "--v-cache-out V.npy]]\n"
       "      [--cu-seqlens-q OFFSETS.npy --cu-seqlens-k OFFSETS.npy]\n"
+      "      [--shared-memory-traffic (gpu-sim)]\n"
       "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");

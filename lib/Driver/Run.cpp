@@ -1,17 +1,18 @@
 //===- Run.cpp - `attngen run` and `attngen bench` ------------------------===//
 
 #include "attngen/Driver/Run.h"
-#include "attngen/Driver/CpuAttention.h"
-#include "attnrt/attnrt.h"
 #include "attngen/Backend/GpuSim/GpuSimulator.h"
+#include "attngen/Driver/CpuAttention.h"
 #include "attngen/Driver/CudaAttention.h"
 #include "attngen/Driver/KvCacheInputs.h"
-#include "attngen/Driver/VarlenInputs.h"
 #include "attngen/Driver/SpecCompiler.h"
+#include "attngen/Driver/VarlenInputs.h"
 #include "attngen/Spec/SpecParser.h"
 #include "attngen/Support/Float16.h"
 #include "attngen/Support/Npy.h"
 #include "attngen/Support/SplitCount.h"
+#include "attnrt/attnrt.h"
+#include "llvm/Support/Format.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "llvm/Support/FileSystem.h"
@@ -114,6 +115,25 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
 struct NewKeysAndValues {
   std::vector<uint8_t> keys, values;
 };
+
+/// One line per kind of shared access: wavefronts per phase (ldmatrix,
+/// loads, stores) and lines per cp.async request, with their counts.
+static void printSharedMemoryTraffic(llvm::raw_ostream &os,
+                                     const SharedMemoryTraffic &traffic) {
+  auto ratio = [](int64_t total, int64_t count) {
+    return llvm::format("%.2f", count ? double(total) / double(count) : 0.0);
+  };
+  for (auto [name, counter] : {std::pair{"ldmatrix", traffic.ldmatrix},
+                               std::pair{"shared loads", traffic.loads},
+                               std::pair{"shared stores", traffic.stores}})
+    os << "gpu-sim shared memory: " << name << ": "
+       << ratio(counter.wavefronts, counter.phases) << " wavefronts per phase ("
+       << counter.phases << " phases)\n";
+  os << "gpu-sim shared memory: cp.async: "
+     << ratio(traffic.asyncCopyLines, traffic.asyncCopyRequests)
+     << " lines per 128-byte request (" << traffic.asyncCopyRequests
+     << " requests)\n";
+}
 
 /// The GPU kernel, executed by the emulator on the CPU (inputs already
 /// rounded to the spec's dtype).
@@ -231,13 +251,16 @@ static llvm::Error runOnGpuSimulator(
             {(rows + 3) / 4, 1, 1}, 128))
       return error;
   }
+  SharedMemoryTraffic traffic;
   if (llvm::Error error = simulateKernel(
           kernel,
-          {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table,
-           &partialOutput, &partialLse, &cuSeqlensQ, &cuSeqlensK},
+          {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table, &partialOutput,
+           &partialLse, &cuSeqlensQ, &cuSeqlensK},
           {numRowTiles * std::max<int64_t>(numSplits, 1), gridY, sequences},
-          tiles[2] * 32))
+          tiles[2] * 32, options.sharedMemoryTraffic ? &traffic : nullptr))
     return error;
+  if (options.sharedMemoryTraffic)
+    printSharedMemoryTraffic(llvm::outs(), traffic);
   // With one chunk the attention kernel wrote O and the LSE itself.
   if (mergeKernel && numSplits > 1) {
     int64_t rows = batch * seqlenQ * spec.numQHeads;
@@ -396,6 +419,9 @@ static llvm::Error writeUpdatedCaches(const RunOptions &options,
 llvm::Error runSpec(const RunOptions &options) {
   if (llvm::Error error = checkBackend("run", options.backend))
     return error;
+  if (options.sharedMemoryTraffic && options.backend != "gpu-sim")
+    return makeError("attngen run: --shared-memory-traffic needs --backend "
+                     "gpu-sim (the emulator counts the accesses)");
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
   if (!spec)
     return spec.takeError();

@@ -23,6 +23,7 @@ import argparse
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,27 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import reference  # noqa: E402
+
+
+# --conflict-free: every gpu-sim run also counts the kernel's shared-memory
+# traffic, and a phase of ldmatrix, shared loads or stores that takes more
+# than one wavefront (a bank conflict) fails the check.
+CONFLICT_FREE = False
+
+
+def run_attngen(command):
+    """Runs `attngen run`: (problem or None). With CONFLICT_FREE, also
+    fails on bank conflicts in the emulated kernel."""
+    if CONFLICT_FREE:
+        command = command + ["--shared-memory-traffic"]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"attngen run failed: {result.stderr.strip()}"
+    for line in result.stdout.splitlines() if CONFLICT_FREE else []:
+        match = re.match(r"gpu-sim shared memory: (.+): ([0-9.]+) wavefronts per phase", line)
+        if match and float(match.group(2)) > 1.0:
+            return f"bank conflicts: {line}"
+    return None
 
 
 def to_bf16(x):
@@ -214,9 +236,9 @@ def attngen_packed_runner(attngen, spec_path, workdir, backend, cache_args=()):
                         "--k-cache-out", paths["k_out"], "--v-cache-out", paths["v_out"]]
         if spec.get("return_lse"):
             command += ["--lse", paths["lse"]]
-        result = subprocess.run(command, capture_output=True, text=True)
-        if result.returncode != 0:
-            return f"attngen run failed: {result.stderr.strip()}", None, None, None, None
+        problem = run_attngen(command)
+        if problem:
+            return problem, None, None, None, None
         out = np.load(paths["o"]).astype(np.float64)
         lse = np.load(paths["lse"]).astype(np.float64) if spec.get("return_lse") else None
         if not appends:
@@ -392,9 +414,9 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu", input
                "--k", paths["k"], "--v", paths["v"], "--out", paths["o"]]
     if spec.get("return_lse"):
         command += ["--lse", paths["lse"]]
-    result = subprocess.run(command + extra_args, capture_output=True, text=True)
-    if result.returncode != 0:
-        return f"attngen run failed: {result.stderr.strip()}"
+    problem = run_attngen(command + extra_args)
+    if problem:
+        return problem
     out = np.load(paths["o"]).astype(np.float64)
     if spec.get("kv_cache"):
         ref_out, ref_lse = cached_reference(spec, q, k, v, lengths, table, reference.attention,
@@ -459,7 +481,11 @@ def main():
     parser.add_argument("--backend", default="cpu")
     parser.add_argument("--inputs", choices=("normal", "negative-scores", "rising-scores"),
                         default="normal")
+    parser.add_argument("--conflict-free", action="store_true",
+                        help="gpu-sim: fail on shared-memory bank conflicts")
     args = parser.parse_args()
+    global CONFLICT_FREE
+    CONFLICT_FREE = args.conflict_free
     os.makedirs(args.workdir, exist_ok=True)
     base = json.load(open(args.spec))
     variants = []

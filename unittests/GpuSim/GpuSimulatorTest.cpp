@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 
 #include <random>
+#include <tuple>
 
 using namespace mlir;
 using attngen::SimBuffer;
@@ -337,6 +338,76 @@ gpu.module @m {
                   .find("view of shared bytes [512, 1024) past the kernel's "
                         "1023 bytes of dynamic shared memory"),
               std::string::npos);
+  }
+}
+
+/// One warp copies a row of 64 f16 (8 chunks of 16 bytes, lanes 0-7; the
+/// other lanes copy nothing) by cp.async to shared byte OFFSET, then reads
+/// 8 rows of ROW elements (an 8x8 matrix each, at column 0) with ldmatrix.x4
+/// (every matrix the same rows).
+const char *kTrafficKernel = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @traffic(%in: memref<64xf16>, %out: memref<32x2xf16>) kernel {
+    %c0 = arith.constant 0 : index
+    %c8 = arith.constant 8 : index
+    %offset = arith.constant OFFSET : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %row = memref.view %smem[%offset][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<64xf16, #gpu.address_space<workgroup>>
+    %copies = arith.cmpi ult, %tid, %c8 : index
+    scf.if %copies {
+      %c = arith.muli %tid, %c8 : index
+      %t = nvgpu.device_async_copy %in[%c], %row[%c], 8 : memref<64xf16> to memref<64xf16, #gpu.address_space<workgroup>>
+    }
+    %g = nvgpu.device_async_create_group
+    nvgpu.device_async_wait %g {numGroups = 0 : i32}
+    %tile = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<8xROWxf16, #gpu.address_space<workgroup>>
+    %zero = arith.constant dense<0.0> : vector<8xf16>
+    %r8 = arith.remui %tid, %c8 : index
+    vector.store %zero, %tile[%r8, %c0] : memref<8xROWxf16, #gpu.address_space<workgroup>>, vector<8xf16>
+    gpu.barrier
+    %m = nvgpu.ldmatrix %tile[%r8, %c0] {numTiles = 4 : i32, transpose = false} : memref<8xROWxf16, #gpu.address_space<workgroup>> -> vector<4x2xf16>
+    %first = vector.extract %m[0] : vector<2xf16> from vector<4x2xf16>
+    vector.store %first, %out[%tid, %c0] : memref<32x2xf16>, vector<2xf16>
+    gpu.return
+  }
+}
+}
+)mlir";
+
+/// Rows of 64 f16 (128 bytes) put the 8 rows an ldmatrix phase reads on
+/// the same banks (8 wavefronts); padded to 72 (144 bytes) they take one.
+/// A 128-byte cp.async request at a 128-byte boundary writes one line, 16
+/// bytes past it two.
+TEST_F(GpuSimulatorTest, CountsSharedMemoryWavefrontsAndLines) {
+  Type f16 = Float16Type::get(&context);
+  for (auto [rowLength, offset, wavefronts, lines] :
+       {std::tuple{64, 2048, 8, 1}, std::tuple{72, 2048, 1, 1},
+        std::tuple{72, 2064, 1, 2}}) {
+    std::string source = kTrafficKernel;
+    for (auto [key, value] :
+         {std::pair{std::string("OFFSET"), std::to_string(offset)},
+          std::pair{std::string("ROW"), std::to_string(rowLength)}})
+      for (size_t at = source.find(key); at != std::string::npos;
+           at = source.find(key))
+        source.replace(at, key.size(), value);
+    gpu::GPUFuncOp kernel = parseKernel(source.c_str());
+    ASSERT_TRUE(kernel);
+    SimBuffer in{f16, {64}, std::vector<double>(64, 1)};
+    SimBuffer out{f16, {32, 2}, std::vector<double>(64)};
+    attngen::SharedMemoryTraffic traffic;
+    llvm::Error error =
+        attngen::simulateKernel(kernel, {&in, &out}, {1, 1, 1}, 32, &traffic);
+    ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+    EXPECT_EQ(traffic.ldmatrix.phases, 4) << rowLength;
+    EXPECT_EQ(traffic.ldmatrix.wavefronts, 4 * wavefronts) << rowLength;
+    // 32 lanes store 16 bytes each: 4 phases of 8; lanes l and l + 8 store
+    // the same row, one word per bank each time.
+    EXPECT_EQ(traffic.stores.phases, 4);
+    EXPECT_EQ(traffic.stores.wavefronts, 4 * wavefronts) << rowLength;
+    EXPECT_EQ(traffic.asyncCopyRequests, 1) << offset;
+    EXPECT_EQ(traffic.asyncCopyLines, lines) << offset;
   }
 }
 

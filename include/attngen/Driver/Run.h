@@ -33,6 +33,9 @@ struct RunOptions {
   std::string keyNewPath, valueNewPath, keyCacheOutPath, valueCacheOutPath;
   /// 0 = all cores.
   unsigned threads = 0;
+  /// gpu-sim: print the attention kernel's shared-memory traffic
+  /// (SharedMemoryTraffic in GpuSimulator.h) to stdout.
+  bool sharedMemoryTraffic = false;
 };
 
 /// Runs the spec's kernel on .npy inputs and writes O (and LSE) as f32 .npy,

@@ -25,6 +25,8 @@ LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
 
 /// cp.async (device_async_copy), commit (create_group) and wait.
 LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
+  // Shared byte addresses of 16-byte copies, for the traffic (-1: none).
+  std::vector<int64_t> chunkAddresses(numThreads, -1);
   for (int64_t t = 0; t < numThreads; ++t) {
     if (!mask[t])
       continue;
@@ -55,6 +57,9 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
       marks.resize(dst.buffer->data.size());
       for (int64_t i = 0; i < count; ++i)
         ++marks[dstLinear + i];
+      if (count * dst.buffer->elementType.getIntOrFloatBitWidth() == 128 &&
+          sharedByteOffset.count(dst.buffer))
+        chunkAddresses[t] = sharedByteAddress(dst.buffer, dstLinear);
       openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});
       set(copy.getAsyncToken(), t, {0.0});
     } else if (auto group = dyn_cast<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
@@ -76,6 +81,10 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
       }
     }
   }
+  if (traffic && isa<nvgpu::DeviceAsyncCopyOp>(op))
+    for (int64_t warp = 0; warp < numThreads / kWarpSize; ++warp)
+      countAsyncCopies(
+          ArrayRef<int64_t>(chunkAddresses).slice(warp * kWarpSize, kWarpSize));
   return success();
 }
 

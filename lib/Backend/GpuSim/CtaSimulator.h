@@ -52,9 +52,9 @@ class CtaSimulator {
 public:
   CtaSimulator(gpu::GPUFuncOp kernel, std::vector<SimBuffer *> &args,
                std::array<int64_t, 3> gridDim, std::array<int64_t, 3> blockId,
-               int64_t numThreads)
+               int64_t numThreads, SharedMemoryTraffic *traffic)
       : kernel(kernel), args(args), gridDim(gridDim), blockId(blockId),
-        numThreads(numThreads) {}
+        numThreads(numThreads), traffic(traffic) {}
 
   LogicalResult run() {
     openCopies.resize(numThreads);
@@ -134,8 +134,29 @@ private:
   int64_t numThreads;
   DenseMap<Value, std::vector<Elements>> values;
   DenseMap<Value, MemRefView> memrefs;
-  /// Shared memory: one typed buffer per view offset of this CTA.
+  /// Shared memory: one typed buffer per view offset of this CTA, and the
+  /// byte offset of each.
   std::map<int64_t, std::unique_ptr<SimBuffer>> shared;
+  DenseMap<SimBuffer *, int64_t> sharedByteOffset;
+
+  /// Shared-memory traffic (SharedMemoryTraffic.cpp), when counted.
+  SharedMemoryTraffic *traffic;
+  /// The byte address of element `linear` of a shared buffer.
+  int64_t sharedByteAddress(SimBuffer *buffer, int64_t linear) const {
+    return sharedByteOffset.lookup(buffer) +
+           linear * buffer->elementType.getIntOrFloatBitWidth() / 8;
+  }
+  /// Counts one warp instruction per warp of a load or store of `count`
+  /// elements per thread at `linears` (-1: inactive), if `buffer` is
+  /// shared.
+  void countSharedAccesses(SimBuffer *buffer, ArrayRef<int64_t> linears,
+                           int64_t count,
+                           SharedMemoryTraffic::Wavefronts &counter);
+  /// Counts one phase of ldmatrix: 8 rows of 16 bytes at `addresses`.
+  void countLdMatrixPhase(ArrayRef<int64_t> addresses);
+  /// Counts one warp's cp.async of 16-byte chunks to shared `addresses`
+  /// (-1: inactive lane).
+  void countAsyncCopies(ArrayRef<int64_t> addresses);
 
   /// cp.async: copies issued by a thread, grouped by commit; a group's data
   /// becomes visible when a wait retires it. Destinations of copies in

@@ -162,6 +162,7 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
       buffer = std::make_unique<SimBuffer>();
       buffer->elementType = type.getElementType();
       buffer->shape.assign(type.getShape().begin(), type.getShape().end());
+      sharedByteOffset[buffer.get()] = offset;
     }
     if (buffer->elementType != type.getElementType())
       return fail(op, "views of one shared buffer with different element "
@@ -227,54 +228,82 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
                       .sizes[int64_t(scalar(dim.getIndex(), t))])});
       return success();
     });
+  // Loads and stores; `linears` collects each thread's first element for
+  // the shared-memory traffic (-1: inactive).
+  std::vector<int64_t> linears;
+  auto countTraffic = [&](const MemRefView &view, int64_t count, bool isLoad) {
+    if (traffic)
+      countSharedAccesses(view.buffer, linears, count,
+                          isLoad ? traffic->loads : traffic->stores);
+  };
   if (auto load = dyn_cast<memref::LoadOp>(op)) {
     const MemRefView &view = memrefs[load.getMemRef()];
-    return forEachActive([&](int64_t t) {
-      int64_t linear;
-      if (failed(elementAddress(op, view, load.getIndices(), t, 1, linear)) ||
-          failed(recordRead(op, view.buffer, linear, 1, t)))
-        return failure();
-      set(load.getResult(), t, {view.buffer->data[linear]});
-      return success();
-    });
+    linears.assign(numThreads, -1);
+    if (failed(forEachActive([&](int64_t t) {
+          int64_t &linear = linears[t];
+          if (failed(
+                  elementAddress(op, view, load.getIndices(), t, 1, linear)) ||
+              failed(recordRead(op, view.buffer, linear, 1, t)))
+            return failure();
+          set(load.getResult(), t, {view.buffer->data[linear]});
+          return success();
+        })))
+      return failure();
+    countTraffic(view, 1, /*isLoad=*/true);
+    return success();
   }
   if (auto store = dyn_cast<memref::StoreOp>(op)) {
     const MemRefView &view = memrefs[store.getMemRef()];
-    return forEachActive([&](int64_t t) {
-      int64_t linear;
-      if (failed(elementAddress(op, view, store.getIndices(), t, 1, linear)) ||
-          failed(recordWrite(op, view.buffer, linear, 1, t)))
-        return failure();
-      view.buffer->data[linear] = values[store.getValueToStore()][t][0];
-      return success();
-    });
+    linears.assign(numThreads, -1);
+    if (failed(forEachActive([&](int64_t t) {
+          int64_t &linear = linears[t];
+          if (failed(
+                  elementAddress(op, view, store.getIndices(), t, 1, linear)) ||
+              failed(recordWrite(op, view.buffer, linear, 1, t)))
+            return failure();
+          view.buffer->data[linear] = values[store.getValueToStore()][t][0];
+          return success();
+        })))
+      return failure();
+    countTraffic(view, 1, /*isLoad=*/false);
+    return success();
   }
   if (auto load = dyn_cast<vector::LoadOp>(op)) {
     const MemRefView &view = memrefs[load.getBase()];
     int64_t n = load.getVectorType().getNumElements();
-    return forEachActive([&](int64_t t) {
-      int64_t linear;
-      if (failed(elementAddress(op, view, load.getIndices(), t, n, linear)) ||
-          failed(recordRead(op, view.buffer, linear, n, t)))
-        return failure();
-      Elements e(view.buffer->data.begin() + linear,
-                 view.buffer->data.begin() + linear + n);
-      set(load.getResult(), t, e);
-      return success();
-    });
+    linears.assign(numThreads, -1);
+    if (failed(forEachActive([&](int64_t t) {
+          int64_t &linear = linears[t];
+          if (failed(
+                  elementAddress(op, view, load.getIndices(), t, n, linear)) ||
+              failed(recordRead(op, view.buffer, linear, n, t)))
+            return failure();
+          Elements e(view.buffer->data.begin() + linear,
+                     view.buffer->data.begin() + linear + n);
+          set(load.getResult(), t, e);
+          return success();
+        })))
+      return failure();
+    countTraffic(view, n, /*isLoad=*/true);
+    return success();
   }
   if (auto store = dyn_cast<vector::StoreOp>(op)) {
     const MemRefView &view = memrefs[store.getBase()];
-    return forEachActive([&](int64_t t) {
-      const Elements &e = values[store.getValueToStore()][t];
-      int64_t linear;
-      if (failed(elementAddress(op, view, store.getIndices(), t,
-                                int64_t(e.size()), linear)) ||
-          failed(recordWrite(op, view.buffer, linear, int64_t(e.size()), t)))
-        return failure();
-      std::copy(e.begin(), e.end(), view.buffer->data.begin() + linear);
-      return success();
-    });
+    int64_t n = store.getVectorType().getNumElements();
+    linears.assign(numThreads, -1);
+    if (failed(forEachActive([&](int64_t t) {
+          const Elements &e = values[store.getValueToStore()][t];
+          int64_t &linear = linears[t];
+          if (failed(
+                  elementAddress(op, view, store.getIndices(), t, n, linear)) ||
+              failed(recordWrite(op, view.buffer, linear, n, t)))
+            return failure();
+          std::copy(e.begin(), e.end(), view.buffer->data.begin() + linear);
+          return success();
+        })))
+      return failure();
+    countTraffic(view, n, /*isLoad=*/false);
+    return success();
   }
   if (auto extract = dyn_cast<vector::ExtractOp>(op)) {
     auto sourceType = cast<VectorType>(extract.getSource().getType());
@@ -408,11 +437,13 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
 } // namespace gpu_sim
 
 llvm::Error simulateKernel(gpu::GPUFuncOp kernel, std::vector<SimBuffer *> args,
-                           std::array<int64_t, 3> grid, int64_t blockThreads) {
+                           std::array<int64_t, 3> grid, int64_t blockThreads,
+                           SharedMemoryTraffic *traffic) {
   for (int64_t z = 0; z < grid[2]; ++z)
     for (int64_t y = 0; y < grid[1]; ++y)
       for (int64_t x = 0; x < grid[0]; ++x) {
-        gpu_sim::CtaSimulator cta(kernel, args, grid, {x, y, z}, blockThreads);
+        gpu_sim::CtaSimulator cta(kernel, args, grid, {x, y, z}, blockThreads,
+                                  traffic);
         if (failed(cta.run()))
           return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                          cta.error);

@@ -24,6 +24,7 @@ LogicalResult CtaSimulator::execLdMatrix(nvgpu::LdMatrixOp op,
     // rows[i][r][c] of matrix i.
     double rows[4][8][8];
     for (int64_t i = 0; i < numTiles; ++i) {
+      std::array<int64_t, 8> addresses;
       for (int64_t r = 0; r < 8; ++r) {
         int64_t lane = base + i * 8 + r;
         if (!mask[lane])
@@ -35,7 +36,10 @@ LogicalResult CtaSimulator::execLdMatrix(nvgpu::LdMatrixOp op,
           return failure();
         for (int64_t c = 0; c < 8; ++c)
           rows[i][r][c] = view.buffer->data[linear + c];
+        addresses[r] = sharedByteAddress(view.buffer, linear);
       }
+      if (traffic)
+        countLdMatrixPhase(addresses);
     }
     for (int64_t l = 0; l < kWarpSize; ++l) {
       Elements result;

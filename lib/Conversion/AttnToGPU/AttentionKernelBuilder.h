@@ -140,23 +140,40 @@ private:
                     int64_t rows, int64_t cols, int64_t paddedCols,
                     bool async = false,
                     WholeTileCopy wholeTile = WholeTileCopy::Checked);
+  /// dest rows [firstRow, rowLimit) of the tile's first `cols` columns
+  /// (of `paddedCols`).
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
                      RowIndices rowIndices, Value firstRow, Value rowLimit,
-                     int64_t rows, int64_t cols);
+                     int64_t rows, int64_t cols, int64_t paddedCols);
   /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
-  /// tile, spread over the CTA's threads (consecutive threads, consecutive
-  /// chunks of a row): body(r, c, rowOffset) with the chunk's tile row and
-  /// column. `unroll`: each thread's chunks unrolled where that is short
-  /// (the KV loop's copies), and then r = r0 + rowOffset with the thread's
-  /// first row r0 < unrolledRowStep(chunksPerRow) and a constant rowOffset;
+  /// tile, spread over the CTA's threads: body(r, c, rowOffset) with the
+  /// chunk's tile row and column. Consecutive threads take consecutive
+  /// chunks of a row of one block of `blockWidth` columns (the row itself
+  /// when blockWidth is the row's width), block by block: 8 of them then
+  /// cover 128 contiguous bytes of a swizzled tile (chunkBlockWidth).
+  /// `unroll`: each thread's chunks unrolled where that is short (the KV
+  /// loop's copies), and then r = r0 + rowOffset with the thread's first
+  /// row r0 < unrolledRowStep(blockWidth / width) and a constant rowOffset;
   /// else a loop (rowOffset none), whose per-chunk index values CSE cannot
   /// share with other tiles' (the Q load before the KV loop and the O store
   /// after it would otherwise keep them live across it).
   void forEachTileChunk(ImplicitLocOpBuilder &b, int64_t rows,
-                        int64_t chunksPerRow, int64_t width, bool unroll,
+                        int64_t chunksPerRow, int64_t width, int64_t blockWidth,
+                        bool unroll,
                         function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                                           std::optional<int64_t>)>
                             body);
+  /// The blockWidth of forEachTileChunk for a swizzled tile's `rows` x
+  /// `copiedCols` 16-byte chunks: the layout's column block
+  /// (SharedTileLayout.cpp) where the row has several, so that a quarter
+  /// warp's 8 chunks fill one 128-byte line (one wavefront, one line per
+  /// cp.async request) and read 2-4 whole 32-byte sectors of global rows;
+  /// row by row, a quarter warp straddled 2-4 blocks at the same banks
+  /// (d96: 1.33-2 wavefronts, d80: 2.1-4; --shared-memory-traffic). Row by
+  /// row (copiedCols) where the tile is padded, one block, or where whole
+  /// rounds of the CTA's threads would not stay in one block.
+  int64_t chunkBlockWidth(int64_t rows, int64_t copiedCols,
+                          int64_t width) const;
   /// Thread t's first chunk of a tile: row t / chunksPerRow, column
   /// (t % chunksPerRow) * width (the column of all its chunks where the
   /// CTA's threads cover whole rows).

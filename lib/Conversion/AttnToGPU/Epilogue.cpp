@@ -99,7 +99,7 @@ void AttentionKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
       [&](ImplicitLocOpBuilder &b, Value row) {
         return queryRowIndices(b, row);
       },
-      firstRow, rowLimit, tiling.blockM, headDimV);
+      firstRow, rowLimit, tiling.blockM, headDimV, paddedHeadDimV);
 }
 
 /// Split-KV: this chunk's O, normalized by its own sum, and its LSE (-inf

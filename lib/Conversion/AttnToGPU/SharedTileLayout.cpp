@@ -19,7 +19,9 @@
 // shared wavefronts on K and V copies), and the 8 rows one ldmatrix matrix
 // reads, at the same logical chunk, sit at 8 different 16-byte positions of
 // the 128-byte bank window: no bank conflicts (FlashAttention-2's
-// Swizzle<3, 3, 3> for W = 64, as CUTLASS tiles it).
+// Swizzle<3, 3, 3> for W = 64, as CUTLASS tiles it). Where a row has
+// several blocks, the tile copies go block by block (chunkBlockWidth in
+// TileCopies.cpp), so that a quarter warp's 8 chunks still fill one line.
 //
 //===----------------------------------------------------------------------===//
 

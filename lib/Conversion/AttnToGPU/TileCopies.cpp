@@ -82,7 +82,8 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // affine. Past the sequence's length the slot is clamped to the table
   // (the chunk copies 0 bytes from a page of the pool).
   std::optional<int64_t> pageSize = op.getPageSize();
-  int64_t rowStep = unrolledRowStep(chunksPerRow);
+  int64_t blockWidth = chunkBlockWidth(rows, paddedCols, width);
+  int64_t rowStep = unrolledRowStep(blockWidth / width);
   bool pagePerSlotOffset =
       unroll && width == 8 && pageSize && rowStep &&
       (*pageSize % rows == 0 ||
@@ -99,10 +100,12 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // chunk one cp.async of 16 bytes at an address affine in the thread's
   // chunk index (the rows' stride is static); 3 PTX instructions per chunk
   // unrolled, 7 in the loop, ~22 for the checked loop below.
+  // Row by row (two-slab kernels, whose tiles are padded).
   int64_t numThreads = tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
+  int64_t wholeRowStep = unrolledRowStep(chunksPerRow);
   if (async && width == 8 && wholeTile != WholeTileCopy::Checked &&
-      cols == paddedCols && rowStep && numChunks % numThreads == 0 &&
+      cols == paddedCols && wholeRowStep && numChunks % numThreads == 0 &&
       numChunks / numThreads <= kMaxUnrolledChunks) {
     auto copyChunk = [&](ImplicitLocOpBuilder &b, Value r, Value c) {
       SmallVector<Value> indices =
@@ -114,12 +117,13 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           /*srcElements=*/Value(), b.getUnitAttr());
     };
     if (wholeTile == WholeTileCopy::Unrolled) {
-      forEachTileChunk(b, rows, chunksPerRow, width, /*unroll=*/true,
+      forEachTileChunk(b, rows, chunksPerRow, width, paddedCols,
+                       /*unroll=*/true,
                        [&](ImplicitLocOpBuilder &b, Value r, Value c,
                            std::optional<int64_t>) { copyChunk(b, r, c); });
       return;
     }
-    // Chunk i of the thread: its first row + i * rowStep, its column.
+    // Chunk i of the thread: its first row + i * wholeRowStep, its column.
     Value threadRow, column;
     std::tie(threadRow, column) = emitThreadChunk(b, chunksPerRow, width);
     scf::ForOp::create(
@@ -130,14 +134,14 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           copyChunk(nb,
                     arith::AddIOp::create(
                         nb, threadRow,
-                        arith::MulIOp::create(nb, i, index(nb, rowStep))),
+                        arith::MulIOp::create(nb, i, index(nb, wholeRowStep))),
                     column);
           scf::YieldOp::create(nb);
         });
     return;
   }
   forEachTileChunk(
-      b, rows, chunksPerRow, width, unroll,
+      b, rows, chunksPerRow, width, blockWidth, unroll,
       [&](ImplicitLocOpBuilder &b, Value r, Value c,
           std::optional<int64_t> rowOffset) {
         Value row = arith::AddIOp::create(b, firstRow, r);
@@ -224,27 +228,53 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
       });
 }
 
+int64_t AttentionKernelBuilder::chunkBlockWidth(int64_t rows,
+                                                int64_t copiedCols,
+                                                int64_t width) const {
+  // Padding columns past copiedCols (the O tile of head_dim_v 40, 48
+  // columns wide): row by row.
+  if (!swizzledSharedTiles() || width != 8 || copiedCols % 64 == 0 ||
+      copiedCols % kMmaK != 0)
+    return copiedCols;
+  int64_t blockWidth = swizzleBlockWidth(copiedCols);
+  int64_t lineStep = unrolledRowStep(blockWidth / width);
+  bool wholeRounds = lineStep && rows % lineStep == 0;
+  return blockWidth < copiedCols && wholeRounds ? blockWidth : copiedCols;
+}
+
 void AttentionKernelBuilder::forEachTileChunk(
     ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow, int64_t width,
-    bool unroll,
+    int64_t blockWidth, bool unroll,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                       std::optional<int64_t>)>
         body) {
   int64_t numThreads = tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
-  int64_t rowStep = unrolledRowStep(chunksPerRow);
+  // Chunk i is chunk i % chunksPerLine of line i / chunksPerLine; line l is
+  // row l % rows of block l / rows (row l where there is one block).
+  int64_t chunksPerLine = blockWidth / width;
+  bool blockByBlock = chunksPerLine != chunksPerRow;
+  int64_t rowStep = unrolledRowStep(chunksPerLine);
   if (unroll && rowStep && chunksPerThread <= kMaxUnrolledChunks) {
-    // Chunk t + i * numThreads of thread t: column (t % chunksPerRow) *
-    // width for every i, row t / chunksPerRow + i * rowStep. Unrolled, the
-    // column and first row are computed once and each chunk's row is one
-    // add: no loop counter, no branch, and the copies can be scheduled
-    // among the MMAs.
-    auto [firstRow, column] = emitThreadChunk(b, chunksPerRow, width);
+    // Chunk t + i * numThreads of thread t: line t / chunksPerLine + i *
+    // rowStep, column (t % chunksPerLine) * width in its block. Unrolled,
+    // the column and first row are computed once and each chunk's row is
+    // one add: no loop counter, no branch, and the copies can be scheduled
+    // among the MMAs. Block by block, rowStep divides rows
+    // (chunkBlockWidth): round i stays in block (i * rowStep) / rows.
+    auto [firstRow, column] = emitThreadChunk(b, chunksPerLine, width);
     for (int64_t i = 0; i < chunksPerThread; ++i) {
-      Value row = arith::AddIOp::create(b, firstRow, index(b, i * rowStep));
+      int64_t rowOffset = blockByBlock ? (i * rowStep) % rows : i * rowStep;
+      int64_t block = blockByBlock ? (i * rowStep) / rows : 0;
+      Value row = arith::AddIOp::create(b, firstRow, index(b, rowOffset));
+      Value chunkColumn =
+          block == 0
+              ? column
+              : arith::AddIOp::create(b, column, index(b, block * blockWidth))
+                    .getResult();
       if ((i + 1) * numThreads <= numChunks) {
-        body(b, row, column, i * rowStep);
+        body(b, row, chunkColumn, rowOffset);
         continue;
       }
       // The last round covers part of the tile: chunk < numChunks, that
@@ -256,7 +286,7 @@ void AttentionKernelBuilder::forEachTileChunk(
                             /*withElse=*/false);
       ImplicitLocOpBuilder nested(b.getLoc(),
                                   inTile.thenBlock()->getTerminator());
-      body(nested, row, column, i * rowStep);
+      body(nested, row, chunkColumn, rowOffset);
     }
     return;
   }
@@ -264,10 +294,21 @@ void AttentionKernelBuilder::forEachTileChunk(
       b, threadId, index(b, numChunks), index(b, numThreads), ValueRange{},
       [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
         ImplicitLocOpBuilder nb(loc, nested);
-        Value r = arith::DivUIOp::create(nb, chunk, index(nb, chunksPerRow));
+        Value line =
+            arith::DivUIOp::create(nb, chunk, index(nb, chunksPerLine));
         Value c = arith::MulIOp::create(
-            nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerRow)),
+            nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerLine)),
             index(nb, width));
+        Value r = line;
+        if (blockByBlock) {
+          r = arith::RemUIOp::create(nb, line, index(nb, rows));
+          c = arith::AddIOp::create(
+              nb,
+              arith::MulIOp::create(
+                  nb, arith::DivUIOp::create(nb, line, index(nb, rows)),
+                  index(nb, blockWidth)),
+              c);
+        }
         body(nb, r, c, std::nullopt);
         scf::YieldOp::create(nb);
       });
@@ -280,15 +321,27 @@ void AttentionKernelBuilder::forEachTileChunk(
 void AttentionKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
                                            Value dest, RowIndices rowIndices,
                                            Value firstRow, Value rowLimit,
-                                           int64_t rows, int64_t cols) {
+                                           int64_t rows, int64_t cols,
+                                           int64_t paddedCols) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
-  int64_t chunksPerRow = llvm::divideCeil(cols, width);
+  // A swizzled tile of several column blocks is read block by block over
+  // its padded width, skipping the padding columns' chunks (c >= cols).
+  int64_t blockWidth =
+      width == 8 ? chunkBlockWidth(rows, paddedCols, width) : paddedCols;
+  int64_t copiedCols =
+      blockWidth != paddedCols ? paddedCols : llvm::alignTo(cols, width);
   forEachTileChunk(
-      b, rows, chunksPerRow, width, /*unroll=*/false,
+      b, rows, copiedCols / width, width,
+      blockWidth != paddedCols ? blockWidth : copiedCols, /*unroll=*/false,
       [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
+        if (copiedCols > cols)
+          rowExists = arith::AndIOp::create(
+              b, rowExists,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::ult, c,
+                                    index(b, cols)));
         auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
         b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
         SmallVector<Value> indices = rowIndices(b, row);

@@ -35,10 +35,26 @@ struct SimBuffer {
   std::vector<double> data;
 };
 
+/// How the kernel's shared-memory accesses would be served, counted per
+/// warp instruction (SharedMemoryTraffic.cpp has the model): wavefronts per
+/// phase of ldmatrix and of shared loads and stores (1 when no two lanes of
+/// a phase hit one bank at different words), and the aligned 128-byte
+/// lines each 128-byte request of cp.async writes (1 when its 8 chunks fill
+/// one line; rows padded by 16 bytes straddle two).
+struct SharedMemoryTraffic {
+  struct Wavefronts {
+    int64_t phases = 0, wavefronts = 0;
+  };
+  Wavefronts ldmatrix, loads, stores;
+  int64_t asyncCopyRequests = 0, asyncCopyLines = 0;
+};
+
 /// Runs `kernel` over the grid; `args` are its memref arguments in order.
+/// With `traffic`, its shared-memory accesses are counted into it.
 llvm::Error simulateKernel(mlir::gpu::GPUFuncOp kernel,
                            std::vector<SimBuffer *> args,
-                           std::array<int64_t, 3> grid, int64_t blockThreads);
+                           std::array<int64_t, 3> grid, int64_t blockThreads,
+                           SharedMemoryTraffic *traffic = nullptr);
 
 } // namespace attngen
 
