@@ -25,7 +25,8 @@
 # `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
 # (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
-# current/ CSVs): an A/B of kernel changes made without a GPU.
+# current/ CSVs): an A/B of kernel changes made without a GPU
+# (ATTNGEN_BENCH_HEAD_DIMS, default 64,128,256: bench/gpu's head dims).
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
@@ -89,9 +90,10 @@ PY
   done
   # Packed (varlen) batches with empty and length-1 sequences, over a KV
   # cache (appending too) or not; explicit tilings with two slabs per warp
-  # (FlashAttention-2's 128 x 64 on 4 warps) and one stage.
+  # (FlashAttention-2's 128 x 64 on 4 warps), one stage and rings of 2-4
+  # K/V buffers (num_stages 3-5).
   for spec in test/numerics/Inputs/varlen_*.json test/numerics/Inputs/two_slabs*.json \
-              test/numerics/Inputs/one_stage.json; do
+              test/numerics/Inputs/one_stage.json test/numerics/Inputs/stages*.json; do
     if grep -q '"dtype": "f32"' "$spec"; then continue; fi
     group=numerics
     if grep -q '"kv_cache"' "$spec"; then group=kv; fi
@@ -105,7 +107,8 @@ PY
       $attngen compile "$spec" --target "$target" -o "$bundle/$group/$(basename "$spec" .json).attnpkg"
     done
   done
-  /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/bench"
+  /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/bench" \
+    --head-dims "${ATTNGEN_BENCH_HEAD_DIMS:-64,128,256}"
   for spec in "$bundle"/specs/bench/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/bench/$(basename "$spec" .json).attnpkg"
   done
@@ -190,7 +193,7 @@ sweep)
   for what in "${stages[@]}"; do
     case $what in
     prefill)
-      timeout 90 python3 bench/gpu/run_bench.py "$lib" "$bundle/sweep" --out "$out" --reps 10 \
+      timeout 150 python3 bench/gpu/run_bench.py "$lib" "$bundle/sweep" --out "$out" --reps 10 \
         --flex-head-dims "" --seqlens 1024,8192 || true ;;
     decode)
       timeout 60 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode-sweep" --out "$out" \

@@ -2,12 +2,13 @@
 """Writes the specs of bench/gpu's grid: variants x head dims, with
 FlashAttention's benchmark shape (num_q_heads * head_dim = 2048).
 
-usage: make_specs.py OUT_DIR [--dtype bf16] [--sweep]
+usage: make_specs.py OUT_DIR [--dtype bf16] [--sweep | --head-dims 64,128,256]
 Variants: noncausal, causal, window (left 1024, causal), gqa (causal, 4 q
 heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 128,
 256. The spec names are VARIANT_dD; run_bench.py reads them back.
 --sweep writes instead the causal and non-causal specs with each tiling of
-SWEEP (VARIANT_dD_tBMxBNxWxS), to measure what `tiling: "auto"` should pick.
+SWEEP (VARIANT_dD_tBMxBNxWxS; head dims 80 and 96 too), to measure what
+`tiling: "auto"` should pick.
 """
 import argparse
 import json
@@ -32,6 +33,9 @@ SWEEP = {
           (64, 32, 4, 4)),
     256: ((64, 32, 4, 2), (64, 64, 4, 2), (128, 32, 8, 2), (128, 64, 8, 2), (64, 64, 4, 3),
           (64, 32, 4, 4)),
+    # Swizzled tiles of several column blocks (copied block by block).
+    80: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2)),
+    96: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2)),
 }
 
 
@@ -40,12 +44,15 @@ def main():
     parser.add_argument("out")
     parser.add_argument("--dtype", default="bf16")
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--head-dims", default=",".join(map(str, HEAD_DIMS)),
+                        help="the grid's head dims (not --sweep's), comma-separated")
     args = parser.parse_args()
+    head_dims = [int(d) for d in args.head_dims.split(",")]
     os.makedirs(args.out, exist_ok=True)
     for variant, fields in VARIANTS.items():
         if args.sweep and variant not in ("causal", "noncausal"):
             continue
-        for d in HEAD_DIMS:
+        for d in sorted(SWEEP) if args.sweep else head_dims:
             hq = 2048 // d
             spec = {"version": 1, "name": f"{variant}_d{d}", "dtype": args.dtype,
                     "head_dim": d, "num_q_heads": hq}

@@ -8,12 +8,13 @@ usage: make_ptxas_grid.py OUT_DIR
 
 Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
 window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
-59/96/111 and head_dim_v != head_dim; auto tiling, the two-slab tilings
+59/80/96/111 and head_dim_v != head_dim; auto tiling, the two-slab tilings
 (128 x 64 and 128 x 128 on 4 warps) where head dims allow and the
-three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 253 specs, about 7-13 minutes on 2 cores. On 2026-11-26 (night,
-swizzled one-slab tiles) every auto tiling passed; 11 explicit two-slab
-kernels spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with head_dim
-64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
+three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 396 specs,
+about 12 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies)
+every auto tiling and every ring passed; the same 11 explicit two-slab
+kernels as before spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with
+head_dim 64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
 `tiling: "auto"` does not pick them.
 """
 import itertools
@@ -35,8 +36,8 @@ VARIANTS = {
     "alibi": {"mask": "causal", "alibi": True},
 }
 # (head_dim, head_dim_v)
-DIMS = [(32, 32), (59, 59), (64, 64), (96, 96), (111, 111), (128, 128), (64, 128),
-        (192, 128), (256, 256)]
+DIMS = [(32, 32), (59, 59), (64, 64), (80, 80), (96, 96), (111, 111), (128, 128),
+        (64, 128), (192, 128), (256, 256)]
 TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (64, 64, 4, 3)]
 
 

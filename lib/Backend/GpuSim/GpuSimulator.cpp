@@ -228,83 +228,58 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
                       .sizes[int64_t(scalar(dim.getIndex(), t))])});
       return success();
     });
-  // Loads and stores; `linears` collects each thread's first element for
-  // the shared-memory traffic (-1: inactive).
-  std::vector<int64_t> linears;
-  auto countTraffic = [&](const MemRefView &view, int64_t count, bool isLoad) {
+  // A load or store of `count` elements per thread: the address, the race
+  // checks, `move` (the data of thread t at element `linear`), and the
+  // shared-memory traffic.
+  auto access =
+      [&](Value memref, ValueRange indices, int64_t count, bool isLoad,
+          function_ref<void(int64_t t, SimBuffer * buffer, int64_t linear)>
+              move) -> LogicalResult {
+    const MemRefView &view = memrefs[memref];
+    std::vector<int64_t> linears(numThreads, -1);
+    if (failed(forEachActive([&](int64_t t) {
+          int64_t &linear = linears[t];
+          if (failed(elementAddress(op, view, indices, t, count, linear)) ||
+              failed(isLoad ? recordRead(op, view.buffer, linear, count, t)
+                            : recordWrite(op, view.buffer, linear, count, t)))
+            return failure();
+          move(t, view.buffer, linear);
+          return success();
+        })))
+      return failure();
     if (traffic)
       countSharedAccesses(view.buffer, linears, count,
                           isLoad ? traffic->loads : traffic->stores);
+    return success();
   };
-  if (auto load = dyn_cast<memref::LoadOp>(op)) {
-    const MemRefView &view = memrefs[load.getMemRef()];
-    linears.assign(numThreads, -1);
-    if (failed(forEachActive([&](int64_t t) {
-          int64_t &linear = linears[t];
-          if (failed(
-                  elementAddress(op, view, load.getIndices(), t, 1, linear)) ||
-              failed(recordRead(op, view.buffer, linear, 1, t)))
-            return failure();
-          set(load.getResult(), t, {view.buffer->data[linear]});
-          return success();
-        })))
-      return failure();
-    countTraffic(view, 1, /*isLoad=*/true);
-    return success();
-  }
-  if (auto store = dyn_cast<memref::StoreOp>(op)) {
-    const MemRefView &view = memrefs[store.getMemRef()];
-    linears.assign(numThreads, -1);
-    if (failed(forEachActive([&](int64_t t) {
-          int64_t &linear = linears[t];
-          if (failed(
-                  elementAddress(op, view, store.getIndices(), t, 1, linear)) ||
-              failed(recordWrite(op, view.buffer, linear, 1, t)))
-            return failure();
-          view.buffer->data[linear] = values[store.getValueToStore()][t][0];
-          return success();
-        })))
-      return failure();
-    countTraffic(view, 1, /*isLoad=*/false);
-    return success();
-  }
+  if (auto load = dyn_cast<memref::LoadOp>(op))
+    return access(load.getMemRef(), load.getIndices(), 1, /*isLoad=*/true,
+                  [&](int64_t t, SimBuffer *buffer, int64_t linear) {
+                    set(load.getResult(), t, {buffer->data[linear]});
+                  });
+  if (auto store = dyn_cast<memref::StoreOp>(op))
+    return access(store.getMemRef(), store.getIndices(), 1, /*isLoad=*/false,
+                  [&](int64_t t, SimBuffer *buffer, int64_t linear) {
+                    buffer->data[linear] =
+                        values[store.getValueToStore()][t][0];
+                  });
   if (auto load = dyn_cast<vector::LoadOp>(op)) {
-    const MemRefView &view = memrefs[load.getBase()];
     int64_t n = load.getVectorType().getNumElements();
-    linears.assign(numThreads, -1);
-    if (failed(forEachActive([&](int64_t t) {
-          int64_t &linear = linears[t];
-          if (failed(
-                  elementAddress(op, view, load.getIndices(), t, n, linear)) ||
-              failed(recordRead(op, view.buffer, linear, n, t)))
-            return failure();
-          Elements e(view.buffer->data.begin() + linear,
-                     view.buffer->data.begin() + linear + n);
-          set(load.getResult(), t, e);
-          return success();
-        })))
-      return failure();
-    countTraffic(view, n, /*isLoad=*/true);
-    return success();
+    return access(load.getBase(), load.getIndices(), n, /*isLoad=*/true,
+                  [&](int64_t t, SimBuffer *buffer, int64_t linear) {
+                    set(load.getResult(), t,
+                        Elements(buffer->data.begin() + linear,
+                                 buffer->data.begin() + linear + n));
+                  });
   }
-  if (auto store = dyn_cast<vector::StoreOp>(op)) {
-    const MemRefView &view = memrefs[store.getBase()];
-    int64_t n = store.getVectorType().getNumElements();
-    linears.assign(numThreads, -1);
-    if (failed(forEachActive([&](int64_t t) {
-          const Elements &e = values[store.getValueToStore()][t];
-          int64_t &linear = linears[t];
-          if (failed(
-                  elementAddress(op, view, store.getIndices(), t, n, linear)) ||
-              failed(recordWrite(op, view.buffer, linear, n, t)))
-            return failure();
-          std::copy(e.begin(), e.end(), view.buffer->data.begin() + linear);
-          return success();
-        })))
-      return failure();
-    countTraffic(view, n, /*isLoad=*/false);
-    return success();
-  }
+  if (auto store = dyn_cast<vector::StoreOp>(op))
+    return access(store.getBase(), store.getIndices(),
+                  store.getVectorType().getNumElements(), /*isLoad=*/false,
+                  [&](int64_t t, SimBuffer *buffer, int64_t linear) {
+                    const Elements &e = values[store.getValueToStore()][t];
+                    std::copy(e.begin(), e.end(),
+                              buffer->data.begin() + linear);
+                  });
   if (auto extract = dyn_cast<vector::ExtractOp>(op)) {
     auto sourceType = cast<VectorType>(extract.getSource().getType());
     int64_t linear = 0, stride = sourceType.getNumElements();

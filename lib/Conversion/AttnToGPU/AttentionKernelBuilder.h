@@ -232,6 +232,9 @@ private:
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                 Value loopBegin, Value loopEnd, bool masked,
                                 ValueRange state);
+  void emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring, Value source,
+                      Value kvTile, int64_t dim, int64_t paddedDim,
+                      WholeTileCopy wholeTile);
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
   void emitLoadValues(ImplicitLocOpBuilder &b, Value kvTile,
                       bool inUnmaskedLoop);

@@ -95,7 +95,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << stringifyTarget(op.getTarget())
            << " GPUs allow; use smaller blocks or fewer stages";
   kernel->setAttr("attn.shared_memory_bytes",
-                  builder.getI64IntegerAttr(kernelBuilder.sharedMemoryBytes()));
+                  builder.getI64IntegerAttr(sharedBytes));
   kernel->setAttr("attn.tile_sizes",
                   builder.getDenseI64ArrayAttr(
                       {tiling.blockM, tiling.blockN, tiling.numWarps}));

@@ -11,30 +11,37 @@
 
 namespace mlir::attn::attn_to_gpu {
 
-/// K rows [kvTile * block_n, +block_n) into kvTile's K buffer by cp.async;
-/// `inUnmaskedLoop`: the tile is one of a loop over unmasked tiles, which
-/// end at or before seqlen_k.
-void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
-                                          bool inUnmaskedLoop) {
+/// Rows [kvTile * block_n, +block_n) of `source` (K or V) into kvTile's
+/// buffer of `ring` by cp.async; `wholeTile`: how a tile whose rows all
+/// exist is copied.
+void AttentionKernelBuilder::emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring,
+                                            Value source, Value kvTile,
+                                            int64_t dim, int64_t paddedDim,
+                                            WholeTileCopy wholeTile) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
   emitLoadTile(
-      b, kvBufferOf(b, keyTile, kvTile), keyRows ? keyRows : key,
+      b, kvBufferOf(b, ring, kvTile), source,
       [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
-      firstKey, seqlenK, tiling.blockN, headDim, paddedHeadDim,
-      /*async=*/true,
-      inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
+      firstKey, seqlenK, tiling.blockN, dim, paddedDim, /*async=*/true,
+      wholeTile);
 }
 
-/// V rows [kvTile * block_n, +block_n) into kvTile's V buffer by cp.async.
+/// K of KV tile `kvTile`; `inUnmaskedLoop`: the tile is one of a loop over
+/// unmasked tiles, which end at or before seqlen_k.
+void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
+                                          bool inUnmaskedLoop) {
+  emitLoadKvRows(b, keyTile, keyRows ? keyRows : key, kvTile, headDim,
+                 paddedHeadDim,
+                 inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
+}
+
+/// V of KV tile `kvTile`.
 void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
                                             Value kvTile, bool inUnmaskedLoop) {
-  Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
-  emitLoadTile(
-      b, kvBufferOf(b, valueTile, kvTile), valueRows ? valueRows : value,
-      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
-      firstKey, seqlenK, tiling.blockN, headDimV, paddedHeadDimV,
-      /*async=*/true,
-      inUnmaskedLoop ? wholeValueTileCopy() : WholeTileCopy::Checked);
+  emitLoadKvRows(b, valueTile, valueRows ? valueRows : value, kvTile, headDimV,
+                 paddedHeadDimV,
+                 inUnmaskedLoop ? wholeValueTileCopy()
+                                : WholeTileCopy::Checked);
 }
 
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
