@@ -22,9 +22,12 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     16-row slabs of the Q tile and keeps their Q fragments in registers
     when the accumulators leave room (else re-reads them from shared
     memory with ldmatrix.x4).
-    Per KV tile, K and V are staged in shared memory (rows padded by 16
-    bytes so ldmatrix is free of bank conflicts) by cp.async in separate
-    groups, so V's transfer overlaps S and the softmax. With num_stages =
+    Per KV tile, K and V are staged in shared memory by cp.async in
+    separate groups, so V's transfer overlaps S and the softmax. Shared
+    tiles are swizzled (FlashAttention-2's XOR of 16-byte chunks, copied
+    block by block where a row has several column blocks) in one-slab
+    kernels and padded by 16 bytes per row in two-slab kernels; either way
+    ldmatrix is free of bank conflicts. With num_stages =
     2 (the default) each KV tile has FlashAttention-2's two barriers: one
     after K(j) has landed, before V(j) is issued (every warp is done with
     V(j - 1)), one after V(j) has landed, before K(j + 1) is issued (every
