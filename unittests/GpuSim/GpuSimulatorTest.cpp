@@ -38,6 +38,13 @@ protected:
   OwningOpRef<ModuleOp> module;
 };
 
+/// Expects `error` to be set, with `message` in its text.
+void expectErrorContaining(llvm::Error error, llvm::StringRef message) {
+  ASSERT_TRUE(static_cast<bool>(error)) << "expected: " << message.str();
+  std::string text = llvm::toString(std::move(error));
+  EXPECT_NE(text.find(message.str()), std::string::npos) << text;
+}
+
 /// One warp: A (16x16) and B^T (8x16) staged in shared memory, loaded with
 /// ldmatrix (x4 for A, x2 for B from rows of B^T), multiplied with one
 /// mma.sync, and C (16x8) written back from the accumulator fragments.
@@ -146,12 +153,9 @@ gpu.module @m {
   ASSERT_TRUE(kernel);
   SimBuffer out{Float32Type::get(&context), {32}, std::vector<double>(32)};
   llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
-  ASSERT_TRUE(static_cast<bool>(error));
-  std::string message = llvm::toString(std::move(error));
-  EXPECT_NE(message.find("out-of-bounds access: index 32 of dimension 0 (size "
-                         "32) by thread 31"),
-            std::string::npos)
-      << message;
+  expectErrorContaining(std::move(error),
+                        "out-of-bounds access: index 32 of dimension 0 (size "
+                        "32) by thread 31");
 }
 
 TEST_F(GpuSimulatorTest, ReportsBarriersNotReachedByAllThreads) {
@@ -173,10 +177,8 @@ gpu.module @m {
   ASSERT_TRUE(kernel);
   SimBuffer out{Float32Type::get(&context), {64}, std::vector<double>(64)};
   llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 64);
-  ASSERT_TRUE(static_cast<bool>(error));
-  EXPECT_NE(llvm::toString(std::move(error))
-                .find("barrier not reached by all threads of the CTA"),
-            std::string::npos);
+  expectErrorContaining(std::move(error),
+                        "barrier not reached by all threads of the CTA");
 }
 
 /// A cp.async whose data is read before any device_async_wait retires it.
@@ -217,14 +219,13 @@ TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
     llvm::Error error =
         attngen::simulateKernel(kernel, {&in, &out}, {1, 1, 1}, 32);
     if (withWait) {
-      ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+      ASSERT_FALSE(static_cast<bool>(error))
+          << llvm::toString(std::move(error));
       EXPECT_EQ(out.data, in.data);
     } else {
-      ASSERT_TRUE(static_cast<bool>(error));
-      EXPECT_NE(llvm::toString(std::move(error))
-                    .find("reads shared memory that a cp.async still in "
-                          "flight writes (missing device_async_wait?)"),
-                std::string::npos);
+      expectErrorContaining(std::move(error),
+                            "reads shared memory that a cp.async still in "
+                            "flight writes (missing device_async_wait?)");
     }
   }
 }
@@ -265,15 +266,14 @@ TEST_F(GpuSimulatorTest, ReportsSharedMemoryRacesBetweenWarps) {
     SimBuffer out{Float32Type::get(&context), {64}, std::vector<double>(64)};
     llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 64);
     if (withBarrier) {
-      ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+      ASSERT_FALSE(static_cast<bool>(error))
+          << llvm::toString(std::move(error));
       for (int t = 0; t < 64; ++t)
         EXPECT_EQ(out.data[t], (t + 32) % 64);
     } else {
-      ASSERT_TRUE(static_cast<bool>(error));
-      EXPECT_NE(llvm::toString(std::move(error))
-                    .find("shared-memory race: element 32 written by warp 1 "
-                          "and read by warp 0 with no barrier between"),
-                std::string::npos);
+      expectErrorContaining(std::move(error),
+                            "shared-memory race: element 32 written by warp 1 "
+                            "and read by warp 0 with no barrier between");
     }
   }
 }
@@ -297,10 +297,9 @@ gpu.module @m {
   ASSERT_TRUE(kernel);
   SimBuffer out{Float32Type::get(&context), {32}, std::vector<double>(32)};
   llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
-  ASSERT_TRUE(static_cast<bool>(error));
-  EXPECT_NE(llvm::toString(std::move(error))
-                .find("reads shared memory never written (element 0), thread 0"),
-            std::string::npos);
+  expectErrorContaining(
+      std::move(error),
+      "reads shared memory never written (element 0), thread 0");
 }
 
 /// A shared view past the dynamic shared memory the kernel declares
@@ -333,11 +332,9 @@ gpu.module @m {
           << llvm::toString(std::move(error));
       continue;
     }
-    ASSERT_TRUE(static_cast<bool>(error));
-    EXPECT_NE(llvm::toString(std::move(error))
-                  .find("view of shared bytes [512, 1024) past the kernel's "
-                        "1023 bytes of dynamic shared memory"),
-              std::string::npos);
+    expectErrorContaining(std::move(error),
+                          "view of shared bytes [512, 1024) past the kernel's "
+                          "1023 bytes of dynamic shared memory");
   }
 }
 
