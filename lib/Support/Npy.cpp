@@ -10,6 +10,7 @@
 #include "attngen/Support/Npy.h"
 #include "attngen/Support/Float16.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
@@ -27,6 +28,15 @@ namespace attngen {
 static Error npyError(StringRef name, const llvm::Twine &what) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                  name + ": " + what);
+}
+
+/// Header text quoted in an error, its bytes outside printable ASCII written
+/// as \xx (a corrupt header must not put raw bytes on the terminal).
+static std::string escaped(StringRef text) {
+  std::string result;
+  llvm::raw_string_ostream os(result);
+  llvm::printEscapedString(text, os);
+  return result;
 }
 
 int64_t NpyArray::numElements() const {
@@ -187,7 +197,8 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
       }
       haveShape = true;
     } else {
-      return npyError(name, "unexpected key '" + key + "' in .npy header");
+      return npyError(name,
+                      "unexpected key '" + escaped(key) + "' in .npy header");
     }
     if (parser.consume('}'))
       break;
@@ -210,7 +221,7 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
     array.type = NpyType::I32;
     elementSize = 4;
   } else {
-    return npyError(name, "dtype '" + descr +
+    return npyError(name, "dtype '" + escaped(descr) +
                               "' is not supported; expected <f4 (float32), "
                               "<f2 (float16) or <i4 (int32)");
   }

@@ -63,6 +63,11 @@ TEST(Npy, RejectsBadFiles) {
             "x.npy: malformed .npy header (missing descr, fortran_order or shape)");
   EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999, 99999999999), }", 8)),
             "x.npy: shape (99999999999, 99999999999, 99999999999) is too large");
+  // Bytes of a corrupt header are quoted escaped, never raw.
+  EXPECT_EQ(parseError(npyBytes("{'des\xf6r': '<f4', 'fortran_order': False, 'shape': (2,), }", 8)),
+            "x.npy: unexpected key 'des\\F6r' in .npy header");
+  EXPECT_EQ(parseError(npyBytes("{'descr': '<f\x01', 'fortran_order': False, 'shape': (2,), }", 8)),
+            "x.npy: dtype '<f\\01' is not supported; expected <f4 (float32), <f2 (float16) or <i4 (int32)");
   std::string truncatedHeader = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 0);
   EXPECT_EQ(parseError(truncatedHeader.substr(0, 30)), "x.npy: truncated .npy header");
 }
