@@ -87,19 +87,20 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   bool prefetch = tiling.numStages >= 2;
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
   auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
-  auto commitGroup = [&]() -> Value {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  // Commits the thread's cp.async copies issued so far as one group.
+  auto commitGroup = [&](ImplicitLocOpBuilder &at) -> Value {
+    return nvgpu::DeviceAsyncCreateGroupOp::create(at, tokenType, ValueRange{});
   };
   // Waits until at most `pending` of the latest groups are in flight.
   auto waitGroups = [&](Value token, int64_t pending) {
     nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(pending));
   };
   // Runs `body` when `condition` holds (uniform across the CTA).
-  auto emitIf = [&](Value condition,
+  auto emitIf = [&](ImplicitLocOpBuilder &at, Value condition,
                     llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-    auto ifOp = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
-    ImplicitLocOpBuilder thenBuilder(b.getLoc(), b.getContext());
-    thenBuilder.setInsertionPoint(ifOp.thenBlock()->getTerminator());
+    auto ifOp = scf::IfOp::create(at, condition, /*withElseRegion=*/false);
+    ImplicitLocOpBuilder thenBuilder(at.getLoc(),
+                                     ifOp.thenBlock()->getTerminator());
     body(thenBuilder);
   };
 
@@ -111,6 +112,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     if (!prefetch)
       return emitLoadKeys(b, kvTile, !masked);
     emitIf(
+        b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
   };
@@ -119,17 +121,17 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   bool twoBarriers = prefetch && !ring && twoBarriersPerTile();
   Value valueGroup;
   // Ring: K(t) and V(t) as one group, for tiles of the loop (else empty).
-  auto loadTile = [&](ImplicitLocOpBuilder &b, Value t) -> Value {
-    auto inLoop = scf::IfOp::create(
-        b, arith::CmpIOp::create(b, arith::CmpIPredicate::slt, t, loopEnd),
-        /*withElseRegion=*/false);
-    ImplicitLocOpBuilder nb(b.getLoc(), inLoop.thenBlock()->getTerminator());
-    emitLoadKeys(nb, t, !masked);
-    emitLoadValues(nb, t, !masked);
-    return nvgpu::DeviceAsyncCreateGroupOp::create(b, tokenType, ValueRange{});
+  auto loadTile = [&](ImplicitLocOpBuilder &at, Value t) -> Value {
+    emitIf(at, arith::CmpIOp::create(at, arith::CmpIPredicate::slt, t, loopEnd),
+           [&](ImplicitLocOpBuilder &nb) {
+             emitLoadKeys(nb, t, !masked);
+             emitLoadValues(nb, t, !masked);
+           });
+    return commitGroup(at);
   };
   if (ring) {
     emitIf(
+        b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) {
           Value group;
@@ -146,19 +148,19 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
         loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
   } else if (twoBarriers) {
     loadKeys();
-    waitGroups(commitGroup(), 0);
+    waitGroups(commitGroup(b), 0);
     // B1: K(j) is visible; every warp is done with V(j - 1).
     gpu::BarrierOp::create(b);
     loadValues(b);
-    valueGroup = commitGroup();
+    valueGroup = commitGroup(b);
   } else {
     // Every warp is done with the previous tile's V (and, without
     // prefetch, K) before they are replaced.
     gpu::BarrierOp::create(b);
     loadKeys();
-    commitGroup();
+    commitGroup(b);
     loadValues(b);
-    valueGroup = commitGroup();
+    valueGroup = commitGroup(b);
     // All groups but V(j)'s have landed: K(j) is in shared memory.
     waitGroups(valueGroup, 1);
     gpu::BarrierOp::create(b);
@@ -229,9 +231,10 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   auto loadNextKeys = [&]() {
     Value nextTile = arith::AddIOp::create(b, kvTile, index(b, 1));
     emitIf(
+        b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, nextTile, loopEnd),
         [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, nextTile, !masked); });
-    commitGroup();
+    commitGroup(b);
   };
   // B2 before the softmax (FlashAttention-2's order): K(j + 1) is in flight
   // during the softmax and PV.
