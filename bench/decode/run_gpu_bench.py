@@ -150,16 +150,14 @@ def run(args):
             def attngen():
                 if lib.attnrt_run_cuda(kernel, ctypes.byref(call), stream):
                     raise RuntimeError(lib.attnrt_last_error().decode())
+            query = q
             if spec.get("rope"):
                 # The step's query and appended key are rotated at position
                 # context - 1; the cache's rows are taken as rotated already.
                 keys = keys.clone()
                 keys[:, -1] = rotated(spec, keys[:, -1], context - 1)
-                kt, vt = keys.transpose(1, 2), values.transpose(1, 2)
-                qt = rotated(spec, q, context - 1).transpose(1, 2)
-            else:
-                kt, vt = keys.transpose(1, 2), values.transpose(1, 2)
-                qt = q.transpose(1, 2)
+                query = rotated(spec, q, context - 1)
+            qt, kt, vt = query.transpose(1, 2), keys.transpose(1, 2), values.transpose(1, 2)
 
             def sdpa():
                 return F.scaled_dot_product_attention(qt, kt, vt, enable_gqa=True)

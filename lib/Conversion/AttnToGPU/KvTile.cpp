@@ -92,8 +92,9 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     return nvgpu::DeviceAsyncCreateGroupOp::create(at, tokenType, ValueRange{});
   };
   // Waits until at most `pending` of the latest groups are in flight.
-  auto waitGroups = [&](Value token, int64_t pending) {
-    nvgpu::DeviceAsyncWaitOp::create(b, token, b.getI32IntegerAttr(pending));
+  auto waitGroups = [&](ImplicitLocOpBuilder &at, Value token,
+                        int64_t pending) {
+    nvgpu::DeviceAsyncWaitOp::create(at, token, at.getI32IntegerAttr(pending));
   };
   // Runs `body` when `condition` holds (uniform across the CTA).
   auto emitIf = [&](ImplicitLocOpBuilder &at, Value condition,
@@ -140,15 +141,14 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                 nb, i == 0 ? kvTile
                            : arith::AddIOp::create(nb, kvTile, index(nb, i))
                                  .getResult());
-          nvgpu::DeviceAsyncWaitOp::create(nb, group,
-                                           nb.getI32IntegerAttr(ringAhead - 1));
+          waitGroups(nb, group, ringAhead - 1);
           gpu::BarrierOp::create(nb);
         });
     valueGroup =
         loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
   } else if (twoBarriers) {
     loadKeys();
-    waitGroups(commitGroup(b), 0);
+    waitGroups(b, commitGroup(b), 0);
     // B1: K(j) is visible; every warp is done with V(j - 1).
     gpu::BarrierOp::create(b);
     loadValues(b);
@@ -162,7 +162,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     loadValues(b);
     valueGroup = commitGroup(b);
     // All groups but V(j)'s have landed: K(j) is in shared memory.
-    waitGroups(valueGroup, 1);
+    waitGroups(b, valueGroup, 1);
     gpu::BarrierOp::create(b);
   }
 
@@ -240,7 +240,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   // during the softmax and PV.
   bool nextKeysBeforeSoftmax = twoBarriers && loadNextKeysBeforeSoftmax();
   if (nextKeysBeforeSoftmax) {
-    waitGroups(valueGroup, 0);
+    waitGroups(b, valueGroup, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
   }
@@ -406,7 +406,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   if (twoBarriers && !nextKeysBeforeSoftmax) {
     // B2: V(j) has landed and is visible to all; every warp has read K(j),
     // which K(j + 1) replaces during PV.
-    waitGroups(valueGroup, 0);
+    waitGroups(b, valueGroup, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
   } else if (!twoBarriers && !ring) {
@@ -417,7 +417,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     }
     // V(j)'s group has landed and is visible to all; K(j + 1)'s may still
     // be in flight.
-    waitGroups(valueGroup, prefetch ? 1 : 0);
+    waitGroups(b, valueGroup, prefetch ? 1 : 0);
     gpu::BarrierOp::create(b);
   }
 
@@ -442,7 +442,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   if (ring) {
     // Tile j + 1 has landed and is visible to all; every warp is done with
     // tile j, whose buffers the next tile's copies take.
-    waitGroups(valueGroup, ringAhead - 1);
+    waitGroups(b, valueGroup, ringAhead - 1);
     gpu::BarrierOp::create(b);
   }
   return flatten(slabs);
