@@ -48,6 +48,9 @@ def main():
     if args.instructions and not shutil.which("valgrind"):
         sys.exit("run_bench: --instructions needs valgrind (apt-get install valgrind)")
     only = set(filter(None, args.only.split(",")))
+    unknown = only - {name[:-5] for name in os.listdir(args.specs) if name.endswith(".json")}
+    if unknown:
+        sys.exit(f"run_bench: no spec {', '.join(sorted(unknown))} in {args.specs}")
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name in sorted(os.listdir(args.specs)):
@@ -71,7 +74,7 @@ def main():
                     rows[-1]["instructions"] = count_instructions(command, work)
                 print(rows[-1], flush=True)
     if not rows:
-        sys.exit(f"run_bench: no spec in {args.specs} matches --only {args.only}")
+        sys.exit(f"run_bench: --only {args.only} names only f32 specs (CPU target)")
     with open(args.out, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
