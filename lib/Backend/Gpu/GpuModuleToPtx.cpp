@@ -20,7 +20,8 @@
 // the pre-NVVM pipeline (GpuPipeline.cpp), FlashAttention-2's non-causal
 // d128 tile (128x64, 4 warps, two slabs each) went from 16 B (sm_80) and
 // 248 B (sm_90) of spills to none; either change alone left spills. The
-// PTX is `llc -O3 -nvptx-short-ptr` on `--emit llvm`.
+// PTX is `llc -O3 -nvptx-short-ptr -enable-poison-reuse-guard=false` on
+// `--emit llvm` (setCodegenOptions).
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,33 +53,57 @@ llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
-/// Turns on NVPTX's 32-bit pointers for the shared, const and local address
-/// spaces. NVPTX reads this only as the (process-wide) `-nvptx-short-ptr`
-/// option when a target machine computes its data layout; a module's own
-/// data layout is replaced by the machine's.
-llvm::Error enableShortPointers() {
+/// Sets one of LLVM's process-wide command-line options, as `llc -NAME=VALUE`
+/// would; false when this LLVM has no such option.
+bool setLlvmOption(llvm::StringRef name, llvm::StringRef value) {
+  auto options = llvm::cl::getRegisteredOptions();
+  auto option = options.find(name);
+  return option != options.end() &&
+         !option->second->addOccurrence(0, name, value);
+}
+
+/// Sets the code generator's options, once per process:
+/// - `-nvptx-short-ptr`: 32-bit pointers for the shared, const and local
+///   address spaces. NVPTX reads it only when a target machine computes its
+///   data layout (a module's own data layout is replaced by the machine's);
+///   required.
+/// - `-enable-poison-reuse-guard=false`: LLVM 22's straight-line strength
+///   reduction asks ScalarEvolution::canReuseInstruction, for every pair of
+///   a candidate and its basis, whether reusing the basis could introduce
+///   poison, and each answer walks operand chains to a fixed depth (a 64-bit
+///   index expression of a KV loop is deeper): 25% of gemma2_9b_local's
+///   compile, and the walk gives up, refusing reuses that were safe. LLVM
+///   later asks once per basis (llvm-project #196545). The question has one
+///   answer for our kernels: reused and reusing expressions are built from
+///   kernel parameters, global integer loads, special registers (all
+///   noundef) and constants through add, mul, xor, shifts by constants and
+///   casts, which make poison only through the flags
+///   dropPoisonGeneratingFlags removes. Without the guard: gemma2_9b_local
+///   -26% instructions to compile, and of 144 kernels (specs/, numerics
+///   inputs, sm_80 and sm_90) 67 are 0.2-3.5% shorter in SASS, none longer
+///   (registers -6 to +6, no spills).
+///   Optional: an LLVM without the option keeps its guard.
+llvm::Error setCodegenOptions() {
   static std::once_flag once;
-  static bool enabled = false;
+  static bool shortPointers = false;
   std::call_once(once, [] {
-    auto options = llvm::cl::getRegisteredOptions();
-    auto option = options.find("nvptx-short-ptr");
-    enabled = option != options.end() &&
-              !option->second->addOccurrence(0, "nvptx-short-ptr", "true");
+    shortPointers = setLlvmOption("nvptx-short-ptr", "true");
+    (void)setLlvmOption("enable-poison-reuse-guard", "false");
   });
-  if (!enabled)
+  if (!shortPointers)
     return makeError("LLVM's NVPTX backend has no -nvptx-short-ptr option");
   return llvm::Error::success();
 }
 
 /// The NVPTX target machine for `chip` and PTX `features`, code generation
-/// at -O3, 32-bit shared-memory pointers.
+/// at -O3 with setCodegenOptions.
 llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
 createNvptxMachine(llvm::StringRef chip, llvm::StringRef features) {
   LLVMInitializeNVPTXTargetInfo();
   LLVMInitializeNVPTXTarget();
   LLVMInitializeNVPTXTargetMC();
   LLVMInitializeNVPTXAsmPrinter();
-  if (llvm::Error error = enableShortPointers())
+  if (llvm::Error error = setCodegenOptions())
     return std::move(error);
   llvm::Triple triple("nvptx64-nvidia-cuda");
   std::string lookupError;
@@ -126,15 +151,12 @@ void externalizeDynamicSharedMemory(llvm::Module &module) {
 /// global memory (cache_seqlens, page tables, cu_seqlens). Both hold the
 /// bits the caller wrote (libattnrt passes every parameter, absent tensors
 /// as null pointers and zero sizes); MLIR's lowering leaves the attributes
-/// off. NVPTX's straight-line strength reduction asks, for each pair of
-/// address expressions it may share, whether one could be poison where the
-/// other is not, and walks operand chains back to these roots each time
-/// (ScalarEvolution::canReuseInstruction): with the marks, compiling
-/// llama3_8b_decode_rope_append takes 20% fewer instructions (callgrind,
-/// 7.07 -> 5.68 G), and paged, varlen and split-KV kernels come out
-/// shorter (SASS -1 to -12%, at most one register more; the PTX of
-/// fixed-shape kernels is unchanged). Values derived from a KV loop's
-/// induction variable still cost it (gemma2_9b_local: 25% of its compile).
+/// off. The marks are facts the reuse-guard argument of setCodegenOptions
+/// relies on, and LLVM's code generator uses them: 3 paged/varlen kernels
+/// are 0.3-0.5% longer in SASS without them. Before the guard was turned
+/// off they also cut its cost (llama3_8b_decode_rope_append 7.07 -> 5.68 G
+/// instructions to compile; paged, varlen and split-KV kernels -1 to -12%
+/// SASS).
 void markLaunchInputsDefined(llvm::Module &module) {
   constexpr unsigned kSharedAddressSpace = 3;
   for (llvm::Function &function : module) {
@@ -150,6 +172,18 @@ void markLaunchInputsDefined(llvm::Module &module) {
                           llvm::MDNode::get(module.getContext(), {}));
     }
   }
+}
+
+/// Removes nsw, nuw, exact, disjoint, inbounds, nneg and samesign from every
+/// instruction: a value that breaks such a flag is poison, and with none the
+/// kernels' integer arithmetic cannot make poison, which makes turning off
+/// strength reduction's reuse guard (setCodegenOptions) sound. MLIR's memref
+/// lowering sets a few (0-23 per kernel, on 64-bit offsets); the SASS of
+/// all 144 checked kernels is the same without them.
+void dropPoisonGeneratingFlags(llvm::Module &module) {
+  for (llvm::Function &function : module)
+    for (llvm::Instruction &instruction : llvm::instructions(function))
+      instruction.dropPoisonGeneratingFlags();
 }
 
 /// A gpu.module as an LLVM module, with the NVPTX target machine of its
@@ -174,6 +208,7 @@ llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
     return makeError("translation of the kernel module to LLVM IR failed");
   externalizeDynamicSharedMemory(*llvmModule);
   markLaunchInputsDefined(*llvmModule);
+  dropPoisonGeneratingFlags(*llvmModule);
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   llvmModule->setDataLayout((*machine)->createDataLayout());
   return NvptxModule{std::move(*machine), std::move(llvmModule)};
