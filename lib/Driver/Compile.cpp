@@ -55,7 +55,7 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
   DiagnosticCollector diagnostics(*lowered->context);
   mlir::PassManager pm(lowered->context.get());
   buildGpuLoweringPipeline(pm, toString(target));
-  if (mlir::failed(pm.run(*lowered->module)))
+  if (mlir::failed(runPasses(pm, *lowered->module)))
     return diagnostics.takeError(specPath + ": error: PTX generation failed");
   llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
   if (!ptx)

@@ -39,6 +39,13 @@ llvm::Error DiagnosticCollector::takeError(llvm::StringRef fallback) {
                                                   : messages.front());
 }
 
+LogicalResult runPasses(PassManager &passes, ModuleOp module) {
+  passes.enableVerifier(false);
+  if (failed(passes.run(module)))
+    return failure();
+  return verify(module);
+}
+
 llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
                                       const std::string &specPath,
                                       Target target, Stage stage) {
@@ -71,14 +78,14 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
       buildGpuPreNvvmPipeline(gpuPm);
     if (stage == Stage::GpuNvvm)
       buildGpuToNvvmPipeline(gpuPm, toString(target));
-    if (failed(gpuPm.run(*lowered.module)))
+    if (failed(runPasses(gpuPm, *lowered.module)))
       return diagnostics.takeError(specPath + ": error: GPU lowering failed");
     return std::move(lowered);
   }
 
   PassManager tilePm(&context);
   tilePm.addPass(attn::createAttnTile());
-  if (failed(tilePm.run(*lowered.module)))
+  if (failed(runPasses(tilePm, *lowered.module)))
     return diagnostics.takeError(specPath + ": error: attn-tile failed");
   if (auto kernel = lowered.module->lookupSymbol(spec.name)) {
     if (auto sizes = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.tile_sizes")) {
@@ -95,7 +102,7 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
         specPath + ": the CPU lowering cannot target " + toString(target));
   PassManager cpuPm(&context);
   buildCpuLoweringPipeline(cpuPm);
-  if (failed(cpuPm.run(*lowered.module)))
+  if (failed(runPasses(cpuPm, *lowered.module)))
     return diagnostics.takeError(specPath + ": error: CPU lowering failed");
   return std::move(lowered);
 }

@@ -30,6 +30,7 @@
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/InstIterator.h"
@@ -195,6 +196,10 @@ struct NvptxModule {
 
 llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
                                               llvm::LLVMContext &context) {
+  // The one verification between the spec and LLVM IR (runPasses turns
+  // MLIR's per-pass verification off): translating invalid IR could crash.
+  if (failed(verify(kernels)))
+    return makeError("gpu.module @" + kernels.getName() + " does not verify");
   NVVM::NVVMTargetAttr target = nvvmTargetOf(kernels);
   if (!target)
     return makeError("gpu.module @" + kernels.getName() +
