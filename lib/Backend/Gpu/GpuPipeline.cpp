@@ -32,8 +32,8 @@ void registerGpuCodegenExtensions(DialectRegistry &registry) {
 /// successor inputs each time anything in its body changes (quadratic; made
 /// linear upstream after 22, llvm-project #186114 and #186325). On
 /// gemma2_9b_local's kernel, whose KV loop carries 40 accumulators, they
-/// were 35% of the compile; the PTX of every kernel is the same without
-/// them.
+/// were 35% of the compile; without them, the PTX of specs/ and of the
+/// numerics inputs (110 files, sm_80 and sm_90) is byte for byte the same.
 static std::unique_ptr<Pass> createKernelCanonicalizer() {
   return createCanonicalizerPass(
       GreedyRewriteConfig(), /*disabledPatterns=*/{
