@@ -11,7 +11,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
-#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNEXP2TONVVM
@@ -66,8 +66,11 @@ struct AttnExp2ToNvvmPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<Exp2ToEx2Approx>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
-      return signalPassFailure();
+    // One walk: the rewrite's results never need rewriting again, and the
+    // greedy driver's folding and region simplification of the whole
+    // kernel cost 2.5% of a compile (the canonicalizer after this pass
+    // folds the casts).
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
   }
 };
 
