@@ -2,6 +2,7 @@
 
 #include "Kernel.h"
 #include "Error.h"
+#include "attnrt/package_digest.hpp"
 
 #include <dlfcn.h>
 
@@ -17,6 +18,7 @@ namespace {
 /// Upper bounds: real manifests are a few KB, PTX a few hundred KB.
 constexpr std::streamsize kMaxManifestBytes = 1 << 20;
 constexpr std::streamsize kMaxPtxBytes = 64 << 20;
+constexpr std::streamsize kMaxLibraryBytes = 256 << 20;
 
 attnrt_status readFile(const std::string &path, std::string &text,
                        std::streamsize maxBytes, const char *maxText) {
@@ -29,6 +31,21 @@ attnrt_status readFile(const std::string &path, std::string &text,
   if (static_cast<std::streamsize>(text.size()) > maxBytes)
     return fail(ATTNRT_CORRUPT_PACKAGE, path + ": larger than " + maxText);
   return ATTNRT_OK;
+}
+
+/// Refuses a package whose kernel file or manifest changed after attngen
+/// wrote it (`kernel.digest`); packages without a digest pass.
+attnrt_status checkDigest(const Manifest &manifest,
+                          const std::string &packageDir,
+                          const std::string &kernelFile) {
+  if (manifest.digest.empty() ||
+      packageDigest(kernelFile, manifest.digestedManifest) == manifest.digest)
+    return ATTNRT_OK;
+  return fail(ATTNRT_CORRUPT_PACKAGE,
+              packageDir + "/manifest.json: /kernel/digest: does not match " +
+                  manifest.kernelFile +
+                  " and the manifest (changed after attngen wrote the "
+                  "package); recompile it");
 }
 
 /// Features the kernel was compiled with that this CPU lacks, for the
@@ -96,6 +113,8 @@ attnrt_status loadKernel(const std::string &packageDir,
       return fail(ATTNRT_CORRUPT_PACKAGE,
                   ptxPath + ": no kernel entry '.entry " + manifest.entry +
                       "(' (truncated or not attngen's PTX)");
+    if (attnrt_status status = checkDigest(manifest, packageDir, loaded->ptx))
+      return status;
     kernel = std::move(loaded);
     return succeed();
   }
@@ -127,6 +146,14 @@ attnrt_status loadKernel(const std::string &packageDir,
       return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath + ": no append entry '" +
                                               manifest.appendEntry + "'");
     loaded->append = reinterpret_cast<attnrt_kernel::Append>(append);
+  }
+  if (!manifest.digest.empty()) {
+    std::string library;
+    if (attnrt_status status =
+            readFile(libraryPath, library, kMaxLibraryBytes, "256 MiB"))
+      return status;
+    if (attnrt_status status = checkDigest(manifest, packageDir, library))
+      return status;
   }
   kernel = std::move(loaded);
   return succeed();

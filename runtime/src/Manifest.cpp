@@ -243,6 +243,16 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
                           "expected a file name inside the package");
   if (!reader.string("/kernel/entry", manifest.entry) || manifest.entry.empty())
     return reader.corrupt("/kernel/entry", "expected a symbol name");
+  if (reader.has("/kernel/digest")) {
+    if (!reader.string("/kernel/digest", manifest.digest) ||
+        manifest.digest.size() != 24 ||
+        manifest.digest.rfind("fnv1a64:", 0) != 0)
+      return reader.corrupt("/kernel/digest",
+                            "expected \"fnv1a64:\" and 16 hex digits");
+    json digested = root;
+    digested["kernel"].erase("digest");
+    manifest.digestedManifest = digested.dump();
+  }
 
   struct Param {
     const char *name;

@@ -49,6 +49,9 @@ struct Manifest {
   /// ALiBi slopes used when a call passes none (alibi kernels only).
   std::vector<float> defaultAlibiSlopes;
   std::string kernelFile, entry;
+  /// `kernel.digest` (attnrt/package_digest.hpp) and the manifest text it
+  /// covers; empty in packages of attngen versions that did not write one.
+  std::string digest, digestedManifest;
   int64_t blockM = 0;
   /// "+avx2,+fma,-avx512f,..." as the compiler saw the host (CPU packages).
   std::string cpuFeatures;

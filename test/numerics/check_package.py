@@ -39,6 +39,20 @@ def descriptor(array):
     return d
 
 
+def package_digest(package, manifest):
+    """kernel.digest recomputed from its definition (attnrt/package_digest.hpp):
+    64-bit FNV-1a over the kernel file, then over the manifest without the
+    digest as compact JSON with sorted keys."""
+    manifest = json.loads(json.dumps(manifest))
+    del manifest["kernel"]["digest"]
+    text = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    data = open(os.path.join(package, manifest["kernel"]["file"]), "rb").read() + text.encode()
+    h = 0xcbf29ce484222325
+    for byte in data:
+        h = ((h ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return f"fnv1a64:{h:016x}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("package")
@@ -49,6 +63,7 @@ def main():
     assert manifest["format"] == "attngen-package", manifest["format"]
     assert manifest["format_version"] == 2, manifest["format_version"]
     kernel = manifest["kernel"]
+    assert kernel["digest"] == package_digest(args.package, manifest), kernel["digest"]
     assert kernel["abi"] == "mlir-c-interface"
     names = [p["name"] for p in kernel["params"]]
     assert names == ["q", "k", "v", "o", "lse", "alibi_slopes", "cache_seqlens", "page_table",

@@ -23,6 +23,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <vector>
 
@@ -787,7 +788,9 @@ std::string readText(const fs::path &path) {
   return text.str();
 }
 
-/// A copy of package `name` with its file `file` rewritten by `edit`.
+/// A copy of package `name` with its file `file` rewritten by `edit`, and
+/// without the manifest's digest (RuntimeTest checks that libattnrt refuses
+/// edited packages that have one), as an earlier attngen wrote them.
 fs::path withEditedFile(const std::string &name, const std::string &tag,
                         const char *file, std::string (*edit)(std::string)) {
   fs::path dir = fs::temp_directory_path() /
@@ -796,6 +799,9 @@ fs::path withEditedFile(const std::string &name, const std::string &tag,
   fs::copy(packagePath(name), dir);
   std::string text = edit(readText(dir / file));
   std::ofstream(dir / file, std::ios::binary | std::ios::trunc) << text;
+  std::string manifest = readText(dir / "manifest.json");
+  std::ofstream(dir / "manifest.json", std::ios::trunc) << std::regex_replace(
+      manifest, std::regex(R"(,\s*"digest": "fnv1a64:[0-9a-f]{16}")"), "");
   return dir;
 }
 

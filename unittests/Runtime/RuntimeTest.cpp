@@ -18,6 +18,7 @@
 #include <numeric>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -316,6 +317,15 @@ void replaceIn(const fs::path &path, const std::string &from,
   writeText(path, text.replace(at, from.size(), to));
 }
 
+/// Makes a package look like one of an attngen that wrote no digest.
+void removeDigest(const fs::path &dir) {
+  std::string text = readText(dir / "manifest.json");
+  std::string without = std::regex_replace(
+      text, std::regex(R"(,\s*"digest": "fnv1a64:[0-9a-f]{16}")"), "");
+  ASSERT_NE(without, text);
+  writeText(dir / "manifest.json", without);
+}
+
 void expectLoadFails(const std::string &dir, attnrt_status status,
                      const std::string &message) {
   attnrt_kernel *kernel = reinterpret_cast<attnrt_kernel *>(0x1);
@@ -445,10 +455,47 @@ TEST(Load, BadPackages) {
         [](const fs::path &dir) {
           replaceIn(dir / "manifest.json", "num_kv_heads / 4)",
                     "num_kv_heads / 128)");
+          removeDigest(dir);
         },
         "append_sm80");
     attnrt_kernel *kernel = nullptr;
     EXPECT_EQ(attnrt_kernel_load(earlier.c_str(), &kernel), ATTNRT_OK)
+        << attnrt_last_error();
+    attnrt_kernel_release(kernel);
+  }
+  // Edits that leave the manifest consistent with itself (a spec field, the
+  // kernel file) are refused by the digest attngen wrote over both; a
+  // package without a digest (earlier attngen) is not checked.
+  auto softcap = [](const fs::path &dir) {
+    replaceIn(dir / "manifest.json", "\"softcap\": 0.0", "\"softcap\": 30.0");
+  };
+  expectLoadFails(brokenPackage("digestspec", softcap), ATTNRT_CORRUPT_PACKAGE,
+                  "manifest.json: /kernel/digest: does not match kernel.so and "
+                  "the manifest");
+  expectLoadFails(brokenPackage("digestptx",
+                                [](const fs::path &dir) {
+                                  std::ofstream(dir / "kernel.ptx",
+                                                std::ios::app)
+                                      << "// appended\n";
+                                },
+                                "append_sm80"),
+                  ATTNRT_CORRUPT_PACKAGE,
+                  "/kernel/digest: does not match kernel.ptx");
+  expectLoadFails(brokenPackage("digestform",
+                                [](const fs::path &dir) {
+                                  replaceIn(dir / "manifest.json",
+                                            "\"digest\": \"fnv1a64:",
+                                            "\"digest\": \"sha1:");
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE,
+                  "/kernel/digest: expected \"fnv1a64:\" and 16 hex digits");
+  {
+    std::string unchecked = brokenPackage("nodigest", [&](const fs::path &dir) {
+      softcap(dir);
+      removeDigest(dir);
+    });
+    attnrt_kernel *kernel = nullptr;
+    EXPECT_EQ(attnrt_kernel_load(unchecked.c_str(), &kernel), ATTNRT_OK)
         << attnrt_last_error();
     attnrt_kernel_release(kernel);
   }

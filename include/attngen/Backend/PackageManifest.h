@@ -5,7 +5,10 @@
 
 #include "attngen/Spec/AttentionSpec.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <nlohmann/json.hpp>
+#include <string>
 
 namespace attngen {
 
@@ -16,6 +19,12 @@ nlohmann::ordered_json manifestTensorParams(const AttentionSpec &spec);
 /// {format, format_version, spec, target}: the head of every manifest.
 nlohmann::ordered_json manifestHeader(const AttentionSpec &spec,
                                       Target target);
+
+/// The manifest's text, `kernel.digest` added: the digest libattnrt checks
+/// on load (attnrt/package_digest.hpp) over `kernelFile`, the bytes of the
+/// package's kernel file, and the manifest.
+std::string manifestTextWithDigest(nlohmann::ordered_json manifest,
+                                   llvm::StringRef kernelFile);
 
 } // namespace attngen
 

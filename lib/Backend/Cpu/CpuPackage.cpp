@@ -5,17 +5,18 @@
 #include "attngen/Backend/PackageManifest.h"
 #include "attngen/Spec/SpecParser.h"
 
+#include "lld/Common/Driver.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
-#include "lld/Common/Driver.h"
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
@@ -45,10 +46,11 @@ static std::pair<std::string, std::string> hostCpu() {
 }
 
 /// The manifest: everything a loader needs without reading the object.
-static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
-                                int64_t blockN, const std::string &triple,
-                                const std::string &cpu,
-                                const std::string &features) {
+static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
+                                           int64_t blockM, int64_t blockN,
+                                           const std::string &triple,
+                                           const std::string &cpu,
+                                           const std::string &features) {
   using json = nlohmann::ordered_json;
   bool packGqa = spec.kvCache.layout != KvCacheLayout::None &&
                  spec.numQHeads > spec.numKvHeads;
@@ -104,7 +106,7 @@ static std::string manifestJson(const AttentionSpec &spec, int64_t blockM,
   if (spec.alibi)
     manifest["kernel"]["default_alibi_slopes"] =
         defaultAlibiSlopes(spec.numQHeads);
-  return manifest.dump(2) + "\n";
+  return manifest;
 }
 
 /// LLVM dialect -> optimized LLVM IR -> object code for the host CPU.
@@ -173,9 +175,15 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
       return packageError(packageDir + ": linking kernel.so failed: " +
                           linkOutput);
     llvm::sys::fs::remove(objectPath);
+    auto library = llvm::MemoryBuffer::getFile(libraryPath);
+    if (!library)
+      return packageError(
+          libraryPath + ": cannot read back: " + library.getError().message());
     return writePackageFile(
         (staging + "/manifest.json").str(),
-        manifestJson(spec, blockM, blockN, triple, cpu, features));
+        manifestTextWithDigest(
+            manifestJson(spec, blockM, blockN, triple, cpu, features),
+            (*library)->getBuffer()));
   });
 }
 

@@ -66,7 +66,7 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
         {"grid", {"ceil(batch * seqlen_q * num_kv_heads / 4)", 1, 1}}};
   json manifest = manifestHeader(spec, target);
   manifest["kernel"] = kernel;
-  std::string manifestText = manifest.dump(2) + "\n";
+  std::string manifestText = manifestTextWithDigest(manifest, ptx);
   return writePackageDirectory(packageDir, [&](llvm::StringRef staging) {
     if (llvm::Error error =
             writePackageFile((staging + "/kernel.ptx").str(), ptx))

@@ -4,6 +4,8 @@
 #include "attngen/Backend/PackageDirectory.h"
 #include "attngen/Spec/SpecParser.h"
 
+#include "attnrt/package_digest.hpp"
+
 namespace attngen {
 
 using json = nlohmann::ordered_json;
@@ -60,6 +62,14 @@ json manifestHeader(const AttentionSpec &spec, Target target) {
           {"format_version", kPackageFormatVersion},
           {"spec", json::parse(specToJson(spec))},
           {"target", toString(target)}};
+}
+
+std::string manifestTextWithDigest(json manifest, llvm::StringRef kernelFile) {
+  // Canonical form: nlohmann::json (sorted keys), compact, no digest yet.
+  std::string canonical = nlohmann::json::parse(manifest.dump()).dump();
+  manifest["kernel"]["digest"] =
+      attnrt::packageDigest({kernelFile.data(), kernelFile.size()}, canonical);
+  return manifest.dump(2) + "\n";
 }
 
 } // namespace attngen
