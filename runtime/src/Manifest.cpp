@@ -246,7 +246,9 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   if (reader.has("/kernel/digest")) {
     if (!reader.string("/kernel/digest", manifest.digest) ||
         manifest.digest.size() != 24 ||
-        manifest.digest.rfind("fnv1a64:", 0) != 0)
+        manifest.digest.rfind("fnv1a64:", 0) != 0 ||
+        manifest.digest.find_first_not_of("0123456789abcdef", 8) !=
+            std::string::npos)
       return reader.corrupt("/kernel/digest",
                             "expected \"fnv1a64:\" and 16 hex digits");
     json digested = root;

@@ -481,6 +481,15 @@ TEST(Load, BadPackages) {
                                 "append_sm80"),
                   ATTNRT_CORRUPT_PACKAGE,
                   "/kernel/digest: does not match kernel.ptx");
+  expectLoadFails(brokenPackage("digesthex",
+                                [](const fs::path &dir) {
+                                  fs::path path = dir / "manifest.json";
+                                  writeText(path, std::regex_replace(
+                                                      readText(path),
+                                                      std::regex("fnv1a64:[0-9a-f]{16}"),
+                                                      "fnv1a64:0123456789abcdeZ"));
+                                }),
+                  ATTNRT_CORRUPT_PACKAGE, "/kernel/digest: expected");
   expectLoadFails(brokenPackage("digestform",
                                 [](const fs::path &dir) {
                                   replaceIn(dir / "manifest.json",
