@@ -125,7 +125,13 @@ PY
   du -sh "$bundle"
   ;;
 run)
-  out=${2:?usage: gpu-check.sh run OUT_DIR}
+  # Stages: numerics (with compute-sanitizer), bench, decode, flex; all by
+  # default, or those named after OUT_DIR (e.g. to leave FlexAttention's
+  # per-shape compiles out of a short lease).
+  out=${2:?usage: gpu-check.sh run OUT_DIR [numerics] [bench] [decode] [flex]}
+  shift 2
+  stages=" ${*:-numerics bench decode flex} "
+  wants() { [[ $stages == *" $1 "* ]]; }
   mkdir -p "$out/flex" "$out/sweep"
   [[ -f $bundle/libattnrt.so ]] || { echo "gpu-check: no $bundle (run 'prepare' and carry it)" >&2; exit 1; }
   export PYTHONUNBUFFERED=1
@@ -133,51 +139,63 @@ run)
   log=$out/run.log
   stage() { echo "== $1 $(date +%T)" | tee -a "$log"; }
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv 2>&1 | tee -a "$log" || true
-  stage "numerics (4 shards) and compute-sanitizer, side by side"
-  work=$(mktemp -d)
-  packages=("$bundle"/numerics/*.attnpkg "$bundle"/kv/*.attnpkg)
-  for shard in 0 1 2 3; do
-    (
-      mine=()
-      for i in "${!packages[@]}"; do (( i % 4 == shard )) && mine+=("${packages[$i]}"); done
-      plain=() kv=()
-      for p in "${mine[@]}"; do [[ $p == */kv/* ]] && kv+=("$p") || plain+=("$p"); done
-      export OMP_NUM_THREADS=3 OPENBLAS_NUM_THREADS=3
-      check=test/numerics/check_cuda_package.py
-      { [[ ${#plain[@]} -eq 0 ]] || timeout 90 python3 $check "$lib" "${plain[@]}" --shapes $shapes --batch 2
-        [[ ${#kv[@]} -eq 0 ]] || timeout 60 python3 $check "$lib" "${kv[@]}" --shapes $kv_shapes --batch 2
-      } >"$work/numerics-$shard.log" 2>&1 || true
-    ) &
-  done
-  (
-    for run in "memcheck kv/llama3_8b_decode_rope_append 1x339" "memcheck numerics/mha 113x203" \
-               "memcheck numerics/causal_bottom_right_d59_dv59 113x203" \
-               "memcheck kv/kv_paged16_bf16_d128_splitauto 3x799" \
-               "racecheck numerics/llama3_8b 113x203" "racecheck kv/llama3_8b_decode_paged 1x339"; do
-      read -r tool package shape <<<"$run"
-      echo "== $tool $package $shape" >>"$out/sanitizer.log"
-      timeout 40 compute-sanitizer --tool "$tool" --error-exitcode 9 python3 test/numerics/check_cuda_package.py \
-        "$lib" "$bundle/$package.attnpkg" --shapes "$shape" --batch 1 >>"$out/sanitizer.log" 2>&1 \
-        && echo "ok" >>"$out/sanitizer.log" || echo "FAILED ($?)" >>"$out/sanitizer.log"
+  if wants numerics; then
+    stage "numerics (4 shards) and compute-sanitizer, side by side"
+    work=$(mktemp -d)
+    packages=("$bundle"/numerics/*.attnpkg "$bundle"/kv/*.attnpkg)
+    for shard in 0 1 2 3; do
+      (
+        mine=()
+        for i in "${!packages[@]}"; do (( i % 4 == shard )) && mine+=("${packages[$i]}"); done
+        plain=() kv=()
+        for p in "${mine[@]}"; do [[ $p == */kv/* ]] && kv+=("$p") || plain+=("$p"); done
+        export OMP_NUM_THREADS=3 OPENBLAS_NUM_THREADS=3
+        check=test/numerics/check_cuda_package.py
+        { [[ ${#plain[@]} -eq 0 ]] || timeout 90 python3 $check "$lib" "${plain[@]}" --shapes $shapes --batch 2
+          [[ ${#kv[@]} -eq 0 ]] || timeout 60 python3 $check "$lib" "${kv[@]}" --shapes $kv_shapes --batch 2
+        } >"$work/numerics-$shard.log" 2>&1 || true
+      ) &
     done
-  ) &
-  wait
-  cat "$work"/numerics-*.log >"$out/numerics.log"
-  grep -v '^ok' "$out/numerics.log" | head -60 | tee -a "$log" || true
-  grep -E '^==|^ok|FAILED|ERROR SUMMARY' "$out/sanitizer.log" | tee -a "$log" || true
-  stage "bench/gpu vs SDPA"
-  timeout 120 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out" --reps 10 \
-    --flex-head-dims "" 2>&1 | tee -a "$log" || true
-  stage "bench/decode"
-  timeout 75 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode" --out "$out" \
-    2>&1 | tee -a "$log" || true
-  stage "bench/gpu vs FlexAttention (head dim 128)"
-  timeout 110 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out/flex" --reps 10 \
-    --flex-head-dims 128 --seqlens 2048,8192 --variants causal,window,softcap,alibi,gqa,noncausal \
-    2>&1 | tee -a "$log" || true
-  stage "summary"
-  { grep -h ' passed, ' "$out/numerics.log"; grep -c '^FAIL' "$out/numerics.log"
-    grep -E '^==|^ok|FAILED' "$out/sanitizer.log"; } 2>&1 | tee -a "$log" || true
+    (
+      for run in "memcheck kv/llama3_8b_decode_rope_append 1x339" "memcheck numerics/mha 113x203" \
+                 "memcheck numerics/causal_bottom_right_d59_dv59 113x203" \
+                 "memcheck kv/kv_paged16_bf16_d128_splitauto 3x799" \
+                 "racecheck numerics/llama3_8b 113x203" "racecheck kv/llama3_8b_decode_paged 1x339" \
+                 "racecheck numerics/stages4_bf16 113x203" \
+                 "racecheck numerics/causal_bottom_right_d96_dv96 113x203"; do
+        read -r tool package shape <<<"$run"
+        echo "== $tool $package $shape" >>"$out/sanitizer.log"
+        timeout 40 compute-sanitizer --tool "$tool" --error-exitcode 9 python3 test/numerics/check_cuda_package.py \
+          "$lib" "$bundle/$package.attnpkg" --shapes "$shape" --batch 1 >>"$out/sanitizer.log" 2>&1 \
+          && echo "ok" >>"$out/sanitizer.log" || echo "FAILED ($?)" >>"$out/sanitizer.log"
+      done
+    ) &
+    wait
+    cat "$work"/numerics-*.log >"$out/numerics.log"
+    grep -v '^ok' "$out/numerics.log" | head -60 | tee -a "$log" || true
+    grep -E '^==|^ok|FAILED|ERROR SUMMARY' "$out/sanitizer.log" | tee -a "$log" || true
+  fi
+  if wants bench; then
+    stage "bench/gpu vs SDPA"
+    timeout 120 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out" --reps 10 \
+      --flex-head-dims "" 2>&1 | tee -a "$log" || true
+  fi
+  if wants decode; then
+    stage "bench/decode"
+    timeout 75 python3 bench/decode/run_gpu_bench.py run "$lib" "$bundle/decode" --out "$out" \
+      2>&1 | tee -a "$log" || true
+  fi
+  if wants flex; then
+    stage "bench/gpu vs FlexAttention (head dim 128)"
+    timeout 110 python3 bench/gpu/run_bench.py "$lib" "$bundle/bench" --out "$out/flex" --reps 10 \
+      --flex-head-dims 128 --seqlens 2048,8192 --variants causal,window,softcap,alibi,gqa,noncausal \
+      2>&1 | tee -a "$log" || true
+  fi
+  if wants numerics; then
+    stage "summary"
+    { grep -h ' passed, ' "$out/numerics.log"; grep -c '^FAIL' "$out/numerics.log"
+      grep -E '^==|^ok|FAILED' "$out/sanitizer.log"; } 2>&1 | tee -a "$log" || true
+  fi
   ;;
 sweep)
   # Measurements for tuning, by stage: prefill (bench/gpu's tilings),
@@ -230,7 +248,7 @@ sweep)
   done
   ;;
 *)
-  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR | sweep OUT_DIR [prefill|decode|profile|baseline]..." >&2
+  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR [numerics|bench|decode|flex]... | sweep OUT_DIR [prefill|decode|profile|baseline]..." >&2
   exit 1
   ;;
 esac

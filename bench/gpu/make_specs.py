@@ -7,7 +7,8 @@ Variants: noncausal, causal, window (left 1024, causal), gqa (causal, 4 q
 heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 128,
 256. The spec names are VARIANT_dD; run_bench.py reads them back.
 --sweep writes instead the causal and non-causal specs with each tiling of
-SWEEP (VARIANT_dD_tBMxBNxWxS; head dims 80 and 96 too), to measure what
+SWEEP (VARIANT_dD_tBMxBNxWxS; head dims 80, 96 and 112 too) and the other
+variants' at head dims 64 and 128 with SWEEP_OTHER_VARIANTS's, to measure what
 `tiling: "auto"` should pick.
 """
 import argparse
@@ -24,19 +25,26 @@ VARIANTS = {
 }
 HEAD_DIMS = (64, 128, 256)
 # (block_m, block_n, num_warps, num_stages) per head dim.
-# num_stages 3 and 4: rings of 2 and 3 K/V buffers (not yet timed).
+# num_stages 3 and 4: rings of 2 and 3 K/V buffers.
 SWEEP = {
     64: ((64, 64, 4, 2), (64, 128, 4, 2), (128, 64, 8, 2), (128, 128, 8, 2), (128, 64, 4, 2),
          (128, 128, 4, 2), (64, 64, 4, 3), (64, 128, 4, 3)),
     128: ((64, 64, 4, 2), (64, 64, 4, 1), (64, 32, 4, 2), (64, 128, 4, 2), (128, 32, 8, 2),
           (128, 64, 8, 2), (128, 128, 8, 2), (128, 64, 4, 2), (64, 64, 4, 3), (64, 64, 4, 4),
-          (64, 32, 4, 4)),
+          (64, 32, 4, 4), (64, 128, 4, 3)),
     256: ((64, 32, 4, 2), (64, 64, 4, 2), (128, 32, 8, 2), (128, 64, 8, 2), (64, 64, 4, 3),
           (64, 32, 4, 4)),
     # Swizzled tiles of several column blocks (copied block by block).
-    80: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2)),
-    96: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2)),
+    80: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3)),
+    96: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3)),
+    112: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3)),
 }
+# The other variants: at head dim 128 128 x 64 (two slabs per warp; 8 warps
+# of one slab for softcap and ALiBi, over the register budget) against one
+# slab of 64 x 128 and 64 x 64; at head dim 64 (one slab of 64 x 64 for a
+# window, softcap and ALiBi) against a ring and 64 x 128.
+SWEEP_OTHER_VARIANTS = {128: ((128, 64, 4, 2), (64, 128, 4, 2), (64, 64, 4, 2)),
+                        64: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2))}
 
 
 def main():
@@ -50,10 +58,10 @@ def main():
     head_dims = [int(d) for d in args.head_dims.split(",")]
     os.makedirs(args.out, exist_ok=True)
     for variant, fields in VARIANTS.items():
-        if args.sweep and variant not in ("causal", "noncausal"):
-            continue
-        for d in sorted(SWEEP) if args.sweep else head_dims:
-            hq = 2048 // d
+        sweep = SWEEP if variant in ("causal", "noncausal") else SWEEP_OTHER_VARIANTS
+        for d in sorted(sweep) if args.sweep else head_dims:
+            # GQA's q heads: a multiple of its group (24 of 6 kv heads at d80).
+            hq = 2048 // d // fields.get("gqa", 1) * fields.get("gqa", 1)
             spec = {"version": 1, "name": f"{variant}_d{d}", "dtype": args.dtype,
                     "head_dim": d, "num_q_heads": hq}
             for key, value in fields.items():
@@ -61,7 +69,7 @@ def main():
                     spec["num_kv_heads"] = hq // value
                 else:
                     spec[key] = value
-            for tiling in SWEEP[d] if args.sweep else (None,):
+            for tiling in sweep[d] if args.sweep else (None,):
                 if tiling:
                     spec["tiling"] = dict(zip(("block_m", "block_n", "num_warps", "num_stages"),
                                               tiling))

@@ -1,8 +1,8 @@
 // RUN: attn-opt %s -split-input-file --attn-to-gpu --canonicalize --cse | FileCheck %s
 
 // Causal f16 GQA, d = 64 at 64 x 64 on 4 warps: BM = 64 rows (4 warps x
-// one 16-row slab), BN = 64 keys (`tiling: "auto"` picks 128 x 128 here:
-// attn-to-gpu-auto-tiling.mlir). Shared memory, swizzled (one slab per
+// one 16-row slab), BN = 64 keys, two stages (`tiling: "auto"` picks three
+// here: attn-to-gpu-auto-tiling.mlir). Shared memory, swizzled (one slab per
 // warp), unpadded: Q 64 x 64 x 2 B = 8192, K the same, V the same -> 24576
 // bytes.
 // CHECK-LABEL: gpu.module @attn_kernels
@@ -266,7 +266,7 @@ func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, 
 
 // -----
 
-// d = 64 on sm_90 at 128 x 128 (auto): with a causal mask V stays checked
+// d = 64 on sm_90 at 128 x 128: with a causal mask V stays checked
 // in the unmasked tiles, an element count per chunk (in the unchecked loop
 // ptxas spilled 8 bytes there); without one V is in the unchecked loop.
 // CHECK-LABEL: gpu.func @wide_two_slabs_causal_sm90
@@ -287,7 +287,7 @@ func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, 
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 func.func @wide_two_slabs_causal_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
-      target(sm_90)
+      tiling <block_m = 128, block_n = 128, num_warps = 4, num_stages = 2> target(sm_90)
       : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
   return %o : tensor<?x?x8x64xbf16>
 }

@@ -8,6 +8,8 @@
 
 #include "llvm/Support/MathExtras.h"
 
+#include <algorithm>
+
 namespace mlir::attn::attn_to_gpu {
 
 int64_t kvBufferCountOf(const GpuTiling &tiling) {
@@ -59,25 +61,34 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
 ///   4 warps, at batch 64 on the H200);
-/// - head dim 128 (plain scores, no sinks): FlashAttention-2's 128 x 64 on
-///   4 warps, two 16-row slabs per warp that share every K and V fragment:
-///   on an H100 at seqlen 8k 323 vs 274 TFLOP/s for 64 x 64 non-causal, 274
-///   vs 258 causal. Only where ptxas assembles it without spills at 255
-///   registers on sm_80 and sm_90: head_dim_v 128 with smaller head_dims
-///   spilled 8-24 bytes, and sinks, a second key range in the boundary
-///   tiles' mask, 16-432 bytes (streaming_llm);
-/// - head dims up to 64 (head_dim_v equal), plain scores, no window or
-///   sinks, fixed-length batches, causal or not: FlashAttention-2's 128 x
-///   128 on 4 warps, two slabs per warp. On an H100 at seqlen 1k/8k:
-///   non-causal 275/313 vs 238/275 TFLOP/s for 64 x 64 (SDPA's FA2:
-///   245/287), causal 199/286 vs 194/264, GQA 204/288 vs 203/267 (with V
-///   checked, see wholeValueTileCopy). Not taken: windows (199/223 against
-///   184/216 and 217/228 for 64 x 64 in two runs), softcap and ALiBi (over
-///   their budget; 10-20% slower), head_dim_v != head_dim and varlen
-///   (ptxas spilled 4-28 bytes);
-/// - otherwise 64 x 64 on 4 warps, one slab per warp, for every head dim:
-///   its accumulators fit, and for head dims above 128 it is 15% faster
-///   than 64 x 32.
+/// - head dim 128 without a mask over keys (plain scores, no sinks):
+///   FlashAttention-2's 128 x 64 on 4 warps, two 16-row slabs per warp that
+///   share every K and V fragment: on an H100 at seqlen 1k/8k 299/353 vs
+///   282/336 TFLOP/s for one slab of 64 x 128 and 263/303 for 64 x 64.
+///   Only where ptxas assembles it without spills at 255 registers on sm_80
+///   and sm_90: head_dim_v 128 with smaller head_dims spilled 8-24 bytes;
+/// - head dims up to 64 (head_dim_v equal), plain scores, no mask over
+///   keys, fixed-length batches: FlashAttention-2's 128 x 128 on 4 warps,
+///   two slabs per warp. On an H100 at seqlen 1k/8k 275/316 vs 260/295
+///   TFLOP/s for one slab of 64 x 64 with three stages (SDPA's FA2:
+///   271/303). Head_dim_v != head_dim and varlen spilled 4-28 bytes;
+/// - other head dims up to 80 (masked, softcap, ALiBi, varlen, head_dim_v
+///   != head_dim): one slab of 64 x 64 with three stages (two K/V tiles in
+///   flight: a tile's MMAs are too short to hide one copy). On an H100 at
+///   1k/8k against two stages: d64 causal 219/288 vs 150/214 (and 128 x
+///   128: 203/286), GQA 219/288 vs 164/231, window 210/239 vs 145/187,
+///   ALiBi 159/210 vs 139/189, softcap 148/182 vs 144/177; d80 causal
+///   157/208 vs 144/196, non-causal 217/241 vs 175/205 (64 x 128: 191/213);
+/// - head dims from 81 to 128 otherwise: one slab of 64 x 128 on 4 warps
+///   (128 accumulator registers at most, within every budget). On an H100
+///   at 1k/8k against 64 x 64: d96 188/269 vs 175/250 causal, 250/290 vs
+///   213/268 non-causal; d112 164/214 vs 160/210 causal, 212/235 vs 193/217
+///   non-causal; d128 causal 223/316 (128 x 64: 226/314), GQA 228/313 (128
+///   x 64: 230/313), window 218/252 vs 217/252, softcap 167/244 vs 174/224,
+///   ALiBi 198/280 vs 193/258. Three stages were slower at d112 and d128
+///   (one CTA per multiprocessor) and even at d96;
+/// - otherwise (head dims above 128) 64 x 64 on 4 warps, one slab per
+///   warp: 15% faster than 64 x 32, and three stages were 20% slower.
 static GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache())
     return {32, 64, 2, 2};
@@ -86,13 +97,18 @@ static GpuTiling autoTiling(AttentionOp op) {
            accumulatorRegisterBudget(op);
   };
   GpuTiling twoSlabs{128, 64, 4, 2};
-  if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 &&
-      op.getSinkTokens() == 0 && fitsRegisters(twoSlabs))
+  if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 && !masksKeys(op) &&
+      fitsRegisters(twoSlabs))
     return twoSlabs;
   GpuTiling wideTwoSlabs{128, 128, 4, 2};
   if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
-      !hasWindowOrSinks(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
+      !masksKeys(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
     return wideTwoSlabs;
+  int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
+  if (widestHeadDim <= 80)
+    return {64, 64, 4, 3};
+  if (widestHeadDim <= 128)
+    return {64, 128, 4, 2};
   return {64, 64, 4, 2};
 }
 
