@@ -185,8 +185,7 @@ void AttnTilePass::buildMergeFunction(OpBuilder &builder, AttentionOp op,
   Value rest = arith::DivUIOp::create(b, row, index(numQHeads));
   Value query = arith::RemUIOp::create(b, rest, seqlenQ);
   Value batch = arith::DivUIOp::create(b, rest, seqlenQ);
-  emitSplitKvMergeRow(b, op, operands, batch, query, head, index(0), index(1),
-                      arith::ConstantIntOp::create(b, 1, 1));
+  emitSplitKvMergeRow(b, op, operands, batch, query, head);
   b.setInsertionPointAfter(loop);
   func::ReturnOp::create(b);
 }

@@ -37,8 +37,7 @@ Value reduceSplits(ImplicitLocOpBuilder &b, Value numSplits, Value init,
 
 void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
                          const SplitKvMergeOperands &operands, Value batch,
-                         Value query, Value head, Value firstColumn,
-                         Value columnStep, Value writeLse) {
+                         Value query, Value head) {
   auto f32 = [&](ImplicitLocOpBuilder &b, double v) -> Value {
     return arith::ConstantFloatOp::create(b, b.getF32Type(),
                                           APFloat(static_cast<float>(v)));
@@ -67,8 +66,9 @@ void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
   Type elementType =
       cast<MemRefType>(operands.output.getType()).getElementType();
   scf::ForOp::create(
-      b, firstColumn, arith::ConstantIndexOp::create(b, op.getHeadDimV()),
-      columnStep, ValueRange{},
+      b, arith::ConstantIndexOp::create(b, 0),
+      arith::ConstantIndexOp::create(b, op.getHeadDimV()),
+      arith::ConstantIndexOp::create(b, 1), ValueRange{},
       [&](OpBuilder &nested, Location loc, Value column, ValueRange) {
         ImplicitLocOpBuilder nb(loc, nested);
         Value sum = reduceSplits(
@@ -88,9 +88,6 @@ void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
       });
   if (!op.returnsLse())
     return;
-  auto ifWriter = scf::IfOp::create(b, writeLse, /*withElseRegion=*/false);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
   Value logTotal =
       arith::MulFOp::create(b, math::Log2Op::create(b, total), f32(b, kLn2));
   Value value = arith::SelectOp::create(

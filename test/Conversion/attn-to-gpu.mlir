@@ -372,7 +372,7 @@ func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v:
 
 // Split-KV: x = row tile * num_splits + split (num_splits: the workspace's
 // leading dimension); each CTA writes its chunk's O and LSE to the
-// workspace, and @split_merge combines them, one warp per row.
+// workspace, and @split_merge combines them.
 // CHECK-LABEL: gpu.func @split(
 // CHECK-SAME: %[[PO:[^:]+]]: memref<?x?x?x4x64xf32>, %[[PL:[^:]+]]: memref<?x?x4x?xf32>, %{{.+}}: memref<?xi32>, %{{.+}}: memref<?xi32>) kernel
 // CHECK-SAME: attn.merge_kernel = "split_merge"
@@ -383,10 +383,33 @@ func.func @packed_decode(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v:
 // CHECK: arith.remui %[[X]], %[[SPLITS]]
 // CHECK: memref.store %{{.+}}, %[[PO]][
 // CHECK: memref.store %{{.+}}, %[[PL]][
+// The merge, one warp per row and latency-bound: lanes over chunks (from
+// the lane, by 32) for the max of the LSEs and the sum of the weights, each
+// a warp reduction (xor shuffles by 1 to 16); then lanes over columns (d =
+// 64: lane and lane + 32) in steps of 16 chunks whose 16 LSE and 32 O
+// loads all come before the step's 32 FMAs, then one chunk at a time.
 // CHECK-LABEL: gpu.func @split_merge(
-// CHECK-SAME: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<?x?x?x4x64xf32>, %{{.+}}: memref<?x?x4x?xf32>) kernel
+// CHECK-SAME: memref<?x?x4x64xf16>, %{{.+}}: memref<?x4x?xf32>, %{{.+}}: memref<?x?x?x4x64xf32>, %[[MLSE:[^:]+]]: memref<?x?x4x?xf32>) kernel
 // CHECK-SAME: known_block_size = array<i32: 128, 1, 1>
+// CHECK: %[[MTID:.+]] = gpu.thread_id x
+// CHECK: %[[MLANE:.+]] = arith.remui %[[MTID]], %c32
+// CHECK: %[[CHUNKS:.+]] = memref.dim %[[MLSE]], %c0
+// CHECK: scf.for %{{.+}} = %[[MLANE]] to %[[CHUNKS]] step %c32
+// CHECK: arith.maximumf
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK: scf.for %{{.+}} = %[[MLANE]] to %[[CHUNKS]] step %c32
 // CHECK: math.exp2
+// CHECK-COUNT-5: gpu.shuffle xor
+// CHECK: %[[STEPS:.+]]:2 = scf.for %{{.+}} = %c0 to %{{.+}} step %c16
+// CHECK-NOT: math.fma
+// CHECK: %[[LAST:.+]] = arith.addi %{{.+}}, %c15
+// CHECK-NOT: math.fma
+// CHECK: memref.load %{{.+}}[%[[LAST]],
+// CHECK: memref.load %{{.+}}[%[[LAST]],
+// CHECK: memref.load %{{.+}}[%[[LAST]],
+// CHECK-NOT: memref.load
+// CHECK-COUNT-32: math.fma
+// CHECK: scf.for %{{.+}} = %{{.+}} to %[[CHUNKS]] step %c1 iter_args(%{{.+}} = %[[STEPS]]#0, %{{.+}} = %[[STEPS]]#1)
 func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) split_kv(4) target(sm_80)
       : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>

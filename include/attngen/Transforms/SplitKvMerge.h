@@ -6,7 +6,8 @@
 //   w_s = exp(lse_s - m),  O = sum_s w_s O_s / sum_s w_s,
 //   LSE = m + log(sum_s w_s)
 // and O = 0, LSE = -inf when no chunk saw a visible key. The CPU merge
-// function and the GPU merge kernel both emit it with this helper.
+// function emits it with this helper; the GPU merge kernel
+// (AttnToGPU/HelperKernels.cpp) computes the same with a warp per row.
 //
 //===----------------------------------------------------------------------===//
 
@@ -26,13 +27,11 @@ struct SplitKvMergeOperands {
   Value output, lse, partialOutput, partialLse;
 };
 
-/// Merges row (batch, query, head) at `b`'s insertion point: output columns
-/// firstColumn, firstColumn + columnStep, ... (< head_dim_v), and the LSE
-/// when `writeLse` (an i1) holds and the op returns it.
+/// Merges row (batch, query, head) at `b`'s insertion point: every output
+/// column, and the LSE when the op returns it.
 void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
                          const SplitKvMergeOperands &operands, Value batch,
-                         Value query, Value head, Value firstColumn,
-                         Value columnStep, Value writeLse);
+                         Value query, Value head);
 
 } // namespace mlir::attn
 

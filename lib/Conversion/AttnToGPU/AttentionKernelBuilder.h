@@ -52,6 +52,11 @@ int64_t swizzleBlockWidth(int64_t cols);
 /// Maps every access to a logical [rows x cols] shared tile onto its
 /// swizzled layout (SharedTileLayout.cpp) and erases the logical view.
 LogicalResult swizzleSharedTile(memref::ViewOp view);
+/// Reduces `value` over each group of `lanes` consecutive lanes (a power of
+/// two up to 32) by xor shuffles, the max when `isMax` and else the sum;
+/// every lane of a group gets its group's result.
+Value emitLaneGroupReduce(ImplicitLocOpBuilder &b, Value value, bool isMax,
+                          int64_t lanes);
 /// How a tile whose rows all exist (firstRow + rows <= rowLimit, known to
 /// the caller) is copied by cp.async, each chunk without a bounds check:
 /// unrolled (one instruction per chunk at a constant offset) or in a loop

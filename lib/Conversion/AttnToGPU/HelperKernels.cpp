@@ -10,6 +10,11 @@
 #include "attngen/Transforms/KvCacheAppend.h"
 #include "attngen/Transforms/SplitKvMerge.h"
 
+#include "mlir/Dialect/Math/IR/Math.h"
+
+#include <algorithm>
+#include <limits>
+
 namespace mlir::attn::attn_to_gpu {
 
 /// Warps per CTA of the split-KV merge kernel (one output row each).
@@ -86,9 +91,161 @@ void buildAppendKernel(OpBuilder &builder, AttentionOp op,
   gpu::ReturnOp::create(b);
 }
 
+/// Loads of partial outputs a lane of the merge issues before their FMAs.
+constexpr int64_t kMergeLoadsInFlight = 32;
+
+/// Merges row (batch, query, head) of a split-KV call with one warp, by
+/// SplitKvMerge.h's math. The merge is latency-bound (a row's chunks are a
+/// few KiB), so no load waits on another: lanes over chunks s = lane, lane
+/// + 32, ... take m = max_s lse_s and sum_s w_s (each a warp reduction),
+/// then lanes over columns c = lane + 32 k accumulate sum_s w_s O_s[c],
+/// several chunks per step with every load of a step issued before its
+/// FMAs (kMergeLoadsInFlight per lane).
+static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
+                             const SplitKvMergeOperands &operands, Value batch,
+                             Value query, Value head, Value lane) {
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(b, v);
+  };
+  auto f32 = [](ImplicitLocOpBuilder &b, double v) -> Value {
+    return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                          APFloat(static_cast<float>(v)));
+  };
+  Value numSplits = memref::DimOp::create(b, operands.partialLse, 0);
+  auto lseOf = [&](ImplicitLocOpBuilder &b, Value split) -> Value {
+    return memref::LoadOp::create(b, operands.partialLse,
+                                  ValueRange{split, batch, head, query});
+  };
+  // Folds step(acc, s) over this lane's chunks s = lane, lane + 32, ...
+  auto overLaneChunks =
+      [&](Value init,
+          function_ref<Value(ImplicitLocOpBuilder &, Value, Value)> step) {
+        auto loop = scf::ForOp::create(
+            b, lane, numSplits, index(kWarpSize), ValueRange{init},
+            [&](OpBuilder &nested, Location loc, Value s, ValueRange acc) {
+              ImplicitLocOpBuilder nb(loc, nested);
+              scf::YieldOp::create(nb, step(nb, acc[0], s));
+            });
+        return loop.getResult(0);
+      };
+  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
+  Value max = emitLaneGroupReduce(
+      b,
+      overLaneChunks(
+          negInf,
+          [&](ImplicitLocOpBuilder &nb, Value acc, Value s) {
+            return arith::MaximumFOp::create(nb, acc, lseOf(nb, s)).getResult();
+          }),
+      /*isMax=*/true, kWarpSize);
+  Value anyKey =
+      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max, negInf);
+  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(b, 0.0));
+  // w_s = exp2((lse_s - m) log2(e)); chunks without a key weigh 0.
+  auto weightOf = [&](ImplicitLocOpBuilder &nb, Value lse) -> Value {
+    return math::Exp2Op::create(
+        nb, arith::MulFOp::create(nb, arith::SubFOp::create(nb, lse, safeMax),
+                                  f32(nb, kLog2E)));
+  };
+  Value total = emitLaneGroupReduce(
+      b,
+      overLaneChunks(f32(b, 0.0),
+                     [&](ImplicitLocOpBuilder &nb, Value acc, Value s) {
+                       return arith::AddFOp::create(nb, acc,
+                                                    weightOf(nb, lseOf(nb, s)))
+                           .getResult();
+                     }),
+      /*isMax=*/false, kWarpSize);
+  Value inverse = arith::SelectOp::create(
+      b, anyKey, arith::DivFOp::create(b, f32(b, 1.0), total), f32(b, 0.0));
+
+  // Column c_k = lane + 32 k; past head_dim_v a lane reads the last column
+  // and stores nothing.
+  int64_t headDimV = op.getHeadDimV();
+  int64_t columnsPerLane = llvm::divideCeil(headDimV, kWarpSize);
+  SmallVector<Value> columns;
+  for (int64_t k = 0; k < columnsPerLane; ++k) {
+    Value column = arith::AddIOp::create(b, lane, index(k * kWarpSize));
+    if ((k + 1) * kWarpSize > headDimV)
+      column = arith::MinSIOp::create(b, column, index(headDimV - 1));
+    columns.push_back(column);
+  }
+  int64_t chunksPerStep =
+      std::max<int64_t>(1, kMergeLoadsInFlight / columnsPerLane);
+  // sums + the chunks first, ..., first + chunks - 1, loads first.
+  auto accumulate = [&](ImplicitLocOpBuilder &nb, Value first, int64_t chunks,
+                        ValueRange sums) {
+    SmallVector<Value> lses, parts;
+    for (int64_t u = 0; u < chunks; ++u) {
+      Value split = arith::AddIOp::create(nb, first, index(u));
+      lses.push_back(lseOf(nb, split));
+      for (Value column : columns)
+        parts.push_back(memref::LoadOp::create(
+            nb, operands.partialOutput,
+            ValueRange{split, batch, query, head, column}));
+    }
+    SmallVector<Value> next(sums);
+    for (int64_t u = 0; u < chunks; ++u) {
+      Value weight = weightOf(nb, lses[u]);
+      for (int64_t k = 0; k < columnsPerLane; ++k)
+        next[k] = math::FmaOp::create(nb, weight, parts[u * columnsPerLane + k],
+                                      next[k]);
+    }
+    return next;
+  };
+  auto chunkLoop = [&](Value from, Value to, int64_t chunks, ValueRange init) {
+    return scf::ForOp::create(
+        b, from, to, index(chunks), init,
+        [&](OpBuilder &nested, Location loc, Value s, ValueRange sums) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          scf::YieldOp::create(nb, accumulate(nb, s, chunks, sums));
+        });
+  };
+  Value wholeSteps = arith::MulIOp::create(
+      b, arith::DivUIOp::create(b, numSplits, index(chunksPerStep)),
+      index(chunksPerStep));
+  SmallVector<Value> zeros(columnsPerLane, f32(b, 0.0));
+  auto steps = chunkLoop(index(0), wholeSteps, chunksPerStep, zeros);
+  auto rest = chunkLoop(wholeSteps, numSplits, 1, steps.getResults());
+
+  Type elementType =
+      cast<MemRefType>(operands.output.getType()).getElementType();
+  for (int64_t k = 0; k < columnsPerLane; ++k) {
+    OpBuilder::InsertionGuard guard(b);
+    if ((k + 1) * kWarpSize > headDimV) {
+      auto ifColumn = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(
+              b, arith::CmpIPredicate::ult,
+              arith::AddIOp::create(b, lane, index(k * kWarpSize)),
+              index(headDimV)),
+          /*withElseRegion=*/false);
+      b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
+    }
+    Value out = arith::MulFOp::create(b, rest.getResult(k), inverse);
+    if (!elementType.isF32())
+      out = arith::TruncFOp::create(b, elementType, out);
+    memref::StoreOp::create(b, out, operands.output,
+                            ValueRange{batch, query, head, columns[k]});
+  }
+  if (!op.returnsLse())
+    return;
+  auto ifWriter = scf::IfOp::create(
+      b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)),
+      /*withElseRegion=*/false);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
+  Value logTotal =
+      arith::MulFOp::create(b, math::Log2Op::create(b, total), f32(b, kLn2));
+  memref::StoreOp::create(
+      b,
+      arith::SelectOp::create(b, anyKey,
+                              arith::AddFOp::create(b, max, logTotal), negInf),
+      operands.lse, ValueRange{batch, head, query});
+}
+
 /// `<name>_merge(o, lse, partial_o, partial_lse)`: one warp per output row,
-/// row = (b * seqlen_q + i) * num_q_heads + h, lanes over its columns;
-/// grid (ceil(rows / kMergeWarps)), block 32 * kMergeWarps.
+/// row = (b * seqlen_q + i) * num_q_heads + h (emitWarpMergeRow); grid
+/// (ceil(rows / kMergeWarps)), block 32 * kMergeWarps.
 void buildMergeKernel(OpBuilder &builder, AttentionOp op,
                       const std::string &name, ArrayRef<Type> kernelTypes) {
   Location loc = op.getLoc();
@@ -118,10 +275,8 @@ void buildMergeKernel(OpBuilder &builder, AttentionOp op,
   b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
   Value head = arith::RemUIOp::create(b, row, index(numQHeads));
   Value rest = arith::DivUIOp::create(b, row, index(numQHeads));
-  emitSplitKvMergeRow(
-      b, op, operands, arith::DivUIOp::create(b, rest, seqlenQ),
-      arith::RemUIOp::create(b, rest, seqlenQ), head, lane, index(kWarpSize),
-      arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)));
+  emitWarpMergeRow(b, op, operands, arith::DivUIOp::create(b, rest, seqlenQ),
+                   arith::RemUIOp::create(b, rest, seqlenQ), head, lane);
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
 }

@@ -1,8 +1,8 @@
 //===- WarpPrimitives.cpp - warp-level pieces of the kernel ---------------===//
 //
-// Quad reductions (the 4 lanes that hold a row), m16n8k16 tensor-core MMAs
-// (f16 through nvgpu, bf16 through nvvm), Q fragments by ldmatrix, and
-// the score modifiers of one dot product.
+// Lane-group and quad reductions (the 4 lanes that hold a row), m16n8k16
+// tensor-core MMAs (f16 through nvgpu, bf16 through nvvm), Q fragments by
+// ldmatrix, and the score modifiers of one dot product.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,19 +10,26 @@
 
 namespace mlir::attn::attn_to_gpu {
 
-/// Reduces over the 4 lanes of a quad (the lanes holding one row):
-/// xor-shuffles by 1 and 2.
-Value AttentionKernelBuilder::emitQuadReduce(ImplicitLocOpBuilder &b,
-                                             Value value, bool isMax) {
-  for (int64_t offset : {1, 2}) {
-    Value other =
-        gpu::ShuffleOp::create(b, value, i32(b, offset), i32(b, kWarpSize),
-                               gpu::ShuffleMode::XOR)
-            .getShuffleResult();
+Value emitLaneGroupReduce(ImplicitLocOpBuilder &b, Value value, bool isMax,
+                          int64_t lanes) {
+  auto i32 = [&](int64_t v) -> Value {
+    return arith::ConstantIntOp::create(b, b.getI32Type(), v);
+  };
+  for (int64_t offset = 1; offset < lanes; offset *= 2) {
+    Value other = gpu::ShuffleOp::create(b, value, i32(offset), i32(kWarpSize),
+                                         gpu::ShuffleMode::XOR)
+                      .getShuffleResult();
     value = isMax ? arith::MaximumFOp::create(b, value, other).getResult()
                   : arith::AddFOp::create(b, value, other).getResult();
   }
   return value;
+}
+
+/// Reduces over the 4 lanes of a quad (the lanes holding one row):
+/// xor-shuffles by 1 and 2.
+Value AttentionKernelBuilder::emitQuadReduce(ImplicitLocOpBuilder &b,
+                                             Value value, bool isMax) {
+  return emitLaneGroupReduce(b, value, isMax, /*lanes=*/4);
 }
 
 /// D = A B + C on one m16n8k16 tensor-core MMA. f16 goes through
