@@ -16,18 +16,21 @@
 #   results-<card>.csv           bench/gpu against SDPA (flash, cuDNN)
 #   flex/results-<card>.csv      bench/gpu against FlexAttention (head dim 128)
 #   results-gpu-<card>.csv       bench/decode: decode vs the card's copy bandwidth
-#   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile] [baseline]
+#   bash scripts/gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile] [decode-profile] [baseline]
 # measures for tuning: the tilings `tiling: "auto"` chooses among
 # (results-<card>.csv, results-gpu-<card>-sweep.csv), an Nsight Compute
 # profile of one attngen kernel (ATTNGEN_PROFILE_SPEC, default causal_d128)
 # and SDPA's flash kernel on the same shape (ncu-<spec>.txt, the reports,
-# and their SASS source pages per opcode: ncu-<spec>-*-source.txt) and, when
+# and their SASS source pages per opcode: ncu-<spec>-*-source.txt), the
+# time of each kernel of a batch-1 decode call (ncu-decode-<spec>.txt) and,
+# when
 # `prepare` ran with ATTNGEN_BASELINE="PATH" or "LABEL=PATH LABEL=PATH"
 # (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
 # current/ CSVs): an A/B of kernel changes made without a GPU
 # (ATTNGEN_BENCH_HEAD_DIMS, default 64,128,256: bench/gpu's head dims).
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
+# `run OUT_DIR numerics bench` runs only the stages named.
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -200,14 +203,15 @@ run)
 sweep)
   # Measurements for tuning, by stage: prefill (bench/gpu's tilings),
   # decode (bench/decode's tilings and split counts), profile (Nsight
-  # Compute on attngen's causal d128 kernel and SDPA's flash kernel).
-  out=${2:?usage: gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile]}
+  # Compute on attngen's causal d128 kernel and SDPA's flash kernel),
+  # decode-profile (Nsight Compute's time per kernel of a decode call).
+  out=${2:?usage: gpu-check.sh sweep OUT_DIR [prefill] [decode] [profile] [decode-profile] [baseline]}
   shift 2
   mkdir -p "$out"
   export PYTHONUNBUFFERED=1
   lib=$PWD/$bundle/libattnrt.so
   stages=("$@")
-  [[ ${#stages[@]} -gt 0 ]] || stages=(prefill decode profile baseline)
+  [[ ${#stages[@]} -gt 0 ]] || stages=(prefill decode profile decode-profile baseline)
   for what in "${stages[@]}"; do
     case $what in
     prefill)
@@ -236,6 +240,16 @@ sweep)
           >"$report-source.csv" 2>>"$out/ncu-$spec.txt" &&
           python3 bench/gpu/summarize_ncu_source.py "$report-source.csv" >"$report-source.txt" || true
       done ;;
+    decode-profile)
+      # Nsight Compute's duration of each kernel of a batch-1 split decode
+      # call (attention, merge) and of its RoPE + append form (append,
+      # attention, merge): ncu-decode-<spec>.txt.
+      for spec in decode_bf16_split decode_bf16_split_rope_append; do
+        one=$(mktemp -d) && cp -r "$bundle/decode/$spec.attnpkg" "$one/"
+        timeout 40 ncu --section SpeedOfLight --section LaunchStats -k regex:decode_bf16 -c 6 \
+          python3 bench/decode/run_gpu_bench.py run "$lib" "$one" --shapes 1:16384 --reps 1 \
+          --out "$(mktemp -d)" >"$out/ncu-decode-$spec.txt" 2>&1 || true
+      done ;;
     baseline)
       sides=()
       for dir in "$bundle"/baseline*/; do [[ -d $dir ]] && sides+=("$(basename "$dir")"); done
@@ -248,7 +262,7 @@ sweep)
   done
   ;;
 *)
-  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR [numerics|bench|decode|flex]... | sweep OUT_DIR [prefill|decode|profile|baseline]..." >&2
+  echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR [numerics|bench|decode|flex]... | sweep OUT_DIR [prefill|decode|profile|decode-profile|baseline]..." >&2
   exit 1
   ;;
 esac

@@ -112,11 +112,20 @@ static Value emitSequenceOfPackedRow(ImplicitLocOpBuilder &b, Value offsets,
   return loop.getResult(0);
 }
 
-void emitAppendRow(
-    ImplicitLocOpBuilder &b, AttentionOp op, const KvAppendOperands &operands,
-    Value row, int64_t elementsPerChunk, bool alignedRows,
-    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
+void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
+                   const KvAppendOperands &operands, Value row,
+                   int64_t elementsPerChunk, bool alignedRows,
+                   std::optional<AppendRowThreads> threads) {
   auto index = [&](int64_t v) { return arith::ConstantIndexOp::create(b, v); };
+  // Vector n of the row is moved by thread n % threads.
+  auto isOwnChunk = [&](ImplicitLocOpBuilder &nb, int64_t chunk) -> Value {
+    return arith::CmpIOp::create(
+        nb, arith::CmpIPredicate::eq, threads->thread,
+        arith::ConstantIndexOp::create(nb, chunk % threads->threads));
+  };
+  function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter;
+  if (threads)
+    chunkFilter = isOwnChunk;
   int64_t numKvHeads = op.getNumKvHeads();
   Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
   Value packedToken = arith::DivUIOp::create(b, row, index(numKvHeads));
@@ -160,8 +169,21 @@ void emitAppendRow(
     source.push_back(zero);
     destination.push_back(zero);
     int64_t pairsPerChunk = std::max<int64_t>(elementsPerChunk / 2, 1);
-    emitRotateRow(b, rope, position, operands.keyNew, source, operands.key,
-                  destination, pairsPerChunk, chunkFilter);
+    if (threads) {
+      // Thread t rotates chunks t, t + threads, ... in a loop.
+      pairsPerChunk = ropeChunkPairs(rope, pairsPerChunk);
+      auto loop = scf::ForOp::create(
+          b, threads->thread, index(rope.getRotaryDim() / 2 / pairsPerChunk),
+          index(threads->threads));
+      OpBuilder::InsertionGuard loopGuard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      emitRotateRowChunk(b, rope, position, operands.keyNew, source,
+                         operands.key, destination, pairsPerChunk,
+                         loop.getInductionVar());
+    } else {
+      emitRotateRow(b, rope, position, operands.keyNew, source, operands.key,
+                    destination, pairsPerChunk);
+    }
     rotated = rope.getRotaryDim();
     rotatedChunks = llvm::divideCeil(rotated / 2, pairsPerChunk);
   }

@@ -110,41 +110,88 @@ std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
   return {y1, y2};
 }
 
+namespace {
+/// The turns per position of pairs [first, first + count) as vector<count x
+/// f32> constants (hi, lo).
+std::pair<Value, Value> chunkTurns(ImplicitLocOpBuilder &b, RopeAttr rope,
+                                   int64_t first, int64_t count) {
+  SmallVector<float> hi, lo;
+  for (int64_t pair = first; pair < first + count; ++pair) {
+    auto [turnsHi, turnsLo] = ropeTurnsPerPosition(rope, pair);
+    hi.push_back(turnsHi);
+    lo.push_back(turnsLo);
+  }
+  auto type = VectorType::get({count}, b.getF32Type());
+  return {arith::ConstantOp::create(
+              b, DenseElementsAttr::get(type, ArrayRef<float>(hi))),
+          arith::ConstantOp::create(
+              b, DenseElementsAttr::get(type, ArrayRef<float>(lo)))};
+}
+
+/// Rotates the `count` pairs from pair `first` (an index) of a row at
+/// `position` with their turns per position (vector<count x f32>).
+void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                     Value source, ValueRange sourceIndices, Value destination,
+                     ValueRange destinationIndices, Value first, int64_t count,
+                     Value turnsHi, Value turnsLo) {
+  int64_t numPairs = rope.getRotaryDim() / 2;
+  Type f32 = b.getF32Type();
+  Type sourceElement = cast<MemRefType>(source.getType()).getElementType();
+  Type destinationElement =
+      cast<MemRefType>(destination.getType()).getElementType();
+  // Column `column` (+ `offset`) of the row, as an index list of the memref.
+  auto at = [&](ValueRange row, Value column, int64_t offset) {
+    SmallVector<Value> indices(row);
+    indices.back() = arith::AddIOp::create(
+        b, arith::AddIOp::create(b, indices.back(), column),
+        arith::ConstantIndexOp::create(b, offset));
+    return indices;
+  };
+  auto load = [&](Value column, int64_t offset, int64_t width) -> Value {
+    Value loaded =
+        vector::LoadOp::create(b, VectorType::get({width}, sourceElement),
+                               source, at(sourceIndices, column, offset));
+    if (sourceElement == f32)
+      return loaded;
+    return arith::ExtFOp::create(b, VectorType::get({width}, f32), loaded);
+  };
+  auto store = [&](Value values, Value column, int64_t offset) {
+    auto type = cast<VectorType>(values.getType());
+    if (destinationElement != f32)
+      values = arith::TruncFOp::create(
+          b, VectorType::get(type.getShape(), destinationElement), values);
+    vector::StoreOp::create(b, values, destination,
+                            at(destinationIndices, column, offset));
+  };
+  auto chunkType = VectorType::get({count}, f32);
+  Value positionF32 = arith::SIToFPOp::create(
+      b, f32, arith::IndexCastOp::create(b, b.getI32Type(), position));
+  Value positions = vector::BroadcastOp::create(b, chunkType, positionF32);
+  auto [cos, sin] = emitRopeCosSin(b, positions, turnsHi, turnsLo);
+  if (rope.getInterleaved()) {
+    // Pairs (x[2p], x[2p + 1]): one load, split into even and odd lanes.
+    Value column =
+        arith::MulIOp::create(b, first, arith::ConstantIndexOp::create(b, 2));
+    auto halves = vector::DeinterleaveOp::create(b, load(column, 0, 2 * count));
+    auto [y1, y2] =
+        emitRotatePair(b, halves.getRes1(), halves.getRes2(), cos, sin);
+    store(vector::InterleaveOp::create(b, y1, y2), column, 0);
+  } else {
+    // Pairs (x[p], x[p + rotary_dim / 2]).
+    auto [y1, y2] = emitRotatePair(b, load(first, 0, count),
+                                   load(first, numPairs, count), cos, sin);
+    store(y1, first, 0);
+    store(y2, first, numPairs);
+  }
+}
+} // namespace
+
 void emitRotateRow(
     ImplicitLocOpBuilder &b, RopeAttr rope, Value position, Value source,
     ValueRange sourceIndices, Value destination, ValueRange destinationIndices,
     int64_t pairsPerChunk,
     function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
   int64_t numPairs = rope.getRotaryDim() / 2;
-  Type f32 = b.getF32Type();
-  Type sourceElement = cast<MemRefType>(source.getType()).getElementType();
-  Type destinationElement =
-      cast<MemRefType>(destination.getType()).getElementType();
-  Value positionF32 = arith::SIToFPOp::create(
-      b, f32, arith::IndexCastOp::create(b, b.getI32Type(), position));
-  // Column `column` of the row, as an index list of the memref.
-  auto at = [&](ValueRange row, int64_t column) {
-    SmallVector<Value> indices(row);
-    indices.back() = arith::AddIOp::create(
-        b, indices.back(), arith::ConstantIndexOp::create(b, column));
-    return indices;
-  };
-  auto load = [&](int64_t column, int64_t count) -> Value {
-    Value loaded =
-        vector::LoadOp::create(b, VectorType::get({count}, sourceElement),
-                               source, at(sourceIndices, column));
-    if (sourceElement == f32)
-      return loaded;
-    return arith::ExtFOp::create(b, VectorType::get({count}, f32), loaded);
-  };
-  auto store = [&](Value values, int64_t column) {
-    auto type = cast<VectorType>(values.getType());
-    if (destinationElement != f32)
-      values = arith::TruncFOp::create(
-          b, VectorType::get(type.getShape(), destinationElement), values);
-    vector::StoreOp::create(b, values, destination,
-                            at(destinationIndices, column));
-  };
   for (int64_t first = 0; first < numPairs; first += pairsPerChunk) {
     int64_t count = std::min(pairsPerChunk, numPairs - first);
     OpBuilder::InsertionGuard guard(b);
@@ -153,34 +200,45 @@ void emitRotateRow(
                                        /*withElseRegion=*/false);
       b.setInsertionPoint(ifChunk.thenBlock()->getTerminator());
     }
-    SmallVector<float> hi, lo;
-    for (int64_t pair = first; pair < first + count; ++pair) {
-      auto [turnsHi, turnsLo] = ropeTurnsPerPosition(rope, pair);
-      hi.push_back(turnsHi);
-      lo.push_back(turnsLo);
-    }
-    auto chunkType = VectorType::get({count}, f32);
-    Value turnsHi = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(chunkType, ArrayRef<float>(hi)));
-    Value turnsLo = arith::ConstantOp::create(
-        b, DenseElementsAttr::get(chunkType, ArrayRef<float>(lo)));
-    Value positions = vector::BroadcastOp::create(b, chunkType, positionF32);
-    auto [cos, sin] = emitRopeCosSin(b, positions, turnsHi, turnsLo);
-    if (rope.getInterleaved()) {
-      // Pairs (x[2p], x[2p + 1]): one load, split into even and odd lanes.
-      auto halves =
-          vector::DeinterleaveOp::create(b, load(2 * first, 2 * count));
-      auto [y1, y2] =
-          emitRotatePair(b, halves.getRes1(), halves.getRes2(), cos, sin);
-      store(vector::InterleaveOp::create(b, y1, y2), 2 * first);
-    } else {
-      // Pairs (x[p], x[p + rotary_dim / 2]).
-      auto [y1, y2] = emitRotatePair(b, load(first, count),
-                                     load(first + numPairs, count), cos, sin);
-      store(y1, first);
-      store(y2, first + numPairs);
-    }
+    auto [turnsHi, turnsLo] = chunkTurns(b, rope, first, count);
+    emitRotatePairs(b, rope, position, source, sourceIndices, destination,
+                    destinationIndices,
+                    arith::ConstantIndexOp::create(b, first), count, turnsHi,
+                    turnsLo);
   }
+}
+
+int64_t ropeChunkPairs(RopeAttr rope, int64_t maxPairs) {
+  int64_t numPairs = rope.getRotaryDim() / 2;
+  int64_t pairs = maxPairs;
+  while (numPairs % pairs != 0)
+    --pairs;
+  return pairs;
+}
+
+void emitRotateRowChunk(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                        Value source, ValueRange sourceIndices,
+                        Value destination, ValueRange destinationIndices,
+                        int64_t pairsPerChunk, Value chunk) {
+  int64_t numPairs = rope.getRotaryDim() / 2;
+  assert(numPairs % pairsPerChunk == 0 && "chunks must tile the pairs");
+  // The chunk's turns: a select over the chunks' constants (a few
+  // instructions per chunk instead of a copy of the rotation per chunk).
+  auto [turnsHi, turnsLo] = chunkTurns(b, rope, 0, pairsPerChunk);
+  auto conditionType = VectorType::get({pairsPerChunk}, b.getI1Type());
+  for (int64_t c = 1; c < numPairs / pairsPerChunk; ++c) {
+    auto [hi, lo] = chunkTurns(b, rope, c * pairsPerChunk, pairsPerChunk);
+    Value isChunk = vector::BroadcastOp::create(
+        b, conditionType,
+        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, chunk,
+                              arith::ConstantIndexOp::create(b, c)));
+    turnsHi = arith::SelectOp::create(b, isChunk, hi, turnsHi);
+    turnsLo = arith::SelectOp::create(b, isChunk, lo, turnsLo);
+  }
+  Value first = arith::MulIOp::create(
+      b, chunk, arith::ConstantIndexOp::create(b, pairsPerChunk));
+  emitRotatePairs(b, rope, position, source, sourceIndices, destination,
+                  destinationIndices, first, pairsPerChunk, turnsHi, turnsLo);
 }
 
 } // namespace mlir::attn

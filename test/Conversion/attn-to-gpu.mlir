@@ -419,17 +419,30 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // -----
 
 // Appending with RoPE: the Q tile is rotated in shared memory between its
-// load and the ldmatrix reads (lanes over rows, warps over chunks of pairs,
-// a barrier after), the key count is cache_seqlens[b] + seqlen_q, and
-// @<name>_append (one warp per new row, 4 per CTA, lanes over its 16-byte
-// vectors) stores the rotated
-// keys and the values into the cache; the attention kernel names it.
+// load and the ldmatrix reads, a barrier after: (row, chunk of 4 pairs)
+// items over the CTA's 64 threads in a loop with one copy of the rotation,
+// 8 rows of a chunk per 8 threads (item t: row 8 (t / 64) + t % 8, chunk
+// (t / 8) % 8), the chunk's turns per position selected among the 8
+// chunks' constants. The key count is cache_seqlens[b] + seqlen_q, and
+// @<name>_append (one warp per new row, 4 per CTA) stores the rotated keys
+// (lane l rotates chunks l, l + 32, ... in a loop) and the values (its
+// 16-byte vectors, numbered after the 8 rotated chunks: lanes 8-15) into
+// the cache; the attention kernel names it.
 // CHECK-LABEL: gpu.func @append_rope(
 // CHECK-SAME: attn.append_kernel = "append_rope_append"
+// CHECK: %[[ATID:.+]] = gpu.thread_id x
 // CHECK: gpu.barrier
-// CHECK: scf.for
+// CHECK: %[[GROUPS:.+]] = arith.ceildivsi %{{.+}}, %c8
+// CHECK: %[[ITEMS:.+]] = arith.muli %[[GROUPS]], %c64
+// CHECK: scf.for %[[ITEM:.+]] = %[[ATID]] to %[[ITEMS]] step %c64
+// CHECK: arith.remui %[[ITEM]], %c8
+// CHECK: arith.divui %[[ITEM]], %c64
+// CHECK: scf.if
+// CHECK: arith.cmpi eq, %{{.+}}, %c7
 // CHECK: math.fma
 // CHECK: vector.store %{{.+}}, %{{.+}} : memref<32x64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+// CHECK: vector.store %{{.+}}, %{{.+}} : memref<32x64xf16, #gpu.address_space<workgroup>>, vector<4xf16>
+// CHECK-NOT: math.fma
 // CHECK: gpu.barrier
 // CHECK: nvgpu.ldmatrix
 // CHECK-LABEL: gpu.func @append_rope_append(
@@ -441,11 +454,15 @@ func.func @split(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<
 // CHECK: %[[FIRST:.+]] = arith.muli %{{.+}}, %c4
 // CHECK: arith.addi %[[FIRST]], %[[WARP]]
 // CHECK: scf.if
-// The row's first vector is lane 0's, the next lane 1's.
-// CHECK: arith.cmpi eq, %[[LANE]], %c0
+// CHECK: scf.for %[[CHUNK:.+]] = %[[LANE]] to %c8 step %c32
+// CHECK: arith.cmpi eq, %[[CHUNK]], %c7
 // CHECK: math.fma
 // CHECK: vector.store
-// CHECK: arith.cmpi eq, %[[LANE]], %c1
+// CHECK: vector.store
+// CHECK-NOT: math.fma
+// CHECK: arith.cmpi eq, %[[LANE]], %c8
+// CHECK: vector.store
+// CHECK: arith.cmpi eq, %[[LANE]], %c9
 func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>, %l: tensor<?xi32>, %kn: tensor<?x?x2x64xf16>, %vn: tensor<?x?x2x64xf16>) -> tensor<?x?x8x64xf16> {
   %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) append(%kn, %vn : tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) rope <base = 10000.0, rotary_dim = 64> target(sm_80)
       : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>

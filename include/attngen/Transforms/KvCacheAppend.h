@@ -14,6 +14,8 @@
 
 #include "mlir/IR/ImplicitLocOpBuilder.h"
 
+#include <optional>
+
 namespace mlir::attn {
 
 /// The memrefs an append reads and writes, in the append function's and
@@ -33,6 +35,14 @@ SmallVector<Type> appendParameterTypes(AttentionOp op,
 Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
                          const KvAppendOperands &operands);
 
+/// The threads that share each new row in a GPU kernel: vector n of the row
+/// (numbered across the rotated key columns, the other key columns, then
+/// the value columns) is moved by thread n % threads.
+struct AppendRowThreads {
+  Value thread;
+  int64_t threads;
+};
+
 /// Stores new row `row` = (packed token) * num_kv_heads + h of
 /// key_new/value_new, packed token = b * seqlen_q + j (or the row of a
 /// varlen batch, whose sequence b is found by bisection of cu_seqlens_q),
@@ -41,14 +51,13 @@ Value emitAppendRowCount(ImplicitLocOpBuilder &b, AttentionOp op,
 /// Columns move in vectors of `elementsPerChunk` (RoPE pairs in half as
 /// many); `alignedRows` promises that every row of key_new/value_new and the
 /// caches starts on 16 bytes (the GPU package's input alignment), so that
-/// 16-byte vectors are accessed as such. With `chunkFilter`, the row's
-/// vectors (numbered across the rotated key columns, the other key columns,
-/// then the value columns) move only where chunkFilter(n) (an i1) holds, so
-/// that the lanes of a warp share a row.
-void emitAppendRow(
-    ImplicitLocOpBuilder &b, AttentionOp op, const KvAppendOperands &operands,
-    Value row, int64_t elementsPerChunk, bool alignedRows = false,
-    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter = {});
+/// 16-byte vectors are accessed as such. With `threads`, the row is shared
+/// by those threads (the rotated vectors in a loop with the code of one
+/// vector, the others each under a test of its thread).
+void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
+                   const KvAppendOperands &operands, Value row,
+                   int64_t elementsPerChunk, bool alignedRows = false,
+                   std::optional<AppendRowThreads> threads = std::nullopt);
 
 } // namespace mlir::attn
 

@@ -53,6 +53,20 @@ void emitRotateRow(
     int64_t pairsPerChunk,
     function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter = {});
 
+/// The pairs per chunk of emitRotateRowChunk: the largest count up to
+/// `maxPairs` that divides rotary_dim / 2.
+int64_t ropeChunkPairs(RopeAttr rope, int64_t maxPairs);
+
+/// emitRotateRow's rotation of one chunk, pairs [chunk * pairsPerChunk,
+/// (chunk + 1) * pairsPerChunk), for a `chunk` (an index) known only at run
+/// time: the code of one chunk, not of every chunk, so that threads can
+/// share a tile's (row, chunk) items in a loop. pairsPerChunk must divide
+/// rotary_dim / 2 (ropeChunkPairs).
+void emitRotateRowChunk(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                        Value source, ValueRange sourceIndices,
+                        Value destination, ValueRange destinationIndices,
+                        int64_t pairsPerChunk, Value chunk);
+
 } // namespace mlir::attn
 
 #endif // ATTNGEN_TRANSFORMS_ROPE_H

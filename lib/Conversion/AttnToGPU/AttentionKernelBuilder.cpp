@@ -181,28 +181,49 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
       firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
   gpu::BarrierOp::create(b);
   if (RopeAttr rope = op.getRopeAttr()) {
-    // RoPE in shared memory: lane l rotates rows l, l + 32, ... and warp w
-    // the chunks c with c % num_warps == w (a warp-uniform branch), so a
-    // decode tile of a few rows still spreads over every warp. Rotated q is
-    // rounded to the 16-bit type, as FlashAttention's rotary kernels do.
+    // RoPE in shared memory: the tile's (row, chunk of pairs) items spread
+    // over every thread in a loop with the code of one chunk (unrolled over
+    // the chunks, the rotation was 55 KiB of instructions run once per CTA).
+    // Consecutive threads take 8 rows of one chunk, then the next chunk of
+    // those rows, then the next 8 rows: the swizzle puts a logical chunk of
+    // 8 consecutive rows in 8 different bank groups, so a phase of 8 (16-byte
+    // vectors) or 16 lanes (8-byte vectors, two halves of a 16-byte chunk)
+    // is conflict-free. Rotated q is rounded to the 16-bit type, as
+    // FlashAttention's rotary kernels do.
+    constexpr int64_t kRowsPerGroup = 8;
+    int64_t chunkPairs = ropeChunkPairs(rope, kRopePairsPerChunk);
+    int64_t chunks = rope.getRotaryDim() / 2 / chunkPairs;
     Value rows =
         arith::MinSIOp::create(b, index(b, tiling.blockM),
                                arith::SubIOp::create(b, rowLimit, firstRow));
-    auto loop = scf::ForOp::create(b, lane, rows, index(b, kWarpSize));
+    Value items = arith::MulIOp::create(
+        b, arith::CeilDivSIOp::create(b, rows, index(b, kRowsPerGroup)),
+        index(b, kRowsPerGroup * chunks));
+    auto loop = scf::ForOp::create(b, threadId, items,
+                                   index(b, tiling.numWarps * kWarpSize));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
-      Value r = loop.getInductionVar();
+      Value item = loop.getInductionVar();
+      Value r = arith::AddIOp::create(
+          b,
+          arith::MulIOp::create(
+              b,
+              arith::DivUIOp::create(b, item, index(b, kRowsPerGroup * chunks)),
+              index(b, kRowsPerGroup)),
+          arith::RemUIOp::create(b, item, index(b, kRowsPerGroup)));
+      Value chunk = arith::RemUIOp::create(
+          b, arith::DivUIOp::create(b, item, index(b, kRowsPerGroup)),
+          index(b, chunks));
+      auto ifRow = scf::IfOp::create(
+          b, arith::CmpIOp::create(b, arith::CmpIPredicate::ult, r, rows),
+          /*withElseRegion=*/false);
+      b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
       Value position = emitQueryPosition(
           b, seqlenK, seqlenQ,
           queryOfRow(b, arith::AddIOp::create(b, firstRow, r)));
-      emitRotateRow(b, rope, position, queryTile, {r, index(b, 0)}, queryTile,
-                    {r, index(b, 0)}, kRopePairsPerChunk,
-                    [&](ImplicitLocOpBuilder &b, int64_t chunk) -> Value {
-                      return arith::CmpIOp::create(
-                          b, arith::CmpIPredicate::eq, warp,
-                          index(b, chunk % tiling.numWarps));
-                    });
+      emitRotateRowChunk(b, rope, position, queryTile, {r, index(b, 0)},
+                         queryTile, {r, index(b, 0)}, chunkPairs, chunk);
     }
     gpu::BarrierOp::create(b);
   }

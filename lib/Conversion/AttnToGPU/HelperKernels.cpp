@@ -82,11 +82,7 @@ void buildAppendKernel(OpBuilder &builder, AttentionOp op,
   // package's input alignment (GpuPackage.cpp) that libattnrt checks.
   emitAppendRow(b, op, operands, row, 2 * kRopePairsPerChunk,
                 op.getHeadDim() % 8 == 0 && op.getHeadDimV() % 8 == 0,
-                [&](ImplicitLocOpBuilder &nb, int64_t chunk) -> Value {
-                  return arith::CmpIOp::create(
-                      nb, arith::CmpIPredicate::eq, lane,
-                      arith::ConstantIndexOp::create(nb, chunk % kWarpSize));
-                });
+                AppendRowThreads{lane, kWarpSize});
   b.setInsertionPointToEnd(&entry);
   gpu::ReturnOp::create(b);
 }
