@@ -186,20 +186,12 @@ void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
 }
 } // namespace
 
-void emitRotateRow(
-    ImplicitLocOpBuilder &b, RopeAttr rope, Value position, Value source,
-    ValueRange sourceIndices, Value destination, ValueRange destinationIndices,
-    int64_t pairsPerChunk,
-    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter) {
+void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                   Value source, ValueRange sourceIndices, Value destination,
+                   ValueRange destinationIndices, int64_t pairsPerChunk) {
   int64_t numPairs = rope.getRotaryDim() / 2;
   for (int64_t first = 0; first < numPairs; first += pairsPerChunk) {
     int64_t count = std::min(pairsPerChunk, numPairs - first);
-    OpBuilder::InsertionGuard guard(b);
-    if (chunkFilter) {
-      auto ifChunk = scf::IfOp::create(b, chunkFilter(b, first / pairsPerChunk),
-                                       /*withElseRegion=*/false);
-      b.setInsertionPoint(ifChunk.thenBlock()->getTerminator());
-    }
     auto [turnsHi, turnsLo] = chunkTurns(b, rope, first, count);
     emitRotatePairs(b, rope, position, source, sourceIndices, destination,
                     destinationIndices,

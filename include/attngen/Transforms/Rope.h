@@ -44,14 +44,10 @@ std::pair<Value, Value> emitRotatePair(ImplicitLocOpBuilder &b, Value x1,
 /// of `source` (a memref of any float type; `sourceIndices` address the
 /// row's column 0) into the same columns of a row of `destination` (which
 /// may be the source): vector loads of `pairsPerChunk` pairs at a time (the
-/// last chunk may be shorter), the rotation in f32, stores. With
-/// `chunkFilter`, chunk c is rotated only where chunkFilter(c) (an i1) holds,
-/// so that several threads share a row.
-void emitRotateRow(
-    ImplicitLocOpBuilder &b, RopeAttr rope, Value position, Value source,
-    ValueRange sourceIndices, Value destination, ValueRange destinationIndices,
-    int64_t pairsPerChunk,
-    function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter = {});
+/// last chunk may be shorter), the rotation in f32, stores.
+void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+                   Value source, ValueRange sourceIndices, Value destination,
+                   ValueRange destinationIndices, int64_t pairsPerChunk);
 
 /// The pairs per chunk of emitRotateRowChunk: the largest count up to
 /// `maxPairs` that divides rotary_dim / 2.
