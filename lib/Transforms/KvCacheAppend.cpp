@@ -169,12 +169,15 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
     source.push_back(zero);
     destination.push_back(zero);
     int64_t pairsPerChunk = std::max<int64_t>(elementsPerChunk / 2, 1);
+    // Chunks of whole pairs when threads loop over them.
+    if (threads)
+      pairsPerChunk = ropeChunkPairs(rope, pairsPerChunk);
+    rotated = rope.getRotaryDim();
+    rotatedChunks = llvm::divideCeil(rotated / 2, pairsPerChunk);
     if (threads) {
       // Thread t rotates chunks t, t + threads, ... in a loop.
-      pairsPerChunk = ropeChunkPairs(rope, pairsPerChunk);
-      auto loop = scf::ForOp::create(
-          b, threads->thread, index(rope.getRotaryDim() / 2 / pairsPerChunk),
-          index(threads->threads));
+      auto loop = scf::ForOp::create(b, threads->thread, index(rotatedChunks),
+                                     index(threads->threads));
       OpBuilder::InsertionGuard loopGuard(b);
       b.setInsertionPointToStart(loop.getBody());
       emitRotateRowChunk(b, rope, position, operands.keyNew, source,
@@ -184,8 +187,6 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
       emitRotateRow(b, rope, position, operands.keyNew, source, operands.key,
                     destination, pairsPerChunk);
     }
-    rotated = rope.getRotaryDim();
-    rotatedChunks = llvm::divideCeil(rotated / 2, pairsPerChunk);
   }
   int64_t keyChunks =
       llvm::divideCeil(op.getHeadDim() - rotated, elementsPerChunk);

@@ -128,9 +128,16 @@ std::pair<Value, Value> chunkTurns(ImplicitLocOpBuilder &b, RopeAttr rope,
               b, DenseElementsAttr::get(type, ArrayRef<float>(lo)))};
 }
 
+/// `position` (an index) as f32, emitRopeCosSin's operand.
+Value positionAsF32(ImplicitLocOpBuilder &b, Value position) {
+  return arith::SIToFPOp::create(
+      b, b.getF32Type(),
+      arith::IndexCastOp::create(b, b.getI32Type(), position));
+}
+
 /// Rotates the `count` pairs from pair `first` (an index) of a row at
-/// `position` with their turns per position (vector<count x f32>).
-void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
+/// `positionF32` with their turns per position (vector<count x f32>).
+void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value positionF32,
                      Value source, ValueRange sourceIndices, Value destination,
                      ValueRange destinationIndices, Value first, int64_t count,
                      Value turnsHi, Value turnsLo) {
@@ -164,8 +171,6 @@ void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
                             at(destinationIndices, column, offset));
   };
   auto chunkType = VectorType::get({count}, f32);
-  Value positionF32 = arith::SIToFPOp::create(
-      b, f32, arith::IndexCastOp::create(b, b.getI32Type(), position));
   Value positions = vector::BroadcastOp::create(b, chunkType, positionF32);
   auto [cos, sin] = emitRopeCosSin(b, positions, turnsHi, turnsLo);
   if (rope.getInterleaved()) {
@@ -190,10 +195,11 @@ void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
                    Value source, ValueRange sourceIndices, Value destination,
                    ValueRange destinationIndices, int64_t pairsPerChunk) {
   int64_t numPairs = rope.getRotaryDim() / 2;
+  Value positionF32 = positionAsF32(b, position);
   for (int64_t first = 0; first < numPairs; first += pairsPerChunk) {
     int64_t count = std::min(pairsPerChunk, numPairs - first);
     auto [turnsHi, turnsLo] = chunkTurns(b, rope, first, count);
-    emitRotatePairs(b, rope, position, source, sourceIndices, destination,
+    emitRotatePairs(b, rope, positionF32, source, sourceIndices, destination,
                     destinationIndices,
                     arith::ConstantIndexOp::create(b, first), count, turnsHi,
                     turnsLo);
@@ -229,8 +235,9 @@ void emitRotateRowChunk(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
   }
   Value first = arith::MulIOp::create(
       b, chunk, arith::ConstantIndexOp::create(b, pairsPerChunk));
-  emitRotatePairs(b, rope, position, source, sourceIndices, destination,
-                  destinationIndices, first, pairsPerChunk, turnsHi, turnsLo);
+  emitRotatePairs(b, rope, positionAsF32(b, position), source, sourceIndices,
+                  destination, destinationIndices, first, pairsPerChunk,
+                  turnsHi, turnsLo);
 }
 
 } // namespace mlir::attn

@@ -33,36 +33,61 @@ Value reduceSplits(ImplicitLocOpBuilder &b, Value numSplits, Value init,
       });
   return loop.getResult(0);
 }
+
+Value f32Constant(ImplicitLocOpBuilder &b, double value) {
+  return arith::ConstantFloatOp::create(b, b.getF32Type(),
+                                        APFloat(static_cast<float>(value)));
+}
 } // namespace
+
+SplitKvMergeScalars::SplitKvMergeScalars(ImplicitLocOpBuilder &b, Value max)
+    : max(max) {
+  anyKey = arith::CmpFOp::create(
+      b, arith::CmpFPredicate::OGT, max,
+      f32Constant(b, -std::numeric_limits<double>::infinity()));
+  // Without keys every lse_s is -inf: w_s = exp(-inf - 0) = 0.
+  safeMax = arith::SelectOp::create(b, anyKey, max, f32Constant(b, 0.0));
+}
+
+Value SplitKvMergeScalars::weight(ImplicitLocOpBuilder &b, Value lse) const {
+  return math::Exp2Op::create(
+      b, arith::MulFOp::create(b, arith::SubFOp::create(b, lse, safeMax),
+                               f32Constant(b, kLog2E)));
+}
+
+Value SplitKvMergeScalars::outputScale(ImplicitLocOpBuilder &b,
+                                       Value total) const {
+  return arith::SelectOp::create(
+      b, anyKey, arith::DivFOp::create(b, f32Constant(b, 1.0), total),
+      f32Constant(b, 0.0));
+}
+
+Value SplitKvMergeScalars::lse(ImplicitLocOpBuilder &b, Value total) const {
+  Value logTotal = arith::MulFOp::create(b, math::Log2Op::create(b, total),
+                                         f32Constant(b, kLn2));
+  return arith::SelectOp::create(
+      b, anyKey, arith::AddFOp::create(b, max, logTotal),
+      f32Constant(b, -std::numeric_limits<double>::infinity()));
+}
 
 void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
                          const SplitKvMergeOperands &operands, Value batch,
                          Value query, Value head) {
-  auto f32 = [&](ImplicitLocOpBuilder &b, double v) -> Value {
-    return arith::ConstantFloatOp::create(b, b.getF32Type(),
-                                          APFloat(static_cast<float>(v)));
-  };
   Value numSplits = memref::DimOp::create(b, operands.partialLse, 0);
-  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
   auto lseOf = [&](ImplicitLocOpBuilder &b, Value s) -> Value {
     return memref::LoadOp::create(b, operands.partialLse,
                                   ValueRange{s, batch, head, query});
   };
-  Value max = reduceSplits(b, numSplits, negInf, /*isMax=*/true, lseOf);
-  Value anyKey =
-      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max, negInf);
-  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(b, 0.0));
-  // w_s = exp2((lse_s - m) log2(e)); chunks without a key weigh exp(-inf) = 0.
+  SplitKvMergeScalars scalars(
+      b, reduceSplits(b, numSplits,
+                      f32Constant(b, -std::numeric_limits<double>::infinity()),
+                      /*isMax=*/true, lseOf));
   auto weightOf = [&](ImplicitLocOpBuilder &b, Value s) -> Value {
-    return math::Exp2Op::create(
-        b, arith::MulFOp::create(b, arith::SubFOp::create(b, lseOf(b, s),
-                                                          safeMax),
-                                 f32(b, kLog2E)));
+    return scalars.weight(b, lseOf(b, s));
   };
-  Value total = reduceSplits(b, numSplits, f32(b, 0.0), /*isMax=*/false,
-                             weightOf);
-  Value inverse = arith::SelectOp::create(
-      b, anyKey, arith::DivFOp::create(b, f32(b, 1.0), total), f32(b, 0.0));
+  Value total = reduceSplits(b, numSplits, f32Constant(b, 0.0),
+                             /*isMax=*/false, weightOf);
+  Value scale = scalars.outputScale(b, total);
   Type elementType =
       cast<MemRefType>(operands.output.getType()).getElementType();
   scf::ForOp::create(
@@ -72,14 +97,14 @@ void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
       [&](OpBuilder &nested, Location loc, Value column, ValueRange) {
         ImplicitLocOpBuilder nb(loc, nested);
         Value sum = reduceSplits(
-            nb, numSplits, f32(nb, 0.0), /*isMax=*/false,
+            nb, numSplits, f32Constant(nb, 0.0), /*isMax=*/false,
             [&](ImplicitLocOpBuilder &ib, Value s) -> Value {
               Value part = memref::LoadOp::create(
                   ib, operands.partialOutput,
                   ValueRange{s, batch, query, head, column});
               return arith::MulFOp::create(ib, weightOf(ib, s), part);
             });
-        Value out = arith::MulFOp::create(nb, sum, inverse);
+        Value out = arith::MulFOp::create(nb, sum, scale);
         if (!elementType.isF32())
           out = arith::TruncFOp::create(nb, elementType, out);
         memref::StoreOp::create(nb, out, operands.output,
@@ -88,11 +113,7 @@ void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
       });
   if (!op.returnsLse())
     return;
-  Value logTotal =
-      arith::MulFOp::create(b, math::Log2Op::create(b, total), f32(b, kLn2));
-  Value value = arith::SelectOp::create(
-      b, anyKey, arith::AddFOp::create(b, max, logTotal), negInf);
-  memref::StoreOp::create(b, value, operands.lse,
+  memref::StoreOp::create(b, scalars.lse(b, total), operands.lse,
                           ValueRange{batch, head, query});
 }
 

@@ -6,8 +6,9 @@
 //   w_s = exp(lse_s - m),  O = sum_s w_s O_s / sum_s w_s,
 //   LSE = m + log(sum_s w_s)
 // and O = 0, LSE = -inf when no chunk saw a visible key. The CPU merge
-// function emits it with this helper; the GPU merge kernel
-// (AttnToGPU/HelperKernels.cpp) computes the same with a warp per row.
+// function emits it with emitSplitKvMergeRow; the GPU merge kernel
+// (AttnToGPU/HelperKernels.cpp) orders its loads for a warp per row. Both
+// take the per-row scalars from SplitKvMergeScalars.
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +26,24 @@ namespace mlir::attn {
 /// s_q, h_q, d_v] and partial_lse [splits, b, h_q, s_q] (f32).
 struct SplitKvMergeOperands {
   Value output, lse, partialOutput, partialLse;
+};
+
+/// The per-row scalars of the merge, from m = max_s lse_s (f32): a chunk's
+/// weight w_s, and from sum_s w_s the output's scale and the row's LSE,
+/// each with the no-key case (m = -inf) folded in.
+class SplitKvMergeScalars {
+public:
+  SplitKvMergeScalars(ImplicitLocOpBuilder &b, Value max);
+  /// w_s = exp2((lse_s - m) log2(e)); 0 for a chunk without keys, and for
+  /// every chunk of a row without keys.
+  Value weight(ImplicitLocOpBuilder &b, Value lse) const;
+  /// 1 / sum_s w_s, or 0 without keys (O = 0).
+  Value outputScale(ImplicitLocOpBuilder &b, Value total) const;
+  /// m + log(sum_s w_s), or -inf without keys.
+  Value lse(ImplicitLocOpBuilder &b, Value total) const;
+
+private:
+  Value max, anyKey, safeMax;
 };
 
 /// Merges row (batch, query, head) at `b`'s insertion point: every output

@@ -124,46 +124,39 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
             });
         return loop.getResult(0);
       };
-  Value negInf = f32(b, -std::numeric_limits<double>::infinity());
-  Value max = emitLaneGroupReduce(
-      b,
-      overLaneChunks(
-          negInf,
-          [&](ImplicitLocOpBuilder &nb, Value acc, Value s) {
-            return arith::MaximumFOp::create(nb, acc, lseOf(nb, s)).getResult();
-          }),
-      /*isMax=*/true, kWarpSize);
-  Value anyKey =
-      arith::CmpFOp::create(b, arith::CmpFPredicate::OGT, max, negInf);
-  Value safeMax = arith::SelectOp::create(b, anyKey, max, f32(b, 0.0));
-  // w_s = exp2((lse_s - m) log2(e)); chunks without a key weigh 0.
-  auto weightOf = [&](ImplicitLocOpBuilder &nb, Value lse) -> Value {
-    return math::Exp2Op::create(
-        nb, arith::MulFOp::create(nb, arith::SubFOp::create(nb, lse, safeMax),
-                                  f32(nb, kLog2E)));
-  };
+  SplitKvMergeScalars scalars(
+      b, emitLaneGroupReduce(
+             b,
+             overLaneChunks(f32(b, -std::numeric_limits<double>::infinity()),
+                            [&](ImplicitLocOpBuilder &nb, Value acc, Value s) {
+                              return arith::MaximumFOp::create(nb, acc,
+                                                               lseOf(nb, s))
+                                  .getResult();
+                            }),
+             /*isMax=*/true, kWarpSize));
   Value total = emitLaneGroupReduce(
       b,
       overLaneChunks(f32(b, 0.0),
                      [&](ImplicitLocOpBuilder &nb, Value acc, Value s) {
-                       return arith::AddFOp::create(nb, acc,
-                                                    weightOf(nb, lseOf(nb, s)))
+                       return arith::AddFOp::create(
+                                  nb, acc, scalars.weight(nb, lseOf(nb, s)))
                            .getResult();
                      }),
       /*isMax=*/false, kWarpSize);
-  Value inverse = arith::SelectOp::create(
-      b, anyKey, arith::DivFOp::create(b, f32(b, 1.0), total), f32(b, 0.0));
+  Value scale = scalars.outputScale(b, total);
 
   // Column c_k = lane + 32 k; past head_dim_v a lane reads the last column
   // and stores nothing.
   int64_t headDimV = op.getHeadDimV();
   int64_t columnsPerLane = llvm::divideCeil(headDimV, kWarpSize);
-  SmallVector<Value> columns;
+  SmallVector<Value> laneColumns, columns;
   for (int64_t k = 0; k < columnsPerLane; ++k) {
-    Value column = arith::AddIOp::create(b, lane, index(k * kWarpSize));
-    if ((k + 1) * kWarpSize > headDimV)
-      column = arith::MinSIOp::create(b, column, index(headDimV - 1));
-    columns.push_back(column);
+    laneColumns.push_back(arith::AddIOp::create(b, lane, index(k * kWarpSize)));
+    columns.push_back(
+        (k + 1) * kWarpSize > headDimV
+            ? arith::MinSIOp::create(b, laneColumns.back(), index(headDimV - 1))
+                  .getResult()
+            : laneColumns.back());
   }
   int64_t chunksPerStep =
       std::max<int64_t>(1, kMergeLoadsInFlight / columnsPerLane);
@@ -181,7 +174,7 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
     }
     SmallVector<Value> next(sums);
     for (int64_t u = 0; u < chunks; ++u) {
-      Value weight = weightOf(nb, lses[u]);
+      Value weight = scalars.weight(nb, lses[u]);
       for (int64_t k = 0; k < columnsPerLane; ++k)
         next[k] = math::FmaOp::create(nb, weight, parts[u * columnsPerLane + k],
                                       next[k]);
@@ -210,14 +203,12 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
     if ((k + 1) * kWarpSize > headDimV) {
       auto ifColumn = scf::IfOp::create(
           b,
-          arith::CmpIOp::create(
-              b, arith::CmpIPredicate::ult,
-              arith::AddIOp::create(b, lane, index(k * kWarpSize)),
-              index(headDimV)),
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, laneColumns[k],
+                                index(headDimV)),
           /*withElseRegion=*/false);
       b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
     }
-    Value out = arith::MulFOp::create(b, rest.getResult(k), inverse);
+    Value out = arith::MulFOp::create(b, rest.getResult(k), scale);
     if (!elementType.isF32())
       out = arith::TruncFOp::create(b, elementType, out);
     memref::StoreOp::create(b, out, operands.output,
@@ -230,13 +221,8 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
       /*withElseRegion=*/false);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(ifWriter.thenBlock()->getTerminator());
-  Value logTotal =
-      arith::MulFOp::create(b, math::Log2Op::create(b, total), f32(b, kLn2));
-  memref::StoreOp::create(
-      b,
-      arith::SelectOp::create(b, anyKey,
-                              arith::AddFOp::create(b, max, logTotal), negInf),
-      operands.lse, ValueRange{batch, head, query});
+  memref::StoreOp::create(b, scalars.lse(b, total), operands.lse,
+                          ValueRange{batch, head, query});
 }
 
 /// `<name>_merge(o, lse, partial_o, partial_lse)`: one warp per output row,
