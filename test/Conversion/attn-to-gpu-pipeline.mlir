@@ -21,13 +21,13 @@
 // CHECK: %[[V0SHIFT:.+]] = arith.addi %[[SLOT0BYTES]], %c32768
 // CHECK: %[[V0:.+]] = memref.view %[[SMEM]][%[[V0SHIFT]]][]
 // CHECK-COUNT-4: nvgpu.device_async_copy %{{.+}}, %[[V0]]
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: %[[J1:.+]] = arith.addi %[[J]], %c1
 // CHECK: arith.cmpi slt, %[[J1]], %[[UB]]
 // CHECK: arith.remui %[[J1]], %c3
 // CHECK-COUNT-8: nvgpu.device_async_copy
-// CHECK: %[[PROLOGUE:.+]] = nvgpu.device_async_create_group
-// CHECK-NEXT: nvgpu.device_async_wait %[[PROLOGUE]] {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: gpu.barrier
 // Every tile: tile j + 2 into the buffer of tile j - 1 (every warp is done
 // with it: the barrier before), one group, in flight during the compute.
@@ -36,7 +36,7 @@
 // CHECK: scf.if %[[IN2]]
 // CHECK: arith.remui %[[J2]], %c3
 // CHECK-COUNT-8: nvgpu.device_async_copy
-// CHECK: %[[AHEAD:.+]] = nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // Tile j's buffers: S from K's, O += P V from V's, no barrier between.
 // CHECK: %[[SLOT:.+]] = arith.remui %[[J]], %c3
 // CHECK: %[[SLOTBYTES:.+]] = arith.muli %[[SLOT]], %c8192
@@ -47,14 +47,14 @@
 // CHECK-NOT: gpu.barrier
 // CHECK-COUNT-16: nvgpu.ldmatrix %[[KS]]
 // CHECK-NOT: gpu.barrier
-// CHECK-NOT: nvgpu.device_async_wait
+// CHECK-NOT: nvvm.cp.async.wait.group
 // CHECK-COUNT-16: nvgpu.ldmatrix %[[VS]]
 // Then wait for all but the newest group (tile j + 1 has landed) and one
 // barrier (visible to all; every warp is done with tile j).
 // CHECK: nvgpu.mma.sync
 // CHECK: nvgpu.mma.sync
 // CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.device_async_wait %[[AHEAD]] {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: scf.yield
 func.func @ring(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
@@ -73,14 +73,14 @@ func.func @ring(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?
 // CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step %c1 iter_args
 // CHECK: scf.if
 // CHECK: arith.remui %[[J]], %c2
-// CHECK: %[[PROLOGUE:.+]] = nvgpu.device_async_create_group
-// CHECK-NEXT: nvgpu.device_async_wait %[[PROLOGUE]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK: %[[J1:.+]] = arith.addi %[[J]], %c1
 // CHECK: arith.remui %[[J1]], %c2
-// CHECK: %[[AHEAD:.+]] = nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.device_async_wait %[[AHEAD]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: scf.yield
 func.func @double_buffered(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {

@@ -65,14 +65,14 @@
 // CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
-// CHECK: %[[KGROUP:.+]] = nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[KGROUP]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: scf.for
 // CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
-// CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
 // K's B fragments of two key tiles per ldmatrix.x4, split in halves, both
 // multiplied by the same Q fragment (k16 step by k16 step).
@@ -87,13 +87,13 @@
 // K(j)); K(j + 1) starts loading if the loop has a next tile, as its own
 // group, in flight during the softmax and O += P V.
 // CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
 // CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
 // CHECK: scf.if %[[HASNEXT]]
 // CHECK: nvgpu.device_async_copy %[[K]]
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
 // Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
 // CHECK: gpu.shuffle xor %{{.+}}, %c1_i32, %c32_i32
@@ -196,7 +196,7 @@ func.func @bf16_lse(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: 
 // CHECK-NOT: scf.for
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NEXT: }
-// CHECK-NEXT: nvgpu.device_async_create_group
+// CHECK-NEXT: nvvm.cp.async.commit.group
 // CHECK-NEXT: arith.muli %{{.+}}, %c64 : index
 // CHECK-NEXT: scf.for
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
@@ -241,17 +241,17 @@ func.func @two_slabs(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, %v: t
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.if
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
-// CHECK: %[[KG:.+]] = nvgpu.device_async_create_group
-// CHECK-NEXT: nvgpu.device_async_wait %[[KG]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: arith.select
 // CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1 {
 // CHECK-NOT: arith.select
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
 // CHECK-NEXT: }
-// CHECK-NEXT: %[[VG:.+]] = nvgpu.device_async_create_group
+// CHECK-NEXT: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
-// CHECK: nvgpu.device_async_wait %[[VG]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: gpu.barrier
 // CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
@@ -277,13 +277,13 @@ func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, 
 // CHECK: scf.for
 // CHECK: scf.if
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
-// CHECK: nvgpu.device_async_wait
+// CHECK: nvvm.cp.async.wait.group
 // CHECK-NEXT: gpu.barrier
 // CHECK-NEXT: arith.muli %{{.+}}, %c128 : index
 // CHECK-NEXT: scf.for
-// CHECK-NOT: nvgpu.device_async_create_group
+// CHECK-NOT: nvvm.cp.async.commit.group
 // CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
-// CHECK-NOT: nvgpu.device_async_create_group
+// CHECK-NOT: nvvm.cp.async.commit.group
 // CHECK: nvgpu.device_async_copy %[[VROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 func.func @wide_two_slabs_causal_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
@@ -299,7 +299,7 @@ func.func @wide_two_slabs_causal_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x
 // CHECK: %[[KROWS:.+]] = memref.subview
 // CHECK: %[[VROWS:.+]] = memref.subview
 // CHECK: scf.for
-// CHECK: nvgpu.device_async_wait
+// CHECK: nvvm.cp.async.wait.group
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: arith.select
 // CHECK: scf.for %{{.+}} = %c0 to %c8 step %c1 {
@@ -334,12 +334,12 @@ func.func @two_slabs_softcap(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16
 // CHECK: gpu.barrier
 // CHECK-NOT: scf.if
 // CHECK: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: nvgpu.device_async_copy
-// CHECK: %[[VGROUP:.+]] = nvgpu.device_async_create_group
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 1 : i32}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK-NOT: nvgpu.device_async_copy
-// CHECK: nvgpu.device_async_wait %[[VGROUP]] {numGroups = 0 : i32}
+// CHECK: nvvm.cp.async.wait.group 0
 func.func @one_stage(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 1> target(sm_80)
       : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
@@ -480,7 +480,7 @@ func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: t
 // CHECK-SAME: %[[V:[^:]+]]: memref<?x16x2x64xbf16>, %{{[^:]+}}: memref<?x?x8x64xbf16>
 // CHECK-SAME: %[[TABLE:[^:]+]]: memref<?x?xi32>
 // CHECK: scf.for
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 // CHECK: %[[SLOT0:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
 // CHECK-NEXT: memref.load %[[TABLE]][%{{.+}}, %[[SLOT0]]]
 // CHECK-NOT: memref.load
@@ -495,7 +495,7 @@ func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: t
 // CHECK: nvgpu.device_async_copy %[[V]]
 // CHECK-COUNT-2: memref.load %[[TABLE]]
 // CHECK-NOT: memref.load
-// CHECK: nvgpu.device_async_create_group
+// CHECK: nvvm.cp.async.commit.group
 func.func @paged(%q: tensor<?x?x8x64xbf16>, %pk: tensor<?x16x2x64xbf16>, %pv: tensor<?x16x2x64xbf16>, %l: tensor<?xi32>, %t: tensor<?x?xi32>) -> tensor<?x?x8x64xbf16> {
   %p = attn.attention %q, %pk, %pv cache_seqlens(%l : tensor<?xi32>) page_table(%t : tensor<?x?xi32>) page_size(16) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
       : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>

@@ -181,7 +181,7 @@ gpu.module @m {
                         "barrier not reached by all threads of the CTA");
 }
 
-/// A cp.async whose data is read before any device_async_wait retires it.
+/// A cp.async whose data is read before any cp.async.wait_group retires it.
 const char *kMissingWaitKernel = R"mlir(
 module attributes {gpu.container_module} {
 gpu.module @m {
@@ -192,7 +192,7 @@ gpu.module @m {
     %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
     %tile = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32x8xf16, #gpu.address_space<workgroup>>
     %t = nvgpu.device_async_copy %in[%tid, %c0], %tile[%tid, %c0], 8 : memref<32x8xf16> to memref<32x8xf16, #gpu.address_space<workgroup>>
-    %g = nvgpu.device_async_create_group %t
+    nvvm.cp.async.commit.group
     WAIT
     gpu.barrier
     %v = vector.load %tile[%tid, %c0] : memref<32x8xf16, #gpu.address_space<workgroup>>, vector<8xf16>
@@ -208,8 +208,7 @@ TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
   for (bool withWait : {true, false}) {
     std::string source = kMissingWaitKernel;
     source.replace(source.find("WAIT"), 4,
-                   withWait ? "nvgpu.device_async_wait %g {numGroups = 0 : i32}"
-                            : "");
+                   withWait ? "nvvm.cp.async.wait.group 0" : "");
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {32, 8}, std::vector<double>(256)};
@@ -225,7 +224,7 @@ TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
     } else {
       expectErrorContaining(std::move(error),
                             "reads shared memory that a cp.async still in "
-                            "flight writes (missing device_async_wait?)");
+                            "flight writes (missing cp.async.wait_group?)");
     }
   }
 }
@@ -357,8 +356,8 @@ gpu.module @m {
       %c = arith.muli %tid, %c8 : index
       %t = nvgpu.device_async_copy %in[%c], %row[%c], 8 : memref<64xf16> to memref<64xf16, #gpu.address_space<workgroup>>
     }
-    %g = nvgpu.device_async_create_group
-    nvgpu.device_async_wait %g {numGroups = 0 : i32}
+    nvvm.cp.async.commit.group
+    nvvm.cp.async.wait.group 0
     %tile = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<8xROWxf16, #gpu.address_space<workgroup>>
     %zero = arith.constant dense<0.0> : vector<8xf16>
     %r8 = arith.remui %tid, %c8 : index

@@ -7,6 +7,8 @@
 
 #include "CtaSimulator.h"
 
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+
 namespace attngen::gpu_sim {
 
 LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
@@ -18,12 +20,12 @@ LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
   for (int64_t i = 0; i < count; ++i)
     if (it->second[linear + i])
       return fail(op, "reads shared memory that a cp.async still in flight "
-                      "writes (missing device_async_wait?), thread " +
+                      "writes (missing cp.async.wait_group?), thread " +
                           Twine(thread));
   return success();
 }
 
-/// cp.async (device_async_copy), commit (create_group) and wait.
+/// cp.async (nvgpu.device_async_copy), commit_group and wait_group (NVVM).
 LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
   // Shared byte addresses of 16-byte copies, for the traffic (-1: none).
   std::vector<int64_t> chunkAddresses(numThreads, -1);
@@ -62,13 +64,11 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
         chunkAddresses[t] = sharedByteAddress(dst.buffer, dstLinear);
       openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});
       set(copy.getAsyncToken(), t, {0.0});
-    } else if (auto group = dyn_cast<nvgpu::DeviceAsyncCreateGroupOp>(op)) {
+    } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
       committed[t].push_back(std::move(openCopies[t]));
       openCopies[t].clear();
-      set(group.getAsyncToken(), t, {0.0});
     } else {
-      auto wait = cast<nvgpu::DeviceAsyncWaitOp>(op);
-      size_t keep = wait.getNumGroups() ? *wait.getNumGroups() : 0;
+      size_t keep = cast<NVVM::CpAsyncWaitGroupOp>(op).getN();
       while (committed[t].size() > keep) {
         for (AsyncCopy &copy : committed[t].front()) {
           auto &marks = inFlight[copy.buffer];

@@ -51,8 +51,8 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     return execLdMatrix(ld, mask);
   if (isa<nvgpu::MmaSyncOp, NVVM::MmaOp>(op))
     return execMma(op, mask);
-  if (isa<nvgpu::DeviceAsyncCopyOp, nvgpu::DeviceAsyncCreateGroupOp,
-          nvgpu::DeviceAsyncWaitOp>(op))
+  if (isa<nvgpu::DeviceAsyncCopyOp, NVVM::CpAsyncCommitGroupOp,
+          NVVM::CpAsyncWaitGroupOp>(op))
     return execAsync(op, mask);
   if (isa<gpu::ReturnOp, scf::YieldOp>(op))
     return success();

@@ -86,15 +86,16 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   int64_t blockN = tiling.blockN;
   bool prefetch = tiling.numStages >= 2;
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
-  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  // cp.async groups as NVVM's commit_group and wait_group: nvgpu's token
+  // forms carry no information (the wait counts groups, not tokens), and a
+  // create_group without tokens prints in a form its parser misreads.
   // Commits the thread's cp.async copies issued so far as one group.
-  auto commitGroup = [&](ImplicitLocOpBuilder &at) -> Value {
-    return nvgpu::DeviceAsyncCreateGroupOp::create(at, tokenType, ValueRange{});
+  auto commitGroup = [&](ImplicitLocOpBuilder &at) {
+    NVVM::CpAsyncCommitGroupOp::create(at);
   };
   // Waits until at most `pending` of the latest groups are in flight.
-  auto waitGroups = [&](ImplicitLocOpBuilder &at, Value token,
-                        int64_t pending) {
-    nvgpu::DeviceAsyncWaitOp::create(at, token, at.getI32IntegerAttr(pending));
+  auto waitGroups = [&](ImplicitLocOpBuilder &at, int64_t pending) {
+    NVVM::CpAsyncWaitGroupOp::create(at, pending);
   };
   // Runs `body` when `condition` holds (uniform across the CTA).
   auto emitIf = [&](ImplicitLocOpBuilder &at, Value condition,
@@ -120,39 +121,37 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   int64_t ringAhead = kvBufferCountOf(tiling) - 1;
   bool ring = ringAhead > 0;
   bool twoBarriers = prefetch && !ring && twoBarriersPerTile();
-  Value valueGroup;
   // Ring: K(t) and V(t) as one group, for tiles of the loop (else empty).
-  auto loadTile = [&](ImplicitLocOpBuilder &at, Value t) -> Value {
+  auto loadTile = [&](ImplicitLocOpBuilder &at, Value t) {
     emitIf(at, arith::CmpIOp::create(at, arith::CmpIPredicate::slt, t, loopEnd),
            [&](ImplicitLocOpBuilder &nb) {
              emitLoadKeys(nb, t, !masked);
              emitLoadValues(nb, t, !masked);
            });
-    return commitGroup(at);
+    commitGroup(at);
   };
   if (ring) {
     emitIf(
         b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) {
-          Value group;
           for (int64_t i = 0; i < ringAhead; ++i)
-            group = loadTile(
-                nb, i == 0 ? kvTile
-                           : arith::AddIOp::create(nb, kvTile, index(nb, i))
-                                 .getResult());
-          waitGroups(nb, group, ringAhead - 1);
+            loadTile(nb, i == 0
+                             ? kvTile
+                             : arith::AddIOp::create(nb, kvTile, index(nb, i))
+                                   .getResult());
+          waitGroups(nb, ringAhead - 1);
           gpu::BarrierOp::create(nb);
         });
-    valueGroup =
-        loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
+    loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
   } else if (twoBarriers) {
     loadKeys();
-    waitGroups(b, commitGroup(b), 0);
+    commitGroup(b);
+    waitGroups(b, 0);
     // B1: K(j) is visible; every warp is done with V(j - 1).
     gpu::BarrierOp::create(b);
     loadValues(b);
-    valueGroup = commitGroup(b);
+    commitGroup(b);
   } else {
     // Every warp is done with the previous tile's V (and, without
     // prefetch, K) before they are replaced.
@@ -160,9 +159,9 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     loadKeys();
     commitGroup(b);
     loadValues(b);
-    valueGroup = commitGroup(b);
+    commitGroup(b);
     // All groups but V(j)'s have landed: K(j) is in shared memory.
-    waitGroups(b, valueGroup, 1);
+    waitGroups(b, 1);
     gpu::BarrierOp::create(b);
   }
 
@@ -240,7 +239,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   // during the softmax and PV.
   bool nextKeysBeforeSoftmax = twoBarriers && loadNextKeysBeforeSoftmax();
   if (nextKeysBeforeSoftmax) {
-    waitGroups(b, valueGroup, 0);
+    waitGroups(b, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
   }
@@ -406,7 +405,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   if (twoBarriers && !nextKeysBeforeSoftmax) {
     // B2: V(j) has landed and is visible to all; every warp has read K(j),
     // which K(j + 1) replaces during PV.
-    waitGroups(b, valueGroup, 0);
+    waitGroups(b, 0);
     gpu::BarrierOp::create(b);
     loadNextKeys();
   } else if (!twoBarriers && !ring) {
@@ -417,7 +416,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     }
     // V(j)'s group has landed and is visible to all; K(j + 1)'s may still
     // be in flight.
-    waitGroups(b, valueGroup, prefetch ? 1 : 0);
+    waitGroups(b, prefetch ? 1 : 0);
     gpu::BarrierOp::create(b);
   }
 
@@ -442,7 +441,7 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   if (ring) {
     // Tile j + 1 has landed and is visible to all; every warp is done with
     // tile j, whose buffers the next tile's copies take.
-    waitGroups(b, valueGroup, ringAhead - 1);
+    waitGroups(b, ringAhead - 1);
     gpu::BarrierOp::create(b);
   }
   return flatten(slabs);
