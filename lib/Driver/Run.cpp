@@ -102,6 +102,8 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
     return makeError(path + ": " + role + " has shape " +
                      array->shapeString() + ", expected " + expected +
                      " for spec '" + spec.name + "'");
+  if (llvm::Error error = requireFloatArray(*array, path, role))
+    return std::move(error);
   if (array->type == NpyType::F16 && spec.dtype != ElementType::F16)
     return makeError(path + ": " + role + " is float16 but the spec's dtype "
                      "is " + toString(spec.dtype) + "; pass float32 (<f4)");
@@ -516,6 +518,9 @@ llvm::Error runSpec(const RunOptions &options) {
             "{0}: ALiBi slopes have shape {1}, expected ({2},) = "
             "[num_q_heads]",
             options.slopesPath, array->shapeString(), spec->numQHeads));
+      if (llvm::Error error =
+              requireFloatArray(*array, options.slopesPath, "ALiBi slopes"))
+        return error;
       slopes = array->toFloat();
     }
   }

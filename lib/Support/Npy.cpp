@@ -15,6 +15,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <limits>
@@ -61,10 +62,34 @@ std::vector<int32_t> NpyArray::toInt32() const {
   return values;
 }
 
+std::string NpyArray::typeName() const {
+  switch (type) {
+  case NpyType::F32:
+    return "float32 (<f4)";
+  case NpyType::F16:
+    return "float16 (<f2)";
+  case NpyType::I32:
+    return "int32 (<i4)";
+  }
+  llvm_unreachable("unknown npy type");
+}
+
+Error requireFloatArray(const NpyArray &array, StringRef path, StringRef what) {
+  if (array.type != NpyType::I32)
+    return Error::success();
+  return npyError(path, what + " must be float32 (<f4) or float16 (<f2), got " +
+                            array.typeName());
+}
+
 std::vector<float> NpyArray::toFloat() const {
   std::vector<float> values(numElements());
   if (type == NpyType::F32) {
     std::memcpy(values.data(), data.data(), values.size() * sizeof(float));
+    return values;
+  }
+  if (type == NpyType::I32) {
+    std::vector<int32_t> integers = toInt32();
+    std::copy(integers.begin(), integers.end(), values.begin());
     return values;
   }
   for (size_t i = 0; i < values.size(); ++i) {

@@ -18,12 +18,15 @@ std::string tuple(const int64_t (&values)[4]) {
 }
 
 /// Checks one tensor's pointer, alignment and strides; fills the strides to
-/// use (dense when all given strides are zero).
+/// use (dense when all given strides are zero). A tensor without elements
+/// (batch, seqlen_q or seqlen_k 0) may be NULL: nothing reads or writes it.
 attnrt_status checkTensor(const char *name, const void *data,
                           const int64_t (&given)[4], size_t elementBytes,
                           size_t alignmentBytes, TensorArgument &tensor) {
   tensor.data = data;
-  if (!data)
+  bool empty = std::any_of(tensor.sizes, tensor.sizes + 4,
+                           [](int64_t size) { return size == 0; });
+  if (!data && !empty)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 std::string("args.") + name + " is NULL");
   if (reinterpret_cast<uintptr_t>(data) % alignmentBytes != 0)
@@ -269,7 +272,8 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
                 "args.k_new/v_new are given but kernel '" + m.name +
                     "' does not append to a KV cache");
   }
-  if (m.returnsLse && !args.lse)
+  bool noRows = call.tensorBatch == 0 || args.seqlen_q == 0;
+  if (m.returnsLse && !args.lse && !noRows)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.lse is NULL but kernel '" + m.name + "' returns the LSE");
   if (!m.returnsLse && args.lse)

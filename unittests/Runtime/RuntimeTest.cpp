@@ -286,6 +286,34 @@ TEST_F(F32Kernel, BadArgumentsRunNothing) {
   EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK);
 }
 
+/// Calls with no rows or no keys are valid, and their empty tensors may be
+/// NULL (std::vector's data() of an empty vector, an engine's empty batch):
+/// no queries write nothing; no keys give every row O = 0 and LSE = -inf.
+TEST_F(F32Kernel, EmptyTensorsMayBeNull) {
+  Problem noKeys = makeProblem(info, 2, 5, 0);
+  attnrt_attention_args args = argsFor(noKeys, true);
+  ASSERT_EQ(args.k, nullptr);
+  ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
+  for (float x : noKeys.o)
+    ASSERT_EQ(x, 0.0f);
+  for (float x : noKeys.lse)
+    ASSERT_TRUE(std::isinf(x) && x < 0) << x;
+  for (auto [batch, sq] : {std::pair<int64_t, int64_t>{0, 5}, {2, 0}}) {
+    Problem noRows = makeProblem(info, batch, sq, 7);
+    args = argsFor(noRows, true);
+    ASSERT_EQ(args.q, nullptr);
+    ASSERT_EQ(args.lse, nullptr);
+    EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK)
+        << attnrt_last_error();
+  }
+  // A NULL tensor that has elements stays an error.
+  Problem p = makeProblem(info, 1, 3, 4);
+  args = argsFor(p, true);
+  args.v = nullptr;
+  EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
+  EXPECT_STREQ(attnrt_last_error(), "args.v is NULL");
+}
+
 /// A copy of a good package with `edit` applied to its files.
 std::string brokenPackage(const std::string &name,
                           const std::function<void(const fs::path &)> &edit,

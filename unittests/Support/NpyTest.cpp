@@ -49,6 +49,26 @@ TEST(Npy, ParsesFloat32AndFloat16) {
   EXPECT_EQ(scalar->numElements(), 1);
 }
 
+/// Integer arrays convert by value, never by reinterpreting their bits; as
+/// tensors they are an error naming the file and the dtype.
+TEST(Npy, Int32ConvertsByValueAndIsNoTensor) {
+  std::string bytes =
+      npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", 0);
+  for (int32_t value : {-2, 0, 70000})
+    bytes.append(reinterpret_cast<const char *>(&value), sizeof(value));
+  auto i32 = parseNpy(bytes, "x");
+  ASSERT_TRUE(static_cast<bool>(i32)) << llvm::toString(i32.takeError());
+  EXPECT_EQ(i32->type, NpyType::I32);
+  EXPECT_EQ(i32->toFloat(), (std::vector<float>{-2.0f, 0.0f, 70000.0f}));
+  EXPECT_EQ(llvm::toString(requireFloatArray(*i32, "x.npy", "Q")),
+            "x.npy: Q must be float32 (<f4) or float16 (<f2), got int32 (<i4)");
+  auto f16 = parseNpy(
+      npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }", 10),
+      "x");
+  ASSERT_TRUE(static_cast<bool>(f16));
+  EXPECT_FALSE(static_cast<bool>(requireFloatArray(*f16, "x.npy", "Q")));
+}
+
 TEST(Npy, RejectsBadFiles) {
   EXPECT_EQ(parseError("hello"), "x.npy: not a .npy file (no \\x93NUMPY magic)");
   EXPECT_EQ(parseError(npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8)),

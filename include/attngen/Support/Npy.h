@@ -26,8 +26,10 @@ struct NpyArray {
   int64_t numElements() const;
   /// "(2, 113, 8, 64)"
   std::string shapeString() const;
-  /// Every element as f32 (F32 and F16 arrays).
+  /// Every element as f32 (I32 elements converted by value).
   std::vector<float> toFloat() const;
+  /// "float32 (<f4)", "float16 (<f2)" or "int32 (<i4)".
+  std::string typeName() const;
   /// Every element (I32 arrays).
   std::vector<int32_t> toInt32() const;
 };
@@ -36,6 +38,11 @@ struct NpyArray {
 /// malformed header, or a data section of the wrong length is an error
 /// `PATH: what is wrong`.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
+
+/// `array` (read from `path`) as float data: an error `PATH: WHAT must be
+/// float32 (<f4) or float16 (<f2), got int32 (<i4)` for an integer array.
+llvm::Error requireFloatArray(const NpyArray &array, llvm::StringRef path,
+                              llvm::StringRef what);
 
 /// Parses the bytes of a .npy file; `name` prefixes errors.
 llvm::Expected<NpyArray> parseNpy(llvm::StringRef bytes, llvm::StringRef name);

@@ -17,6 +17,8 @@ def save(name, array):
 save("q.npy", rng.standard_normal((2, 5, 8, 64)).astype(np.float32))
 save("k.npy", rng.standard_normal((2, 7, 8, 64)).astype(np.float32))
 save("v.npy", rng.standard_normal((2, 7, 8, 64)).astype(np.float32))
+save("k_empty.npy", np.zeros((2, 0, 8, 64), np.float32))
+save("v_empty.npy", np.zeros((2, 0, 8, 64), np.float32))
 save("q_f16.npy", rng.standard_normal((2, 5, 8, 64)).astype(np.float16))
 save("q_f16_4heads.npy", rng.standard_normal((2, 5, 4, 64)).astype(np.float16))
 save("q_f64.npy", rng.standard_normal((2, 5, 8, 64)))
@@ -26,6 +28,10 @@ save("k_batch.npy", rng.standard_normal((3, 7, 8, 64)).astype(np.float32))
 save("v_seqlen.npy", rng.standard_normal((2, 6, 8, 64)).astype(np.float32))
 save("q_fortran.npy", np.asfortranarray(rng.standard_normal((2, 5, 8, 64)).astype(np.float32)))
 save("slopes_bad.npy", np.ones((4,), np.float32))
+# int32 arrays are for lengths, offsets and page tables, not tensors: their
+# bits read as float16 gave NaN outputs and exit status 0.
+save("q_int32.npy", rng.integers(-3, 3, (2, 5, 8, 64)).astype(np.int32))
+save("slopes_int32.npy", np.ones((8,), np.int32))
 save("q_alibi.npy", rng.standard_normal((1, 5, 8, 128)).astype(np.float32))
 save("k_alibi.npy", rng.standard_normal((1, 7, 8, 128)).astype(np.float32))
 with open(os.path.join(out, "q.npy"), "rb") as f:
