@@ -37,10 +37,13 @@ SWEEP = {
     # Swizzled tiles of several column blocks (copied block by block), and
     # the two-slab tilings that assemble without spills (FlashAttention-2
     # runs d80 and d96 on two slabs of 128 x 64; d96's accumulators pass the
-    # budget there, and 128 x 64 becomes 8 warps of one slab).
+    # budget there, and 128 x 64 becomes 8 warps of one slab; 128 x 48 is
+    # d96's widest two-slab tile within it, 144 registers; d112's 128 x 32
+    # spilled 16 bytes on sm_80).
     80: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3), (128, 64, 4, 2),
+         (128, 48, 4, 2), (128, 32, 4, 2)),
+    96: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3), (128, 48, 4, 2),
          (128, 32, 4, 2)),
-    96: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3), (128, 32, 4, 2)),
     112: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2), (64, 128, 4, 3)),
 }
 # The other variants: at head dim 128 128 x 64 (two slabs per warp; 8 warps

@@ -71,7 +71,8 @@ def random_spec(rng, name, backend):
     if rng.random() < 0.4:
         warps = rng.choice([1, 2, 4, 8])
         spec["tiling"] = {"block_m": 16 * warps * rng.choice([1, 2]),
-                          "block_n": rng.choice([16, 32, 64, 128]), "num_warps": warps,
+                          "block_n": rng.choice([16, 32, 48, 64, 80, 112, 128]),
+                          "num_warps": warps,
                           "num_stages": rng.choice([1, 2, 3, 4])}
     if backend == "gpu-sim":
         spec["target"] = rng.choice(["sm_80", "sm_90"])

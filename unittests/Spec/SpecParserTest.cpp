@@ -223,7 +223,11 @@ TEST(SpecParser, TilingRules) {
   EXPECT_EQ(fieldError(R"("tiling": {"block_m": 96, "block_n": 64})"),
             "t.json: /tiling/block_m: expected a power of two in [16, 256], got 96");
   EXPECT_EQ(fieldError(R"("tiling": {"block_m": 64, "block_n": 512})"),
-            "t.json: /tiling/block_n: expected a power of two in [16, 256], got 512");
+            "t.json: /tiling/block_n: expected a multiple of 16 in [16, 256], "
+            "got 512");
+  EXPECT_EQ(fieldError(R"("tiling": {"block_m": 64, "block_n": 40})"),
+            "t.json: /tiling/block_n: expected a multiple of 16 in [16, 256], "
+            "got 40");
   EXPECT_EQ(fieldError(R"("tiling": {"block_m": 64, "block_n": 64, "num_warps": 3})"),
             "t.json: /tiling/num_warps: expected a power of two in [1, 16], got 3");
   EXPECT_EQ(fieldError(R"("tiling": {"block_m": 64, "block_n": 64, "num_stages": 9})"),

@@ -21,9 +21,13 @@ struct TilingViolation {
   std::string expected;
 };
 
-/// Tiles are powers of two so that the GPU's 16x8x16 MMA shapes and the CPU's
-/// vector widths divide them; each GPU warp owns 16-row slabs of the Q tile,
-/// so block_m is a multiple of 16 * num_warps.
+/// block_m is a power of two and block_n a multiple of 16, so that the GPU's
+/// 16x8x16 MMA shapes (and ldmatrix.x4's pairs of 8-key tiles) and the CPU's
+/// vector widths (up to 16) divide them; block_n need not be a power of two
+/// (48 keys on 4 warps of two slabs keep head dim 96's accumulators in 144
+/// registers, as FlashAttention-3 sizes its tiles by registers too); each
+/// GPU warp owns 16-row slabs of the Q tile, so block_m is a multiple of 16 *
+/// num_warps.
 inline std::optional<TilingViolation> checkTiling(int64_t blockM, int64_t blockN,
                                                   int64_t numWarps,
                                                   int64_t numStages) {
@@ -32,8 +36,8 @@ inline std::optional<TilingViolation> checkTiling(int64_t blockM, int64_t blockN
   };
   if (!isPowerOfTwoIn(blockM, 16, 256))
     return TilingViolation{"block_m", "a power of two in [16, 256]"};
-  if (!isPowerOfTwoIn(blockN, 16, 256))
-    return TilingViolation{"block_n", "a power of two in [16, 256]"};
+  if (blockN < 16 || blockN > 256 || blockN % 16 != 0)
+    return TilingViolation{"block_n", "a multiple of 16 in [16, 256]"};
   if (!isPowerOfTwoIn(numWarps, 1, 16))
     return TilingViolation{"num_warps", "a power of two in [1, 16]"};
   if (numStages < 1 || numStages > 8)
