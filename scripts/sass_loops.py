@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""The instruction mix of every loop of a CUDA kernel's SASS: for static
+comparisons of kernels without a GPU (attngen's against each other, or
+against FlashAttention's compiled by nvcc).
+
+usage: sass_loops.py KERNEL.ptx|KERNEL.cubin [--arch sm_90] [--nvdisasm PATH]
+                     [--ptxas PATH] [--min-mma 8]
+
+A .ptx file is assembled by ptxas (its -v report is printed). The cubin is
+disassembled by nvdisasm; CUDA 13 ships none, so scripts/fetch-nvdisasm.sh
+extracts CUDA 11.8's from Debian's non-free archive, and this script gives
+it a copy of the cubin with the ELF header of 11.8's cubins (OS/ABI 0x21,
+ABI version 7, e_flags (sm << 16) | 0x500 | sm): 11.8's nvdisasm reads the
+sections of 13's cubins as they are. Per kernel and loop (a backward branch
+and its target), the instruction count, the tensor-core MMAs (HMMA) among
+them, the others per MMA, and the count of each opcode (modifiers dropped),
+most frequent first. Loops with fewer than --min-mma MMAs are left out.
+Cold code that ptxas places after a loop's backward branch is not counted.
+"""
+import argparse
+import collections
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+DEFAULT_NVDISASM = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build",
+                                "nvdisasm-11.8", "usr", "bin", "nvdisasm")
+
+
+def fail(message):
+    print(f"sass_loops: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def find_tool(given, name, fallbacks):
+    for candidate in [given] + [shutil.which(name)] + fallbacks:
+        if candidate and os.path.exists(candidate):
+            return candidate
+    fail(f"{name} not found (pass --{name})")
+
+
+def legacy_header_copy(cubin, sm, directory):
+    """A copy of `cubin` whose ELF header has the pre-CUDA-12 layout."""
+    data = bytearray(open(cubin, "rb").read())
+    if data[:4] != b"\x7fELF":
+        fail(f"{cubin} is not an ELF cubin")
+    data[7] = 0x21
+    data[8] = 7
+    struct.pack_into("<I", data, 0x30, (sm << 16) | 0x500 | sm)
+    path = os.path.join(directory, "legacy.cubin")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def opcode(text):
+    text = re.sub(r"^@!?U?P[T0-9]+\s+", "", text)
+    return text.split()[0].split(".")[0]
+
+
+def kernels(sass):
+    """(name, [(address, text)], {label: index}) per .text section."""
+    result = []
+    name, instructions, labels = None, [], {}
+    for line in sass.splitlines():
+        section = re.match(r"\s*\.section\s+\.text\.([^,\s]+)", line)
+        if section:
+            if name:
+                result.append((name, instructions, labels))
+            name, instructions, labels = section.group(1), [], {}
+            continue
+        label = re.match(r"\s*(\.L_x_\d+):", line)
+        if label:
+            labels[label.group(1)] = len(instructions)
+            continue
+        instruction = re.match(r"\s*/\*([0-9a-f]{4,})\*/\s+(.*?)\s*;", line)
+        if instruction and name:
+            instructions.append((int(instruction.group(1), 16), instruction.group(2)))
+    if name:
+        result.append((name, instructions, labels))
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kernel")
+    parser.add_argument("--arch", default="sm_90")
+    parser.add_argument("--nvdisasm")
+    parser.add_argument("--ptxas")
+    parser.add_argument("--min-mma", type=int, default=8)
+    args = parser.parse_args()
+    if not os.path.exists(args.kernel):
+        fail(f"{args.kernel}: no such file")
+    sm = int(args.arch.removeprefix("sm_"))
+    nvdisasm = find_tool(args.nvdisasm, "nvdisasm", [DEFAULT_NVDISASM])
+    with tempfile.TemporaryDirectory() as directory:
+        cubin = args.kernel
+        if args.kernel.endswith(".ptx"):
+            ptxas = find_tool(args.ptxas, "ptxas", ["/usr/local/cuda/bin/ptxas"])
+            cubin = os.path.join(directory, "kernel.cubin")
+            assembled = subprocess.run([ptxas, "-v", f"-arch={args.arch}", args.kernel, "-o", cubin],
+                                       capture_output=True, text=True)
+            if assembled.returncode != 0:
+                fail(f"ptxas failed: {assembled.stderr.strip()}")
+            for line in assembled.stderr.splitlines():
+                if "Used" in line or "spill" in line:
+                    print(line.strip())
+        disassembled = subprocess.run([nvdisasm, "-c", legacy_header_copy(cubin, sm, directory)],
+                                      capture_output=True, text=True)
+        if disassembled.returncode != 0:
+            fail(f"nvdisasm failed: {disassembled.stderr.strip()}")
+    for name, instructions, labels in kernels(disassembled.stdout):
+        print(f"{name}: {len(instructions)} instructions")
+        for end, (_, text) in enumerate(instructions):
+            branch = re.search(r"BRA\s+(?:`\()?(\.L_x_\d+)", text)
+            if not branch or labels.get(branch.group(1), end + 1) > end:
+                continue
+            begin = labels[branch.group(1)]
+            counts = collections.Counter(opcode(t) for _, t in instructions[begin:end + 1])
+            mmas = counts["HMMA"]
+            if mmas < args.min_mma:
+                continue
+            total = end + 1 - begin
+            print(f"  loop {instructions[begin][0]:#x}-{instructions[end][0]:#x}: {total} "
+                  f"instructions, {mmas} HMMA, {(total - mmas) / mmas:.2f} others per HMMA")
+            print("    " + ", ".join(f"{op} {n}" for op, n in counts.most_common()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
