@@ -162,12 +162,15 @@ private:
   /// else a loop (rowOffset none), whose per-chunk index values CSE cannot
   /// share with other tiles' (the Q load before the KV loop and the O store
   /// after it would otherwise keep them live across it).
+  /// `threads`: the threads that copy (the first ones; 0: all of the
+  /// CTA's), the caller guarding the others.
   void forEachTileChunk(ImplicitLocOpBuilder &b, int64_t rows,
                         int64_t chunksPerRow, int64_t width, int64_t blockWidth,
                         bool unroll,
                         function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                                           std::optional<int64_t>)>
-                            body);
+                            body,
+                        int64_t threads = 0);
   /// The blockWidth of forEachTileChunk for a swizzled tile's `rows` x
   /// `copiedCols` 16-byte chunks: the layout's column block
   /// (SharedTileLayout.cpp) where the row has several, so that a quarter
@@ -190,9 +193,9 @@ private:
                 index(b, width))};
   }
   /// Rows between a thread's unrolled chunks; 0 where they are not
-  /// unrolled (the CTA's threads do not cover whole rows).
-  int64_t unrolledRowStep(int64_t chunksPerRow) const {
-    int64_t numThreads = tiling.numWarps * kWarpSize;
+  /// unrolled (`threads`, 0: the CTA's, do not cover whole rows).
+  int64_t unrolledRowStep(int64_t chunksPerRow, int64_t threads = 0) const {
+    int64_t numThreads = threads ? threads : tiling.numWarps * kWarpSize;
     return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
   }
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or,

@@ -100,13 +100,33 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // chunk one cp.async of 16 bytes at an address affine in the thread's
   // chunk index (the rows' stride is static); 3 PTX instructions per chunk
   // unrolled, 7 in the loop, ~22 for the checked loop below.
-  // Row by row (two-slab kernels, whose tiles are padded).
+  // Row by row (two-slab kernels, whose tiles are padded), by the CTA's
+  // threads where they cover whole rows, else by the first threads that do,
+  // as many rows per round as divide the tile (head dim 96: 12 chunks a
+  // row, 8 rows of 96 threads; the last warp copies nothing, a uniform
+  // branch): the checked loop's index arithmetic was 0.8 integer
+  // instructions per MMA in d96's 128 x 48 KV loop (scripts/sass_loops.py).
   int64_t numThreads = tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t wholeRowStep = unrolledRowStep(chunksPerRow);
+  if (!wholeRowStep)
+    for (int64_t step = numThreads / chunksPerRow; step > 0 && !wholeRowStep;
+         --step)
+      if (rows % step == 0)
+        wholeRowStep = step;
+  int64_t copyThreads = wholeRowStep * chunksPerRow;
   if (async && width == 8 && wholeTile != WholeTileCopy::Checked &&
-      cols == paddedCols && wholeRowStep && numChunks % numThreads == 0 &&
-      numChunks / numThreads <= kMaxUnrolledChunks) {
+      cols == paddedCols && wholeRowStep && numChunks % copyThreads == 0 &&
+      numChunks / copyThreads <= kMaxUnrolledChunks) {
+    OpBuilder::InsertionGuard guard(b);
+    if (copyThreads < numThreads) {
+      auto copies = scf::IfOp::create(
+          b,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, threadId,
+                                index(b, copyThreads)),
+          /*withElseRegion=*/false);
+      b.setInsertionPoint(copies.thenBlock()->getTerminator());
+    }
     auto copyChunk = [&](ImplicitLocOpBuilder &b, Value r, Value c) {
       SmallVector<Value> indices =
           rowIndices(b, arith::AddIOp::create(b, firstRow, r));
@@ -117,17 +137,19 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           /*srcElements=*/Value(), b.getUnitAttr());
     };
     if (wholeTile == WholeTileCopy::Unrolled) {
-      forEachTileChunk(b, rows, chunksPerRow, width, paddedCols,
-                       /*unroll=*/true,
-                       [&](ImplicitLocOpBuilder &b, Value r, Value c,
-                           std::optional<int64_t>) { copyChunk(b, r, c); });
+      forEachTileChunk(
+          b, rows, chunksPerRow, width, paddedCols,
+          /*unroll=*/true,
+          [&](ImplicitLocOpBuilder &b, Value r, Value c,
+              std::optional<int64_t>) { copyChunk(b, r, c); },
+          copyThreads);
       return;
     }
     // Chunk i of the thread: its first row + i * wholeRowStep, its column.
     Value threadRow, column;
     std::tie(threadRow, column) = emitThreadChunk(b, chunksPerRow, width);
     scf::ForOp::create(
-        b, index(b, 0), index(b, numChunks / numThreads), index(b, 1),
+        b, index(b, 0), index(b, numChunks / copyThreads), index(b, 1),
         ValueRange{},
         [&](OpBuilder &nested, Location loc, Value i, ValueRange) {
           ImplicitLocOpBuilder nb(loc, nested);
@@ -247,15 +269,16 @@ void AttentionKernelBuilder::forEachTileChunk(
     int64_t blockWidth, bool unroll,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                       std::optional<int64_t>)>
-        body) {
-  int64_t numThreads = tiling.numWarps * kWarpSize;
+        body,
+    int64_t threads) {
+  int64_t numThreads = threads ? threads : tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
   // Chunk i is chunk i % chunksPerLine of line i / chunksPerLine; line l is
   // row l % rows of block l / rows (row l where there is one block).
   int64_t chunksPerLine = blockWidth / width;
   bool blockByBlock = chunksPerLine != chunksPerRow;
-  int64_t rowStep = unrolledRowStep(chunksPerLine);
+  int64_t rowStep = unrolledRowStep(chunksPerLine, numThreads);
   if (unroll && rowStep && chunksPerThread <= kMaxUnrolledChunks) {
     // Chunk t + i * numThreads of thread t: line t / chunksPerLine + i *
     // rowStep, column (t % chunksPerLine) * width in its block. Unrolled,
