@@ -139,7 +139,9 @@ cl::opt<bool> runSharedMemoryTraffic(
     cl::desc("gpu-sim: also print how the attention kernel's shared-memory "
              "accesses would be served (wavefronts per phase of ldmatrix, "
              "loads and stores: 1.00 is free of bank conflicts; 128-byte "
-             "lines per 128-byte cp.async request: 1.00 is aligned)"),
+             "lines per 128-byte cp.async request: 1.00 is aligned) and "
+             "the 32-byte global sectors cp.async reads per 128-byte line "
+             "(4.00: whole lines)"),
     cl::init(false), cl::sub(runCommand));
 
 //===--- attngen bench -----------------------------------------------------===//

@@ -135,6 +135,10 @@ static void printSharedMemoryTraffic(llvm::raw_ostream &os,
      << ratio(traffic.asyncCopyLines, traffic.asyncCopyRequests)
      << " lines per 128-byte request (" << traffic.asyncCopyRequests
      << " requests)\n";
+  os << "gpu-sim global memory: cp.async: "
+     << ratio(traffic.asyncCopyGlobalSectors, traffic.asyncCopyGlobalLines)
+     << " sectors per 128-byte line (" << traffic.asyncCopyGlobalLines
+     << " lines)\n";
 }
 
 /// The GPU kernel, executed by the emulator on the CPU (inputs already

@@ -29,6 +29,8 @@ LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
 LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
   // Shared byte addresses of 16-byte copies, for the traffic (-1: none).
   std::vector<int64_t> chunkAddresses(numThreads, -1);
+  // Global bytes each thread reads (none: bytes 0).
+  std::vector<GlobalRead> globalReads(numThreads, {nullptr, 0, 0});
   for (int64_t t = 0; t < numThreads; ++t) {
     if (!mask[t])
       continue;
@@ -50,6 +52,10 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
           return failure();
         for (int64_t i = 0; i < valid; ++i)
           data[i] = src.buffer->data[srcLinear + i];
+        int64_t elementBytes =
+            src.buffer->elementType.getIntOrFloatBitWidth() / 8;
+        globalReads[t] = {src.buffer, srcLinear * elementBytes,
+                          valid * elementBytes};
       }
       // The hardware may write the destination any time from issue to wait:
       // for races, the write happens at issue.
@@ -82,9 +88,16 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
     }
   }
   if (traffic && isa<nvgpu::DeviceAsyncCopyOp>(op))
-    for (int64_t warp = 0; warp < numThreads / kWarpSize; ++warp)
+    for (int64_t warp = 0; warp < numThreads / kWarpSize; ++warp) {
       countAsyncCopies(
           ArrayRef<int64_t>(chunkAddresses).slice(warp * kWarpSize, kWarpSize));
+      SmallVector<GlobalRead, kWarpSize> reads;
+      for (int64_t t = warp * kWarpSize; t < (warp + 1) * kWarpSize; ++t)
+        if (globalReads[t].bytes > 0)
+          reads.push_back(globalReads[t]);
+      if (!reads.empty())
+        countGlobalReads(reads);
+    }
   return success();
 }
 

@@ -157,6 +157,13 @@ private:
   /// Counts one warp's cp.async of 16-byte chunks to shared `addresses`
   /// (-1: inactive lane).
   void countAsyncCopies(ArrayRef<int64_t> addresses);
+  /// One warp instruction's global reads: (buffer, first byte, bytes) per
+  /// lane that reads any.
+  struct GlobalRead {
+    const SimBuffer *buffer;
+    int64_t address, bytes;
+  };
+  void countGlobalReads(ArrayRef<GlobalRead> reads);
 
   /// cp.async: copies issued by a thread, grouped by commit; a group's data
   /// becomes visible when a wait retires it. Destinations of copies in

@@ -12,7 +12,13 @@
 //     line is written as one, one that straddles two (rows padded by 16
 //     bytes) as two. On an H100 the padded layout's 2 lines per request
 //     showed as 2.6x the ideal shared wavefronts of its LDGSTS (ncu, d256);
-//     the model counts lines, the measured cost's direction.
+//     the model counts lines, the measured cost's direction;
+//   - a warp instruction of cp.async reads global memory in 32-byte
+//     sectors, one request per 128-byte line it touches: 4 sectors per
+//     line when its lanes read whole lines (rows of 16-column blocks read
+//     one sector of each of 16 lines per instruction, 1.00). Tensors are
+//     taken to start on a 128-byte line (the runtime checks 16 bytes;
+//     PyTorch allocates on 256).
 //
 //===----------------------------------------------------------------------===//
 
@@ -84,6 +90,19 @@ void CtaSimulator::countAsyncCopies(ArrayRef<int64_t> addresses) {
     ++traffic->asyncCopyRequests;
     traffic->asyncCopyLines += static_cast<int64_t>(lines.size());
   }
+}
+
+void CtaSimulator::countGlobalReads(ArrayRef<GlobalRead> reads) {
+  constexpr int64_t kSectorBytes = 32;
+  llvm::SmallDenseSet<std::pair<const SimBuffer *, int64_t>, 32> lines, sectors;
+  for (const GlobalRead &read : reads)
+    for (int64_t sector = read.address / kSectorBytes;
+         sector <= (read.address + read.bytes - 1) / kSectorBytes; ++sector) {
+      sectors.insert({read.buffer, sector});
+      lines.insert({read.buffer, sector * kSectorBytes / kLineBytes});
+    }
+  traffic->asyncCopyGlobalLines += static_cast<int64_t>(lines.size());
+  traffic->asyncCopyGlobalSectors += static_cast<int64_t>(sectors.size());
 }
 
 } // namespace attngen::gpu_sim

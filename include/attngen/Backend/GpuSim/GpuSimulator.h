@@ -40,13 +40,18 @@ struct SimBuffer {
 /// phase of ldmatrix and of shared loads and stores (1 when no two lanes of
 /// a phase hit one bank at different words), and the aligned 128-byte
 /// lines each 128-byte request of cp.async writes (1 when its 8 chunks fill
-/// one line; rows padded by 16 bytes straddle two).
+/// one line; rows padded by 16 bytes straddle two). On the global side, the
+/// 32-byte sectors each warp instruction of cp.async reads per 128-byte
+/// line it touches (4 when it reads whole lines; a line is one request of
+/// the memory pipeline, so fewer sectors per line is more requests per
+/// byte).
 struct SharedMemoryTraffic {
   struct Wavefronts {
     int64_t phases = 0, wavefronts = 0;
   };
   Wavefronts ldmatrix, loads, stores;
   int64_t asyncCopyRequests = 0, asyncCopyLines = 0;
+  int64_t asyncCopyGlobalLines = 0, asyncCopyGlobalSectors = 0;
 };
 
 /// Runs `kernel` over the grid; `args` are its memref arguments in order.
