@@ -24,8 +24,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     memory with ldmatrix.x4).
     Per KV tile, K and V are staged in shared memory by cp.async in
     separate groups, so V's transfer overlaps S and the softmax. Shared
-    tiles are swizzled (FlashAttention-2's XOR of 16-byte chunks, copied
-    block by block where a row has several column blocks) in one-slab
+    tiles are swizzled (FlashAttention-2's XOR of 16-byte chunks, rows whole
+    and copied row by row; 32- or 16-column XOR windows where rows are
+    not multiples of 64 columns) in one-slab
     kernels and padded by 16 bytes per row in two-slab kernels; either way
     ldmatrix is free of bank conflicts. With num_stages =
     2 (the default) each KV tile has FlashAttention-2's two barriers: one

@@ -46,9 +46,9 @@ constexpr int64_t kRopePairsPerChunk = 4;
 /// 16 more bytes per row put the 8 rows one ldmatrix matrix reads in 8
 /// different bank groups.
 constexpr int64_t kRowPadding = 8;
-/// The width in elements of the column blocks of a swizzled shared tile
-/// with `cols` columns (SharedTileLayout.cpp).
-int64_t swizzleBlockWidth(int64_t cols);
+/// The width in elements of the windows whose chunks a swizzled shared
+/// tile with `cols` columns permutes (SharedTileLayout.cpp).
+int64_t swizzleWindowWidth(int64_t cols);
 /// Maps every access to a logical [rows x cols] shared tile onto its
 /// swizzled layout (SharedTileLayout.cpp) and erases the logical view.
 LogicalResult swizzleSharedTile(memref::ViewOp view);
@@ -153,35 +153,37 @@ private:
   /// For every chunk of `width` columns of a rows x (chunksPerRow * width)
   /// tile, spread over the CTA's threads: body(r, c, rowOffset) with the
   /// chunk's tile row and column. Consecutive threads take consecutive
-  /// chunks of a row of one block of `blockWidth` columns (the row itself
-  /// when blockWidth is the row's width), block by block: 8 of them then
-  /// cover 128 contiguous bytes of a swizzled tile (chunkBlockWidth).
+  /// chunks in row-major order: 8 of them cover 128 contiguous bytes of a
+  /// swizzled tile (SharedTileLayout.cpp).
   /// `unroll`: each thread's chunks unrolled where that is short (the KV
   /// loop's copies), and then r = r0 + rowOffset with the thread's first
-  /// row r0 < unrolledRowStep(blockWidth / width) and a constant rowOffset;
+  /// row r0 < unrolledRowStep(chunksPerRow) and a constant rowOffset;
   /// else a loop (rowOffset none), whose per-chunk index values CSE cannot
   /// share with other tiles' (the Q load before the KV loop and the O store
   /// after it would otherwise keep them live across it).
   /// `threads`: the threads that copy (the first ones; 0: all of the
   /// CTA's), the caller guarding the others.
   void forEachTileChunk(ImplicitLocOpBuilder &b, int64_t rows,
-                        int64_t chunksPerRow, int64_t width, int64_t blockWidth,
-                        bool unroll,
+                        int64_t chunksPerRow, int64_t width, bool unroll,
                         function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                                           std::optional<int64_t>)>
                             body,
                         int64_t threads = 0);
-  /// The blockWidth of forEachTileChunk for a swizzled tile's `rows` x
-  /// `copiedCols` 16-byte chunks: the layout's column block
-  /// (SharedTileLayout.cpp) where the row has several, so that a quarter
-  /// warp's 8 chunks fill one 128-byte line (one wavefront, one line per
-  /// cp.async request) and read 2-4 whole 32-byte sectors of global rows;
-  /// row by row, a quarter warp straddled 2-4 blocks at the same banks
-  /// (d96: 1.33-2 wavefronts, d80: 2.1-4; --shared-memory-traffic). Row by
-  /// row (copiedCols) where the tile is padded, one block, or where whole
-  /// rounds of the CTA's threads would not stay in one block.
-  int64_t chunkBlockWidth(int64_t rows, int64_t copiedCols,
-                          int64_t width) const;
+  /// The threads that copy a tile of `rows` rows of `chunksPerRow` chunks
+  /// whole rows at a time, unrolled: the CTA's where they cover whole rows,
+  /// else the first ones that cover as many rows as divide the tile (head
+  /// dim 96, 12 chunks a row: 8 rows of 96 threads of 128; head dim 80: 8
+  /// rows of 80). Each thread's chunks then keep one column and rows at
+  /// constant offsets. 0 where not even one row fits.
+  int64_t wholeRowCopyThreads(int64_t rows, int64_t chunksPerRow) const {
+    int64_t numThreads = tiling.numWarps * kWarpSize;
+    if (numThreads % chunksPerRow == 0)
+      return numThreads;
+    for (int64_t step = numThreads / chunksPerRow; step > 0; --step)
+      if (rows % step == 0)
+        return step * chunksPerRow;
+    return 0;
+  }
   /// Thread t's first chunk of a tile: row t / chunksPerRow, column
   /// (t % chunksPerRow) * width (the column of all its chunks where the
   /// CTA's threads cover whole rows).

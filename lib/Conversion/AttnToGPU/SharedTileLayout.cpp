@@ -4,24 +4,39 @@
 // V and O tiles of 16-bit elements, cols a multiple of 16); this file maps
 // every access to one onto its physical, swizzled layout:
 //
-//   the columns split into blocks of W columns, each a [rows x W] array of
-//   its own: all of them when cols is a multiple of 64, else W = 32 or 16
-//   (the wider that divides cols). Logical (r, c) is line (c / W) * rows +
-//   r of a [rows * cols / W x W] view. Within a line, the 16-byte chunks
-//   of each window of V = min(W, 64) columns are permuted: chunk k of the
-//   window sits at k ^ ((r / (8 / (V / 8))) % (V / 8)), a pattern that
-//   repeats every 8 rows.
+//   rows stay whole and in order (row r at r * cols elements, no padding);
+//   within a row, the 16-byte chunks of each window of W columns (64 when
+//   cols is a multiple of 64, else 32 or 16, the widest that divides cols)
+//   are permuted: chunk k of a window sits at k ^ x(r), with
+//   x(r) = (r / (8 / (W / 8))) % (W / 8), a pattern that repeats every 8
+//   rows.
 //
-// No padding: every row and block starts 16-byte aligned, a 128-byte line
-// of global memory lands in whole 32-byte sectors of one line of shared
-// memory (cp.async copies its sectors as they are: padded rows, misaligned
-// by 16 bytes, made an H100 move 1.5x the ideal L2 sectors and 2.6x the
-// shared wavefronts on K and V copies), and the 8 rows one ldmatrix matrix
-// reads, at the same logical chunk, sit at 8 different 16-byte positions of
-// the 128-byte bank window: no bank conflicts (FlashAttention-2's
-// Swizzle<3, 3, 3> for W = 64, as CUTLASS tiles it). Where a row has
-// several blocks, the tile copies go block by block (chunkBlockWidth in
-// TileCopies.cpp), so that a quarter warp's 8 chunks still fill one line.
+// Why it is free of bank conflicts. A row of n = cols / 8 chunks starts at
+// 16-byte bank group (n * r) % 8 of the 128-byte bank window, so logical
+// chunk c of row r sits in group (n * r + (c ^ x(r))) % 8. An ldmatrix
+// matrix reads one chunk c of 8 consecutive rows r0 .. r0 + 7 (r0 a
+// multiple of 8); their groups must differ:
+//   - n % 8 == 0 (W = 64): n * r vanishes and x(r) = r % 8 gives all 8
+//     (FlashAttention-2's Swizzle<3, 3, 3>);
+//   - n % 8 == 4 (W = 32, head dim 96): n * r is 4 * (r % 2), an XOR of
+//     chunk bit 2, and x(r) = (r / 2) % 4 XORs bits 0-1: the 8 rows'
+//     masks 4 * (r % 2) + (r / 2) % 4 are all different;
+//   - n % 4 == 2 (W = 16, head dims 80 and 112): n * r takes the 4 even
+//     groups over rows 0-3 and again over rows 4-7, and x(r) = (r / 4) % 2
+//     flips the low bit of the second four.
+// The tile copies go row by row: a quarter warp's 8 consecutive chunks of
+// the row-major order (two rows where one ends) write 8 consecutive
+// physical chunks, one 128-byte line: the permutation moves chunks only
+// within aligned groups of W / 8, and rows and quarters both start on such
+// a group's boundary. Global rows are then read as they are stored
+// (contiguous row segments per warp instruction, not 32- or 64-byte pieces
+// of 8-16 rows as the column-block layout this replaced read them).
+//
+// Every row starts 16-byte aligned, and a 128-byte line of global memory
+// lands in whole 32-byte sectors of shared memory (cp.async copies its
+// sectors as they are: padded rows, misaligned by 16 bytes, made an H100
+// move 1.5x the ideal L2 sectors and 2.6x the shared wavefronts on K and V
+// copies).
 //
 //===----------------------------------------------------------------------===//
 
@@ -34,7 +49,7 @@ namespace mlir::attn::attn_to_gpu {
 /// Elements per 16-byte chunk of a 16-bit tile.
 static constexpr int64_t kChunkElements = 8;
 
-int64_t swizzleBlockWidth(int64_t cols) {
+int64_t swizzleWindowWidth(int64_t cols) {
   for (int64_t width : {64, 32, 16})
     if (cols % width == 0)
       return width;
@@ -110,14 +125,11 @@ int64_t knownDivisor(Value v) {
 /// The physical layout of one tile and the index arithmetic into it.
 struct SwizzledLayout {
   int64_t rows, cols;
-  /// Columns per block (cols itself when a multiple of 64) and per
-  /// swizzle window (64, or the block's width when narrower).
-  int64_t blockWidth, windowWidth;
+  /// Columns per swizzle window.
+  int64_t windowWidth;
 
   SwizzledLayout(int64_t rows, int64_t cols)
-      : rows(rows), cols(cols),
-        blockWidth(cols % 64 == 0 ? cols : swizzleBlockWidth(cols)),
-        windowWidth(std::min<int64_t>(64, blockWidth)) {}
+      : rows(rows), cols(cols), windowWidth(swizzleWindowWidth(cols)) {}
 
   /// The XOR applied to a row's columns, in elements: chunk bits
   /// ((r / rowsPerWindow) % chunksPerWindow) * 8.
@@ -135,14 +147,14 @@ struct SwizzledLayout {
         constant(kChunkElements));
   }
 
-  /// (line, column) of logical (r, c). The XOR depends on r modulo 8 rows
-  /// only; where c = C + x with a constant C and a thread part x whose bits
-  /// lie below C's (an ldmatrix's k-step plus the lane's half), it is
-  /// split into C ^ (high bits) + x ^ (low bits): the first takes at most
-  /// windowWidth / 8 values per thread, so across an unrolled loop the
-  /// addresses stay a few registers plus constant offsets.
-  std::pair<Value, Value> physical(ImplicitLocOpBuilder &b, Value r,
-                                   Value c) const {
+  /// The physical column of logical (r, c) (the row is r). The XOR
+  /// depends on r modulo 8 rows only; where c = C + x with a constant C and
+  /// a thread part x whose bits lie below C's (an ldmatrix's k-step plus
+  /// the lane's half), it is split into C ^ (high bits) + x ^ (low bits):
+  /// the first takes at most windowWidth / 8 values per thread, so across
+  /// an unrolled loop the addresses stay a few registers plus constant
+  /// offsets.
+  Value physicalColumn(ImplicitLocOpBuilder &b, Value r, Value c) const {
     auto constant = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(b, v);
     };
@@ -156,13 +168,7 @@ struct SwizzledLayout {
     int64_t restSpan =
         restBound ? static_cast<int64_t>(llvm::PowerOf2Ceil(*restBound + 1))
                   : 0;
-    if (restBound && columnConstant % restSpan == 0 && restSpan <= blockWidth) {
-      int64_t block = columnConstant / blockWidth;
-      int64_t inBlock = columnConstant % blockWidth;
-      Value line =
-          block == 0
-              ? r
-              : arith::AddIOp::create(b, constant(block * rows), r).getResult();
+    if (restBound && columnConstant % restSpan == 0) {
       // The window's bits at and above restSpan (XORed into C) and below
       // it (into x); either may be empty.
       int64_t windowMask = windowWidth - 1;
@@ -173,11 +179,11 @@ struct SwizzledLayout {
                    ? window
                    : arith::AndIOp::create(b, window, constant(bits));
       };
-      Value column = constant(inBlock);
+      Value column = constant(columnConstant);
       if (highBits)
         column = arith::AddIOp::create(
-            b, constant(inBlock & ~windowMask),
-            arith::XOrIOp::create(b, constant(inBlock & windowMask),
+            b, constant(columnConstant & ~windowMask),
+            arith::XOrIOp::create(b, constant(columnConstant & windowMask),
                                   windowPart(highBits)));
       if (columnRest)
         column = arith::AddIOp::create(
@@ -185,19 +191,9 @@ struct SwizzledLayout {
             lowBits ? arith::XOrIOp::create(b, columnRest, windowPart(lowBits))
                           .getResult()
                     : columnRest);
-      return {line, column};
+      return column;
     }
-    Value line = r, inBlock = c;
-    if (blockWidth != cols) {
-      line = arith::AddIOp::create(
-          b,
-          arith::MulIOp::create(
-              b, arith::DivUIOp::create(b, c, constant(blockWidth)),
-              constant(rows)),
-          r);
-      inBlock = arith::RemUIOp::create(b, c, constant(blockWidth));
-    }
-    return {line, arith::XOrIOp::create(b, inBlock, window)};
+    return arith::XOrIOp::create(b, c, window);
   }
 };
 
@@ -212,11 +208,8 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
   SwizzledLayout layout(logicalType.getDimSize(0), logicalType.getDimSize(1));
   ImplicitLocOpBuilder b(view.getLoc(), view);
   b.setInsertionPointAfter(view);
-  auto physicalType = MemRefType::get(
-      {layout.rows * (layout.cols / layout.blockWidth), layout.blockWidth},
-      logicalType.getElementType(), MemRefLayoutAttrInterface(),
-      logicalType.getMemorySpace());
-  Value physical = memref::ViewOp::create(b, physicalType, view.getSource(),
+  // Same shape as the logical view; only the columns move.
+  Value physical = memref::ViewOp::create(b, logicalType, view.getSource(),
                                           view.getByteShift(), ValueRange{});
   // Points the user's `memref` operand at the physical view and its
   // `indices` at the (line, column) of the logical ones.
@@ -224,9 +217,10 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
                    MutableOperandRange indices) {
     b.setInsertionPoint(user);
     OperandRange logical = indices;
-    auto [line, column] = layout.physical(b, logical[0], logical[1]);
+    Value row = logical[0];
+    Value column = layout.physicalColumn(b, row, logical[1]);
     memref.assign(physical);
-    indices.assign(ValueRange{line, column});
+    indices.assign(ValueRange{row, column});
   };
 
   for (Operation *user : llvm::make_early_inc_range(view->getUsers())) {
@@ -269,11 +263,11 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
       b.setInsertionPoint(access);
       Value row = access.getIndices()[0];
       auto elementAt = [&](int64_t i) {
-        auto [line, col] = layout.physical(
-            b, row,
-            arith::AddIOp::create(b, column,
-                                  arith::ConstantIndexOp::create(b, i)));
-        return SmallVector<Value>{line, col};
+        return SmallVector<Value>{
+            row, layout.physicalColumn(
+                     b, row,
+                     arith::AddIOp::create(
+                         b, column, arith::ConstantIndexOp::create(b, i)))};
       };
       if constexpr (std::is_same_v<decltype(access), vector::LoadOp>) {
         SmallVector<Value> elements;

@@ -82,8 +82,10 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // affine. Past the sequence's length the slot is clamped to the table
   // (the chunk copies 0 bytes from a page of the pool).
   std::optional<int64_t> pageSize = op.getPageSize();
-  int64_t blockWidth = chunkBlockWidth(rows, paddedCols, width);
-  int64_t rowStep = unrolledRowStep(blockWidth / width);
+  int64_t numThreads = tiling.numWarps * kWarpSize;
+  int64_t numChunks = rows * chunksPerRow;
+  int64_t copyThreads = wholeRowCopyThreads(rows, chunksPerRow);
+  int64_t rowStep = unrolledRowStep(chunksPerRow, copyThreads);
   bool pagePerSlotOffset =
       unroll && width == 8 && pageSize && rowStep &&
       (*pageSize % rows == 0 ||
@@ -100,33 +102,26 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // chunk one cp.async of 16 bytes at an address affine in the thread's
   // chunk index (the rows' stride is static); 3 PTX instructions per chunk
   // unrolled, 7 in the loop, ~22 for the checked loop below.
-  // Row by row (two-slab kernels, whose tiles are padded), by the CTA's
-  // threads where they cover whole rows, else by the first threads that do,
-  // as many rows per round as divide the tile (head dim 96: 12 chunks a
-  // row, 8 rows of 96 threads; the last warp copies nothing, a uniform
-  // branch): the checked loop's index arithmetic was 0.8 integer
-  // instructions per MMA in d96's 128 x 48 KV loop (scripts/sass_loops.py).
-  int64_t numThreads = tiling.numWarps * kWarpSize;
-  int64_t numChunks = rows * chunksPerRow;
-  int64_t wholeRowStep = unrolledRowStep(chunksPerRow);
-  if (!wholeRowStep)
-    for (int64_t step = numThreads / chunksPerRow; step > 0 && !wholeRowStep;
-         --step)
-      if (rows % step == 0)
-        wholeRowStep = step;
-  int64_t copyThreads = wholeRowStep * chunksPerRow;
+  // Row by row, by wholeRowCopyThreads (the last warp copies nothing at
+  // head dim 96, a uniform branch): the checked loop's index arithmetic was
+  // 0.8 integer instructions per MMA in d96's 128 x 48 KV loop
+  // (scripts/sass_loops.py).
+  // Guards the threads past `threads` out of what the builder emits next.
+  auto onlyFirstThreads = [&](int64_t threads) {
+    if (threads >= numThreads)
+      return;
+    auto copies =
+        scf::IfOp::create(b,
+                          arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
+                                                threadId, index(b, threads)),
+                          /*withElseRegion=*/false);
+    b.setInsertionPoint(copies.thenBlock()->getTerminator());
+  };
   if (async && width == 8 && wholeTile != WholeTileCopy::Checked &&
-      cols == paddedCols && wholeRowStep && numChunks % copyThreads == 0 &&
+      cols == paddedCols && copyThreads && numChunks % copyThreads == 0 &&
       numChunks / copyThreads <= kMaxUnrolledChunks) {
     OpBuilder::InsertionGuard guard(b);
-    if (copyThreads < numThreads) {
-      auto copies = scf::IfOp::create(
-          b,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::ult, threadId,
-                                index(b, copyThreads)),
-          /*withElseRegion=*/false);
-      b.setInsertionPoint(copies.thenBlock()->getTerminator());
-    }
+    onlyFirstThreads(copyThreads);
     auto copyChunk = [&](ImplicitLocOpBuilder &b, Value r, Value c) {
       SmallVector<Value> indices =
           rowIndices(b, arith::AddIOp::create(b, firstRow, r));
@@ -138,7 +133,7 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
     };
     if (wholeTile == WholeTileCopy::Unrolled) {
       forEachTileChunk(
-          b, rows, chunksPerRow, width, paddedCols,
+          b, rows, chunksPerRow, width,
           /*unroll=*/true,
           [&](ImplicitLocOpBuilder &b, Value r, Value c,
               std::optional<int64_t>) { copyChunk(b, r, c); },
@@ -156,22 +151,48 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           copyChunk(nb,
                     arith::AddIOp::create(
                         nb, threadRow,
-                        arith::MulIOp::create(nb, i, index(nb, wholeRowStep))),
+                        arith::MulIOp::create(nb, i, index(nb, rowStep))),
                     column);
           scf::YieldOp::create(nb);
         });
     return;
   }
+  // Unrolled, by whole rows (the threads' chunks at constant row offsets);
+  // else a loop over the tile's chunks by all threads.
+  OpBuilder::InsertionGuard guard(b);
+  bool unrolledRows =
+      unroll && copyThreads && numChunks / copyThreads <= kMaxUnrolledChunks;
+  if (unrolledRows)
+    onlyFirstThreads(copyThreads);
+  // Unrolled, rows are compared in 32 bits (sequence lengths fit): a 64-bit
+  // add and compare per chunk was 4 SASS instructions, 2 in i32 (d128's
+  // one-slab KV loop: 1237 -> 1072 instructions per tile). The two-slab
+  // kernels' loop keeps 64 bits: ptxas spilled 8-96 bytes there with i32.
+  Value rowLimit32 =
+      unrolledRows
+          ? arith::IndexCastOp::create(b, b.getI32Type(), rowLimit).getResult()
+          : Value();
   forEachTileChunk(
-      b, rows, chunksPerRow, width, blockWidth, unroll,
+      b, rows, chunksPerRow, width, unroll,
       [&](ImplicitLocOpBuilder &b, Value r, Value c,
           std::optional<int64_t> rowOffset) {
         Value row = arith::AddIOp::create(b, firstRow, r);
-        Value inBounds = arith::AndIOp::create(
-            b,
-            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit),
-            arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
-                                  index(b, cols)));
+        Value inBounds =
+            rowOffset && rowLimit32
+                ? arith::CmpIOp::create(
+                      b, arith::CmpIPredicate::slt,
+                      arith::IndexCastOp::create(b, b.getI32Type(), row),
+                      rowLimit32)
+                      .getResult()
+                : arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row,
+                                        rowLimit)
+                      .getResult();
+        // Columns past cols exist only where the tile is padded.
+        if (cols < paddedCols)
+          inBounds = arith::AndIOp::create(
+              b, inBounds,
+              arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
+                                    index(b, cols)));
         if (async && width == 8) {
           // cp.async of 16 bytes; a chunk outside the tensor (a row past
           // rowLimit, a padding column) reads 0 bytes and is zero-filled.
@@ -247,26 +268,13 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           vector::StoreOp::create(b, loaded.getResult(0), tile,
                                   ValueRange{r, c}, /*nontemporal=*/false,
                                   llvm::Align(16));
-      });
-}
-
-int64_t AttentionKernelBuilder::chunkBlockWidth(int64_t rows,
-                                                int64_t copiedCols,
-                                                int64_t width) const {
-  // Padding columns past copiedCols (the O tile of head_dim_v 40, 48
-  // columns wide): row by row.
-  if (!swizzledSharedTiles() || width != 8 || copiedCols % 64 == 0 ||
-      copiedCols % kMmaK != 0)
-    return copiedCols;
-  int64_t blockWidth = swizzleBlockWidth(copiedCols);
-  int64_t lineStep = unrolledRowStep(blockWidth / width);
-  bool wholeRounds = lineStep && rows % lineStep == 0;
-  return blockWidth < copiedCols && wholeRounds ? blockWidth : copiedCols;
+      },
+      unrolledRows ? copyThreads : 0);
 }
 
 void AttentionKernelBuilder::forEachTileChunk(
     ImplicitLocOpBuilder &b, int64_t rows, int64_t chunksPerRow, int64_t width,
-    int64_t blockWidth, bool unroll,
+    bool unroll,
     function_ref<void(ImplicitLocOpBuilder &, Value, Value,
                       std::optional<int64_t>)>
         body,
@@ -274,30 +282,18 @@ void AttentionKernelBuilder::forEachTileChunk(
   int64_t numThreads = threads ? threads : tiling.numWarps * kWarpSize;
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
-  // Chunk i is chunk i % chunksPerLine of line i / chunksPerLine; line l is
-  // row l % rows of block l / rows (row l where there is one block).
-  int64_t chunksPerLine = blockWidth / width;
-  bool blockByBlock = chunksPerLine != chunksPerRow;
-  int64_t rowStep = unrolledRowStep(chunksPerLine, numThreads);
+  int64_t rowStep = unrolledRowStep(chunksPerRow, numThreads);
   if (unroll && rowStep && chunksPerThread <= kMaxUnrolledChunks) {
-    // Chunk t + i * numThreads of thread t: line t / chunksPerLine + i *
-    // rowStep, column (t % chunksPerLine) * width in its block. Unrolled,
-    // the column and first row are computed once and each chunk's row is
-    // one add: no loop counter, no branch, and the copies can be scheduled
-    // among the MMAs. Block by block, rowStep divides rows
-    // (chunkBlockWidth): round i stays in block (i * rowStep) / rows.
-    auto [firstRow, column] = emitThreadChunk(b, chunksPerLine, width);
+    // Chunk t + i * numThreads of thread t: row t / chunksPerRow + i *
+    // rowStep, column (t % chunksPerRow) * width. Unrolled, the column and
+    // first row are computed once and each chunk's row is one add: no loop
+    // counter, no branch, and the copies can be scheduled among the MMAs.
+    auto [firstRow, column] = emitThreadChunk(b, chunksPerRow, width);
     for (int64_t i = 0; i < chunksPerThread; ++i) {
-      int64_t rowOffset = blockByBlock ? (i * rowStep) % rows : i * rowStep;
-      int64_t block = blockByBlock ? (i * rowStep) / rows : 0;
+      int64_t rowOffset = i * rowStep;
       Value row = arith::AddIOp::create(b, firstRow, index(b, rowOffset));
-      Value chunkColumn =
-          block == 0
-              ? column
-              : arith::AddIOp::create(b, column, index(b, block * blockWidth))
-                    .getResult();
       if ((i + 1) * numThreads <= numChunks) {
-        body(b, row, chunkColumn, rowOffset);
+        body(b, row, column, rowOffset);
         continue;
       }
       // The last round covers part of the tile: chunk < numChunks, that
@@ -309,7 +305,7 @@ void AttentionKernelBuilder::forEachTileChunk(
                             /*withElse=*/false);
       ImplicitLocOpBuilder nested(b.getLoc(),
                                   inTile.thenBlock()->getTerminator());
-      body(nested, row, chunkColumn, rowOffset);
+      body(nested, row, column, rowOffset);
     }
     return;
   }
@@ -317,21 +313,10 @@ void AttentionKernelBuilder::forEachTileChunk(
       b, threadId, index(b, numChunks), index(b, numThreads), ValueRange{},
       [&](OpBuilder &nested, Location loc, Value chunk, ValueRange) {
         ImplicitLocOpBuilder nb(loc, nested);
-        Value line =
-            arith::DivUIOp::create(nb, chunk, index(nb, chunksPerLine));
+        Value r = arith::DivUIOp::create(nb, chunk, index(nb, chunksPerRow));
         Value c = arith::MulIOp::create(
-            nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerLine)),
+            nb, arith::RemUIOp::create(nb, chunk, index(nb, chunksPerRow)),
             index(nb, width));
-        Value r = line;
-        if (blockByBlock) {
-          r = arith::RemUIOp::create(nb, line, index(nb, rows));
-          c = arith::AddIOp::create(
-              nb,
-              arith::MulIOp::create(
-                  nb, arith::DivUIOp::create(nb, line, index(nb, rows)),
-                  index(nb, blockWidth)),
-              c);
-        }
         body(nb, r, c, std::nullopt);
         scf::YieldOp::create(nb);
       });
@@ -347,15 +332,13 @@ void AttentionKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
                                            int64_t rows, int64_t cols,
                                            int64_t paddedCols) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
-  // A swizzled tile of several column blocks is read block by block over
-  // its padded width, skipping the padding columns' chunks (c >= cols).
-  int64_t blockWidth =
-      width == 8 ? chunkBlockWidth(rows, paddedCols, width) : paddedCols;
-  int64_t copiedCols =
-      blockWidth != paddedCols ? paddedCols : llvm::alignTo(cols, width);
+  // A swizzled tile is read over its padded width, skipping the padding
+  // columns' chunks (c >= cols): a phase's 8 lanes then read 8 consecutive
+  // chunks of the row-major order, free of bank conflicts (head_dim_v 40,
+  // 48 columns wide: 5 chunks a row read 2 wavefronts per phase).
+  int64_t copiedCols = width == 8 && swizzledSharedTiles() ? paddedCols : cols;
   forEachTileChunk(
-      b, rows, copiedCols / width, width,
-      blockWidth != paddedCols ? blockWidth : copiedCols, /*unroll=*/false,
+      b, rows, copiedCols / width, width, /*unroll=*/false,
       [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
