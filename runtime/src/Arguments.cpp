@@ -4,6 +4,7 @@
 #include "Error.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <tuple>
 
@@ -158,6 +159,13 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: batch, seqlen_q and seqlen_k must be >= 0");
+  // The kernels compare query and key positions in 32 bits.
+  constexpr int64_t kMaxPositions = INT32_MAX;
+  if (args.seqlen_q > kMaxPositions || args.seqlen_k > kMaxPositions)
+    return fail(ATTNRT_INVALID_ARGUMENT,
+                "args: seqlen_q = " + std::to_string(args.seqlen_q) +
+                    ", seqlen_k = " + std::to_string(args.seqlen_k) +
+                    ": the kernels' positions are 32-bit (at most 2^31 - 1)");
   call.batch = args.batch;
   call.seqlenQ = args.seqlen_q;
   call.seqlenK = args.seqlen_k;

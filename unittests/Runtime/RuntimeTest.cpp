@@ -278,6 +278,10 @@ TEST_F(F32Kernel, BadArgumentsRunNothing) {
   args = argsFor(p, true);
   args.seqlen_q = -1;
   expectInvalid(args, "batch, seqlen_q and seqlen_k must be >= 0");
+  args = argsFor(p, true);
+  args.seqlen_k = int64_t{1} << 31;
+  expectInvalid(args, "seqlen_k = 2147483648: the kernels' positions are "
+                      "32-bit (at most 2^31 - 1)");
   EXPECT_EQ(attnrt_run_cpu(kernel, nullptr, 0), ATTNRT_INVALID_ARGUMENT);
   EXPECT_EQ(attnrt_run_cpu(nullptr, &args, 0), ATTNRT_INVALID_ARGUMENT);
   // Empty problems are valid and do nothing.

@@ -113,7 +113,8 @@ typedef struct attnrt_kernel_info {
    num_kv_heads, head_dim_v], o[b, seqlen_q, num_q_heads, head_dim_v], all of
    the kernel's dtype; lse[b, num_q_heads, seqlen_q] in f32. batch, seqlen_q
    and seqlen_k may be 0, and a tensor without elements may then be NULL:
-   no rows write nothing, no keys give O = 0 and LSE = -inf.
+   no rows write nothing, no keys give O = 0 and LSE = -inf. seqlen_q and
+   seqlen_k are at most 2^31 - 1 (the kernels' positions are 32-bit).
 
    KV cache kernels: sequence b attends to its first cache_seqlens[b] keys
    (and the causal/window alignment uses that length). Contiguous caches
