@@ -14,8 +14,9 @@ three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 396 specs,
 about 12 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
 again after aacd109, strength reduction without its poison guard; again
 with a55d775's auto tiling: three-stage 64 x 64 and 64 x 128 one-slab
-kernels) every auto tiling and every ring passed; the same 11 explicit two-slab
-kernels as before spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with
+kernels; again with the whole-row swizzle, also in two-slab kernels at head
+dims that are not multiples of 64) every auto tiling and every ring passed;
+the same 11 explicit two-slab kernels as before spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with
 head_dim 64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
 `tiling: "auto"` does not pick them.
 """

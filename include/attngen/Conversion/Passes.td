@@ -27,7 +27,8 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     tiles are swizzled (FlashAttention-2's XOR of 16-byte chunks, rows whole
     and copied row by row; 32- or 16-column XOR windows where rows are
     not multiples of 64 columns) in one-slab
-    kernels and padded by 16 bytes per row in two-slab kernels; either way
+    kernels and in two-slab kernels whose head dims are not multiples of
+    64, padded by 16 bytes per row in the other two-slab kernels; either way
     ldmatrix is free of bank conflicts. With num_stages =
     2 (the default) each KV tile has FlashAttention-2's two barriers: one
     after K(j) has landed, before V(j) is issued (every warp is done with

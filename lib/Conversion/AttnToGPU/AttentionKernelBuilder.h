@@ -302,12 +302,20 @@ private:
   /// an H100, d256's padded K/V copies moved 1.5x the ideal L2 sectors and
   /// 2.6x the shared wavefronts), but its XOR addressing keeps a base
   /// register per 16-column step of a 64-column window live across the
-  /// unrolled MMAs: 12 more in two-slab kernels, which then spilled.
+  /// unrolled MMAs: 12 more in two-slab kernels, which then spilled. Two-
+  /// slab kernels whose head dims are not multiples of 64 (XOR windows of
+  /// 32 or 16 columns: 2 or 1 such registers) are swizzled: every two-slab
+  /// tiling of the bench sweep at head dims 80 and 96 and the numerics
+  /// inputs assemble without spills on sm_80 and sm_90, 0-6 registers
+  /// more.
   /// Head dims that are not multiples of 8 are copied element by element
   /// (no cp.async to align), and their per-element XORs spilled (sinks,
   /// d59, sm_80).
   bool swizzledSharedTiles() const {
-    return !atRegisterCeiling() && headDim % 8 == 0 && headDimV % 8 == 0;
+    bool narrowWindows = swizzleWindowWidth(paddedHeadDim) < 64 &&
+                         swizzleWindowWidth(paddedHeadDimV) < 64;
+    return (!atRegisterCeiling() || narrowWindows) && headDim % 8 == 0 &&
+           headDimV % 8 == 0;
   }
   /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
   /// copied. One-slab kernels: their checked copies, already unrolled
