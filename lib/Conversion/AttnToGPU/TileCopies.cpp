@@ -102,10 +102,10 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // chunk one cp.async of 16 bytes at an address affine in the thread's
   // chunk index (the rows' stride is static); 3 PTX instructions per chunk
   // unrolled, 7 in the loop, ~22 for the checked loop below.
-  // Row by row, by wholeRowCopyThreads (the last warp copies nothing at
-  // head dim 96, a uniform branch): the checked loop's index arithmetic was
-  // 0.8 integer instructions per MMA in d96's 128 x 48 KV loop
-  // (scripts/sass_loops.py).
+  // Row by row, by wholeRowCopyThreads (at head dim 96 the last warp
+  // copies nothing, a uniform branch; at 80 the first 80 threads, half of
+  // the third warp): the checked loop's index arithmetic was 0.8 integer
+  // instructions per MMA in d96's 128 x 48 KV loop (scripts/sass_loops.py).
   // Guards the threads past `threads` out of what the builder emits next.
   auto onlyFirstThreads = [&](int64_t threads) {
     if (threads >= numThreads)
