@@ -122,14 +122,14 @@ int64_t knownDivisor(Value v) {
   return 1;
 }
 
-/// The physical layout of one tile and the index arithmetic into it.
+/// The physical layout of a tile of `cols` columns (rows stay as they are)
+/// and the index arithmetic into it.
 struct SwizzledLayout {
-  int64_t rows, cols;
   /// Columns per swizzle window.
   int64_t windowWidth;
 
-  SwizzledLayout(int64_t rows, int64_t cols)
-      : rows(rows), cols(cols), windowWidth(swizzleWindowWidth(cols)) {}
+  explicit SwizzledLayout(int64_t cols)
+      : windowWidth(swizzleWindowWidth(cols)) {}
 
   /// The XOR applied to a row's columns, in elements: chunk bits
   /// ((r / rowsPerWindow) % chunksPerWindow) * 8.
@@ -205,7 +205,7 @@ struct SwizzledLayout {
 /// elements.
 LogicalResult swizzleSharedTile(memref::ViewOp view) {
   MemRefType logicalType = view.getType();
-  SwizzledLayout layout(logicalType.getDimSize(0), logicalType.getDimSize(1));
+  SwizzledLayout layout(logicalType.getDimSize(1));
   ImplicitLocOpBuilder b(view.getLoc(), view);
   b.setInsertionPointAfter(view);
   // Same shape as the logical view; only the columns move.
