@@ -157,12 +157,14 @@ private:
   /// Counts one warp's cp.async of 16-byte chunks to shared `addresses`
   /// (-1: inactive lane).
   void countAsyncCopies(ArrayRef<int64_t> addresses);
-  /// One warp instruction's global reads: (buffer, first byte, bytes) per
-  /// lane that reads any.
+  /// What one lane of a cp.async reads from global memory: its buffer,
+  /// first byte and byte count.
   struct GlobalRead {
     const SimBuffer *buffer;
     int64_t address, bytes;
   };
+  /// Counts one warp instruction's global sectors and lines, from the reads
+  /// of its lanes that read any.
   void countGlobalReads(ArrayRef<GlobalRead> reads);
 
   /// cp.async: copies issued by a thread, grouped by commit; a group's data
