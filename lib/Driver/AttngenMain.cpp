@@ -16,7 +16,8 @@ namespace {
 
 constexpr const char *kVersion = "0.1.0";
 
-//===--- attngen compile ---------------------------------------------------===//
+//===--- attngen compile
+//---------------------------------------------------===//
 
 cl::SubCommand compileCommand(
     "compile", "Compile a spec file to a kernel package (a directory with "
@@ -55,11 +56,13 @@ cl::opt<EmitKind> compileEmit(
                           "sm_80|sm_90)")),
     cl::sub(compileCommand));
 
-//===--- attngen run -------------------------------------------------------===//
+//===--- attngen run
+//-------------------------------------------------------===//
 
-cl::SubCommand runCommand(
-    "run", "Run a spec's kernel on .npy inputs (BSHD, <f4 or <f2 for f16 "
-           "specs); writes O (and LSE) as float32 .npy");
+cl::SubCommand
+    runCommand("run",
+               "Run a spec's kernel on .npy inputs (BSHD, <f4 or <f2 for f16 "
+               "specs); writes O (and LSE) as float32 .npy");
 cl::opt<std::string> runSpecPath(cl::Positional, cl::Required,
                                  cl::desc("<spec.json>"), cl::sub(runCommand));
 cl::opt<std::string> runBackend(
@@ -70,26 +73,32 @@ cl::opt<std::string> runBackend(
              "emulator of the CUDA execution model (slow; for checking "
              "kernels without a GPU)"),
     cl::init("cpu"), cl::sub(runCommand));
-cl::opt<std::string> runQuery("q", cl::Required,
-                              cl::desc("Q [batch, seqlen_q, num_q_heads, head_dim]"),
-                              cl::value_desc("Q.npy"), cl::sub(runCommand));
-cl::opt<std::string> runKey("k", cl::Required,
-                            cl::desc("K [batch, seqlen_k, num_kv_heads, head_dim]"),
-                            cl::value_desc("K.npy"), cl::sub(runCommand));
-cl::opt<std::string> runValue("v", cl::Required,
-                              cl::desc("V [batch, seqlen_k, num_kv_heads, head_dim_v]"),
-                              cl::value_desc("V.npy"), cl::sub(runCommand));
-cl::opt<std::string> runOutput("out", cl::Required,
-                               cl::desc("O [batch, seqlen_q, num_q_heads, head_dim_v], f32"),
-                               cl::value_desc("O.npy"), cl::sub(runCommand));
-cl::opt<std::string> runLse("lse",
-                            cl::desc("Also write LSE [batch, num_q_heads, seqlen_q], f32 "
-                                     "(spec needs return_lse)"),
-                            cl::value_desc("LSE.npy"), cl::sub(runCommand));
-cl::opt<std::string> runSlopes("alibi-slopes",
-                               cl::desc("ALiBi slopes [num_q_heads], f32 (default: the "
-                                        "standard geometric slopes)"),
-                               cl::value_desc("S.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runQuery("q", cl::Required,
+             cl::desc("Q [batch, seqlen_q, num_q_heads, head_dim]"),
+             cl::value_desc("Q.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runKey("k", cl::Required,
+           cl::desc("K [batch, seqlen_k, num_kv_heads, head_dim]"),
+           cl::value_desc("K.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runValue("v", cl::Required,
+             cl::desc("V [batch, seqlen_k, num_kv_heads, head_dim_v]"),
+             cl::value_desc("V.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runOutput("out", cl::Required,
+              cl::desc("O [batch, seqlen_q, num_q_heads, head_dim_v], f32"),
+              cl::value_desc("O.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runLse("lse",
+           cl::desc("Also write LSE [batch, num_q_heads, seqlen_q], f32 "
+                    "(spec needs return_lse)"),
+           cl::value_desc("LSE.npy"), cl::sub(runCommand));
+cl::opt<std::string>
+    runSlopes("alibi-slopes",
+              cl::desc("ALiBi slopes [num_q_heads], f32 (default: the "
+                       "standard geometric slopes)"),
+              cl::value_desc("S.npy"), cl::sub(runCommand));
 cl::opt<std::string> runCacheSeqlens(
     "cache-seqlens",
     cl::desc("KV cache specs: keys of each sequence [batch], int32; K and V "
@@ -144,7 +153,8 @@ cl::opt<bool> runSharedMemoryTraffic(
              "(4.00: whole lines)"),
     cl::init(false), cl::sub(runCommand));
 
-//===--- attngen bench -----------------------------------------------------===//
+//===--- attngen bench
+//-----------------------------------------------------===//
 
 cl::SubCommand benchCommand("bench",
                             "Time a spec's kernel on random inputs (median "

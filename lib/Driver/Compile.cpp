@@ -40,11 +40,11 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
         kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
     if (!tiles)
       return;
-    launch = {tiles[0], tiles[1], tiles[2],
-              kernel->getAttrOfType<mlir::IntegerAttr>(
-                        "attn.shared_memory_bytes")
-                  .getInt(),
-              kernel->hasAttr("attn.pack_gqa")};
+    launch = {
+        tiles[0], tiles[1], tiles[2],
+        kernel->getAttrOfType<mlir::IntegerAttr>("attn.shared_memory_bytes")
+            .getInt(),
+        kernel->hasAttr("attn.pack_gqa")};
     if (auto merge =
             kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel"))
       launch.mergeEntry = merge.str();
@@ -105,14 +105,15 @@ llvm::Error compileSpec(const CompileOptions &options) {
   if (*options.emit == EmitKind::PTX) {
     llvm::Expected<std::string> ptx = extractPtx(*lowered->module);
     if (!ptx)
-      return makeError(options.specPath + ": " + llvm::toString(ptx.takeError()));
+      return makeError(options.specPath + ": " +
+                       llvm::toString(ptx.takeError()));
     os << *ptx;
   } else if (*options.emit == EmitKind::LLVM && target != Target::CPU) {
     llvm::Expected<std::string> ir =
         translateGpuModuleToLLVMIR(*lowered->module);
     if (!ir)
-      return makeError(options.specPath + ": error: " +
-                       llvm::toString(ir.takeError()));
+      return makeError(options.specPath +
+                       ": error: " + llvm::toString(ir.takeError()));
     os << *ir;
   } else if (*options.emit == EmitKind::LLVM) {
     registerBuiltinDialectTranslation(*lowered->context);
@@ -133,8 +134,8 @@ llvm::Error compileSpec(const CompileOptions &options) {
   std::unique_ptr<llvm::ToolOutputFile> output =
       openOutputFile(options.outputPath, &errorMessage);
   if (!output)
-    return makeError(options.outputPath + ": cannot write output: " +
-                     errorMessage);
+    return makeError(options.outputPath +
+                     ": cannot write output: " + errorMessage);
   output->os() << text;
   output->os().flush();
   if (output->os().has_error())

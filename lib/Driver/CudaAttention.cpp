@@ -32,8 +32,8 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   attnrt_cuda_device_info info;
   if (attnrt_status status = attnrt_cuda_device_get_info(&info))
     return runtimeError(status);
-  int version = info.compute_capability_major * 10 +
-                info.compute_capability_minor;
+  int version =
+      info.compute_capability_major * 10 + info.compute_capability_minor;
   if (version < 80)
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
@@ -52,8 +52,7 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
   std::unique_ptr<CudaAttention> attention(new CudaAttention());
   attention->kernel = *kernel;
 
-  attention->device =
-      llvm::formatv("{0} (sm_{1})", info.name, version).str();
+  attention->device = llvm::formatv("{0} (sm_{1})", info.name, version).str();
   attention->batch = batch;
   attention->seqlenQ = seqlenQ;
   attention->seqlenK = seqlenK;
@@ -108,8 +107,8 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
         std::make_pair(&attention->cuSeqlensQ, varlen.cuSeqlensQ.data()),
         std::make_pair(&attention->cuSeqlensK, varlen.cuSeqlensK.data())})
     if (buffer->bytes)
-      if (attnrt_status status = attnrt_cuda_copy_to_device(
-              buffer->pointer, data, buffer->bytes))
+      if (attnrt_status status =
+              attnrt_cuda_copy_to_device(buffer->pointer, data, buffer->bytes))
         return runtimeError(status);
   // Split-KV kernels: the workspace this call's shape needs on this device.
   attnrt_attention_args args;

@@ -29,8 +29,8 @@ static llvm::Expected<NpyArray> readInt32(const std::string &path,
   for (size_t i = 0; matches && i < expectedShape.size(); ++i)
     matches = expectedShape[i] < 0 || array->shape[i] == expectedShape[i];
   if (!matches)
-    return makeError(path + ": " + what + " has shape " +
-                     array->shapeString() + ", expected " + shapeText);
+    return makeError(path + ": " + what + " has shape " + array->shapeString() +
+                     ", expected " + shapeText);
   return array;
 }
 
@@ -93,8 +93,8 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
     length += appended;
     if (!paged)
       continue;
-    int64_t usedPages = (length + spec.kvCache.pageSize - 1) /
-                        spec.kvCache.pageSize;
+    int64_t usedPages =
+        (length + spec.kvCache.pageSize - 1) / spec.kvCache.pageSize;
     for (int64_t p = 0; p < usedPages; ++p) {
       int64_t page = inputs.pageTable[b * inputs.maxPages + p];
       if (page < 0 || page >= inputs.numPages)

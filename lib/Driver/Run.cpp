@@ -71,8 +71,8 @@ static std::vector<float> toFloat(const std::vector<uint8_t> &bytes,
   for (size_t i = 0; i < count; ++i) {
     uint16_t bits;
     std::memcpy(&bits, bytes.data() + 2 * i, 2);
-    values[i] = type == ElementType::F16 ? halfToFloat(bits)
-                                         : bfloat16ToFloat(bits);
+    values[i] =
+        type == ElementType::F16 ? halfToFloat(bits) : bfloat16ToFloat(bits);
   }
   return values;
 }
@@ -99,14 +99,16 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
                    .str();
   if (array->shape.size() != 4 || array->shape[2] != heads ||
       array->shape[3] != dim || (packed && array->shape[0] != 1))
-    return makeError(path + ": " + role + " has shape " +
-                     array->shapeString() + ", expected " + expected +
-                     " for spec '" + spec.name + "'");
+    return makeError(path + ": " + role + " has shape " + array->shapeString() +
+                     ", expected " + expected + " for spec '" + spec.name +
+                     "'");
   if (llvm::Error error = requireFloatArray(*array, path, role))
     return std::move(error);
   if (array->type == NpyType::F16 && spec.dtype != ElementType::F16)
-    return makeError(path + ": " + role + " is float16 but the spec's dtype "
-                     "is " + toString(spec.dtype) + "; pass float32 (<f4)");
+    return makeError(path + ": " + role +
+                     " is float16 but the spec's dtype "
+                     "is " +
+                     toString(spec.dtype) + "; pass float32 (<f4)");
   shape = array->shape;
   if (array->type == NpyType::F16)
     return std::move(array->data);
@@ -172,7 +174,8 @@ static llvm::Error runOnGpuSimulator(
   };
   mergeKernel = kernelNamedBy("attn.merge_kernel");
   appendKernel = kernelNamedBy("attn.append_kernel");
-  auto tiles = kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
+  auto tiles =
+      kernel->getAttrOfType<mlir::DenseI64ArrayAttr>("attn.tile_sizes");
   mlir::Type element =
       mlir::cast<mlir::MemRefType>(kernel.getArgumentTypes()[0])
           .getElementType();
@@ -188,24 +191,23 @@ static llvm::Error runOnGpuSimulator(
     }
     return b;
   };
-  SimBuffer q = buffer(element, {batch, seqlenQ, spec.numQHeads, spec.headDim},
-                       query);
-  SimBuffer k = buffer(element,
-                       {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDim},
-                       key);
-  SimBuffer v = buffer(
-      element, {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDimV},
-      value);
-  SimBuffer o = buffer(element,
-                       {batch, seqlenQ, spec.numQHeads, spec.headDimV}, {});
+  SimBuffer q =
+      buffer(element, {batch, seqlenQ, spec.numQHeads, spec.headDim}, query);
+  SimBuffer k = buffer(
+      element, {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDim}, key);
+  SimBuffer v =
+      buffer(element,
+             {keyShape[0], keyShape[1], spec.numKvHeads, spec.headDimV}, value);
+  SimBuffer o =
+      buffer(element, {batch, seqlenQ, spec.numQHeads, spec.headDimV}, {});
   SimBuffer lse = buffer(f32, {batch, spec.numQHeads, seqlenQ}, {});
-  SimBuffer slopeBuffer =
-      buffer(f32, {spec.numQHeads},
-             slopes.empty() ? std::vector<float>(spec.numQHeads, 0.0f) : slopes);
+  SimBuffer slopeBuffer = buffer(
+      f32, {spec.numQHeads},
+      slopes.empty() ? std::vector<float>(spec.numQHeads, 0.0f) : slopes);
   mlir::Type i32 = mlir::IntegerType::get(element.getContext(), 32);
-  SimBuffer lengths = buffer(
-      i32, {static_cast<int64_t>(cache.seqlens.size())},
-      std::vector<float>(cache.seqlens.begin(), cache.seqlens.end()));
+  SimBuffer lengths =
+      buffer(i32, {static_cast<int64_t>(cache.seqlens.size())},
+             std::vector<float>(cache.seqlens.begin(), cache.seqlens.end()));
   SimBuffer table = buffer(
       i32,
       {cache.pageTable.empty() ? 0 : static_cast<int64_t>(cache.seqlens.size()),
@@ -232,13 +234,12 @@ static llvm::Error runOnGpuSimulator(
   if (spec.kvCache.layout == KvCacheLayout::Paged)
     capacity = cache.maxPages * spec.kvCache.pageSize;
   int64_t numSplits =
-      mergeKernel ? chooseSplitCount(spec.splitKv, 132,
-                                     numRowTiles * gridY * sequences,
-                                     (capacity + tiles[1] - 1) / tiles[1])
-                  : 0;
-  SimBuffer partialOutput =
-      buffer(f32, {numSplits, batch, seqlenQ, spec.numQHeads, spec.headDimV},
-             {});
+      mergeKernel
+          ? chooseSplitCount(spec.splitKv, 132, numRowTiles * gridY * sequences,
+                             (capacity + tiles[1] - 1) / tiles[1])
+          : 0;
+  SimBuffer partialOutput = buffer(
+      f32, {numSplits, batch, seqlenQ, spec.numQHeads, spec.headDimV}, {});
   SimBuffer partialLse =
       buffer(f32, {numSplits, batch, spec.numQHeads, seqlenQ}, {});
   if (appendKernel) {
@@ -270,17 +271,17 @@ static llvm::Error runOnGpuSimulator(
   // With one chunk the attention kernel wrote O and the LSE itself.
   if (mergeKernel && numSplits > 1) {
     int64_t rows = batch * seqlenQ * spec.numQHeads;
-    if (llvm::Error error = simulateKernel(
-            mergeKernel, {&o, &lse, &partialOutput, &partialLse},
-            {(rows + 3) / 4, 1, 1}, 128))
+    if (llvm::Error error =
+            simulateKernel(mergeKernel, {&o, &lse, &partialOutput, &partialLse},
+                           {(rows + 3) / 4, 1, 1}, 128))
       return error;
   }
   // Varlen outputs are packed like the inputs: [total_q, heads, dim_v] and
   // [heads, total_q].
   std::vector<int64_t> outShape =
-      spec.varlen ? std::vector<int64_t>{seqlenQ, spec.numQHeads, spec.headDimV}
-                  : std::vector<int64_t>{batch, seqlenQ, spec.numQHeads,
-                                         spec.headDimV};
+      spec.varlen
+          ? std::vector<int64_t>{seqlenQ, spec.numQHeads, spec.headDimV}
+          : std::vector<int64_t>{batch, seqlenQ, spec.numQHeads, spec.headDimV};
   std::vector<int64_t> lseShape =
       spec.varlen ? std::vector<int64_t>{spec.numQHeads, seqlenQ}
                   : std::vector<int64_t>{batch, spec.numQHeads, seqlenQ};
@@ -310,9 +311,9 @@ static llvm::Error runOnGpuSimulator(
 static attnrt_attention_args
 hostArguments(const AttentionSpec &spec, int64_t batch, int64_t seqlenQ,
               int64_t seqlenK, const void *query, const void *key,
-              const void *value, void *output, float *lse,
-              const float *slopes, const KvCacheInputs &cache,
-              const VarlenInputs &varlen, const NewKeysAndValues &added) {
+              const void *value, void *output, float *lse, const float *slopes,
+              const KvCacheInputs &cache, const VarlenInputs &varlen,
+              const NewKeysAndValues &added) {
   attnrt_attention_args args;
   std::memset(&args, 0, sizeof(args));
   args.q = query;
@@ -354,12 +355,12 @@ static llvm::Error writeOutputs(const RunOptions &options,
                                       toFloat(output, spec.dtype)))
     return error;
   if (!options.lsePath.empty())
-    return writeNpyF32(options.lsePath,
-                       spec.varlen
-                           ? std::vector<int64_t>{spec.numQHeads, outShape[0]}
-                           : std::vector<int64_t>{outShape[0], spec.numQHeads,
-                                                  outShape[1]},
-                       lse);
+    return writeNpyF32(
+        options.lsePath,
+        spec.varlen
+            ? std::vector<int64_t>{spec.numQHeads, outShape[0]}
+            : std::vector<int64_t>{outShape[0], spec.numQHeads, outShape[1]},
+        lse);
   return llvm::Error::success();
 }
 
@@ -433,10 +434,10 @@ llvm::Error runSpec(const RunOptions &options) {
     return spec.takeError();
   if (!options.lsePath.empty() && !spec->returnLse)
     return makeError(options.specPath + ": --lse needs a spec with "
-                     "\"return_lse\": true");
+                                        "\"return_lse\": true");
   if (!options.slopesPath.empty() && !spec->alibi)
     return makeError(options.specPath + ": --alibi-slopes needs a spec with "
-                     "\"alibi\": true");
+                                        "\"alibi\": true");
   if ((!options.cacheSeqlensPath.empty() || !options.pageTablePath.empty()) &&
       spec->kvCache.layout == KvCacheLayout::None)
     return makeError(options.specPath + ": --cache-seqlens and --page-table "
@@ -587,12 +588,14 @@ llvm::Error runSpec(const RunOptions &options) {
                 elementBytes(spec->dtype));
   if (spec->returnLse)
     lse.resize(tensorBatch * spec->numQHeads * seqlenQ);
-  if (llvm::Error error = (*attention)->run(
-          hostArguments(*spec, batch, seqlenQ, seqlenK, query->data(),
-                        key->data(), value->data(), output.data(), lse.data(),
-                        slopes.empty() ? nullptr : slopes.data(), *cache,
-                        *varlen, *added),
-          options.threads))
+  if (llvm::Error error =
+          (*attention)
+              ->run(hostArguments(*spec, batch, seqlenQ, seqlenK, query->data(),
+                                  key->data(), value->data(), output.data(),
+                                  lse.data(),
+                                  slopes.empty() ? nullptr : slopes.data(),
+                                  *cache, *varlen, *added),
+                    options.threads))
     return error;
   if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
     return error;
@@ -625,8 +628,8 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   }
   // Tensor shapes: per sequence, or one packed batch entry.
   int64_t tensorBatch = spec->varlen ? 1 : options.batch;
-  int64_t rowsQ = spec->varlen ? options.batch * options.seqlenQ
-                               : options.seqlenQ;
+  int64_t rowsQ =
+      spec->varlen ? options.batch * options.seqlenQ : options.seqlenQ;
   int64_t rowsK =
       packedKeys ? options.batch * options.seqlenK : options.seqlenK;
   // Uniform(-1, 1) inputs from a fixed seed.
@@ -658,9 +661,9 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
                                 spec->numKvHeads * spec->headDimV);
   }
   bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
-  std::vector<int64_t> keyShape = {
-      paged ? cache.numPages : options.batch,
-      paged ? spec->kvCache.pageSize : options.seqlenK};
+  std::vector<int64_t> keyShape = {paged ? cache.numPages : options.batch,
+                                   paged ? spec->kvCache.pageSize
+                                         : options.seqlenK};
   std::vector<uint8_t> key = randomTensor(keyShape[0] * keyShape[1] *
                                           spec->numKvHeads * spec->headDim);
   std::vector<uint8_t> value = randomTensor(keyShape[0] * keyShape[1] *
@@ -674,9 +677,8 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   std::vector<double> times;
   std::string device = "host CPU";
   if (options.backend == "cuda") {
-    auto attention =
-        CudaAttention::create(*spec, options.specPath, options.batch, rowsQ,
-                              rowsK, cache, varlen);
+    auto attention = CudaAttention::create(
+        *spec, options.specPath, options.batch, rowsQ, rowsK, cache, varlen);
     if (!attention)
       return attention.takeError();
     CudaAttention &gpu = **attention;
@@ -740,9 +742,8 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
       times.push_back(timeOnce());
       // Long runs report progress on stderr (stdout stays machine-readable).
       if (times.back() > 500.0)
-        llvm::errs() << llvm::formatv(
-            "bench: repetition {0}/{1}: {2:F1} ms\n", i + 1,
-            options.repetitions, times.back());
+        llvm::errs() << llvm::formatv("bench: repetition {0}/{1}: {2:F1} ms\n",
+                                      i + 1, options.repetitions, times.back());
     }
     if (failure)
       return failure;

@@ -60,7 +60,8 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   Location location = FileLineColLoc::get(&context, specPath, 1, 1);
   lowered.module = buildAttentionModule(spec, context, location, target);
   if (failed(verify(*lowered.module)))
-    return diagnostics.takeError(specPath + ": error: the spec's IR does not verify");
+    return diagnostics.takeError(specPath +
+                                 ": error: the spec's IR does not verify");
   if (stage == Stage::SpecIR)
     return std::move(lowered);
 
@@ -88,7 +89,8 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   if (failed(runPasses(tilePm, *lowered.module)))
     return diagnostics.takeError(specPath + ": error: attn-tile failed");
   if (auto kernel = lowered.module->lookupSymbol(spec.name)) {
-    if (auto sizes = kernel->getAttrOfType<DenseI64ArrayAttr>("attn.tile_sizes")) {
+    if (auto sizes =
+            kernel->getAttrOfType<DenseI64ArrayAttr>("attn.tile_sizes")) {
       lowered.blockM = sizes[0];
       lowered.blockN = sizes[1];
     }
@@ -106,6 +108,5 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
     return diagnostics.takeError(specPath + ": error: CPU lowering failed");
   return std::move(lowered);
 }
-
 
 } // namespace attngen

@@ -7,22 +7,21 @@
 namespace attngen {
 
 llvm::Error runtimeError(llvm::StringRef backend, attnrt_status status) {
-  return llvm::createStringError(
-      llvm::inconvertibleErrorCode(),
-      llvm::Twine("--backend ") + backend + ": " + attnrt_last_error() + " (" +
-          attnrt_status_string(status) + ")");
+  return llvm::createStringError(llvm::inconvertibleErrorCode(),
+                                 llvm::Twine("--backend ") + backend + ": " +
+                                     attnrt_last_error() + " (" +
+                                     attnrt_status_string(status) + ")");
 }
 
 llvm::Expected<attnrt_kernel *> loadTemporaryPackage(
     llvm::StringRef backend,
     llvm::function_ref<llvm::Error(const std::string &)> write) {
   llvm::SmallString<128> directory;
-  if (std::error_code error = llvm::sys::fs::createUniqueDirectory(
-          "attngen-" + backend, directory))
+  if (std::error_code error =
+          llvm::sys::fs::createUniqueDirectory("attngen-" + backend, directory))
     return llvm::createStringError(
         error, "--backend " + backend.str() +
-                   ": cannot create a temporary directory: " +
-                   error.message());
+                   ": cannot create a temporary directory: " + error.message());
   std::string packageDir = (directory + "/kernel.attnpkg").str();
   attnrt_kernel *kernel = nullptr;
   llvm::Error written = write(packageDir);

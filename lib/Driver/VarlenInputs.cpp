@@ -21,9 +21,10 @@ readOffsets(const std::string &path, const char *name, int64_t total) {
     return array.takeError();
   if (array->type != NpyType::I32 || array->shape.size() != 1 ||
       array->shape[0] < 1)
-    return makeError(path + ": " + name + " must be int32 [batch + 1], got " +
-                     (array->type == NpyType::I32 ? "shape " : "a float array, shape ") +
-                     array->shapeString());
+    return makeError(
+        path + ": " + name + " must be int32 [batch + 1], got " +
+        (array->type == NpyType::I32 ? "shape " : "a float array, shape ") +
+        array->shapeString());
   std::vector<int32_t> offsets = array->toInt32();
   if (offsets.front() != 0 || offsets.back() != total)
     return makeError(llvm::formatv(
@@ -32,17 +33,17 @@ readOffsets(const std::string &path, const char *name, int64_t total) {
         path, name, total, offsets.front(), offsets.back()));
   for (size_t b = 1; b < offsets.size(); ++b)
     if (offsets[b] < offsets[b - 1])
-      return makeError(llvm::formatv("{0}: {1}[{2}] = {3} is below {1}[{4}] = {5}",
-                                     path, name, b, offsets[b], b - 1,
-                                     offsets[b - 1]));
+      return makeError(
+          llvm::formatv("{0}: {1}[{2}] = {3} is below {1}[{4}] = {5}", path,
+                        name, b, offsets[b], b - 1, offsets[b - 1]));
   return offsets;
 }
 
-llvm::Expected<VarlenInputs>
-readVarlenInputs(const AttentionSpec &spec, const std::string &specPath,
-                 const std::string &cuSeqlensQPath,
-                 const std::string &cuSeqlensKPath, int64_t totalQ,
-                 int64_t totalK) {
+llvm::Expected<VarlenInputs> readVarlenInputs(const AttentionSpec &spec,
+                                              const std::string &specPath,
+                                              const std::string &cuSeqlensQPath,
+                                              const std::string &cuSeqlensKPath,
+                                              int64_t totalQ, int64_t totalK) {
   VarlenInputs inputs;
   if (!spec.varlen) {
     if (!cuSeqlensQPath.empty() || !cuSeqlensKPath.empty())

@@ -114,8 +114,8 @@ int64_t countVisiblePairs(const AttentionSpec &spec, int64_t seqlenQ,
                      ? seqlenK - 1
                      : std::min<int64_t>(seqlenK - 1, row + offset + right);
     int64_t window = std::max<int64_t>(0, hi - lo + 1);
-    int64_t sinkEnd = std::max<int64_t>(
-        0, std::min({spec.sinkTokens, hi + 1, seqlenK}));
+    int64_t sinkEnd =
+        std::max<int64_t>(0, std::min({spec.sinkTokens, hi + 1, seqlenK}));
     int64_t overlap = std::max<int64_t>(0, std::min(sinkEnd - 1, hi) - lo + 1);
     pairs += window + sinkEnd - overlap;
   }

@@ -97,15 +97,15 @@ public:
   explicit SpecReader(StringRef sourceName) : sourceName(sourceName.str()) {}
 
   Error fail(const std::string &pointer, const std::string &what) const {
-    return llvm::createStringError(llvm::inconvertibleErrorCode(),
-                                   sourceName + ": " +
-                                       (pointer.empty() ? "/" : pointer) +
-                                       ": " + what);
+    return llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        sourceName + ": " + (pointer.empty() ? "/" : pointer) + ": " + what);
   }
 
   Error expected(const std::string &pointer, const std::string &expectation,
                  const json &found) const {
-    return fail(pointer, "expected " + expectation + ", got " + describe(found));
+    return fail(pointer,
+                "expected " + expectation + ", got " + describe(found));
   }
 
   Error rejectUnknownKeys(const json &object, const std::string &pointer,
@@ -127,11 +127,10 @@ public:
                             const char *key, int64_t lo, int64_t hi,
                             std::optional<int64_t> fallback) const {
     std::string path = pointer + "/" + key;
-    std::string expectation =
-        hi == kMaxTokens
-            ? "an integer >= " + std::to_string(lo)
-            : "an integer in [" + std::to_string(lo) + ", " +
-                  std::to_string(hi) + "]";
+    std::string expectation = hi == kMaxTokens
+                                  ? "an integer >= " + std::to_string(lo)
+                                  : "an integer in [" + std::to_string(lo) +
+                                        ", " + std::to_string(hi) + "]";
     auto it = object.find(key);
     if (it == object.end()) {
       if (fallback)
@@ -341,8 +340,8 @@ Error SpecReader::readTiling(const json &root, AttentionSpec &spec) const {
   if (auto violation = checkTiling(tiling.blockM, tiling.blockN,
                                    tiling.numWarps, tiling.numStages)) {
     std::string key = violation->field;
-    int64_t found = key == "block_m"   ? tiling.blockM
-                    : key == "block_n" ? tiling.blockN
+    int64_t found = key == "block_m"     ? tiling.blockM
+                    : key == "block_n"   ? tiling.blockN
                     : key == "num_warps" ? tiling.numWarps
                                          : tiling.numStages;
     return expected("/tiling/" + key, violation->expected, json(found));
@@ -444,17 +443,18 @@ Expected<AttentionSpec> SpecReader::read(const json &root) const {
                     "visible past a window's left edge)",
                     root["sink_tokens"]);
 
-  if (auto scale = root.find("scale"); scale != root.end() && !scale->is_null()) {
-    Expected<double> value =
-        number(root, "", "scale", "a finite number > 0 or null",
-               [](double v) { return v > 0; }, 0.0);
+  if (auto scale = root.find("scale");
+      scale != root.end() && !scale->is_null()) {
+    Expected<double> value = number(
+        root, "", "scale", "a finite number > 0 or null",
+        [](double v) { return v > 0; }, 0.0);
     if (!value)
       return value.takeError();
     spec.scale = *value;
   }
-  Expected<double> softcap =
-      number(root, "", "softcap", "a finite number >= 0 (0 = off)",
-             [](double v) { return v >= 0; }, 0.0);
+  Expected<double> softcap = number(
+      root, "", "softcap", "a finite number >= 0 (0 = off)",
+      [](double v) { return v >= 0; }, 0.0);
   if (!softcap)
     return softcap.takeError();
   spec.softcap = *softcap;
@@ -570,8 +570,8 @@ Expected<AttentionSpec> parseSpecFile(StringRef path) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFileOrSTDIN(path, /*IsText=*/true);
   if (std::error_code ec = buffer.getError())
-    return llvm::createStringError(ec, path + ": cannot read spec: " +
-                                           ec.message());
+    return llvm::createStringError(
+        ec, path + ": cannot read spec: " + ec.message());
   StringRef text = (*buffer)->getBuffer();
   if (text.size() > kMaxSpecFileBytes)
     return llvm::createStringError(

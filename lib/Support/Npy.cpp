@@ -107,7 +107,8 @@ public:
   explicit HeaderParser(StringRef text) : text(text) {}
 
   void skipSpace() {
-    while (pos < text.size() && std::isspace(static_cast<unsigned char>(text[pos])))
+    while (pos < text.size() &&
+           std::isspace(static_cast<unsigned char>(text[pos])))
       ++pos;
   }
   bool consume(char c) {
@@ -133,7 +134,8 @@ public:
   bool word(std::string &out) {
     skipSpace();
     size_t start = pos;
-    while (pos < text.size() && std::isalpha(static_cast<unsigned char>(text[pos])))
+    while (pos < text.size() &&
+           std::isalpha(static_cast<unsigned char>(text[pos])))
       ++pos;
     out = text.substr(start, pos - start).str();
     return !out.empty();
@@ -141,7 +143,8 @@ public:
   bool integer(int64_t &out) {
     skipSpace();
     size_t start = pos;
-    while (pos < text.size() && std::isdigit(static_cast<unsigned char>(text[pos])))
+    while (pos < text.size() &&
+           std::isdigit(static_cast<unsigned char>(text[pos])))
       ++pos;
     if (pos == start || pos - start > 12)
       return false;
@@ -171,9 +174,9 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12)
       return npyError(name, "truncated .npy header");
-    headerLength = uint32_t(uint8_t(bytes[8])) | uint32_t(uint8_t(bytes[9])) << 8 |
-                   uint32_t(uint8_t(bytes[10])) << 16 |
-                   uint32_t(uint8_t(bytes[11])) << 24;
+    headerLength =
+        uint32_t(uint8_t(bytes[8])) | uint32_t(uint8_t(bytes[9])) << 8 |
+        uint32_t(uint8_t(bytes[10])) << 16 | uint32_t(uint8_t(bytes[11])) << 24;
     headerStart = 12;
   } else {
     return npyError(name, "unsupported .npy version " + llvm::Twine(major));
@@ -260,13 +263,12 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   }
   StringRef payload = bytes.substr(headerStart + headerLength);
   if (payload.size() != count * elementSize)
-    return npyError(name, "data is " + llvm::Twine(payload.size()) +
-                              " bytes, expected " +
-                              llvm::Twine(count * elementSize) + " for shape " +
-                              array.shapeString() +
-                              (payload.size() < count * elementSize
-                                   ? " (truncated file?)"
-                                   : " (trailing bytes)"));
+    return npyError(
+        name, "data is " + llvm::Twine(payload.size()) + " bytes, expected " +
+                  llvm::Twine(count * elementSize) + " for shape " +
+                  array.shapeString() +
+                  (payload.size() < count * elementSize ? " (truncated file?)"
+                                                        : " (trailing bytes)"));
   array.data.assign(payload.begin(), payload.end());
   return array;
 }

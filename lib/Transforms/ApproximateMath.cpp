@@ -92,8 +92,10 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
       poly = math::FmaOp::create(rewriter, loc, poly, f,
                                  f32Constant(coefficients[k]));
     Value exponent = arith::FPToSIOp::create(rewriter, loc, intType, n);
-    exponent = arith::AddIOp::create(rewriter, loc, exponent, constants.i32(127));
-    exponent = arith::ShLIOp::create(rewriter, loc, exponent, constants.i32(23));
+    exponent =
+        arith::AddIOp::create(rewriter, loc, exponent, constants.i32(127));
+    exponent =
+        arith::ShLIOp::create(rewriter, loc, exponent, constants.i32(23));
     Value scale = arith::BitcastOp::create(rewriter, loc, type, exponent);
     rewriter.replaceOpWithNewOp<arith::MulFOp>(op, poly, scale);
     return success();
@@ -119,23 +121,25 @@ struct Log2Approximation : public OpRewritePattern<math::Log2Op> {
     auto f32 = [&](double v) { return constants.f32(v); };
     auto int32 = [&](int64_t v) { return constants.i32(v); };
 
-    Value bits = arith::BitcastOp::create(rewriter, loc, intType, op.getOperand());
+    Value bits =
+        arith::BitcastOp::create(rewriter, loc, intType, op.getOperand());
     Value exponent = arith::SubIOp::create(
-        rewriter, loc,
-        arith::ShRUIOp::create(rewriter, loc, bits, int32(23)), int32(127));
+        rewriter, loc, arith::ShRUIOp::create(rewriter, loc, bits, int32(23)),
+        int32(127));
     Value mantissaBits = arith::OrIOp::create(
-        rewriter, loc, arith::AndIOp::create(rewriter, loc, bits, int32(0x7fffff)),
+        rewriter, loc,
+        arith::AndIOp::create(rewriter, loc, bits, int32(0x7fffff)),
         int32(0x3f800000));
     Value m = arith::BitcastOp::create(rewriter, loc, type, mantissaBits);
     // Move m from [1, 2) to [sqrt(1/2), sqrt(2)).
-    Value large = arith::CmpFOp::create(rewriter, loc, arith::CmpFPredicate::OGT,
-                                        m, f32(std::sqrt(2.0)));
-    m = arith::SelectOp::create(rewriter, loc, large,
-                                arith::MulFOp::create(rewriter, loc, m, f32(0.5)),
-                                m);
+    Value large = arith::CmpFOp::create(
+        rewriter, loc, arith::CmpFPredicate::OGT, m, f32(std::sqrt(2.0)));
+    m = arith::SelectOp::create(
+        rewriter, loc, large, arith::MulFOp::create(rewriter, loc, m, f32(0.5)),
+        m);
     exponent = arith::SelectOp::create(
-        rewriter, loc, large, arith::AddIOp::create(rewriter, loc, exponent, int32(1)),
-        exponent);
+        rewriter, loc, large,
+        arith::AddIOp::create(rewriter, loc, exponent, int32(1)), exponent);
     Value t = arith::DivFOp::create(
         rewriter, loc, arith::SubFOp::create(rewriter, loc, m, f32(1.0)),
         arith::AddFOp::create(rewriter, loc, m, f32(1.0)));
@@ -166,8 +170,8 @@ struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
     ShapedConstants constants(rewriter, op.getLoc(), type);
     Type intType = constants.intType();
     Value mask = constants.i32(0x7fffffff);
-    Value bits =
-        arith::BitcastOp::create(rewriter, op.getLoc(), intType, op.getOperand());
+    Value bits = arith::BitcastOp::create(rewriter, op.getLoc(), intType,
+                                          op.getOperand());
     Value cleared = arith::AndIOp::create(rewriter, op.getLoc(), bits, mask);
     rewriter.replaceOpWithNewOp<arith::BitcastOp>(op, type, cleared);
     return success();
@@ -175,7 +179,8 @@ struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
 };
 
 struct AttnApproximateMathPass
-    : public mlir::attn::impl::AttnApproximateMathBase<AttnApproximateMathPass> {
+    : public mlir::attn::impl::AttnApproximateMathBase<
+          AttnApproximateMathPass> {
   using Base::Base;
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());

@@ -42,9 +42,9 @@ copyColumns(ImplicitLocOpBuilder &b, Value source, ValueRange sourceRow,
     llvm::MaybeAlign alignment;
     if (alignedRows && count * bytes == 16 && column * bytes % 16 == 0)
       alignment = llvm::Align(16);
-    Value values = vector::LoadOp::create(
-        b, VectorType::get({count}, element), source, at(sourceRow, column),
-        /*nontemporal=*/false, alignment);
+    Value values = vector::LoadOp::create(b, VectorType::get({count}, element),
+                                          source, at(sourceRow, column),
+                                          /*nontemporal=*/false, alignment);
     vector::StoreOp::create(b, values, destination, at(destinationRow, column),
                             /*nontemporal=*/false, alignment);
   }

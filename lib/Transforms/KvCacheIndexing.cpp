@@ -52,8 +52,8 @@ Value emitPageOfSlot(ImplicitLocOpBuilder &b, Value key, Value pageTable,
   Value page = arith::IndexCastOp::create(
       b, b.getIndexType(),
       memref::LoadOp::create(b, pageTable, ValueRange{batch, slot}));
-  Value lastPage = arith::SubIOp::create(
-      b, memref::DimOp::create(b, key, 0), arith::ConstantIndexOp::create(b, 1));
+  Value lastPage = arith::SubIOp::create(b, memref::DimOp::create(b, key, 0),
+                                         arith::ConstantIndexOp::create(b, 1));
   return arith::MaxSIOp::create(b, arith::MinSIOp::create(b, page, lastPage),
                                 arith::ConstantIndexOp::create(b, 0));
 }

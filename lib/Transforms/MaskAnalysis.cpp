@@ -62,10 +62,11 @@ static Value emitUpper(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
   return result;
 }
 
-SmallVector<KvTileRanges>
-MaskModel::emitTileRanges(ImplicitLocOpBuilder &b, Value firstRow,
-                          Value lastRow, Value offset, Value seqlenK,
-                          int64_t blockN) const {
+SmallVector<KvTileRanges> MaskModel::emitTileRanges(ImplicitLocOpBuilder &b,
+                                                    Value firstRow,
+                                                    Value lastRow, Value offset,
+                                                    Value seqlenK,
+                                                    int64_t blockN) const {
   Value zero = arith::ConstantIndexOp::create(b, 0);
   Value one = arith::ConstantIndexOp::create(b, 1);
   Value block = arith::ConstantIndexOp::create(b, blockN);
@@ -94,18 +95,18 @@ MaskModel::emitTileRanges(ImplicitLocOpBuilder &b, Value firstRow,
     // keys, none if the interval is empty for every row of the Q tile.
     Value begin = arith::MaxSIOp::create(b, floorTile(lowAny), previousEnd);
     Value highAnyEnd = ceilTile(arith::AddIOp::create(b, highAny, one));
-    Value isEmpty = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
-                                          highAny, lowAny);
+    Value isEmpty =
+        arith::CmpIOp::create(b, arith::CmpIPredicate::slt, highAny, lowAny);
     Value end = arith::SelectOp::create(
         b, isEmpty, begin, arith::MaxSIOp::create(b, highAnyEnd, begin));
     // Tiles [ceil(lowAll / BN), floor((highAll + 1) / BN)) hold only keys
     // visible to every row.
     Value fullBegin = clamp(ceilTile(lowAll), begin, end);
-    Value fullEnd = clamp(
-        floorTile(arith::AddIOp::create(b, highAll, one)), fullBegin, end);
-    ranges.push_back({begin, fullBegin, fullEnd, end,
-                      /*leadingBoundaryIsEmpty=*/interval.lower.empty() &&
-                          ranges.empty()});
+    Value fullEnd = clamp(floorTile(arith::AddIOp::create(b, highAll, one)),
+                          fullBegin, end);
+    ranges.push_back(
+        {begin, fullBegin, fullEnd, end,
+         /*leadingBoundaryIsEmpty=*/interval.lower.empty() && ranges.empty()});
     previousEnd = end;
   }
   return ranges;
@@ -146,11 +147,11 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
   Value anyInterval;
   for (const KeyInterval &interval : intervals) {
     Value inside =
-        keyVector ? arith::ConstantOp::create(
-                        b, DenseElementsAttr::get(cast<VectorType>(maskType),
-                                                  true))
-                        .getResult()
-                  : arith::ConstantIntOp::create(b, 1, 1).getResult();
+        keyVector
+            ? arith::ConstantOp::create(
+                  b, DenseElementsAttr::get(cast<VectorType>(maskType), true))
+                  .getResult()
+            : arith::ConstantIntOp::create(b, 1, 1).getResult();
     for (const KeyBound &term : interval.lower)
       inside = arith::AndIOp::create(
           b, inside,
@@ -161,9 +162,9 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
           b, inside,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
                                 likeKey(emitBound(b, term, row, offset))));
-    anyInterval = anyInterval ? arith::OrIOp::create(b, anyInterval, inside)
-                                    .getResult()
-                              : inside;
+    anyInterval = anyInterval
+                      ? arith::OrIOp::create(b, anyInterval, inside).getResult()
+                      : inside;
   }
   return anyInterval;
 }

@@ -40,9 +40,8 @@ SmallVector<Type, 2> kvCacheKernelMemRefs(MLIRContext *context) {
 SmallVector<Type, 2> splitKvKernelMemRefs(AttentionOp op) {
   auto f32 = Float32Type::get(op.getContext());
   constexpr int64_t kDyn = ShapedType::kDynamic;
-  return {MemRefType::get({kDyn, kDyn, kDyn, op.getNumQHeads(),
-                           op.getHeadDimV()},
-                          f32),
+  return {MemRefType::get(
+              {kDyn, kDyn, kDyn, op.getNumQHeads(), op.getHeadDimV()}, f32),
           MemRefType::get({kDyn, kDyn, op.getNumQHeads(), kDyn}, f32)};
 }
 

@@ -17,7 +17,8 @@ constexpr double kLn2 = 0.6931471805599453;
 
 /// sum over s in [0, numSplits) of body(s), or the max when `isMax`.
 Value reduceSplits(ImplicitLocOpBuilder &b, Value numSplits, Value init,
-                   bool isMax, function_ref<Value(ImplicitLocOpBuilder &, Value)> term) {
+                   bool isMax,
+                   function_ref<Value(ImplicitLocOpBuilder &, Value)> term) {
   Value zero = arith::ConstantIndexOp::create(b, 0);
   Value one = arith::ConstantIndexOp::create(b, 1);
   auto loop = scf::ForOp::create(
@@ -25,10 +26,9 @@ Value reduceSplits(ImplicitLocOpBuilder &b, Value numSplits, Value init,
       [&](OpBuilder &nested, Location loc, Value s, ValueRange iter) {
         ImplicitLocOpBuilder nb(loc, nested);
         Value value = term(nb, s);
-        Value next = isMax ? arith::MaximumFOp::create(nb, iter[0], value)
-                                 .getResult()
-                           : arith::AddFOp::create(nb, iter[0], value)
-                                 .getResult();
+        Value next =
+            isMax ? arith::MaximumFOp::create(nb, iter[0], value).getResult()
+                  : arith::AddFOp::create(nb, iter[0], value).getResult();
         scf::YieldOp::create(nb, next);
       });
   return loop.getResult(0);

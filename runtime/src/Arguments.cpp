@@ -68,7 +68,8 @@ int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
                    int64_t kvTiles) {
   if (splitKv != 0)
     return splitKv;
-  int64_t wanted = (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
+  int64_t wanted =
+      (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
   return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
 }
 

@@ -93,15 +93,14 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
 
   // Split-KV: num_splits work items per (Q tile, batch, head) write partial
   // results to a workspace; the merge then combines each output row.
-  int64_t capacity = m.kvCache == ATTNRT_KV_PAGED ? call.cacheCapacity
-                                                  : call.seqlenK;
-  int64_t numSplits =
-      m.splitKv == 1
-          ? 0
-          : splitCount(m.splitKv, threads, numItems,
-                       (capacity + m.blockN - 1) / m.blockN);
-  std::vector<float> partialOutputs(numSplits * call.tensorBatch * call.seqlenQ *
-                                    m.numQHeads * m.headDimV);
+  int64_t capacity =
+      m.kvCache == ATTNRT_KV_PAGED ? call.cacheCapacity : call.seqlenK;
+  int64_t numSplits = m.splitKv == 1
+                          ? 0
+                          : splitCount(m.splitKv, threads, numItems,
+                                       (capacity + m.blockN - 1) / m.blockN);
+  std::vector<float> partialOutputs(numSplits * call.tensorBatch *
+                                    call.seqlenQ * m.numQHeads * m.headDimV);
   std::vector<float> partialLses(numSplits * call.tensorBatch * m.numQHeads *
                                  call.seqlenQ);
   int64_t partialOutputSizes[5] = {numSplits, call.tensorBatch, call.seqlenQ,
@@ -144,8 +143,8 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     auto poc = partialOutput;
     auto plc = partialLse;
     auto cqc = cuQ, ckc = cuK;
-    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, &cqc,
-                 &ckc, begin, end);
+    kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, &cqc, &ckc,
+                 begin, end);
   });
   if (numSplits)
     forChunks(call.tensorBatch * call.seqlenQ * m.numQHeads,

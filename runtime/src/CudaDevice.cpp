@@ -43,8 +43,8 @@ attnrt_status cudaDeviceInfo(attnrt_cuda_device_info &info) {
     return status;
   std::memset(&info, 0, sizeof(info));
   info.ordinal = device;
-  if (CUresult r = driver->cuDeviceGetName(info.name, sizeof(info.name) - 1,
-                                           device))
+  if (CUresult r =
+          driver->cuDeviceGetName(info.name, sizeof(info.name) - 1, device))
     return driverFailure(*driver, "cuDeviceGetName", r);
   struct Query {
     int attribute;
@@ -126,13 +126,13 @@ attnrt_status cudaSynchronize(void *stream) {
   const CudaDriver *driver = withContext(status, device);
   if (!driver)
     return status;
-  CUresult r = stream ? driver->cuStreamSynchronize(
-                            static_cast<CUstream>(stream))
-                      : driver->cuCtxSynchronize();
+  CUresult r = stream
+                   ? driver->cuStreamSynchronize(static_cast<CUstream>(stream))
+                   : driver->cuCtxSynchronize();
   if (r)
-    return driverFailure(*driver, stream ? "cuStreamSynchronize"
-                                         : "cuCtxSynchronize",
-                         r, "a kernel before it failed");
+    return driverFailure(*driver,
+                         stream ? "cuStreamSynchronize" : "cuCtxSynchronize", r,
+                         "a kernel before it failed");
   return succeed();
 }
 

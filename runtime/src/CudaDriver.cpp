@@ -60,8 +60,8 @@ void loadDriver(LoadedDriver &d) {
   bind(library, "cuMemcpyHtoD_v2", api.cuMemcpyHtoD, missing);
   bind(library, "cuMemcpyDtoH_v2", api.cuMemcpyDtoH, missing);
   bind(library, "cuGetErrorName", api.cuGetErrorName, missing);
-  api.cuCtxGetId = reinterpret_cast<decltype(api.cuCtxGetId)>(
-      dlsym(library, "cuCtxGetId"));
+  api.cuCtxGetId =
+      reinterpret_cast<decltype(api.cuCtxGetId)>(dlsym(library, "cuCtxGetId"));
   api.cuOccupancyMaxActiveBlocksPerMultiprocessor = reinterpret_cast<
       decltype(api.cuOccupancyMaxActiveBlocksPerMultiprocessor)>(
       dlsym(library, "cuOccupancyMaxActiveBlocksPerMultiprocessor"));
@@ -135,8 +135,8 @@ attnrt_status currentContext(const CudaDriver &driver, CUcontext &context,
       retainCall = "cuDeviceGet";
       return;
     }
-    if ((retainResult = driver.cuDevicePrimaryCtxRetain(&primary,
-                                                        primaryDevice)))
+    if ((retainResult =
+             driver.cuDevicePrimaryCtxRetain(&primary, primaryDevice)))
       retainCall = "cuDevicePrimaryCtxRetain";
   });
   if (retainResult)

@@ -103,8 +103,7 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
                       std::to_string(m.dynamicSharedMemoryBytes) +
                       " bytes of shared memory per block; device " +
                       std::to_string(device) + " (" + name + ") allows " +
-                      std::to_string(optin) +
-                      "; recompile with smaller tiles");
+                      std::to_string(optin) + "; recompile with smaller tiles");
   }
 
   std::vector<char> log(8192, '\0');
@@ -123,8 +122,8 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
     return fail(status, "kernel '" + m.name + "': the driver rejected " +
                             m.kernelFile + ": " + lastError());
   }
-  if (CUresult r = driver.cuModuleGetFunction(&loaded.function.function,
-                                              module, m.entry.c_str()))
+  if (CUresult r = driver.cuModuleGetFunction(&loaded.function.function, module,
+                                              m.entry.c_str()))
     return driverFailure(driver, "cuModuleGetFunction", r, m.entry);
   if (!m.mergeEntry.empty())
     if (CUresult r = driver.cuModuleGetFunction(&loaded.function.merge, module,
@@ -194,9 +193,9 @@ attnrt_status functionFor(const CudaDriver &driver, const attnrt_kernel &kernel,
                       std::hash<std::string>()(kernel.ptx)};
   auto [begin, end] = moduleTable.equal_range(moduleKey);
   auto match = begin;
-  while (match != end && (match->second.ptx != kernel.ptx ||
-                          match->second.defaultSlopes !=
-                              kernel.manifest.defaultAlibiSlopes))
+  while (match != end &&
+         (match->second.ptx != kernel.ptx ||
+          match->second.defaultSlopes != kernel.manifest.defaultAlibiSlopes))
     ++match;
   if (match == end) {
     LoadedModule loaded;
@@ -266,8 +265,8 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   plan.gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
   if (m.splitKv == 1)
     return plan;
-  int64_t capacity = m.kvCache == ATTNRT_KV_NONE ? call.seqlenK
-                                                 : call.cacheCapacity;
+  int64_t capacity =
+      m.kvCache == ATTNRT_KV_NONE ? call.seqlenK : call.cacheCapacity;
   plan.numSplits = cudaSplitCount(m.splitKv, splitTargetCtas,
                                   plan.gridX * plan.gridY * call.batch,
                                   (capacity + m.blockN - 1) / m.blockN);
@@ -287,8 +286,7 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
 } // namespace
 
 attnrt_status workspaceBytes(const attnrt_kernel &kernel,
-                             const attnrt_attention_args &args,
-                             size_t &bytes) {
+                             const attnrt_attention_args &args, size_t &bytes) {
   bytes = 0;
   const Manifest &m = kernel.manifest;
   if (m.target != ATTNRT_TARGET_CUDA || m.splitKv == 1)
@@ -326,8 +324,7 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   if (gridX > INT32_MAX || gridY > kMaxGridYZ || call.batch > kMaxGridYZ)
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: grid (" + std::to_string(gridX) + ", " +
-                    std::to_string(gridY) + ", " +
-                    std::to_string(call.batch) +
+                    std::to_string(gridY) + ", " + std::to_string(call.batch) +
                     ") exceeds CUDA's limits (2^31-1, 65535, 65535); split "
                     "the batch");
   attnrt_status driverStatus;
@@ -359,9 +356,9 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
     }
     gridX *= plan.numSplits;
     if (gridX > INT32_MAX)
-      return fail(ATTNRT_INVALID_ARGUMENT,
-                  "args: grid x of " + std::to_string(gridX) +
-                      " CTAs exceeds CUDA's limit");
+      return fail(ATTNRT_INVALID_ARGUMENT, "args: grid x of " +
+                                               std::to_string(gridX) +
+                                               " CTAs exceeds CUDA's limit");
   }
 
   int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
@@ -415,12 +412,10 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   params.memref(reinterpret_cast<uintptr_t>(args.page_table), tableSizes,
                 tableStrides, 2);
   // The split-KV workspace (empty for other kernels and one chunk).
-  uint64_t workspace = plan.workspaceBytes
-                           ? reinterpret_cast<uintptr_t>(args.workspace)
-                           : 0;
+  uint64_t workspace =
+      plan.workspaceBytes ? reinterpret_cast<uintptr_t>(args.workspace) : 0;
   int64_t partialOutputSizes[5] = {plan.numSplits, call.tensorBatch,
-                                   call.seqlenQ,
-                                   m.numQHeads, m.headDimV};
+                                   call.seqlenQ, m.numQHeads, m.headDimV};
   int64_t partialLseSizes[4] = {plan.numSplits, call.tensorBatch, m.numQHeads,
                                 call.seqlenQ};
   int64_t partialOutputStrides[5], partialLseStrides[4];
@@ -440,12 +435,12 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
   std::vector<void *> pointers = params.pointers();
   if (CUresult r = driver->cuLaunchKernel(
           function.function, static_cast<unsigned>(gridX),
-          static_cast<unsigned>(gridY),
-          static_cast<unsigned>(call.batch),
+          static_cast<unsigned>(gridY), static_cast<unsigned>(call.batch),
           static_cast<unsigned>(m.blockThreads), 1, 1,
           static_cast<unsigned>(m.dynamicSharedMemoryBytes),
           static_cast<CUstream>(stream), pointers.data(), nullptr))
-    return driverFailure(*driver, "cuLaunchKernel", r, "kernel '" + m.name + "'");
+    return driverFailure(*driver, "cuLaunchKernel", r,
+                         "kernel '" + m.name + "'");
   if (!plan.merge)
     return succeed();
 

@@ -90,7 +90,8 @@ attnrt_status loadKernel(const std::string &packageDir,
   if (attnrt_status status =
           readFile(manifestPath, text, kMaxManifestBytes, "1 MiB"))
     return status;
-  if (attnrt_status status = parseManifest(text, manifestPath, loaded->manifest))
+  if (attnrt_status status =
+          parseManifest(text, manifestPath, loaded->manifest))
     return status;
   const Manifest &manifest = loaded->manifest;
   std::string missing = manifest.target == ATTNRT_TARGET_CPU
@@ -98,7 +99,8 @@ attnrt_status loadKernel(const std::string &packageDir,
                             : "";
   if (!missing.empty())
     return fail(ATTNRT_UNSUPPORTED,
-                packageDir + ": compiled for CPU features this machine lacks (" +
+                packageDir +
+                    ": compiled for CPU features this machine lacks (" +
                     missing + "); recompile the package on this machine");
 
   if (manifest.target == ATTNRT_TARGET_CUDA) {
@@ -108,8 +110,7 @@ attnrt_status loadKernel(const std::string &packageDir,
     if (attnrt_status status =
             readFile(ptxPath, loaded->ptx, kMaxPtxBytes, "64 MiB"))
       return status;
-    if (loaded->ptx.find(".entry " + manifest.entry + "(") ==
-        std::string::npos)
+    if (loaded->ptx.find(".entry " + manifest.entry + "(") == std::string::npos)
       return fail(ATTNRT_CORRUPT_PACKAGE,
                   ptxPath + ": no kernel entry '.entry " + manifest.entry +
                       "(' (truncated or not attngen's PTX)");
@@ -130,8 +131,8 @@ attnrt_status loadKernel(const std::string &packageDir,
   }
   void *symbol = dlsym(loaded->library, manifest.entry.c_str());
   if (!symbol)
-    return fail(ATTNRT_CORRUPT_PACKAGE, libraryPath + ": no entry point '" +
-                                            manifest.entry + "'");
+    return fail(ATTNRT_CORRUPT_PACKAGE,
+                libraryPath + ": no entry point '" + manifest.entry + "'");
   loaded->entry = reinterpret_cast<attnrt_kernel::Entry>(symbol);
   if (!manifest.mergeEntry.empty()) {
     void *merge = dlsym(loaded->library, manifest.mergeEntry.c_str());

@@ -19,9 +19,9 @@ struct attnrt_kernel {
   /// partial_o, partial_lse, cu_seqlens_q, cu_seqlens_k) descriptors,
   /// begin, end.
   void *library = nullptr;
-  using Entry = void (*)(void *, void *, void *, void *, void *, void *,
-                         void *, void *, void *, void *, void *, void *,
-                         int64_t, int64_t);
+  using Entry = void (*)(void *, void *, void *, void *, void *, void *, void *,
+                         void *, void *, void *, void *, void *, int64_t,
+                         int64_t);
   Entry entry = nullptr;
   /// Split-KV packages: (o, lse, partial_o, partial_lse) descriptors, begin,
   /// end.
@@ -36,8 +36,8 @@ struct attnrt_kernel {
   std::string ptx;
   /// Its function per context id, filled by the first launch there.
   mutable std::mutex cudaMutex;
-  mutable std::vector<std::pair<unsigned long long,
-                                attnrt::detail::CudaFunction>>
+  mutable std::vector<
+      std::pair<unsigned long long, attnrt::detail::CudaFunction>>
       cudaFunctions;
   ~attnrt_kernel();
 };

@@ -116,7 +116,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   else if (dtype == "bf16")
     manifest.dtype = ATTNRT_BF16;
   else
-    return reader.corrupt("/spec/dtype", "expected \"f32\", \"f16\" or \"bf16\"");
+    return reader.corrupt("/spec/dtype",
+                          "expected \"f32\", \"f16\" or \"bf16\"");
   for (auto [pointer, field] :
        {std::make_pair("/spec/num_q_heads", &manifest.numQHeads),
         std::make_pair("/spec/num_kv_heads", &manifest.numKvHeads),
@@ -149,8 +150,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         std::make_tuple("/spec/sink_tokens", &manifest.sinkTokens, 0)}) {
     const json *value = reader.find(pointer, &json::is_number_integer);
     if (!value || value->get<int64_t>() < lo)
-      return reader.corrupt(pointer, "expected an integer >= " +
-                                         std::to_string(lo));
+      return reader.corrupt(pointer,
+                            "expected an integer >= " + std::to_string(lo));
     *field = value->get<int64_t>();
   }
   if (const json *scale = reader.find("/spec/scale", &json::is_number)) {
@@ -260,11 +261,18 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
     const char *name;
     int64_t rank;
   };
-  std::vector<Param> expected = {
-      {"q", 4},   {"k", 4},           {"v", 4},
-      {"o", 4},   {"lse", 3},         {"alibi_slopes", 1},
-      {"cache_seqlens", 1}, {"page_table", 2}, {"partial_o", 5},
-      {"partial_lse", 4}, {"cu_seqlens_q", 1}, {"cu_seqlens_k", 1}};
+  std::vector<Param> expected = {{"q", 4},
+                                 {"k", 4},
+                                 {"v", 4},
+                                 {"o", 4},
+                                 {"lse", 3},
+                                 {"alibi_slopes", 1},
+                                 {"cache_seqlens", 1},
+                                 {"page_table", 2},
+                                 {"partial_o", 5},
+                                 {"partial_lse", 4},
+                                 {"cu_seqlens_q", 1},
+                                 {"cu_seqlens_k", 1}};
   if (!cuda) {
     expected.push_back({"begin", 0});
     expected.push_back({"end", 0});
@@ -347,8 +355,7 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
         manifest.mergeBlockThreads > 1024)
       return reader.corrupt("/kernel/merge/block_threads",
                             "expected a multiple of 32 up to 1024");
-    const json kMergeGrid = {"ceil(batch * seqlen_q * num_q_heads / 4)", 1,
-                             1};
+    const json kMergeGrid = {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1};
     const json *mergeGrid = reader.find("/kernel/merge/grid", &json::is_array);
     if (!mergeGrid || *mergeGrid != kMergeGrid ||
         manifest.mergeBlockThreads != 128)
@@ -383,8 +390,8 @@ attnrt_status parseManifest(const std::string &text, const std::string &path,
   // (query, q head) rows per kv head (GQA packing).
   const json kGrid = {"ceil(seqlen_q / block_m)", "num_q_heads", "batch"};
   const json kPackedGrid = {
-      "ceil(seqlen_q * (num_q_heads / num_kv_heads) / block_m)",
-      "num_kv_heads", "batch"};
+      "ceil(seqlen_q * (num_q_heads / num_kv_heads) / block_m)", "num_kv_heads",
+      "batch"};
   const json *grid = reader.find("/kernel/grid", &json::is_array);
   if (!grid || (*grid != kGrid && *grid != kPackedGrid))
     return reader.corrupt("/kernel/grid",

@@ -9,8 +9,7 @@
 namespace attnrt::detail {
 
 ThreadPool &ThreadPool::shared() {
-  static ThreadPool pool(
-      std::max(1u, std::thread::hardware_concurrency()) - 1);
+  static ThreadPool pool(std::max(1u, std::thread::hardware_concurrency()) - 1);
   return pool;
 }
 

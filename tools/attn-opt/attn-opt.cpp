@@ -14,6 +14,6 @@ int main(int argc, char **argv) {
   attngen::registerAllPasses();
   attngen::registerCpuLoweringPipeline();
   attngen::registerGpuLoweringPipeline();
-  return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "attngen optimizer driver\n", registry));
+  return mlir::asMainReturnCode(
+      mlir::MlirOptMain(argc, argv, "attngen optimizer driver\n", registry));
 }

@@ -211,7 +211,7 @@ CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy,
   if (!function || !params || extra)
     return kInvalidHandle;
   MockLaunch launch{function->entry, {gx, gy, gz}, {bx, by, bz},
-                    sharedBytes, stream, {}};
+                    sharedBytes,     stream,       {}};
   for (size_t i = 0; i < function->numParams; ++i) {
     uint64_t value;
     std::memcpy(&value, params[i], sizeof(value));

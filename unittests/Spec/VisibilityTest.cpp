@@ -61,7 +61,8 @@ TEST(Visibility, CountMatchesBruteForce) {
         for (auto [sq, sk] : {std::make_pair(1, 1), std::make_pair(17, 33),
                               std::make_pair(33, 17), std::make_pair(64, 64),
                               std::make_pair(0, 5), std::make_pair(5, 0)}) {
-          EXPECT_EQ(countVisiblePairs(spec, sq, sk), bruteForcePairs(spec, sq, sk))
+          EXPECT_EQ(countVisiblePairs(spec, sq, sk),
+                    bruteForcePairs(spec, sq, sk))
               << "mask " << toString(mask) << " " << toString(align)
               << " window (" << left << ", " << right << ") sinks " << sinks
               << " " << sq << "x" << sk;

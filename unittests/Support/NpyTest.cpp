@@ -35,16 +35,23 @@ std::string parseError(const std::string &bytes) {
 }
 
 TEST(Npy, ParsesFloat32AndFloat16) {
-  auto f32 = parseNpy(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", 24), "x");
+  auto f32 = parseNpy(
+      npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
+               24),
+      "x");
   ASSERT_TRUE(static_cast<bool>(f32)) << llvm::toString(f32.takeError());
   EXPECT_EQ(f32->type, NpyType::F32);
   EXPECT_EQ(f32->shape, (std::vector<int64_t>{2, 3}));
   EXPECT_EQ(f32->numElements(), 6);
-  auto f16 = parseNpy(npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }", 10), "x");
+  auto f16 = parseNpy(
+      npyBytes("{'descr': '<f2', 'fortran_order': False, 'shape': (5,), }", 10),
+      "x");
   ASSERT_TRUE(static_cast<bool>(f16));
   EXPECT_EQ(f16->type, NpyType::F16);
   EXPECT_EQ(f16->shapeString(), "(5,)");
-  auto scalar = parseNpy(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4), "x");
+  auto scalar = parseNpy(
+      npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (), }", 4),
+      "x");
   ASSERT_TRUE(static_cast<bool>(scalar));
   EXPECT_EQ(scalar->numElements(), 1);
 }
@@ -70,26 +77,47 @@ TEST(Npy, Int32ConvertsByValueAndIsNoTensor) {
 }
 
 TEST(Npy, RejectsBadFiles) {
-  EXPECT_EQ(parseError("hello"), "x.npy: not a .npy file (no \\x93NUMPY magic)");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8)),
-            "x.npy: dtype '>f4' is not supported; expected <f4 (float32), <f2 (float16) or <i4 (int32)");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8)),
-            "x.npy: Fortran-order arrays are not supported; save a C-contiguous array");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 7)),
-            "x.npy: data is 7 bytes, expected 8 for shape (2,) (truncated file?)");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }", 8)),
-            "x.npy: malformed .npy header (shape)");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'shape': (2,), }", 8)),
-            "x.npy: malformed .npy header (missing descr, fortran_order or shape)");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999, 99999999999, 99999999999), }", 8)),
-            "x.npy: shape (99999999999, 99999999999, 99999999999) is too large");
+  EXPECT_EQ(parseError("hello"),
+            "x.npy: not a .npy file (no \\x93NUMPY magic)");
+  EXPECT_EQ(
+      parseError(npyBytes(
+          "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", 8)),
+      "x.npy: dtype '>f4' is not supported; expected <f4 (float32), <f2 "
+      "(float16) or <i4 (int32)");
+  EXPECT_EQ(parseError(npyBytes(
+                "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", 8)),
+            "x.npy: Fortran-order arrays are not supported; save a "
+            "C-contiguous array");
+  EXPECT_EQ(
+      parseError(npyBytes(
+          "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 7)),
+      "x.npy: data is 7 bytes, expected 8 for shape (2,) (truncated file?)");
+  EXPECT_EQ(
+      parseError(npyBytes(
+          "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }", 8)),
+      "x.npy: malformed .npy header (shape)");
+  EXPECT_EQ(
+      parseError(npyBytes("{'descr': '<f4', 'shape': (2,), }", 8)),
+      "x.npy: malformed .npy header (missing descr, fortran_order or shape)");
+  EXPECT_EQ(
+      parseError(npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': "
+                          "(99999999999, 99999999999, 99999999999), }",
+                          8)),
+      "x.npy: shape (99999999999, 99999999999, 99999999999) is too large");
   // Bytes of a corrupt header are quoted escaped, never raw.
-  EXPECT_EQ(parseError(npyBytes("{'des\xf6r': '<f4', 'fortran_order': False, 'shape': (2,), }", 8)),
-            "x.npy: unexpected key 'des\\F6r' in .npy header");
-  EXPECT_EQ(parseError(npyBytes("{'descr': '<f\x01', 'fortran_order': False, 'shape': (2,), }", 8)),
-            "x.npy: dtype '<f\\01' is not supported; expected <f4 (float32), <f2 (float16) or <i4 (int32)");
-  std::string truncatedHeader = npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 0);
-  EXPECT_EQ(parseError(truncatedHeader.substr(0, 30)), "x.npy: truncated .npy header");
+  EXPECT_EQ(
+      parseError(npyBytes(
+          "{'des\xf6r': '<f4', 'fortran_order': False, 'shape': (2,), }", 8)),
+      "x.npy: unexpected key 'des\\F6r' in .npy header");
+  EXPECT_EQ(
+      parseError(npyBytes(
+          "{'descr': '<f\x01', 'fortran_order': False, 'shape': (2,), }", 8)),
+      "x.npy: dtype '<f\\01' is not supported; expected <f4 (float32), <f2 "
+      "(float16) or <i4 (int32)");
+  std::string truncatedHeader =
+      npyBytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }", 0);
+  EXPECT_EQ(parseError(truncatedHeader.substr(0, 30)),
+            "x.npy: truncated .npy header");
 }
 
 TEST(Npy, WriteThenReadRoundTrips) {

@@ -17,8 +17,7 @@ namespace attngen {
 nlohmann::ordered_json manifestTensorParams(const AttentionSpec &spec);
 
 /// {format, format_version, spec, target}: the head of every manifest.
-nlohmann::ordered_json manifestHeader(const AttentionSpec &spec,
-                                      Target target);
+nlohmann::ordered_json manifestHeader(const AttentionSpec &spec, Target target);
 
 /// The manifest's text, `kernel.digest` added: the digest libattnrt checks
 /// on load (attnrt/package_digest.hpp) over `kernelFile`, the bytes of the

@@ -1,4 +1,5 @@
-//===- KvCacheInputs.h - cache lengths and page tables of a call -*- C++ -*-===//
+//===- KvCacheInputs.h - cache lengths and page tables of a call -*- C++
+//-*-===//
 //
 // Specs with a `kv_cache` take, per call, each sequence's key count
 // (cache_seqlens) and, when paged, a page table. `attngen run` reads them

@@ -1,4 +1,5 @@
-//===- TemporaryPackage.h - a spec's package loaded by libattnrt -*- C++ -*-===//
+//===- TemporaryPackage.h - a spec's package loaded by libattnrt -*- C++
+//-*-===//
 //
 // `attngen run/bench` run specs the way engines do: the spec is compiled to
 // a package in a temporary directory, libattnrt loads it, and the directory

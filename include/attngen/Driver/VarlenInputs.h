@@ -30,11 +30,11 @@ struct VarlenInputs {
 /// dimension 1): both [batch + 1], starting at 0, non-decreasing, ending at
 /// the totals. Specs without varlen must get neither file; varlen specs with
 /// a KV cache take cu_seqlens_q alone (their keys are in the cache).
-llvm::Expected<VarlenInputs>
-readVarlenInputs(const AttentionSpec &spec, const std::string &specPath,
-                 const std::string &cuSeqlensQPath,
-                 const std::string &cuSeqlensKPath, int64_t totalQ,
-                 int64_t totalK);
+llvm::Expected<VarlenInputs> readVarlenInputs(const AttentionSpec &spec,
+                                              const std::string &specPath,
+                                              const std::string &cuSeqlensQPath,
+                                              const std::string &cuSeqlensKPath,
+                                              int64_t totalQ, int64_t totalK);
 
 } // namespace attngen
 

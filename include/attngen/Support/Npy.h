@@ -34,9 +34,9 @@ struct NpyArray {
   std::vector<int32_t> toInt32() const;
 };
 
-/// Reads a C-order `<f4`, `<f2` or `<i4` array. Any other dtype, Fortran order, a
-/// malformed header, or a data section of the wrong length is an error
-/// `PATH: what is wrong`.
+/// Reads a C-order `<f4`, `<f2` or `<i4` array. Any other dtype, Fortran order,
+/// a malformed header, or a data section of the wrong length is an error `PATH:
+/// what is wrong`.
 llvm::Expected<NpyArray> readNpy(llvm::StringRef path);
 
 /// `array` (read from `path`) as float data: an error `PATH: WHAT must be

@@ -28,7 +28,8 @@ struct TilingViolation {
 /// registers, as FlashAttention-3 sizes its tiles by registers too); each
 /// GPU warp owns 16-row slabs of the Q tile, so block_m is a multiple of 16 *
 /// num_warps.
-inline std::optional<TilingViolation> checkTiling(int64_t blockM, int64_t blockN,
+inline std::optional<TilingViolation> checkTiling(int64_t blockM,
+                                                  int64_t blockN,
                                                   int64_t numWarps,
                                                   int64_t numStages) {
   auto isPowerOfTwoIn = [](int64_t value, int64_t lo, int64_t hi) {

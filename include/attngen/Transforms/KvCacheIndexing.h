@@ -1,4 +1,5 @@
-//===- KvCacheIndexing.h - where a sequence's keys are in a cache -*- C++ -*-===//
+//===- KvCacheIndexing.h - where a sequence's keys are in a cache -*- C++
+//-*-===//
 //
 // The per-sequence key count and the row of key j of a sequence, for the
 // attn.attention operands (plain K/V, contiguous or paged KV caches), shared

@@ -34,8 +34,7 @@ struct TileRows {
   /// The ALiBi slope of the row's head (null without ALiBi).
   Value slopeOf(ImplicitLocOpBuilder &b, Value row);
   /// (batch index, sequence index) of a query in Q, O and LSE.
-  std::pair<Value, Value> tensorRow(ImplicitLocOpBuilder &b,
-                                    Value queryIndex);
+  std::pair<Value, Value> tensorRow(ImplicitLocOpBuilder &b, Value queryIndex);
 };
 
 } // namespace mlir::attn

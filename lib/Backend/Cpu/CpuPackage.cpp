@@ -40,8 +40,7 @@ static std::pair<std::string, std::string> hostCpu() {
   std::string features;
   for (const auto &feature : llvm::sys::getHostCPUFeatures())
     features += (features.empty() ? "" : ",") +
-                std::string(feature.second ? "+" : "-") +
-                feature.first().str();
+                std::string(feature.second ? "+" : "-") + feature.first().str();
   return {llvm::sys::getHostCPUName().str(), features};
 }
 
@@ -58,9 +57,9 @@ static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
   params.push_back(json{{"name", "begin"}, {"kind", "index"}});
   params.push_back(json{{"name", "end"}, {"kind", "index"}});
   json manifest = manifestHeader(spec, Target::CPU);
-  for (auto [key, value] : {std::make_pair("triple", triple),
-                            std::make_pair("cpu", cpu),
-                            std::make_pair("cpu_features", features)})
+  for (auto [key, value] :
+       {std::make_pair("triple", triple), std::make_pair("cpu", cpu),
+        std::make_pair("cpu_features", features)})
     manifest[key] = value;
   manifest["kernel"] = {
       {"file", "kernel.so"},
@@ -87,7 +86,7 @@ static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
     // Split-KV: after every work item, the merge combines the chunks of
     // each output row, row = (b * seqlen_q + i) * num_q_heads + h.
     manifest["kernel"]["merge_entry"] = "_mlir_ciface_" + spec.name + "_merge";
-    manifest["kernel"]["merge_params"] = {"o", "lse", "partial_o",
+    manifest["kernel"]["merge_params"] = {"o",           "lse",   "partial_o",
                                           "partial_lse", "begin", "end"};
     manifest["kernel"]["merge_work_items"] = "batch * seqlen_q * num_q_heads";
   }
@@ -134,8 +133,8 @@ compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   module->setTargetTriple(targetTriple);
   module->setDataLayout(machine->createDataLayout());
-  if (Error error = mlir::makeOptimizingTransformer(3, 0, machine.get())(
-          module.get()))
+  if (Error error =
+          mlir::makeOptimizingTransformer(3, 0, machine.get())(module.get()))
     return std::move(error);
 
   llvm::SmallVector<char, 0> object;
@@ -157,34 +156,40 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
   if (!object)
     return object.takeError();
 
-  return writePackageDirectory(packageDir, [&](llvm::StringRef staging) -> Error {
-    std::string objectPath = (staging + "/kernel.o").str();
-    std::string libraryPath = (staging + "/kernel.so").str();
-    if (Error error =
-            writePackageFile(objectPath, {object->data(), object->size()}))
-      return error;
-    // Link in-process with lld: no external tool at compile time.
-    std::string linkOutput;
-    llvm::raw_string_ostream linkLog(linkOutput);
-    const char *args[] = {"ld.lld", "-shared", "--no-undefined-version",
-                          "-soname", "kernel.so", "-o",
-                          libraryPath.c_str(), objectPath.c_str()};
-    lld::Result result =
-        lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
-    if (result.retCode != 0)
-      return packageError(packageDir + ": linking kernel.so failed: " +
-                          linkOutput);
-    llvm::sys::fs::remove(objectPath);
-    auto library = llvm::MemoryBuffer::getFile(libraryPath);
-    if (!library)
-      return packageError(
-          libraryPath + ": cannot read back: " + library.getError().message());
-    return writePackageFile(
-        (staging + "/manifest.json").str(),
-        manifestTextWithDigest(
-            manifestJson(spec, blockM, blockN, triple, cpu, features),
-            (*library)->getBuffer()));
-  });
+  return writePackageDirectory(
+      packageDir, [&](llvm::StringRef staging) -> Error {
+        std::string objectPath = (staging + "/kernel.o").str();
+        std::string libraryPath = (staging + "/kernel.so").str();
+        if (Error error =
+                writePackageFile(objectPath, {object->data(), object->size()}))
+          return error;
+        // Link in-process with lld: no external tool at compile time.
+        std::string linkOutput;
+        llvm::raw_string_ostream linkLog(linkOutput);
+        const char *args[] = {"ld.lld",
+                              "-shared",
+                              "--no-undefined-version",
+                              "-soname",
+                              "kernel.so",
+                              "-o",
+                              libraryPath.c_str(),
+                              objectPath.c_str()};
+        lld::Result result =
+            lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
+        if (result.retCode != 0)
+          return packageError(packageDir +
+                              ": linking kernel.so failed: " + linkOutput);
+        llvm::sys::fs::remove(objectPath);
+        auto library = llvm::MemoryBuffer::getFile(libraryPath);
+        if (!library)
+          return packageError(libraryPath + ": cannot read back: " +
+                              library.getError().message());
+        return writePackageFile(
+            (staging + "/manifest.json").str(),
+            manifestTextWithDigest(
+                manifestJson(spec, blockM, blockN, triple, cpu, features),
+                (*library)->getBuffer()));
+      });
 }
 
 } // namespace attngen

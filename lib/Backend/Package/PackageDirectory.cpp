@@ -34,10 +34,9 @@ llvm::Error writePackageDirectory(
   bool exists = llvm::sys::fs::exists(packageDir);
   if (exists && !llvm::sys::fs::exists(packageDir + "/manifest.json")) {
     std::error_code ec;
-    bool isEmptyDirectory =
-        llvm::sys::fs::is_directory(packageDir) &&
-        llvm::sys::fs::directory_iterator(packageDir, ec) ==
-            llvm::sys::fs::directory_iterator();
+    bool isEmptyDirectory = llvm::sys::fs::is_directory(packageDir) &&
+                            llvm::sys::fs::directory_iterator(packageDir, ec) ==
+                                llvm::sys::fs::directory_iterator();
     if (!isEmptyDirectory || ec)
       return packageError(packageDir +
                           ": exists and is not an attngen package; not "
@@ -53,11 +52,10 @@ llvm::Error writePackageDirectory(
   if (std::error_code ec = llvm::sys::fs::make_absolute(parent))
     return packageError(packageDir + ": cannot create: " + ec.message());
   llvm::SmallString<256> staging;
-  if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(
-          parent + "/.attnpkg", staging))
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory(parent + "/.attnpkg", staging))
     return packageError(packageDir + ": cannot create: " + ec.message());
-  llvm::scope_exit cleanup(
-      [&] { llvm::sys::fs::remove_directories(staging); });
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(staging); });
   if (llvm::Error error = fill(staging))
     return error;
   if (exists) {

@@ -13,9 +13,8 @@ using json = nlohmann::ordered_json;
 json manifestTensorParams(const AttentionSpec &spec) {
   auto tensor = [](const char *name, const char *access, json shape,
                    const char *dtype) {
-    return json{{"name", name},     {"kind", "memref"},
-                {"access", access}, {"rank", shape.size()},
-                {"shape", shape},   {"dtype", dtype}};
+    return json{{"name", name},         {"kind", "memref"}, {"access", access},
+                {"rank", shape.size()}, {"shape", shape},   {"dtype", dtype}};
   };
   const char *dtype = toString(spec.dtype);
   bool cache = spec.kvCache.layout != KvCacheLayout::None;

@@ -57,7 +57,10 @@ typedef enum attnrt_dtype {
   ATTNRT_BF16 = 2
 } attnrt_dtype;
 
-typedef enum attnrt_target { ATTNRT_TARGET_CPU = 0, ATTNRT_TARGET_CUDA = 1 } attnrt_target;
+typedef enum attnrt_target {
+  ATTNRT_TARGET_CPU = 0,
+  ATTNRT_TARGET_CUDA = 1
+} attnrt_target;
 
 /* Where a kernel's keys and values come from. */
 typedef enum attnrt_kv_cache_layout {
@@ -170,17 +173,18 @@ typedef struct attnrt_attention_args {
 } attnrt_attention_args;
 
 /* Loads and validates a package directory. */
-ATTNRT_API attnrt_status attnrt_kernel_load(const char *package_dir, attnrt_kernel **kernel);
+ATTNRT_API attnrt_status attnrt_kernel_load(const char *package_dir,
+                                            attnrt_kernel **kernel);
 /* Releases a kernel (NULL is allowed). */
 ATTNRT_API void attnrt_kernel_release(attnrt_kernel *kernel);
 ATTNRT_API attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
-                                     attnrt_kernel_info *info);
+                                                attnrt_kernel_info *info);
 
 /* Runs a CPU kernel on host buffers with up to num_threads threads
    (0 = all cores). Thread-safe: calls may run concurrently. */
 ATTNRT_API attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
-                             const attnrt_attention_args *args,
-                             int num_threads);
+                                        const attnrt_attention_args *args,
+                                        int num_threads);
 
 /*===--- CUDA ------------------------------------------------------------===*
  * libcuda.so.1 is loaded at run time (ATTNRT_CUDA_DRIVER=/path overrides it);
@@ -216,11 +220,13 @@ typedef struct attnrt_cuda_device_info {
   int64_t total_memory_bytes;
 } attnrt_cuda_device_info;
 
-ATTNRT_API attnrt_status attnrt_cuda_device_get_info(attnrt_cuda_device_info *info);
+ATTNRT_API attnrt_status
+attnrt_cuda_device_get_info(attnrt_cuda_device_info *info);
 
 /* Device buffers and copies for programs without their own allocator (the
    copies are synchronous). attnrt_cuda_free(NULL) does nothing. */
-ATTNRT_API attnrt_status attnrt_cuda_malloc(size_t bytes, void **device_pointer);
+ATTNRT_API attnrt_status attnrt_cuda_malloc(size_t bytes,
+                                            void **device_pointer);
 ATTNRT_API attnrt_status attnrt_cuda_free(void *device_pointer);
 ATTNRT_API attnrt_status attnrt_cuda_copy_to_device(void *device_destination,
                                                     const void *host_source,
@@ -234,9 +240,9 @@ ATTNRT_API attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
    runs). split_kv "auto" chunks by the kernel's occupancy on the device, so
    this loads the kernel in the calling thread's context, as the first
    launch would. */
-ATTNRT_API attnrt_status attnrt_workspace_bytes(const attnrt_kernel *kernel,
-                                                const attnrt_attention_args *args,
-                                                size_t *bytes);
+ATTNRT_API attnrt_status
+attnrt_workspace_bytes(const attnrt_kernel *kernel,
+                       const attnrt_attention_args *args, size_t *bytes);
 
 /* Waits for `stream` (NULL: all work in the context); reports a failed
    kernel launched before it. */

@@ -72,11 +72,11 @@ LogicalResult AttentionOp::verify() {
     return emitOpError() << "head dims must be positive, got head_dim = "
                          << headDim << ", head_dim_v = " << headDimV;
   if (getWindowLeft() < -1 || getWindowRight() < -1)
-    return emitOpError() << "window bounds must be >= -1 (-1 = unbounded), got ("
-                         << getWindowLeft() << ", " << getWindowRight() << ")";
+    return emitOpError()
+           << "window bounds must be >= -1 (-1 = unbounded), got ("
+           << getWindowLeft() << ", " << getWindowRight() << ")";
   if (getSinkTokens() < 0)
-    return emitOpError() << "sink_tokens must be >= 0, got "
-                         << getSinkTokens();
+    return emitOpError() << "sink_tokens must be >= 0, got " << getSinkTokens();
   float scale = getScale().convertToFloat();
   if (!std::isfinite(scale) || scale <= 0.0f)
     return emitOpError() << "scale must be finite and > 0, got " << scale;
@@ -120,8 +120,9 @@ LogicalResult AttentionOp::verify() {
       if ((name == std::string("query") || !hasKvCache()) &&
           cast<RankedTensorType>(value.getType()).getDimSize(0) != 1)
         return emitOpError()
-               << name << " of a variable-length batch must have dimension 0 "
-                          "(batch) = 1: sequences are packed along dimension 1";
+               << name
+               << " of a variable-length batch must have dimension 0 "
+                  "(batch) = 1: sequences are packed along dimension 1";
   std::optional<int64_t> pageSize = getPageSize();
   if (getPageTable() && !getCacheSeqlens())
     return emitOpError() << "a page_table needs cache_seqlens";
@@ -216,12 +217,10 @@ LogicalResult AttentionOp::verify() {
       return failure();
   }
   if (Value lse = getLse()) {
-    if (failed(verifyOperandShape(*this, "lse",
-                                  cast<RankedTensorType>(lse.getType()),
-                                  {{"batch", kAny},
-                                   {"num_q_heads", numQHeads},
-                                   {"seqlen_q", kAny}},
-                                  shared)))
+    if (failed(verifyOperandShape(
+            *this, "lse", cast<RankedTensorType>(lse.getType()),
+            {{"batch", kAny}, {"num_q_heads", numQHeads}, {"seqlen_q", kAny}},
+            shared)))
       return failure();
   }
   return success();
