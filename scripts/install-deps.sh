@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools liblld-22-dev
   nlohmann-json3-dev libgtest-dev
-  cmake ninja-build lld ccache
+  cmake ninja-build lld ccache clang-format-22
   python3-numpy
 )
 # --bench: what bench/ needs on top (numpy on OpenBLAS, plots).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Configures, builds and runs every test (lit + GoogleTest) through ctest.
+# Configures, builds and runs every test (lit, GoogleTest, the format check)
+# through ctest.
 # Usage: bash scripts/test.sh [BUILD_DIR]   (default: build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -62,12 +62,15 @@ int main(int argc, char **argv) {
       info.returns_lse ? malloc(batch * hq * sq * sizeof(float)) : NULL;
   double *scores = malloc(sk * sizeof(double));
   unsigned long long state = 1;
-  for (size_t i = 0; i < nq; ++i)
+  for (size_t i = 0; i < nq; ++i) {
     q[i] = next_random(&state);
-  for (size_t i = 0; i < nk; ++i)
+  }
+  for (size_t i = 0; i < nk; ++i) {
     k[i] = next_random(&state);
-  for (size_t i = 0; i < nv; ++i)
+  }
+  for (size_t i = 0; i < nv; ++i) {
     v[i] = next_random(&state);
+  }
 
   attnrt_attention_args args;
   memset(&args, 0, sizeof(args));
@@ -88,35 +91,43 @@ int main(int argc, char **argv) {
 
   /* The reference: softmax(scale * q k^T, masked) v, in double. */
   double max_error = 0.0;
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < hq; ++h)
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t h = 0; h < hq; ++h) {
       for (int64_t i = 0; i < sq; ++i) {
         int64_t kvh = h / (hq / hkv);
         double row_max = -INFINITY, sum = 0.0;
         for (int64_t j = 0; j < sk; ++j) {
           scores[j] = -INFINITY;
-          if (!visible(&info, i, j, sq, sk))
+          if (!visible(&info, i, j, sq, sk)) {
             continue;
+          }
           double dot = 0.0;
-          for (int64_t x = 0; x < d; ++x)
+          for (int64_t x = 0; x < d; ++x) {
             dot += (double)q[((b * sq + i) * hq + h) * d + x] *
                    k[((b * sk + j) * hkv + kvh) * d + x];
+          }
           scores[j] = dot * info.scale;
-          if (scores[j] > row_max)
+          if (scores[j] > row_max) {
             row_max = scores[j];
+          }
         }
-        for (int64_t j = 0; j < sk; ++j)
+        for (int64_t j = 0; j < sk; ++j) {
           sum += row_max == -INFINITY ? 0.0 : exp(scores[j] - row_max);
+        }
         for (int64_t x = 0; x < dv; ++x) {
           double expected = 0.0;
-          for (int64_t j = 0; j < sk && sum > 0; ++j)
+          for (int64_t j = 0; j < sk && sum > 0; ++j) {
             expected += exp(scores[j] - row_max) / sum *
                         v[((b * sk + j) * hkv + kvh) * dv + x];
+          }
           double error = fabs(expected - o[((b * sq + i) * hq + h) * dv + x]);
-          if (error > max_error || error != error)
+          if (error > max_error || error != error) {
             max_error = error != error ? INFINITY : error;
+          }
         }
       }
+    }
+  }
   printf(
       "kernel %s: batch %lld, seqlen_q %lld, seqlen_k %lld, heads %lld/%lld, "
       "head dims %lld/%lld: max error %.3g\n",

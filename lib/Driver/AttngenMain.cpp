@@ -190,8 +190,9 @@ void printVersion(llvm::raw_ostream &os) {
 }
 
 int reportResult(llvm::Error error) {
-  if (!error)
+  if (!error) {
     return 0;
+  }
   llvm::errs() << llvm::toString(std::move(error)) << "\n";
   return 1;
 }
@@ -200,10 +201,12 @@ int runCompile() {
   CompileOptions options;
   options.specPath = compileSpecPath;
   options.outputPath = compileOutput;
-  if (compileTarget.getNumOccurrences())
+  if (compileTarget.getNumOccurrences()) {
     options.target = compileTarget;
-  if (compileEmit.getNumOccurrences())
+  }
+  if (compileEmit.getNumOccurrences()) {
     options.emit = compileEmit;
+  }
   return reportResult(compileSpec(options));
 }
 
@@ -253,8 +256,9 @@ void hideLibraryOptions() {
   for (auto &[name, option] :
        cl::getRegisteredOptions(cl::SubCommand::getTopLevel())) {
     llvm::StringRef flag = name;
-    if (!flag.starts_with("help") && flag != "version")
+    if (!flag.starts_with("help") && flag != "version") {
       option->setHiddenFlag(cl::ReallyHidden);
+    }
   }
 }
 
@@ -279,12 +283,15 @@ int attngenMain(int argc, char **argv) {
       "  attngen bench SPEC.json --backend cpu|cuda --batch B --seqlen-q N "
       "--seqlen-k N [--json]\n\n"
       "Run 'attngen <command> --help' for the options of a command.\n");
-  if (compileCommand)
+  if (compileCommand) {
     return runCompile();
-  if (runCommand)
+  }
+  if (runCommand) {
     return runRun();
-  if (benchCommand)
+  }
+  if (benchCommand) {
     return runBench();
+  }
   llvm::errs() << "attngen: expected a command (compile, run, bench); see "
                   "attngen --help\n";
   return 1;

@@ -14,8 +14,9 @@ CpuAttention::create(const AttentionSpec &spec, const std::string &specPath) {
       loadTemporaryPackage("cpu", [&](const std::string &packageDir) {
         return writeCpuPackageForSpec(spec, specPath, packageDir);
       });
-  if (!kernel)
+  if (!kernel) {
     return kernel.takeError();
+  }
   std::unique_ptr<CpuAttention> attention(new CpuAttention());
   attention->kernel = *kernel;
   return std::move(attention);
@@ -26,8 +27,9 @@ CpuAttention::~CpuAttention() { attnrt_kernel_release(kernel); }
 llvm::Error CpuAttention::run(const attnrt_attention_args &args,
                               unsigned threads) const {
   if (attnrt_status status =
-          attnrt_run_cpu(kernel, &args, static_cast<int>(threads)))
+          attnrt_run_cpu(kernel, &args, static_cast<int>(threads))) {
     return runtimeError("cpu", status);
+  }
   return llvm::Error::success();
 }
 

@@ -30,16 +30,18 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
                       int64_t batch, int64_t seqlenQ, int64_t seqlenK,
                       const KvCacheInputs &cache, const VarlenInputs &varlen) {
   attnrt_cuda_device_info info;
-  if (attnrt_status status = attnrt_cuda_device_get_info(&info))
+  if (attnrt_status status = attnrt_cuda_device_get_info(&info)) {
     return runtimeError(status);
+  }
   int version =
       info.compute_capability_major * 10 + info.compute_capability_minor;
-  if (version < 80)
+  if (version < 80) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         llvm::formatv("--backend cuda: device {0} ({1}) is sm_{2}; attngen's "
                       "GPU kernels need sm_80 or newer",
                       info.ordinal, info.name, version));
+  }
   Target target = version >= 90 ? Target::SM90 : Target::SM80;
 
   // The package goes through the files an engine would load.
@@ -47,8 +49,9 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
       loadTemporaryPackage("cuda", [&](const std::string &packageDir) {
         return writeGpuPackageForSpec(spec, specPath, target, packageDir);
       });
-  if (!kernel)
+  if (!kernel) {
     return kernel.takeError();
+  }
   std::unique_ptr<CudaAttention> attention(new CudaAttention());
   attention->kernel = *kernel;
 
@@ -96,46 +99,57 @@ CudaAttention::create(const AttentionSpec &spec, const std::string &specPath,
        spec.kvCache.append
            ? tensorBatch * seqlenQ * spec.numKvHeads * spec.headDimV * bytes
            : 0}};
-  for (const Allocation &allocation : allocations)
-    if (allocation.bytes)
+  for (const Allocation &allocation : allocations) {
+    if (allocation.bytes) {
       if (llvm::Error error =
-              attention->allocate(allocation.buffer, allocation.bytes))
+              attention->allocate(allocation.buffer, allocation.bytes)) {
         return std::move(error);
+      }
+    }
+  }
   for (auto [buffer, data] :
        {std::make_pair(&attention->cacheSeqlens, cache.seqlens.data()),
         std::make_pair(&attention->pageTable, cache.pageTable.data()),
         std::make_pair(&attention->cuSeqlensQ, varlen.cuSeqlensQ.data()),
-        std::make_pair(&attention->cuSeqlensK, varlen.cuSeqlensK.data())})
-    if (buffer->bytes)
-      if (attnrt_status status =
-              attnrt_cuda_copy_to_device(buffer->pointer, data, buffer->bytes))
+        std::make_pair(&attention->cuSeqlensK, varlen.cuSeqlensK.data())}) {
+    if (buffer->bytes) {
+      if (attnrt_status status = attnrt_cuda_copy_to_device(
+              buffer->pointer, data, buffer->bytes)) {
         return runtimeError(status);
+      }
+    }
+  }
   // Split-KV kernels: the workspace this call's shape needs on this device.
   attnrt_attention_args args;
   attention->fillArgs(args);
   size_t workspaceBytes = 0;
   if (attnrt_status status =
-          attnrt_workspace_bytes(attention->kernel, &args, &workspaceBytes))
+          attnrt_workspace_bytes(attention->kernel, &args, &workspaceBytes)) {
     return runtimeError(status);
-  if (workspaceBytes)
+  }
+  if (workspaceBytes) {
     if (llvm::Error error =
-            attention->allocate(attention->workspace, workspaceBytes))
+            attention->allocate(attention->workspace, workspaceBytes)) {
       return std::move(error);
+    }
+  }
   return std::move(attention);
 }
 
 CudaAttention::~CudaAttention() {
   for (Buffer *buffer :
        {&query, &key, &value, &output, &lse, &slopes, &cacheSeqlens, &pageTable,
-        &workspace, &cuSeqlensQ, &cuSeqlensK, &keyNew, &valueNew})
+        &workspace, &cuSeqlensQ, &cuSeqlensK, &keyNew, &valueNew}) {
     attnrt_cuda_free(buffer->pointer);
+  }
   attnrt_kernel_release(kernel);
 }
 
 llvm::Error CudaAttention::allocate(Buffer &buffer, size_t bytes) {
   buffer.bytes = bytes;
-  if (attnrt_status status = attnrt_cuda_malloc(bytes, &buffer.pointer))
+  if (attnrt_status status = attnrt_cuda_malloc(bytes, &buffer.pointer)) {
     return runtimeError(status);
+  }
   return llvm::Error::success();
 }
 
@@ -154,15 +168,18 @@ llvm::Error CudaAttention::upload(const std::vector<uint8_t> &queryData,
       {value, valueData.data(), valueData.size()},
       {slopes, slopeData.data(), slopeData.size() * sizeof(float)}};
   for (const Copy &copy : copies) {
-    if (copy.bytes != copy.buffer.bytes && copy.bytes != 0)
+    if (copy.bytes != copy.buffer.bytes && copy.bytes != 0) {
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "--backend cuda: input of %zu bytes for "
                                      "a buffer of %zu",
                                      copy.bytes, copy.buffer.bytes);
-    if (copy.bytes)
+    }
+    if (copy.bytes) {
       if (attnrt_status status = attnrt_cuda_copy_to_device(
-              copy.buffer.pointer, copy.data, copy.bytes))
+              copy.buffer.pointer, copy.data, copy.bytes)) {
         return runtimeError(status);
+      }
+    }
   }
   hasSlopes = !slopeData.empty();
   return llvm::Error::success();
@@ -173,15 +190,18 @@ CudaAttention::uploadNewKeysAndValues(const std::vector<uint8_t> &keys,
                                       const std::vector<uint8_t> &values) {
   for (auto [buffer, data] :
        {std::make_pair(&keyNew, &keys), std::make_pair(&valueNew, &values)}) {
-    if (data->size() != buffer->bytes)
+    if (data->size() != buffer->bytes) {
       return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                      "--backend cuda: new keys/values of %zu "
                                      "bytes for a buffer of %zu",
                                      data->size(), buffer->bytes);
-    if (buffer->bytes)
+    }
+    if (buffer->bytes) {
       if (attnrt_status status = attnrt_cuda_copy_to_device(
-              buffer->pointer, data->data(), buffer->bytes))
+              buffer->pointer, data->data(), buffer->bytes)) {
         return runtimeError(status);
+      }
+    }
   }
   return llvm::Error::success();
 }
@@ -192,8 +212,9 @@ llvm::Error CudaAttention::downloadCaches(std::vector<uint8_t> &keys,
        {std::make_pair(&key, &keys), std::make_pair(&value, &values)}) {
     data->resize(buffer->bytes);
     if (attnrt_status status = attnrt_cuda_copy_to_host(
-            data->data(), buffer->pointer, buffer->bytes))
+            data->data(), buffer->pointer, buffer->bytes)) {
       return runtimeError(status);
+    }
   }
   return llvm::Error::success();
 }
@@ -228,14 +249,16 @@ void CudaAttention::fillArgs(attnrt_attention_args &args) const {
 llvm::Error CudaAttention::launch() {
   attnrt_attention_args args;
   fillArgs(args);
-  if (attnrt_status status = attnrt_run_cuda(kernel, &args, nullptr))
+  if (attnrt_status status = attnrt_run_cuda(kernel, &args, nullptr)) {
     return runtimeError(status);
+  }
   return llvm::Error::success();
 }
 
 llvm::Error CudaAttention::synchronize() {
-  if (attnrt_status status = attnrt_cuda_synchronize(nullptr))
+  if (attnrt_status status = attnrt_cuda_synchronize(nullptr)) {
     return runtimeError(status);
+  }
   return llvm::Error::success();
 }
 
@@ -244,12 +267,15 @@ llvm::Error CudaAttention::download(std::vector<uint8_t> &outputData,
   outputData.resize(output.bytes);
   lseData.resize(lse.bytes / sizeof(float));
   if (attnrt_status status = attnrt_cuda_copy_to_host(
-          outputData.data(), output.pointer, output.bytes))
+          outputData.data(), output.pointer, output.bytes)) {
     return runtimeError(status);
-  if (lse.bytes)
+  }
+  if (lse.bytes) {
     if (attnrt_status status =
-            attnrt_cuda_copy_to_host(lseData.data(), lse.pointer, lse.bytes))
+            attnrt_cuda_copy_to_host(lseData.data(), lse.pointer, lse.bytes)) {
       return runtimeError(status);
+    }
+  }
   return llvm::Error::success();
 }
 

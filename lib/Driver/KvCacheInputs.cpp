@@ -21,16 +21,20 @@ static llvm::Expected<NpyArray> readInt32(const std::string &path,
                                           std::vector<int64_t> expectedShape,
                                           const std::string &shapeText) {
   llvm::Expected<NpyArray> array = readNpy(path);
-  if (!array)
+  if (!array) {
     return array.takeError();
-  if (array->type != NpyType::I32)
+  }
+  if (array->type != NpyType::I32) {
     return makeError(path + ": " + what + " must be int32 (<i4)");
+  }
   bool matches = array->shape.size() == expectedShape.size();
-  for (size_t i = 0; matches && i < expectedShape.size(); ++i)
+  for (size_t i = 0; matches && i < expectedShape.size(); ++i) {
     matches = expectedShape[i] < 0 || array->shape[i] == expectedShape[i];
-  if (!matches)
+  }
+  if (!matches) {
     return makeError(path + ": " + what + " has shape " + array->shapeString() +
                      ", expected " + shapeText);
+  }
   return array;
 }
 
@@ -43,26 +47,31 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
   KvCacheInputs inputs;
   bool paged = spec.kvCache.layout == KvCacheLayout::Paged;
   if (spec.kvCache.layout == KvCacheLayout::None) {
-    if (!seqlensPath.empty() || !pageTablePath.empty())
+    if (!seqlensPath.empty() || !pageTablePath.empty()) {
       return makeError(specPath + ": --cache-seqlens and --page-table need a "
                                   "spec with \"kv_cache\"");
+    }
     return inputs;
   }
-  if (seqlensPath.empty())
+  if (seqlensPath.empty()) {
     return makeError(specPath + ": the spec reads a KV cache; pass "
                                 "--cache-seqlens LENGTHS.npy ([batch], int32)");
-  if (paged && pageTablePath.empty())
+  }
+  if (paged && pageTablePath.empty()) {
     return makeError(specPath + ": the spec reads a paged KV cache; pass "
                                 "--page-table TABLE.npy ([batch, max_pages], "
                                 "int32)");
-  if (!paged && !pageTablePath.empty())
+  }
+  if (!paged && !pageTablePath.empty()) {
     return makeError(specPath + ": --page-table needs \"kv_cache\": "
                                 "{\"layout\": \"paged\", ...}");
+  }
   llvm::Expected<NpyArray> lengths =
       readInt32(seqlensPath, "cache_seqlens", {batch},
                 llvm::formatv("({0},) = [batch]", batch).str());
-  if (!lengths)
+  if (!lengths) {
     return lengths.takeError();
+  }
   inputs.seqlens = lengths->toInt32();
 
   int64_t capacity = keyShape[1];
@@ -70,8 +79,9 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
     llvm::Expected<NpyArray> table = readInt32(
         pageTablePath, "page_table", {batch, -1},
         llvm::formatv("({0}, max_pages) = [batch, max_pages]", batch).str());
-    if (!table)
+    if (!table) {
       return table.takeError();
+    }
     inputs.pageTable = table->toInt32();
     inputs.numPages = keyShape[0];
     inputs.maxPages = table->shape[1];
@@ -80,7 +90,7 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
   for (int64_t b = 0; b < batch; ++b) {
     int64_t length = inputs.seqlens[b];
     int64_t appended = appendedKeys.empty() ? 0 : appendedKeys[b];
-    if (length < 0 || length + appended > capacity)
+    if (length < 0 || length + appended > capacity) {
       return makeError(llvm::formatv(
           "{0}: cache_seqlens[{1}] = {2} is outside [0, {3}] (the cache's "
           "{4}{5})",
@@ -89,19 +99,22 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
           appended
               ? llvm::formatv(" minus the {0} appended keys", appended).str()
               : std::string()));
+    }
     // The appended rows are written: their pages must exist too.
     length += appended;
-    if (!paged)
+    if (!paged) {
       continue;
+    }
     int64_t usedPages =
         (length + spec.kvCache.pageSize - 1) / spec.kvCache.pageSize;
     for (int64_t p = 0; p < usedPages; ++p) {
       int64_t page = inputs.pageTable[b * inputs.maxPages + p];
-      if (page < 0 || page >= inputs.numPages)
+      if (page < 0 || page >= inputs.numPages) {
         return makeError(llvm::formatv(
             "{0}: page_table[{1}, {2}] = {3} is not a page of K and V "
             "(num_pages = {4})",
             pageTablePath, b, p, page, inputs.numPages));
+      }
     }
   }
   return inputs;
@@ -110,8 +123,9 @@ readKvCacheInputs(const AttentionSpec &spec, const std::string &specPath,
 KvCacheInputs fullKvCache(const AttentionSpec &spec, int64_t batch,
                           int64_t seqlenK) {
   KvCacheInputs inputs;
-  if (spec.kvCache.layout == KvCacheLayout::None)
+  if (spec.kvCache.layout == KvCacheLayout::None) {
     return inputs;
+  }
   inputs.seqlens.assign(batch, static_cast<int32_t>(seqlenK));
   if (spec.kvCache.layout == KvCacheLayout::Paged) {
     int64_t pageSize = spec.kvCache.pageSize;

@@ -33,8 +33,9 @@ static llvm::Error makeError(const llvm::Twine &message) {
 static llvm::Error checkBackend(const std::string &command,
                                 const std::string &backend) {
   if (backend == "cpu" || backend == "cuda" ||
-      (backend == "gpu-sim" && command == "run"))
+      (backend == "gpu-sim" && command == "run")) {
     return llvm::Error::success();
+  }
   return makeError("attngen " + command + ": unknown --backend '" + backend +
                    "', expected cpu, cuda" +
                    (command == "run" ? std::string(" or gpu-sim") : ""));
@@ -85,11 +86,13 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
           int64_t dim, const char *dimName, std::vector<int64_t> &shape,
           bool packed) {
   llvm::Expected<NpyArray> array = readNpy(path);
-  if (!array)
+  if (!array) {
     return array.takeError();
+  }
   // Varlen specs take packed [total, heads, dim] tensors (batch 1 inside).
-  if (packed && array->shape.size() == 3)
+  if (packed && array->shape.size() == 3) {
     array->shape.insert(array->shape.begin(), 1);
+  }
   std::string expected =
       packed ? llvm::formatv("[total, {0} = {1}, {2} = {3}] (packed sequences)",
                              headsName, heads, dimName, dim)
@@ -98,20 +101,24 @@ loadInput(const std::string &path, const char *role, const AttentionSpec &spec,
                              seqName, headsName, heads, dimName, dim)
                    .str();
   if (array->shape.size() != 4 || array->shape[2] != heads ||
-      array->shape[3] != dim || (packed && array->shape[0] != 1))
+      array->shape[3] != dim || (packed && array->shape[0] != 1)) {
     return makeError(path + ": " + role + " has shape " + array->shapeString() +
                      ", expected " + expected + " for spec '" + spec.name +
                      "'");
-  if (llvm::Error error = requireFloatArray(*array, path, role))
+  }
+  if (llvm::Error error = requireFloatArray(*array, path, role)) {
     return std::move(error);
-  if (array->type == NpyType::F16 && spec.dtype != ElementType::F16)
+  }
+  if (array->type == NpyType::F16 && spec.dtype != ElementType::F16) {
     return makeError(path + ": " + role +
                      " is float16 but the spec's dtype "
                      "is " +
                      toString(spec.dtype) + "; pass float32 (<f4)");
+  }
   shape = array->shape;
-  if (array->type == NpyType::F16)
+  if (array->type == NpyType::F16) {
     return std::move(array->data);
+  }
   return fromFloat(array->toFloat(), spec.dtype);
 }
 
@@ -129,10 +136,11 @@ static void printSharedMemoryTraffic(llvm::raw_ostream &os,
   };
   for (auto [name, counter] : {std::pair{"ldmatrix", traffic.ldmatrix},
                                std::pair{"shared loads", traffic.loads},
-                               std::pair{"shared stores", traffic.stores}})
+                               std::pair{"shared stores", traffic.stores}}) {
     os << "gpu-sim shared memory: " << name << ": "
        << ratio(counter.wavefronts, counter.phases) << " wavefronts per phase ("
        << counter.phases << " phases)\n";
+  }
   os << "gpu-sim shared memory: cp.async: "
      << ratio(traffic.asyncCopyLines, traffic.asyncCopyRequests)
      << " lines per 128-byte request (" << traffic.asyncCopyRequests
@@ -154,22 +162,26 @@ static llvm::Error runOnGpuSimulator(
   Target target = spec.target == Target::CPU ? Target::SM80 : spec.target;
   llvm::Expected<LoweredSpec> lowered =
       lowerSpec(spec, options.specPath, target, Stage::GpuPreNvvm);
-  if (!lowered)
+  if (!lowered) {
     return lowered.takeError();
+  }
   // The attention kernel (and, for split-KV specs, its merge kernel; for
   // appending specs, the append kernel that runs first).
   mlir::gpu::GPUFuncOp kernel, mergeKernel, appendKernel;
   lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
-    if (func->hasAttr("attn.tile_sizes"))
+    if (func->hasAttr("attn.tile_sizes")) {
       kernel = func;
+    }
   });
   auto kernelNamedBy = [&](const char *attribute) {
     mlir::gpu::GPUFuncOp named;
-    if (auto name = kernel->getAttrOfType<mlir::StringAttr>(attribute))
+    if (auto name = kernel->getAttrOfType<mlir::StringAttr>(attribute)) {
       lowered->module->walk([&](mlir::gpu::GPUFuncOp func) {
-        if (func.getName() == name.getValue())
+        if (func.getName() == name.getValue()) {
           named = func;
+        }
       });
+    }
     return named;
   };
   mergeKernel = kernelNamedBy("attn.merge_kernel");
@@ -185,8 +197,9 @@ static llvm::Error runOnGpuSimulator(
     SimBuffer b{type, shape, std::vector<double>(data.begin(), data.end())};
     if (b.data.empty()) {
       int64_t n = 1;
-      for (int64_t d : shape)
+      for (int64_t d : shape) {
         n *= d;
+      }
       b.data.assign(n, NAN);
     }
     return b;
@@ -231,8 +244,9 @@ static llvm::Error runOnGpuSimulator(
   // Split-KV: "auto" as libattnrt would choose it on a 132-multiprocessor
   // card (an H100), so that the emulator sees several chunks.
   int64_t capacity = keyShape[1];
-  if (spec.kvCache.layout == KvCacheLayout::Paged)
+  if (spec.kvCache.layout == KvCacheLayout::Paged) {
     capacity = cache.maxPages * spec.kvCache.pageSize;
+  }
   int64_t numSplits =
       mergeKernel
           ? chooseSplitCount(spec.splitKv, 132, numRowTiles * gridY * sequences,
@@ -255,8 +269,9 @@ static llvm::Error runOnGpuSimulator(
     if (llvm::Error error = simulateKernel(
             appendKernel,
             {&keyNew, &valueNew, &k, &v, &lengths, &table, &cuSeqlensQ},
-            {(rows + 3) / 4, 1, 1}, 128))
+            {(rows + 3) / 4, 1, 1}, 128)) {
       return error;
+    }
   }
   SharedMemoryTraffic traffic;
   if (llvm::Error error = simulateKernel(
@@ -264,17 +279,20 @@ static llvm::Error runOnGpuSimulator(
           {&q, &k, &v, &o, &lse, &slopeBuffer, &lengths, &table, &partialOutput,
            &partialLse, &cuSeqlensQ, &cuSeqlensK},
           {numRowTiles * std::max<int64_t>(numSplits, 1), gridY, sequences},
-          tiles[2] * 32, options.sharedMemoryTraffic ? &traffic : nullptr))
+          tiles[2] * 32, options.sharedMemoryTraffic ? &traffic : nullptr)) {
     return error;
-  if (options.sharedMemoryTraffic)
+  }
+  if (options.sharedMemoryTraffic) {
     printSharedMemoryTraffic(llvm::outs(), traffic);
+  }
   // With one chunk the attention kernel wrote O and the LSE itself.
   if (mergeKernel && numSplits > 1) {
     int64_t rows = batch * seqlenQ * spec.numQHeads;
     if (llvm::Error error =
             simulateKernel(mergeKernel, {&o, &lse, &partialOutput, &partialLse},
-                           {(rows + 3) / 4, 1, 1}, 128))
+                           {(rows + 3) / 4, 1, 1}, 128)) {
       return error;
+    }
   }
   // Varlen outputs are packed like the inputs: [total_q, heads, dim_v] and
   // [heads, total_q].
@@ -287,20 +305,26 @@ static llvm::Error runOnGpuSimulator(
                   : std::vector<int64_t>{batch, spec.numQHeads, seqlenQ};
   if (llvm::Error error =
           writeNpyF32(options.outputPath, outShape,
-                      std::vector<float>(o.data.begin(), o.data.end())))
+                      std::vector<float>(o.data.begin(), o.data.end()))) {
     return error;
-  if (!options.lsePath.empty())
+  }
+  if (!options.lsePath.empty()) {
     if (llvm::Error error =
             writeNpyF32(options.lsePath, lseShape,
-                        std::vector<float>(lse.data.begin(), lse.data.end())))
+                        std::vector<float>(lse.data.begin(), lse.data.end()))) {
       return error;
+    }
+  }
   for (auto [path, cache] : {std::make_pair(&options.keyCacheOutPath, &k),
-                             std::make_pair(&options.valueCacheOutPath, &v)})
-    if (!path->empty())
+                             std::make_pair(&options.valueCacheOutPath, &v)}) {
+    if (!path->empty()) {
       if (llvm::Error error = writeNpyF32(
               *path, cache->shape,
-              std::vector<float>(cache->data.begin(), cache->data.end())))
+              std::vector<float>(cache->data.begin(), cache->data.end()))) {
         return error;
+      }
+    }
+  }
   return llvm::Error::success();
 }
 
@@ -325,8 +349,9 @@ hostArguments(const AttentionSpec &spec, int64_t batch, int64_t seqlenQ,
   args.batch = batch;
   args.seqlen_q = seqlenQ;
   args.seqlen_k = seqlenK;
-  if (spec.kvCache.layout != KvCacheLayout::None)
+  if (spec.kvCache.layout != KvCacheLayout::None) {
     args.cache_seqlens = cache.seqlens.data();
+  }
   if (spec.kvCache.layout == KvCacheLayout::Paged) {
     args.page_table = cache.pageTable.data();
     args.num_pages = cache.numPages;
@@ -352,15 +377,17 @@ static llvm::Error writeOutputs(const RunOptions &options,
                                 const std::vector<uint8_t> &output,
                                 const std::vector<float> &lse) {
   if (llvm::Error error = writeNpyF32(options.outputPath, outShape,
-                                      toFloat(output, spec.dtype)))
+                                      toFloat(output, spec.dtype))) {
     return error;
-  if (!options.lsePath.empty())
+  }
+  if (!options.lsePath.empty()) {
     return writeNpyF32(
         options.lsePath,
         spec.varlen
             ? std::vector<int64_t>{spec.numQHeads, outShape[0]}
             : std::vector<int64_t>{outShape[0], spec.numQHeads, outShape[1]},
         lse);
+  }
   return llvm::Error::success();
 }
 
@@ -373,18 +400,20 @@ loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
                !options.keyCacheOutPath.empty() ||
                !options.valueCacheOutPath.empty();
   if (!spec.kvCache.append) {
-    if (given)
+    if (given) {
       return makeError(options.specPath +
                        ": --k-new, --v-new, --k-cache-out and --v-cache-out "
                        "need a spec with \"kv_cache\": {..., \"append\": "
                        "true}");
+    }
     return NewKeysAndValues();
   }
-  if (options.keyNewPath.empty() || options.valueNewPath.empty())
+  if (options.keyNewPath.empty() || options.valueNewPath.empty()) {
     return makeError(options.specPath +
                      ": the spec appends to its KV cache; pass --k-new "
                      "KNEW.npy and --v-new VNEW.npy ([batch, seqlen_q, "
                      "num_kv_heads, head_dim(_v)])");
+  }
   NewKeysAndValues added;
   for (auto [path, role, dim, dimName, bytes] :
        {std::make_tuple(&options.keyNewPath, "new K", spec.headDim, "head_dim",
@@ -394,13 +423,15 @@ loadNewKeysAndValues(const RunOptions &options, const AttentionSpec &spec,
     std::vector<int64_t> shape;
     auto loaded = loadInput(*path, role, spec, "seqlen_q", spec.numKvHeads,
                             "num_kv_heads", dim, dimName, shape, spec.varlen);
-    if (!loaded)
+    if (!loaded) {
       return loaded.takeError();
-    if (shape[0] != queryShape[0] || shape[1] != queryShape[1])
+    }
+    if (shape[0] != queryShape[0] || shape[1] != queryShape[1]) {
       return makeError(llvm::formatv(
           "{0}: {1} has {2} sequences of {3} tokens, expected Q's {4} of {5} "
           "(one new key and value per query)",
           *path, role, shape[0], shape[1], queryShape[0], queryShape[1]));
+    }
     *bytes = std::move(*loaded);
   }
   return std::move(added);
@@ -413,35 +444,44 @@ static llvm::Error writeUpdatedCaches(const RunOptions &options,
                                       const std::vector<int64_t> &valueShape,
                                       const std::vector<uint8_t> &key,
                                       const std::vector<uint8_t> &value) {
-  if (!options.keyCacheOutPath.empty())
+  if (!options.keyCacheOutPath.empty()) {
     if (llvm::Error error = writeNpyF32(options.keyCacheOutPath, keyShape,
-                                        toFloat(key, spec.dtype)))
+                                        toFloat(key, spec.dtype))) {
       return error;
-  if (!options.valueCacheOutPath.empty())
+    }
+  }
+  if (!options.valueCacheOutPath.empty()) {
     return writeNpyF32(options.valueCacheOutPath, valueShape,
                        toFloat(value, spec.dtype));
+  }
   return llvm::Error::success();
 }
 
 llvm::Error runSpec(const RunOptions &options) {
-  if (llvm::Error error = checkBackend("run", options.backend))
+  if (llvm::Error error = checkBackend("run", options.backend)) {
     return error;
-  if (options.sharedMemoryTraffic && options.backend != "gpu-sim")
+  }
+  if (options.sharedMemoryTraffic && options.backend != "gpu-sim") {
     return makeError("attngen run: --shared-memory-traffic needs --backend "
                      "gpu-sim (the emulator counts the accesses)");
+  }
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
-  if (!spec)
+  if (!spec) {
     return spec.takeError();
-  if (!options.lsePath.empty() && !spec->returnLse)
+  }
+  if (!options.lsePath.empty() && !spec->returnLse) {
     return makeError(options.specPath + ": --lse needs a spec with "
                                         "\"return_lse\": true");
-  if (!options.slopesPath.empty() && !spec->alibi)
+  }
+  if (!options.slopesPath.empty() && !spec->alibi) {
     return makeError(options.specPath + ": --alibi-slopes needs a spec with "
                                         "\"alibi\": true");
+  }
   if ((!options.cacheSeqlensPath.empty() || !options.pageTablePath.empty()) &&
-      spec->kvCache.layout == KvCacheLayout::None)
+      spec->kvCache.layout == KvCacheLayout::None) {
     return makeError(options.specPath + ": --cache-seqlens and --page-table "
                                         "need a spec with \"kv_cache\"");
+  }
 
   std::vector<int64_t> qShape, kShape, vShape;
   // Varlen specs pack Q (and, without a cache, K and V) as [total, heads,
@@ -451,64 +491,75 @@ llvm::Error runSpec(const RunOptions &options) {
   auto query =
       loadInput(options.queryPath, "Q", *spec, "seqlen_q", spec->numQHeads,
                 "num_q_heads", spec->headDim, "head_dim", qShape, spec->varlen);
-  if (!query)
+  if (!query) {
     return query.takeError();
+  }
   auto key =
       loadInput(options.keyPath, "K", *spec, "seqlen_k", spec->numKvHeads,
                 "num_kv_heads", spec->headDim, "head_dim", kShape, packedKeys);
-  if (!key)
+  if (!key) {
     return key.takeError();
+  }
   auto value = loadInput(options.valuePath, "V", *spec, "seqlen_k",
                          spec->numKvHeads, "num_kv_heads", spec->headDimV,
                          "head_dim_v", vShape, packedKeys);
-  if (!value)
+  if (!value) {
     return value.takeError();
+  }
   llvm::Expected<VarlenInputs> varlen =
       readVarlenInputs(*spec, options.specPath, options.cuSeqlensQPath,
                        options.cuSeqlensKPath, qShape[1], kShape[1]);
-  if (!varlen)
+  if (!varlen) {
     return varlen.takeError();
+  }
   // Sequences: batch entries, or the packed sequences.
   int64_t sequences = spec->varlen ? varlen->numSequences : qShape[0];
   bool paged = spec->kvCache.layout == KvCacheLayout::Paged;
   if (paged) {
     // K and V are page pools [num_pages, page_size, ...].
     if (kShape[1] != spec->kvCache.pageSize || vShape[1] != kShape[1] ||
-        vShape[0] != kShape[0])
+        vShape[0] != kShape[0]) {
       return makeError(llvm::formatv(
           "{0}: K and V must be page pools [num_pages, page_size = {1}, ...] "
           "of the same pages, got {2} and {3} pages of {4} and {5} rows",
           options.specPath, spec->kvCache.pageSize, kShape[0], vShape[0],
           kShape[1], vShape[1]));
+    }
   } else {
     // Packed K/V have batch 1 here (loadInput checked it); contiguous
     // caches have one entry per sequence.
     int64_t keyBatch = cached ? sequences : qShape[0];
-    if (kShape[0] != keyBatch || vShape[0] != keyBatch)
+    if (kShape[0] != keyBatch || vShape[0] != keyBatch) {
       return makeError(llvm::formatv(
           "{0}: batch sizes differ: {1} has {2}, K has {3}, V has {4}",
           options.specPath, spec->varlen ? "cu_seqlens_q" : "Q", keyBatch,
           kShape[0], vShape[0]));
-    if (vShape[1] != kShape[1])
+    }
+    if (vShape[1] != kShape[1]) {
       return makeError(llvm::formatv("{0}: V has seqlen_k {1} but K has {2}",
                                      options.valuePath, vShape[1], kShape[1]));
+    }
   }
   llvm::Expected<NewKeysAndValues> added =
       loadNewKeysAndValues(options, *spec, qShape);
-  if (!added)
+  if (!added) {
     return added.takeError();
+  }
   // Appending specs add each sequence's query count to its cache.
   std::vector<int64_t> appended;
-  if (spec->kvCache.append)
-    for (int64_t b = 0; b < sequences; ++b)
+  if (spec->kvCache.append) {
+    for (int64_t b = 0; b < sequences; ++b) {
       appended.push_back(spec->varlen
                              ? varlen->cuSeqlensQ[b + 1] - varlen->cuSeqlensQ[b]
                              : qShape[1]);
+    }
+  }
   llvm::Expected<KvCacheInputs> cache =
       readKvCacheInputs(*spec, options.specPath, options.cacheSeqlensPath,
                         options.pageTablePath, sequences, kShape, appended);
-  if (!cache)
+  if (!cache) {
     return cache.takeError();
+  }
 
   std::vector<float> slopes;
   if (spec->alibi) {
@@ -516,25 +567,29 @@ llvm::Error runSpec(const RunOptions &options) {
       slopes = defaultAlibiSlopes(spec->numQHeads);
     } else {
       llvm::Expected<NpyArray> array = readNpy(options.slopesPath);
-      if (!array)
+      if (!array) {
         return array.takeError();
-      if (array->shape != std::vector<int64_t>{spec->numQHeads})
+      }
+      if (array->shape != std::vector<int64_t>{spec->numQHeads}) {
         return makeError(llvm::formatv(
             "{0}: ALiBi slopes have shape {1}, expected ({2},) = "
             "[num_q_heads]",
             options.slopesPath, array->shapeString(), spec->numQHeads));
+      }
       if (llvm::Error error =
-              requireFloatArray(*array, options.slopesPath, "ALiBi slopes"))
+              requireFloatArray(*array, options.slopesPath, "ALiBi slopes")) {
         return error;
+      }
       slopes = array->toFloat();
     }
   }
 
-  if (options.backend == "gpu-sim")
+  if (options.backend == "gpu-sim") {
     return runOnGpuSimulator(
         options, *spec, qShape[0], qShape[1], kShape,
         toFloat(*query, spec->dtype), toFloat(*key, spec->dtype),
         toFloat(*value, spec->dtype), slopes, *cache, *varlen, *added);
+  }
 
   // Varlen: `batch` sequences packed in totals of seqlenQ and seqlenK rows.
   int64_t batch = spec->varlen ? varlen->numSequences : qShape[0];
@@ -549,45 +604,61 @@ llvm::Error runSpec(const RunOptions &options) {
   if (options.backend == "cuda") {
     auto attention = CudaAttention::create(*spec, options.specPath, batch,
                                            seqlenQ, seqlenK, *cache, *varlen);
-    if (!attention)
+    if (!attention) {
       return attention.takeError();
+    }
     // Explicit slopes only; the package carries the standard ones.
     std::vector<float> givenSlopes;
-    if (!options.slopesPath.empty())
+    if (!options.slopesPath.empty()) {
       givenSlopes = slopes;
+    }
     if (llvm::Error error =
-            (*attention)->upload(*query, *key, *value, givenSlopes))
+            (*attention)->upload(*query, *key, *value, givenSlopes)) {
       return error;
-    if (spec->kvCache.append)
+    }
+    if (spec->kvCache.append) {
       if (llvm::Error error =
-              (*attention)->uploadNewKeysAndValues(added->keys, added->values))
+              (*attention)
+                  ->uploadNewKeysAndValues(added->keys, added->values)) {
         return error;
-    if (llvm::Error error = (*attention)->launch())
+      }
+    }
+    if (llvm::Error error = (*attention)->launch()) {
       return error;
-    if (llvm::Error error = (*attention)->synchronize())
+    }
+    if (llvm::Error error = (*attention)->synchronize()) {
       return error;
-    if (llvm::Error error = (*attention)->download(output, lse))
+    }
+    if (llvm::Error error = (*attention)->download(output, lse)) {
       return error;
-    if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
+    }
+    if (llvm::Error error =
+            writeOutputs(options, *spec, outShape, output, lse)) {
       return error;
-    if (!spec->kvCache.append)
+    }
+    if (!spec->kvCache.append) {
       return llvm::Error::success();
+    }
     std::vector<uint8_t> keyCache, valueCache;
-    if (llvm::Error error = (*attention)->downloadCaches(keyCache, valueCache))
+    if (llvm::Error error =
+            (*attention)->downloadCaches(keyCache, valueCache)) {
       return error;
+    }
     return writeUpdatedCaches(options, *spec, kShape, vShape, keyCache,
                               valueCache);
   }
 
   llvm::Expected<std::unique_ptr<CpuAttention>> attention =
       CpuAttention::create(*spec, options.specPath);
-  if (!attention)
+  if (!attention) {
     return attention.takeError();
+  }
   int64_t tensorBatch = qShape[0]; // 1 for varlen
   output.resize(tensorBatch * seqlenQ * spec->numQHeads * spec->headDimV *
                 elementBytes(spec->dtype));
-  if (spec->returnLse)
+  if (spec->returnLse) {
     lse.resize(tensorBatch * spec->numQHeads * seqlenQ);
+  }
   if (llvm::Error error =
           (*attention)
               ->run(hostArguments(*spec, batch, seqlenQ, seqlenK, query->data(),
@@ -595,24 +666,30 @@ llvm::Error runSpec(const RunOptions &options) {
                                   lse.data(),
                                   slopes.empty() ? nullptr : slopes.data(),
                                   *cache, *varlen, *added),
-                    options.threads))
+                    options.threads)) {
     return error;
-  if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse))
+  }
+  if (llvm::Error error = writeOutputs(options, *spec, outShape, output, lse)) {
     return error;
+  }
   return writeUpdatedCaches(options, *spec, kShape, vShape, *key, *value);
 }
 
 llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
-  if (llvm::Error error = checkBackend("bench", options.backend))
+  if (llvm::Error error = checkBackend("bench", options.backend)) {
     return error;
-  if (options.batch < 1 || options.seqlenQ < 1 || options.seqlenK < 1)
+  }
+  if (options.batch < 1 || options.seqlenQ < 1 || options.seqlenK < 1) {
     return makeError("attngen bench: --batch, --seqlen-q and --seqlen-k must "
                      "be >= 1");
-  if (options.repetitions < 1 || options.warmup < 0)
+  }
+  if (options.repetitions < 1 || options.warmup < 0) {
     return makeError("attngen bench: --reps must be >= 1 and --warmup >= 0");
+  }
   llvm::Expected<AttentionSpec> spec = parseSpecFile(options.specPath);
-  if (!spec)
+  if (!spec) {
     return spec.takeError();
+  }
   // Varlen specs: `batch` sequences of equal lengths, packed (keys too,
   // unless they are in a KV cache).
   bool packedKeys = spec->varlen && spec->kvCache.layout == KvCacheLayout::None;
@@ -622,8 +699,9 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     varlen.maxSeqlenQ = options.seqlenQ;
     for (int64_t b = 0; b <= options.batch; ++b) {
       varlen.cuSeqlensQ.push_back(static_cast<int32_t>(b * options.seqlenQ));
-      if (packedKeys)
+      if (packedKeys) {
         varlen.cuSeqlensK.push_back(static_cast<int32_t>(b * options.seqlenK));
+      }
     }
   }
   // Tensor shapes: per sequence, or one packed batch entry.
@@ -637,8 +715,9 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
   auto randomTensor = [&](int64_t count) {
     std::vector<float> values(count);
-    for (float &v : values)
+    for (float &v : values) {
       v = uniform(generator);
+    }
     return fromFloat(values, spec->dtype);
   };
   std::vector<uint8_t> query = randomTensor(options.batch * options.seqlenQ *
@@ -650,11 +729,13 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   KvCacheInputs cache = fullKvCache(*spec, options.batch, options.seqlenK);
   NewKeysAndValues added;
   if (spec->kvCache.append) {
-    if (options.seqlenQ > options.seqlenK)
+    if (options.seqlenQ > options.seqlenK) {
       return makeError("attngen bench: appending specs need --seqlen-q <= "
                        "--seqlen-k (the new keys are part of seqlen_k)");
-    for (int32_t &length : cache.seqlens)
+    }
+    for (int32_t &length : cache.seqlens) {
       length = static_cast<int32_t>(options.seqlenK - options.seqlenQ);
+    }
     added.keys = randomTensor(options.batch * options.seqlenQ *
                               spec->numKvHeads * spec->headDim);
     added.values = randomTensor(options.batch * options.seqlenQ *
@@ -679,46 +760,58 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
   if (options.backend == "cuda") {
     auto attention = CudaAttention::create(
         *spec, options.specPath, options.batch, rowsQ, rowsK, cache, varlen);
-    if (!attention)
+    if (!attention) {
       return attention.takeError();
+    }
     CudaAttention &gpu = **attention;
     device = gpu.deviceDescription();
-    if (llvm::Error error = gpu.upload(query, key, value, {}))
+    if (llvm::Error error = gpu.upload(query, key, value, {})) {
       return error;
-    if (spec->kvCache.append)
+    }
+    if (spec->kvCache.append) {
       if (llvm::Error error =
-              gpu.uploadNewKeysAndValues(added.keys, added.values))
+              gpu.uploadNewKeysAndValues(added.keys, added.values)) {
         return error;
+      }
+    }
     // Back-to-back launches between two synchronizations, so that launch
     // latency overlaps with the kernels: `calls` launches take >= 2 ms.
     auto timeLaunches = [&](int64_t calls) -> llvm::Expected<double> {
       auto start = Clock::now();
-      for (int64_t i = 0; i < calls; ++i)
-        if (llvm::Error error = gpu.launch())
+      for (int64_t i = 0; i < calls; ++i) {
+        if (llvm::Error error = gpu.launch()) {
           return std::move(error);
-      if (llvm::Error error = gpu.synchronize())
+        }
+      }
+      if (llvm::Error error = gpu.synchronize()) {
         return std::move(error);
+      }
       return millisecondsSince(start) / calls;
     };
     llvm::Expected<double> single = timeLaunches(1);
-    if (!single)
+    if (!single) {
       return single.takeError();
+    }
     int64_t calls =
         std::clamp<int64_t>(static_cast<int64_t>(2.0 / *single) + 1, 1, 1000);
-    for (int64_t i = 0; i < options.warmup; ++i)
-      if (llvm::Expected<double> warm = timeLaunches(calls); !warm)
+    for (int64_t i = 0; i < options.warmup; ++i) {
+      if (llvm::Expected<double> warm = timeLaunches(calls); !warm) {
         return warm.takeError();
+      }
+    }
     for (int64_t i = 0; i < options.repetitions; ++i) {
       llvm::Expected<double> time = timeLaunches(calls);
-      if (!time)
+      if (!time) {
         return time.takeError();
+      }
       times.push_back(*time);
     }
   } else {
     llvm::Expected<std::unique_ptr<CpuAttention>> attention =
         CpuAttention::create(*spec, options.specPath);
-    if (!attention)
+    if (!attention) {
       return attention.takeError();
+    }
     std::vector<uint8_t> output(tensorBatch * rowsQ * spec->numQHeads *
                                 spec->headDimV * elementBytes(spec->dtype));
     std::vector<float> lse(
@@ -730,23 +823,28 @@ llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out) {
     llvm::Error failure = llvm::Error::success();
     auto timeOnce = [&] {
       auto start = Clock::now();
-      if (llvm::Error error = (*attention)->run(args, options.threads))
+      if (llvm::Error error = (*attention)->run(args, options.threads)) {
         failure = std::move(error);
+      }
       return millisecondsSince(start);
     };
-    if (llvm::Error error = (*attention)->run(args, options.threads))
+    if (llvm::Error error = (*attention)->run(args, options.threads)) {
       return error;
-    for (int64_t i = 0; i < options.warmup; ++i)
+    }
+    for (int64_t i = 0; i < options.warmup; ++i) {
       timeOnce();
+    }
     for (int64_t i = 0; i < options.repetitions; ++i) {
       times.push_back(timeOnce());
       // Long runs report progress on stderr (stdout stays machine-readable).
-      if (times.back() > 500.0)
+      if (times.back() > 500.0) {
         llvm::errs() << llvm::formatv("bench: repetition {0}/{1}: {2:F1} ms\n",
                                       i + 1, options.repetitions, times.back());
+      }
     }
-    if (failure)
+    if (failure) {
       return failure;
+    }
   }
   std::sort(times.begin(), times.end());
   size_t n = times.size();

@@ -19,8 +19,9 @@ namespace attngen {
 DiagnosticCollector::DiagnosticCollector(MLIRContext &context)
     : context(context) {
   handlerId = context.getDiagEngine().registerHandler([this](Diagnostic &d) {
-    if (d.getSeverity() != DiagnosticSeverity::Error)
+    if (d.getSeverity() != DiagnosticSeverity::Error) {
       return success();
+    }
     std::string line;
     llvm::raw_string_ostream os(line);
     os << d.getLocation() << ": error: " << d;
@@ -41,8 +42,9 @@ llvm::Error DiagnosticCollector::takeError(llvm::StringRef fallback) {
 
 LogicalResult runPasses(PassManager &passes, ModuleOp module) {
   passes.enableVerifier(false);
-  if (failed(passes.run(module)))
+  if (failed(passes.run(module))) {
     return failure();
+  }
   return verify(module);
 }
 
@@ -59,35 +61,43 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
 
   Location location = FileLineColLoc::get(&context, specPath, 1, 1);
   lowered.module = buildAttentionModule(spec, context, location, target);
-  if (failed(verify(*lowered.module)))
+  if (failed(verify(*lowered.module))) {
     return diagnostics.takeError(specPath +
                                  ": error: the spec's IR does not verify");
-  if (stage == Stage::SpecIR)
+  }
+  if (stage == Stage::SpecIR) {
     return std::move(lowered);
+  }
 
   if (stage == Stage::GpuIR || stage == Stage::GpuPreNvvm ||
       stage == Stage::GpuNvvm || stage == Stage::GpuBinary) {
-    if (target == Target::CPU)
+    if (target == Target::CPU) {
       return llvm::createStringError(
           llvm::inconvertibleErrorCode(),
           specPath + ": GPU forms need --target sm_80 or sm_90");
+    }
     PassManager gpuPm(&context);
     gpuPm.addPass(attn::createAttnToGPU());
-    if (stage == Stage::GpuBinary)
+    if (stage == Stage::GpuBinary) {
       buildGpuLoweringPipeline(gpuPm, toString(target));
-    if (stage == Stage::GpuPreNvvm)
+    }
+    if (stage == Stage::GpuPreNvvm) {
       buildGpuPreNvvmPipeline(gpuPm);
-    if (stage == Stage::GpuNvvm)
+    }
+    if (stage == Stage::GpuNvvm) {
       buildGpuToNvvmPipeline(gpuPm, toString(target));
-    if (failed(runPasses(gpuPm, *lowered.module)))
+    }
+    if (failed(runPasses(gpuPm, *lowered.module))) {
       return diagnostics.takeError(specPath + ": error: GPU lowering failed");
+    }
     return std::move(lowered);
   }
 
   PassManager tilePm(&context);
   tilePm.addPass(attn::createAttnTile());
-  if (failed(runPasses(tilePm, *lowered.module)))
+  if (failed(runPasses(tilePm, *lowered.module))) {
     return diagnostics.takeError(specPath + ": error: attn-tile failed");
+  }
   if (auto kernel = lowered.module->lookupSymbol(spec.name)) {
     if (auto sizes =
             kernel->getAttrOfType<DenseI64ArrayAttr>("attn.tile_sizes")) {
@@ -95,17 +105,20 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
       lowered.blockN = sizes[1];
     }
   }
-  if (stage == Stage::TiledIR)
+  if (stage == Stage::TiledIR) {
     return std::move(lowered);
+  }
 
-  if (target != Target::CPU)
+  if (target != Target::CPU) {
     return llvm::createStringError(
         llvm::inconvertibleErrorCode(),
         specPath + ": the CPU lowering cannot target " + toString(target));
+  }
   PassManager cpuPm(&context);
   buildCpuLoweringPipeline(cpuPm);
-  if (failed(runPasses(cpuPm, *lowered.module)))
+  if (failed(runPasses(cpuPm, *lowered.module))) {
     return diagnostics.takeError(specPath + ": error: CPU lowering failed");
+  }
   return std::move(lowered);
 }
 

@@ -17,22 +17,26 @@ llvm::Expected<attnrt_kernel *> loadTemporaryPackage(
     llvm::StringRef backend,
     llvm::function_ref<llvm::Error(const std::string &)> write) {
   llvm::SmallString<128> directory;
-  if (std::error_code error =
-          llvm::sys::fs::createUniqueDirectory("attngen-" + backend, directory))
+  if (std::error_code error = llvm::sys::fs::createUniqueDirectory(
+          "attngen-" + backend, directory)) {
     return llvm::createStringError(
         error, "--backend " + backend.str() +
                    ": cannot create a temporary directory: " + error.message());
+  }
   std::string packageDir = (directory + "/kernel.attnpkg").str();
   attnrt_kernel *kernel = nullptr;
   llvm::Error written = write(packageDir);
   attnrt_status loaded = ATTNRT_OK;
-  if (!written)
+  if (!written) {
     loaded = attnrt_kernel_load(packageDir.c_str(), &kernel);
+  }
   llvm::sys::fs::remove_directories(directory);
-  if (written)
+  if (written) {
     return std::move(written);
-  if (loaded)
+  }
+  if (loaded) {
     return runtimeError(backend, loaded);
+  }
   return kernel;
 }
 

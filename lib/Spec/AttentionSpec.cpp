@@ -89,8 +89,9 @@ bool isVisible(const AttentionSpec &spec, int64_t row, int64_t key,
   int64_t offset =
       spec.causalAlign == CausalAlign::BottomRight ? seqlenK - seqlenQ : 0;
   int64_t left = spec.windowLeft, right = spec.windowRight;
-  if (spec.mask == MaskKind::Causal)
+  if (spec.mask == MaskKind::Causal) {
     right = right == kUnboundedWindow ? 0 : std::min<int64_t>(right, 0);
+  }
   bool leftOk = left == kUnboundedWindow || key >= row + offset - left;
   bool rightOk = right == kUnboundedWindow || key <= row + offset + right;
   return (leftOk || key < spec.sinkTokens) && rightOk;
@@ -101,8 +102,9 @@ int64_t countVisiblePairs(const AttentionSpec &spec, int64_t seqlenQ,
   int64_t offset =
       spec.causalAlign == CausalAlign::BottomRight ? seqlenK - seqlenQ : 0;
   int64_t left = spec.windowLeft, right = spec.windowRight;
-  if (spec.mask == MaskKind::Causal)
+  if (spec.mask == MaskKind::Causal) {
     right = right == kUnboundedWindow ? 0 : std::min<int64_t>(right, 0);
+  }
   int64_t pairs = 0;
   for (int64_t row = 0; row < seqlenQ; ++row) {
     // Window keys [lo, hi] and sink keys [0, sinkEnd), clipped to the keys
@@ -124,13 +126,16 @@ int64_t countVisiblePairs(const AttentionSpec &spec, int64_t seqlenQ,
 
 std::vector<float> defaultAlibiSlopes(int64_t numHeads) {
   int64_t power = 1;
-  while (power * 2 <= numHeads)
+  while (power * 2 <= numHeads) {
     power *= 2;
+  }
   std::vector<float> slopes;
-  for (int64_t k = 1; k <= power; ++k)
+  for (int64_t k = 1; k <= power; ++k) {
     slopes.push_back(static_cast<float>(std::exp2(-8.0 * k / power)));
-  for (int64_t k = 1; static_cast<int64_t>(slopes.size()) < numHeads; k += 2)
+  }
+  for (int64_t k = 1; static_cast<int64_t>(slopes.size()) < numHeads; k += 2) {
     slopes.push_back(static_cast<float>(std::exp2(-4.0 * k / power)));
+  }
   return slopes;
 }
 

@@ -61,22 +61,27 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   auto outputType = RankedTensorType::get(
       {batchDim, kDyn, spec.numQHeads, spec.headDimV}, element);
   SmallVector<Type> resultTypes = {outputType};
-  if (spec.returnLse)
+  if (spec.returnLse) {
     resultTypes.push_back(RankedTensorType::get(
         {batchDim, spec.numQHeads, kDyn}, Float32Type::get(&context)));
+  }
 
   SmallVector<Type> argTypes = {queryType, keyType, valueType};
   auto i32 = IntegerType::get(&context, 32);
-  if (spec.kvCache.layout != KvCacheLayout::None)
+  if (spec.kvCache.layout != KvCacheLayout::None) {
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cache_seqlens
-  if (paged)
+  }
+  if (paged) {
     argTypes.push_back(RankedTensorType::get({kDyn, kDyn}, i32)); // page_table
+  }
   int64_t cuSeqlensArg = argTypes.size();
   bool keyOffsets = spec.varlen && spec.kvCache.layout == KvCacheLayout::None;
-  if (spec.varlen)
+  if (spec.varlen) {
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_q
-  if (keyOffsets)
+  }
+  if (keyOffsets) {
     argTypes.push_back(RankedTensorType::get({kDyn}, i32)); // cu_seqlens_k
+  }
   int64_t newKvArg = argTypes.size();
   bool append = spec.kvCache.append;
   if (append) {
@@ -92,10 +97,11 @@ OwningOpRef<ModuleOp> buildAttentionModule(const AttentionSpec &spec,
   builder.setInsertionPointToEnd(body);
 
   attn::TilingAttr tiling;
-  if (spec.tiling)
+  if (spec.tiling) {
     tiling = attn::TilingAttr::get(&context, spec.tiling->blockM,
                                    spec.tiling->blockN, spec.tiling->numWarps,
                                    spec.tiling->numStages);
+  }
   auto attention = attn::AttentionOp::create(
       builder, location, outputType, spec.returnLse ? resultTypes[1] : Type(),
       body->getArgument(0), body->getArgument(1), body->getArgument(2),

@@ -42,17 +42,20 @@ static std::string escaped(StringRef text) {
 
 int64_t NpyArray::numElements() const {
   int64_t count = 1;
-  for (int64_t dim : shape)
+  for (int64_t dim : shape) {
     count *= dim;
+  }
   return count;
 }
 
 std::string NpyArray::shapeString() const {
   std::string text = "(";
-  for (size_t i = 0; i < shape.size(); ++i)
+  for (size_t i = 0; i < shape.size(); ++i) {
     text += (i ? ", " : "") + std::to_string(shape[i]);
-  if (shape.size() == 1)
+  }
+  if (shape.size() == 1) {
     text += ",";
+  }
   return text + ")";
 }
 
@@ -75,8 +78,9 @@ std::string NpyArray::typeName() const {
 }
 
 Error requireFloatArray(const NpyArray &array, StringRef path, StringRef what) {
-  if (array.type != NpyType::I32)
+  if (array.type != NpyType::I32) {
     return Error::success();
+  }
   return npyError(path, what + " must be float32 (<f4) or float16 (<f2), got " +
                             array.typeName());
 }
@@ -108,8 +112,9 @@ public:
 
   void skipSpace() {
     while (pos < text.size() &&
-           std::isspace(static_cast<unsigned char>(text[pos])))
+           std::isspace(static_cast<unsigned char>(text[pos]))) {
       ++pos;
+    }
   }
   bool consume(char c) {
     skipSpace();
@@ -121,12 +126,14 @@ public:
   }
   bool quoted(std::string &out) {
     skipSpace();
-    if (pos >= text.size() || (text[pos] != '\'' && text[pos] != '"'))
+    if (pos >= text.size() || (text[pos] != '\'' && text[pos] != '"')) {
       return false;
+    }
     char quote = text[pos++];
     size_t end = text.find(quote, pos);
-    if (end == StringRef::npos)
+    if (end == StringRef::npos) {
       return false;
+    }
     out = text.substr(pos, end - pos).str();
     pos = end + 1;
     return true;
@@ -135,8 +142,9 @@ public:
     skipSpace();
     size_t start = pos;
     while (pos < text.size() &&
-           std::isalpha(static_cast<unsigned char>(text[pos])))
+           std::isalpha(static_cast<unsigned char>(text[pos]))) {
       ++pos;
+    }
     out = text.substr(start, pos - start).str();
     return !out.empty();
   }
@@ -144,10 +152,12 @@ public:
     skipSpace();
     size_t start = pos;
     while (pos < text.size() &&
-           std::isdigit(static_cast<unsigned char>(text[pos])))
+           std::isdigit(static_cast<unsigned char>(text[pos]))) {
       ++pos;
-    if (pos == start || pos - start > 12)
+    }
+    if (pos == start || pos - start > 12) {
       return false;
+    }
     out = std::stoll(text.substr(start, pos - start).str());
     return true;
   }
@@ -164,16 +174,18 @@ private:
 
 Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   static const char kMagic[] = "\x93NUMPY";
-  if (bytes.size() < 10 || !bytes.starts_with(StringRef(kMagic, 6)))
+  if (bytes.size() < 10 || !bytes.starts_with(StringRef(kMagic, 6))) {
     return npyError(name, "not a .npy file (no \\x93NUMPY magic)");
+  }
   uint8_t major = bytes[6];
   size_t headerLength, headerStart;
   if (major == 1) {
     headerLength = uint8_t(bytes[8]) | (uint8_t(bytes[9]) << 8);
     headerStart = 10;
   } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12)
+    if (bytes.size() < 12) {
       return npyError(name, "truncated .npy header");
+    }
     headerLength =
         uint32_t(uint8_t(bytes[8])) | uint32_t(uint8_t(bytes[9])) << 8 |
         uint32_t(uint8_t(bytes[10])) << 16 | uint32_t(uint8_t(bytes[11])) << 24;
@@ -181,63 +193,78 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   } else {
     return npyError(name, "unsupported .npy version " + llvm::Twine(major));
   }
-  if (headerStart + headerLength > bytes.size())
+  if (headerStart + headerLength > bytes.size()) {
     return npyError(name, "truncated .npy header");
+  }
   StringRef header = bytes.substr(headerStart, headerLength);
 
   NpyArray array;
   std::string descr;
   bool haveDescr = false, haveOrder = false, haveShape = false;
   HeaderParser parser(header);
-  if (!parser.consume('{'))
+  if (!parser.consume('{')) {
     return npyError(name, "malformed .npy header (expected a dict)");
+  }
   while (!parser.consume('}')) {
     std::string key;
-    if (!parser.quoted(key) || !parser.consume(':'))
+    if (!parser.quoted(key) || !parser.consume(':')) {
       return npyError(name, "malformed .npy header");
+    }
     if (key == "descr") {
-      if (!parser.quoted(descr))
+      if (!parser.quoted(descr)) {
         return npyError(name, "malformed .npy header (descr)");
+      }
       haveDescr = true;
     } else if (key == "fortran_order") {
       std::string value;
-      if (!parser.word(value) || (value != "False" && value != "True"))
+      if (!parser.word(value) || (value != "False" && value != "True")) {
         return npyError(name, "malformed .npy header (fortran_order)");
-      if (value == "True")
+      }
+      if (value == "True") {
         return npyError(name, "Fortran-order arrays are not supported; save a "
                               "C-contiguous array");
+      }
       haveOrder = true;
     } else if (key == "shape") {
       // (), (n,), (n, m), (n, m,)
-      if (!parser.consume('('))
+      if (!parser.consume('(')) {
         return npyError(name, "malformed .npy header (shape)");
+      }
       while (!parser.consume(')')) {
         int64_t dim;
-        if (!parser.integer(dim))
+        if (!parser.integer(dim)) {
           return npyError(name, "malformed .npy header (shape)");
-        if (array.shape.size() == 8)
+        }
+        if (array.shape.size() == 8) {
           return npyError(name, "arrays of rank > 8 are not supported");
+        }
         array.shape.push_back(dim);
-        if (parser.consume(')'))
+        if (parser.consume(')')) {
           break;
-        if (!parser.consume(','))
+        }
+        if (!parser.consume(',')) {
           return npyError(name, "malformed .npy header (shape)");
+        }
       }
       haveShape = true;
     } else {
       return npyError(name,
                       "unexpected key '" + escaped(key) + "' in .npy header");
     }
-    if (parser.consume('}'))
+    if (parser.consume('}')) {
       break;
-    if (!parser.consume(','))
+    }
+    if (!parser.consume(',')) {
       return npyError(name, "malformed .npy header");
+    }
   }
-  if (!parser.atEnd())
+  if (!parser.atEnd()) {
     return npyError(name, "malformed .npy header (text after the dict)");
-  if (!haveDescr || !haveOrder || !haveShape)
+  }
+  if (!haveDescr || !haveOrder || !haveShape) {
     return npyError(name, "malformed .npy header (missing descr, "
                           "fortran_order or shape)");
+  }
   size_t elementSize;
   if (descr == "<f4") {
     array.type = NpyType::F32;
@@ -257,18 +284,20 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   // Overflow-safe element count.
   uint64_t count = 1;
   for (int64_t dim : array.shape) {
-    if (dim != 0 && count > std::numeric_limits<uint64_t>::max() / 8 / dim)
+    if (dim != 0 && count > std::numeric_limits<uint64_t>::max() / 8 / dim) {
       return npyError(name, "shape " + array.shapeString() + " is too large");
+    }
     count *= dim;
   }
   StringRef payload = bytes.substr(headerStart + headerLength);
-  if (payload.size() != count * elementSize)
+  if (payload.size() != count * elementSize) {
     return npyError(
         name, "data is " + llvm::Twine(payload.size()) + " bytes, expected " +
                   llvm::Twine(count * elementSize) + " for shape " +
                   array.shapeString() +
                   (payload.size() < count * elementSize ? " (truncated file?)"
                                                         : " (trailing bytes)"));
+  }
   array.data.assign(payload.begin(), payload.end());
   return array;
 }
@@ -276,16 +305,18 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
 Expected<NpyArray> readNpy(StringRef path) {
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
-  if (std::error_code ec = buffer.getError())
+  if (std::error_code ec = buffer.getError()) {
     return npyError(path, "cannot read: " + ec.message());
+  }
   return parseNpy((*buffer)->getBuffer(), path);
 }
 
 Error writeNpyF32(StringRef path, llvm::ArrayRef<int64_t> shape,
                   llvm::ArrayRef<float> values) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (size_t i = 0; i < shape.size(); ++i)
+  for (size_t i = 0; i < shape.size(); ++i) {
     header += (i ? ", " : "") + std::to_string(shape[i]);
+  }
   header += shape.size() == 1 ? ",), }" : "), }";
   // Pad so that the data starts at a multiple of 64 bytes.
   size_t total = 10 + header.size() + 1;
@@ -294,8 +325,9 @@ Error writeNpyF32(StringRef path, llvm::ArrayRef<int64_t> shape,
 
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec, llvm::sys::fs::OF_None);
-  if (ec)
+  if (ec) {
     return npyError(path, "cannot write: " + ec.message());
+  }
   os << StringRef("\x93NUMPY\x01\x00", 8);
   os << char(header.size() & 0xff) << char(header.size() >> 8);
   os << header;

@@ -39,8 +39,9 @@ public:
 
 private:
   Value make(Type scalarType, Attribute value) const {
-    if (!vector)
+    if (!vector) {
       return arith::ConstantOp::create(rewriter, loc, cast<TypedAttr>(value));
+    }
     return arith::ConstantOp::create(
         rewriter, loc,
         DenseElementsAttr::get(VectorType::get(vector.getShape(), scalarType),
@@ -64,8 +65,9 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
   LogicalResult matchAndRewrite(math::Exp2Op op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    if (!getElementTypeOrSelf(type).isF32())
+    if (!getElementTypeOrSelf(type).isF32()) {
       return rewriter.notifyMatchFailure(op, "not f32");
+    }
     Location loc = op.getLoc();
     ShapedConstants constants(rewriter, loc, type);
     auto f32Constant = [&](double value) { return constants.f32(value); };
@@ -88,9 +90,10 @@ struct Exp2Approximation : public OpRewritePattern<math::Exp2Op> {
       coefficient *= ln2 / (k + 1);
     }
     Value poly = f32Constant(coefficients.back());
-    for (int k = 5; k >= 0; --k)
+    for (int k = 5; k >= 0; --k) {
       poly = math::FmaOp::create(rewriter, loc, poly, f,
                                  f32Constant(coefficients[k]));
+    }
     Value exponent = arith::FPToSIOp::create(rewriter, loc, intType, n);
     exponent =
         arith::AddIOp::create(rewriter, loc, exponent, constants.i32(127));
@@ -113,8 +116,9 @@ struct Log2Approximation : public OpRewritePattern<math::Log2Op> {
   LogicalResult matchAndRewrite(math::Log2Op op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    if (!getElementTypeOrSelf(type).isF32())
+    if (!getElementTypeOrSelf(type).isF32()) {
       return rewriter.notifyMatchFailure(op, "not f32");
+    }
     Location loc = op.getLoc();
     ShapedConstants constants(rewriter, loc, type);
     Type intType = constants.intType();
@@ -145,8 +149,9 @@ struct Log2Approximation : public OpRewritePattern<math::Log2Op> {
         arith::AddFOp::create(rewriter, loc, m, f32(1.0)));
     Value t2 = arith::MulFOp::create(rewriter, loc, t, t);
     Value series = f32(1.0 / 9.0);
-    for (double c : {1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0})
+    for (double c : {1.0 / 7.0, 1.0 / 5.0, 1.0 / 3.0, 1.0}) {
       series = math::FmaOp::create(rewriter, loc, series, t2, f32(c));
+    }
     // log2(m) = 2 t series / ln 2
     Value log2m = arith::MulFOp::create(
         rewriter, loc, arith::MulFOp::create(rewriter, loc, t, series),
@@ -165,8 +170,9 @@ struct AbsFAsBitMask : public OpRewritePattern<math::AbsFOp> {
   LogicalResult matchAndRewrite(math::AbsFOp op,
                                 PatternRewriter &rewriter) const override {
     Type type = op.getType();
-    if (!getElementTypeOrSelf(type).isF32())
+    if (!getElementTypeOrSelf(type).isF32()) {
       return rewriter.notifyMatchFailure(op, "not f32");
+    }
     ShapedConstants constants(rewriter, op.getLoc(), type);
     Type intType = constants.intType();
     Value mask = constants.i32(0x7fffffff);
@@ -186,10 +192,12 @@ struct AttnApproximateMathPass
     RewritePatternSet patterns(&getContext());
     populatePolynomialApproximateTanhPattern(patterns);
     patterns.add<Log2Approximation, AbsFAsBitMask>(&getContext());
-    if (exp2)
+    if (exp2) {
       patterns.add<Exp2Approximation>(&getContext());
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    }
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns)))) {
       return signalPassFailure();
+    }
   }
 };
 

@@ -66,8 +66,9 @@ struct AttnTilePass : public mlir::attn::impl::AttnTileBase<AttnTilePass> {
 };
 
 LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
-  if (failed(verifySpecFunction(func, op, "attn-tile")))
+  if (failed(verifySpecFunction(func, op, "attn-tile"))) {
     return failure();
+  }
 
   int64_t blockMSize = blockM, blockNSize = blockN;
   if (TilingAttr tiling = op.getTilingAttr()) {
@@ -76,15 +77,17 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   }
   blockMSize = blockMSize ? blockMSize : kAutoBlockM;
   blockNSize = blockNSize ? blockNSize : kAutoBlockN;
-  if (blockMSize < 1 || blockNSize < 1)
+  if (blockMSize < 1 || blockNSize < 1) {
     return op.emitOpError()
            << "tile sizes must be positive, got block-m = " << blockMSize
            << ", block-n = " << blockNSize;
+  }
   if (vectorWidth < 1 || vectorWidth > 16 ||
-      !llvm::isPowerOf2_64(vectorWidth) || blockNSize % vectorWidth != 0)
+      !llvm::isPowerOf2_64(vectorWidth) || blockNSize % vectorWidth != 0) {
     return op.emitOpError() << "vector-width must be a power of two in [1, 16] "
                                "dividing block-n, got vector-width = "
                             << vectorWidth << ", block-n = " << blockNSize;
+  }
 
   // (q, k, v, o, lse, slopes, cache_seqlens, page_table, partial_o,
   //  partial_lse, cu_seqlens_q, cu_seqlens_k, begin, end)
@@ -124,32 +127,40 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   args.key = kernelArg(op.getKey());
   args.value = kernelArg(op.getValue());
   args.output = entry->getArgument(3);
-  if (op.returnsLse())
+  if (op.returnsLse()) {
     args.lse = entry->getArgument(4);
-  if (op.getAlibi())
+  }
+  if (op.getAlibi()) {
     args.slopes = entry->getArgument(5);
-  if (op.hasKvCache())
+  }
+  if (op.hasKvCache()) {
     args.cacheSeqlens = entry->getArgument(6);
-  if (op.isPaged())
+  }
+  if (op.isPaged()) {
     args.pageTable = entry->getArgument(7);
+  }
   if (op.getSplitKv()) {
     args.partialOutput = entry->getArgument(8);
     args.partialLse = entry->getArgument(9);
   }
-  if (op.isVarlen())
+  if (op.isVarlen()) {
     args.cuSeqlensQ = entry->getArgument(10);
-  if (op.getCuSeqlensK())
+  }
+  if (op.getCuSeqlensK()) {
     args.cuSeqlensK = entry->getArgument(11);
+  }
   args.begin = entry->getArgument(12);
   args.end = entry->getArgument(13);
 
   TiledKernelBuilder(op, blockMSize, blockNSize, vectorWidth).build(b, args);
   func::ReturnOp::create(b);
-  if (op.getSplitKv())
+  if (op.getSplitKv()) {
     buildMergeFunction(builder, op, func.getName().str() + "_merge", argTypes);
-  if (op.appendsKv())
+  }
+  if (op.appendsKv()) {
     buildAppendFunction(builder, op, func.getName().str() + "_append",
                         argTypes);
+  }
   func.erase();
   return success();
 }
@@ -228,8 +239,9 @@ void AttnTilePass::runOnOperation() {
     work.emplace_back(op->getParentOfType<func::FuncOp>(), op);
   });
   for (auto [func, op] : work) {
-    if (!func || failed(tileFunction(func, op)))
+    if (!func || failed(tileFunction(func, op))) {
       return signalPassFailure();
+    }
   }
 }
 

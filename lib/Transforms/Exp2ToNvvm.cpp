@@ -31,8 +31,9 @@ struct Exp2ToEx2Approx : public OpRewritePattern<math::Exp2Op> {
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Type f32 = rewriter.getF32Type();
-    if (getElementTypeOrSelf(op.getType()) != f32)
+    if (getElementTypeOrSelf(op.getType()) != f32) {
       return rewriter.notifyMatchFailure(op, "not f32");
+    }
     auto ex2 = [&](Value x) {
       return LLVM::CallIntrinsicOp::create(
                  rewriter, loc, f32, rewriter.getStringAttr(kEx2Intrinsic),
@@ -44,16 +45,18 @@ struct Exp2ToEx2Approx : public OpRewritePattern<math::Exp2Op> {
       rewriter.replaceOp(op, ex2(op.getOperand()));
       return success();
     }
-    if (vector.isScalable())
+    if (vector.isScalable()) {
       return rewriter.notifyMatchFailure(op, "scalable vector");
+    }
     // Element by element over the flattened vector.
     auto flatType = VectorType::get({vector.getNumElements()}, f32);
     Value flat =
         vector::ShapeCastOp::create(rewriter, loc, flatType, op.getOperand());
     SmallVector<Value> elements;
-    for (int64_t i = 0; i < vector.getNumElements(); ++i)
+    for (int64_t i = 0; i < vector.getNumElements(); ++i) {
       elements.push_back(
           ex2(vector::ExtractOp::create(rewriter, loc, flat, i)));
+    }
     Value result =
         vector::FromElementsOp::create(rewriter, loc, flatType, elements);
     rewriter.replaceOpWithNewOp<vector::ShapeCastOp>(op, vector, result);

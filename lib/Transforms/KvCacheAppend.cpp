@@ -40,8 +40,9 @@ copyColumns(ImplicitLocOpBuilder &b, Value source, ValueRange sourceRow,
       b.setInsertionPoint(ifChunk.thenBlock()->getTerminator());
     }
     llvm::MaybeAlign alignment;
-    if (alignedRows && count * bytes == 16 && column * bytes % 16 == 0)
+    if (alignedRows && count * bytes == 16 && column * bytes % 16 == 0) {
       alignment = llvm::Align(16);
+    }
     Value values = vector::LoadOp::create(b, VectorType::get({count}, element),
                                           source, at(sourceRow, column),
                                           /*nontemporal=*/false, alignment);
@@ -124,8 +125,9 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
         arith::ConstantIndexOp::create(nb, chunk % threads->threads));
   };
   function_ref<Value(ImplicitLocOpBuilder &, int64_t)> chunkFilter;
-  if (threads)
+  if (threads) {
     chunkFilter = isOwnChunk;
+  }
   int64_t numKvHeads = op.getNumKvHeads();
   Value head = arith::RemUIOp::create(b, row, index(numKvHeads));
   Value packedToken = arith::DivUIOp::create(b, row, index(numKvHeads));
@@ -170,8 +172,9 @@ void emitAppendRow(ImplicitLocOpBuilder &b, AttentionOp op,
     destination.push_back(zero);
     int64_t pairsPerChunk = std::max<int64_t>(elementsPerChunk / 2, 1);
     // Chunks of whole pairs when threads loop over them.
-    if (threads)
+    if (threads) {
       pairsPerChunk = ropeChunkPairs(rope, pairsPerChunk);
+    }
     rotated = rope.getRotaryDim();
     rotatedChunks = llvm::divideCeil(rotated / 2, pairsPerChunk);
     if (threads) {

@@ -11,8 +11,9 @@ namespace mlir::attn {
 /// max_pages * page_size.
 static Value emitCacheCapacity(ImplicitLocOpBuilder &b, AttentionOp op,
                                Value key, Value pageTable) {
-  if (!op.isPaged())
+  if (!op.isPaged()) {
     return memref::DimOp::create(b, key, 1);
+  }
   return arith::MulIOp::create(
       b, memref::DimOp::create(b, pageTable, 1),
       arith::ConstantIndexOp::create(b, *op.getPageSize()));
@@ -21,13 +22,15 @@ static Value emitCacheCapacity(ImplicitLocOpBuilder &b, AttentionOp op,
 Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
                            Value cacheSeqlens, Value pageTable, Value batch,
                            Value appendedKeys) {
-  if (!op.hasKvCache())
+  if (!op.hasKvCache()) {
     return memref::DimOp::create(b, key, 1);
+  }
   Value capacity = emitCacheCapacity(b, op, key, pageTable);
   Value length = arith::IndexCastOp::create(
       b, b.getIndexType(), memref::LoadOp::create(b, cacheSeqlens, batch));
-  if (op.appendsKv())
+  if (op.appendsKv()) {
     length = arith::AddIOp::create(b, length, appendedKeys);
+  }
   return arith::MaxSIOp::create(b, arith::MinSIOp::create(b, length, capacity),
                                 arith::ConstantIndexOp::create(b, 0));
 }
@@ -35,12 +38,14 @@ Value emitSequenceKeyCount(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
 SmallVector<Value, 2> emitKeyRow(ImplicitLocOpBuilder &b, AttentionOp op,
                                  Value key, Value pageTable, Value batch,
                                  Value keyIndex, Value firstKey) {
-  if (op.isVarlen() && !op.hasKvCache())
+  if (op.isVarlen() && !op.hasKvCache()) {
     return {arith::ConstantIndexOp::create(b, 0),
             arith::AddIOp::create(b, firstKey, keyIndex)};
+  }
   std::optional<int64_t> pageSize = op.getPageSize();
-  if (!pageSize)
+  if (!pageSize) {
     return {batch, keyIndex};
+  }
   Value rowsPerPage = arith::ConstantIndexOp::create(b, *pageSize);
   Value slot = arith::DivUIOp::create(b, keyIndex, rowsPerPage);
   return {emitPageOfSlot(b, key, pageTable, batch, slot),
@@ -74,8 +79,9 @@ emitAppendedKeyRow(ImplicitLocOpBuilder &b, AttentionOp op, Value key,
       arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, capacity));
   // Out-of-range rows read slot 0 of the table (never used: not valid).
   Value safeRow = arith::SelectOp::create(b, valid, row, zero);
-  if (!op.isPaged())
+  if (!op.isPaged()) {
     return {valid, {batch, safeRow}};
+  }
   Value rowsPerPage = arith::ConstantIndexOp::create(b, *op.getPageSize());
   Value page = arith::IndexCastOp::create(
       b, b.getIndexType(),

@@ -13,15 +13,18 @@ MaskModel MaskModel::fromOp(AttentionOp op) {
   int64_t left = op.getWindowLeft();
   int64_t right = op.getWindowRight();
   // Causal is the window (-1, 0), intersected with the given one.
-  if (op.getMask() == MaskKind::Causal)
+  if (op.getMask() == MaskKind::Causal) {
     right = right == -1 ? 0 : std::min<int64_t>(right, 0);
+  }
 
   MaskModel model;
   KeyInterval window;
-  if (left != -1)
+  if (left != -1) {
     window.lower.push_back({/*rowRelative=*/true, -left});
-  if (right != -1)
+  }
+  if (right != -1) {
     window.upper.push_back({/*rowRelative=*/true, right});
+  }
 
   // Sinks: keys [0, n) stay visible past the left edge, still subject to the
   // right bound. Their interval starts at key 0, before the window's.
@@ -38,8 +41,9 @@ MaskModel MaskModel::fromOp(AttentionOp op) {
 static Value emitBound(ImplicitLocOpBuilder &b, const KeyBound &bound,
                        Value row, Value offset) {
   Value constant = arith::ConstantIndexOp::create(b, bound.constant);
-  if (!bound.rowRelative)
+  if (!bound.rowRelative) {
     return constant;
+  }
   Value shifted = arith::AddIOp::create(b, row, offset);
   return arith::AddIOp::create(b, shifted, constant);
 }
@@ -48,8 +52,9 @@ static Value emitBound(ImplicitLocOpBuilder &b, const KeyBound &bound,
 static Value emitLower(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
                        Value row, Value offset, Value fallback) {
   Value result = fallback;
-  for (const KeyBound &term : terms)
+  for (const KeyBound &term : terms) {
     result = arith::MaxSIOp::create(b, result, emitBound(b, term, row, offset));
+  }
   return result;
 }
 
@@ -57,8 +62,9 @@ static Value emitLower(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
 static Value emitUpper(ImplicitLocOpBuilder &b, ArrayRef<KeyBound> terms,
                        Value row, Value offset, Value fallback) {
   Value result = fallback;
-  for (const KeyBound &term : terms)
+  for (const KeyBound &term : terms) {
     result = arith::MinSIOp::create(b, result, emitBound(b, term, row, offset));
+  }
   return result;
 }
 
@@ -120,8 +126,9 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
   auto keyVector = dyn_cast<VectorType>(key.getType());
   Type keyElement = getElementTypeOrSelf(key.getType());
   auto likeKey = [&](Value bound) -> Value {
-    if (keyBase)
+    if (keyBase) {
       bound = arith::SubIOp::create(b, bound, keyBase);
+    }
     if (bound.getType() != keyElement) {
       // Saturate to the narrower type's range, which every key of that type
       // compares the same against: window edges up to 2^31 - 1 past the
@@ -137,8 +144,9 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
               b, APInt::getSignedMinValue(bits).getSExtValue()));
       bound = arith::IndexCastOp::create(b, keyElement, bound);
     }
-    if (!keyVector)
+    if (!keyVector) {
       return bound;
+    }
     return vector::BroadcastOp::create(b, keyVector, bound);
   };
   Type i1 = b.getI1Type();
@@ -152,16 +160,18 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
                   b, DenseElementsAttr::get(cast<VectorType>(maskType), true))
                   .getResult()
             : arith::ConstantIntOp::create(b, 1, 1).getResult();
-    for (const KeyBound &term : interval.lower)
+    for (const KeyBound &term : interval.lower) {
       inside = arith::AndIOp::create(
           b, inside,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
                                 likeKey(emitBound(b, term, row, offset))));
-    for (const KeyBound &term : interval.upper)
+    }
+    for (const KeyBound &term : interval.upper) {
       inside = arith::AndIOp::create(
           b, inside,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
                                 likeKey(emitBound(b, term, row, offset))));
+    }
     anyInterval = anyInterval
                       ? arith::OrIOp::create(b, anyInterval, inside).getResult()
                       : inside;

@@ -17,8 +17,9 @@ constexpr double kPi = 3.14159265358979323846;
 /// An f32 constant shaped like `like` (f32 or a vector of f32).
 Value constantLike(ImplicitLocOpBuilder &b, Value like, double value) {
   auto attr = b.getF32FloatAttr(static_cast<float>(value));
-  if (auto vector = dyn_cast<VectorType>(like.getType()))
+  if (auto vector = dyn_cast<VectorType>(like.getType())) {
     return arith::ConstantOp::create(b, DenseElementsAttr::get(vector, attr));
+  }
   return arith::ConstantOp::create(b, attr);
 }
 
@@ -32,8 +33,9 @@ Value roundToInteger(ImplicitLocOpBuilder &b, Value x) {
 /// c0 + c1 y + c2 y^2 + ... (Horner).
 Value polynomial(ImplicitLocOpBuilder &b, Value y, ArrayRef<double> c) {
   Value result = constantLike(b, y, c.back());
-  for (double coefficient : llvm::reverse(c.drop_back()))
+  for (double coefficient : llvm::reverse(c.drop_back())) {
     result = math::FmaOp::create(b, result, y, constantLike(b, y, coefficient));
+  }
   return result;
 }
 } // namespace
@@ -158,15 +160,17 @@ void emitRotatePairs(ImplicitLocOpBuilder &b, RopeAttr rope, Value positionF32,
     Value loaded =
         vector::LoadOp::create(b, VectorType::get({width}, sourceElement),
                                source, at(sourceIndices, column, offset));
-    if (sourceElement == f32)
+    if (sourceElement == f32) {
       return loaded;
+    }
     return arith::ExtFOp::create(b, VectorType::get({width}, f32), loaded);
   };
   auto store = [&](Value values, Value column, int64_t offset) {
     auto type = cast<VectorType>(values.getType());
-    if (destinationElement != f32)
+    if (destinationElement != f32) {
       values = arith::TruncFOp::create(
           b, VectorType::get(type.getShape(), destinationElement), values);
+    }
     vector::StoreOp::create(b, values, destination,
                             at(destinationIndices, column, offset));
   };
@@ -209,8 +213,9 @@ void emitRotateRow(ImplicitLocOpBuilder &b, RopeAttr rope, Value position,
 int64_t ropeChunkPairs(RopeAttr rope, int64_t maxPairs) {
   int64_t numPairs = rope.getRotaryDim() / 2;
   int64_t pairs = maxPairs;
-  while (numPairs % pairs != 0)
+  while (numPairs % pairs != 0) {
     --pairs;
+  }
   return pairs;
 }
 

@@ -23,11 +23,12 @@ LogicalResult verifySpecFunction(func::FuncOp func, AttentionOp op,
       !isOptionalArgument(op.getCuSeqlensK()) ||
       !isOptionalArgument(op.getKeyNew()) ||
       !isOptionalArgument(op.getValueNew()) || !returnOp ||
-      returnOp.getOperands() != op->getResults())
+      returnOp.getOperands() != op->getResults()) {
     return op.emitOpError()
            << passName
            << " expects a function whose body is one attn.attention on its "
               "arguments, returned as is";
+  }
   return success();
 }
 

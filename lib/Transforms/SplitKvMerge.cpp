@@ -105,14 +105,16 @@ void emitSplitKvMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
               return arith::MulFOp::create(ib, weightOf(ib, s), part);
             });
         Value out = arith::MulFOp::create(nb, sum, scale);
-        if (!elementType.isF32())
+        if (!elementType.isF32()) {
           out = arith::TruncFOp::create(nb, elementType, out);
+        }
         memref::StoreOp::create(nb, out, operands.output,
                                 ValueRange{batch, query, head, column});
         scf::YieldOp::create(nb);
       });
-  if (!op.returnsLse())
+  if (!op.returnsLse()) {
     return;
+  }
   memref::StoreOp::create(b, scalars.lse(b, total), operands.lse,
                           ValueRange{batch, head, query});
 }

@@ -8,32 +8,37 @@
 namespace mlir::attn {
 
 Value TileRows::query(ImplicitLocOpBuilder &b, Value row) {
-  if (!op.packsGqa())
+  if (!op.packsGqa()) {
     return row;
+  }
   return arith::DivUIOp::create(
       b, row, arith::ConstantIndexOp::create(b, op.getGroupSize()));
 }
 
 Value TileRows::head(ImplicitLocOpBuilder &b, Value row) {
-  if (!op.packsGqa())
+  if (!op.packsGqa()) {
     return qHead;
+  }
   Value group = arith::ConstantIndexOp::create(b, op.getGroupSize());
   return arith::AddIOp::create(b, arith::MulIOp::create(b, kvHead, group),
                                arith::RemUIOp::create(b, row, group));
 }
 
 Value TileRows::slopeOf(ImplicitLocOpBuilder &b, Value row) {
-  if (!op.getAlibi())
+  if (!op.getAlibi()) {
     return Value();
-  if (!op.packsGqa())
+  }
+  if (!op.packsGqa()) {
     return slope;
+  }
   return memref::LoadOp::create(b, slopes, head(b, row));
 }
 
 std::pair<Value, Value> TileRows::tensorRow(ImplicitLocOpBuilder &b,
                                             Value queryIndex) {
-  if (!op.isVarlen())
+  if (!op.isVarlen()) {
     return {batch, queryIndex};
+  }
   return {arith::ConstantIndexOp::create(b, 0),
           arith::AddIOp::create(b, firstQueryRow, queryIndex)};
 }

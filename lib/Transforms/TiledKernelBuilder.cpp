@@ -45,8 +45,9 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
                         ValueRange{split, tensorBatch, query, head, dv});
                     return {};
                   }
-                  if (!elementType.isF32())
+                  if (!elementType.isF32()) {
                     out = arith::TruncFOp::create(b, elementType, out);
+                  }
                   memref::StoreOp::create(
                       b, out, args.output,
                       ValueRange{tensorBatch, query, head, dv});
@@ -62,13 +63,14 @@ void TiledKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b) {
           lse = arith::SelectOp::create(
               b, anyVisible, lse,
               f32(b, -std::numeric_limits<double>::infinity()));
-          if (split)
+          if (split) {
             memref::StoreOp::create(
                 b, lse, args.partialLse,
                 ValueRange{split, tensorBatch, head, query});
-          else
+          } else {
             memref::StoreOp::create(b, lse, args.lse,
                                     ValueRange{tensorBatch, head, query});
+          }
         }
         return {};
       });
@@ -99,7 +101,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
     return {start, arith::MaxSIOp::create(
                        b, arith::SubIOp::create(b, next, start), zero)};
   };
-  if (op.isVarlen())
+  if (op.isVarlen()) {
     seqlenQ = forLoop(
         b, zero, numSequences, {zero},
         [&](ImplicitLocOpBuilder &b, Value s,
@@ -107,6 +109,7 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
           return {arith::MaxSIOp::create(
               b, longest[0], sequenceLength(b, args.cuSeqlensQ, s).second)};
         })[0];
+  }
   // off = seqlen_k - seqlen_q aligns the last query with the last key.
   auto alignOffset = [&](ImplicitLocOpBuilder &b) {
     offset = op.getCausalAlign() == CausalAlign::BottomRight
@@ -146,8 +149,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
   rowMax = allocateScratch({blockM});
   rowSum = allocateScratch({blockM});
   SmallVector<APInt> laneIndices;
-  for (int64_t lane = 0; lane < width; ++lane)
+  for (int64_t lane = 0; lane < width; ++lane) {
     laneIndices.push_back(APInt(64, lane));
+  }
   lanes = arith::ConstantOp::create(
       b, DenseElementsAttr::get(vectorType(b.getIndexType()), laneIndices));
   // The padding columns of valueTile are never staged: keep them 0 so the
@@ -206,9 +210,10 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
           std::tie(firstQueryRow, rowsOfSequence) =
               sequenceLength(b, args.cuSeqlensQ, batch);
           seqlenQ = rowsOfSequence;
-          if (op.packsGqa())
+          if (op.packsGqa()) {
             rowsOfSequence =
                 arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()));
+          }
           // Keys: packed like the queries, or the sequence's cache (below).
           if (!op.hasKvCache()) {
             std::tie(firstKeyRow, seqlenK) =
@@ -230,8 +235,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
         b.setInsertionPoint(hasRows.thenBlock()->getTerminator());
         Value lastRow = arith::SubIOp::create(
             b, arith::AddIOp::create(b, firstRow, numRows), one);
-        if (args.slopes && !op.packsGqa())
+        if (args.slopes && !op.packsGqa()) {
           slope = memref::LoadOp::create(b, args.slopes, qHead);
+        }
         if (op.hasKvCache()) {
           // This sequence's keys: cache_seqlens[b], clamped to the cache.
           seqlenK = emitSequenceKeyCount(b, op, args.key, args.cacheSeqlens,
@@ -273,10 +279,11 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                         Value q = loadF32(
                             b, args.query,
                             {tensorBatch, query, headOfRow(b, sourceRow), d});
-                        if (isScoreLinear())
+                        if (isScoreLinear()) {
                           q = arith::MulFOp::create(
                               b, q,
                               f32(b, op.getScale().convertToDouble() * kLog2E));
+                        }
                         q = arith::SelectOp::create(b, isPadding, f32(b, 0.0),
                                                     q);
                         memref::StoreOp::create(b, q, qTile, ValueRange{r, d});
@@ -319,8 +326,9 @@ void TiledKernelBuilder::build(ImplicitLocOpBuilder &b,
                       return {};
                     });
           };
-          if (!range.leadingBoundaryIsEmpty)
+          if (!range.leadingBoundaryIsEmpty) {
             emitTiles(range.begin, range.fullBegin, /*masked=*/true);
+          }
           emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
           emitTiles(range.fullEnd, range.end, /*masked=*/true);
         }

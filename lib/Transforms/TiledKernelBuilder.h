@@ -80,8 +80,9 @@ private:
   /// A constant of `type` (f32 or a vector of f32) equal to `value`.
   Value constantLike(ImplicitLocOpBuilder &b, Type type, double value) {
     auto vector = dyn_cast<VectorType>(type);
-    if (!vector)
+    if (!vector) {
       return f32(b, value);
+    }
     return arith::ConstantOp::create(
         b, DenseElementsAttr::get(vector, static_cast<float>(value)));
   }
@@ -98,8 +99,9 @@ private:
   /// Loads an element of a kernel operand as f32.
   Value loadF32(ImplicitLocOpBuilder &b, Value memref, ValueRange indices) {
     Value element = memref::LoadOp::create(b, memref, indices);
-    if (element.getType().isF32())
+    if (element.getType().isF32()) {
       return element;
+    }
     return arith::ExtFOp::create(b, b.getF32Type(), element);
   }
   /// W elements of row `key` of K or V (`tensor`) from column `column`, as
@@ -108,8 +110,9 @@ private:
                         Value column) {
     Value row = vector::LoadOp::create(b, vectorType(elementType), tensor,
                                        kvIndices(b, key, column));
-    if (elementType.isF32())
+    if (elementType.isF32()) {
       return row;
+    }
     return arith::ExtFOp::create(b, vectorType(b.getF32Type()), row);
   }
   /// for iv in [lb, ub) step `step` with loop-carried values; `body`

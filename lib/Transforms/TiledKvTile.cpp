@@ -25,14 +25,16 @@ ValueRange TiledKernelBuilder::emitOuterProducts(
                  [&](ImplicitLocOpBuilder &b, Value x,
                      ValueRange partial) -> SmallVector<Value> {
                    SmallVector<Value> rhs;
-                   for (int64_t i = 0; i < count; ++i)
+                   for (int64_t i = 0; i < count; ++i) {
                      rhs.push_back(rhsVector(b, x, i));
+                   }
                    SmallVector<Value> next;
                    for (int64_t j = 0; j < kRowsPerBlock; ++j) {
                      Value lhs = splat(b, lhsScalar(b, x, j));
-                     for (int64_t i = 0; i < count; ++i)
+                     for (int64_t i = 0; i < count; ++i) {
                        next.push_back(math::FmaOp::create(
                            b, lhs, rhs[i], partial[j * count + i]));
+                     }
                    }
                    return next;
                  });
@@ -45,8 +47,9 @@ Value TiledKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
   Type type = dot.getType();
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
-  if (isScoreLinear())
+  if (isScoreLinear()) {
     return dot; // qTile holds q * scale * log2(e)
+  }
   Value score = arith::MulFOp::create(b, dot, constantLike(b, type, scale));
   if (softcap > 0.0) {
     // s = c * tanh(s / c)
@@ -177,12 +180,14 @@ void TiledKernelBuilder::emitPrefetchKeyRow(ImplicitLocOpBuilder &b,
   ImplicitLocOpBuilder then(b.getLoc(), b.getContext());
   then.setInsertionPoint(exists.thenBlock()->getTerminator());
   for (auto [tensor, dims] : {std::pair(args.key, op.getHeadDim()),
-                              std::pair(args.value, op.getHeadDimV())})
-    for (int64_t d = 0; d < dims; d += elementsPerLine)
+                              std::pair(args.value, op.getHeadDimV())}) {
+    for (int64_t d = 0; d < dims; d += elementsPerLine) {
       memref::PrefetchOp::create(then, tensor,
                                  kvIndices(then, key, index(then, d)),
                                  /*isWrite=*/false, /*localityHint=*/3,
                                  /*isDataCache=*/true);
+    }
+  }
 }
 
 /// scoreRows[j, :] = sum_d qTile[r0 + j, d] * keyT[d, :] for the rows of a
@@ -193,8 +198,9 @@ SmallVector<Value> TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b,
                                                      Value r0, bool fuseMax) {
   Type f32Vector = vectorType(b.getF32Type());
   SmallVector<Value> rows, maxima;
-  for (int64_t j = 0; j < kRowsPerBlock; ++j)
+  for (int64_t j = 0; j < kRowsPerBlock; ++j) {
     rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
+  }
   int64_t numVectors = blockN / width;
   for (int64_t first = 0; first < numVectors; first += kVectorsPerChunk) {
     int64_t count = std::min(kVectorsPerChunk, numVectors - first);
@@ -215,12 +221,14 @@ SmallVector<Value> TiledKernelBuilder::emitScoreRows(ImplicitLocOpBuilder &b,
         vector::StoreOp::create(
             b, sum, scoreRows,
             ValueRange{index(b, j), index(b, (first + i) * width)});
-        if (!fuseMax)
+        if (!fuseMax) {
           continue;
-        if (maxima.size() <= static_cast<size_t>(j))
+        }
+        if (maxima.size() <= static_cast<size_t>(j)) {
           maxima.push_back(sum);
-        else
+        } else {
           maxima[j] = arith::MaximumFOp::create(b, maxima[j], sum);
+        }
       }
     }
   }
@@ -245,7 +253,7 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
 
   // Without a mask and with linear scores, S is final and its max is known.
   Value maxVector = fusedMax;
-  if (!maxVector)
+  if (!maxVector) {
     maxVector = forLoop(
         b, zero, index(b, blockN), {negInfVector},
         [&](ImplicitLocOpBuilder &b, Value c,
@@ -266,6 +274,7 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
           return {arith::MaximumFOp::create(b, iter[0], score)};
         },
         width)[0];
+  }
   Value tileMax = vector::ReductionOp::create(
       b, vector::CombiningKind::MAXIMUMF, maxVector);
 
@@ -292,11 +301,12 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
         Value p = math::Exp2Op::create(
             b, arith::SubFOp::create(b, s, referenceVector));
         Value pForPv = p;
-        if (!elementType.isF32())
+        if (!elementType.isF32()) {
           pForPv = arith::ExtFOp::create(
               b, f32Vector,
               arith::TruncFOp::create(b, vectorType(elementType), p)
                   .getResult());
+        }
         vector::StoreOp::create(b, pForPv, scoreRows, ValueRange{scoreRow, c});
         return {arith::AddFOp::create(b, sum[0], p)};
       },
@@ -323,9 +333,10 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                                     bool masked) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, blockN));
   Value numKeys = index(b, blockN);
-  if (masked)
+  if (masked) {
     numKeys = arith::MinSIOp::create(
         b, numKeys, arith::SubIOp::create(b, seqlenK, firstKey));
+  }
   auto staged = [&](ImplicitLocOpBuilder &b) {
     emitStageKv(b, firstKey, numKeys);
     emitRowBlocks(b, firstKey, numKeys, masked, /*direct=*/false);
@@ -333,8 +344,9 @@ void TiledKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   // f32 K/V stage without a conversion; measured (bench/decode), the
   // direct path only pays for 16-bit caches.
   if (elementType.isF32() || op.getHeadDim() % width != 0 ||
-      op.getHeadDimV() % width != 0)
+      op.getHeadDimV() % width != 0) {
     return staged(b);
+  }
   auto oneBlock =
       scf::IfOp::create(b,
                         arith::CmpIOp::create(b, arith::CmpIPredicate::sle,
@@ -378,12 +390,13 @@ void TiledKernelBuilder::emitDirectScores(ImplicitLocOpBuilder &b,
               return next;
             },
             width);
-        for (int64_t j = 0; j < kRowsPerBlock; ++j)
+        for (int64_t j = 0; j < kRowsPerBlock; ++j) {
           memref::StoreOp::create(
               b,
               vector::ReductionOp::create(b, vector::CombiningKind::ADD,
                                           partial[j]),
               scoreRows, ValueRange{index(b, j), c});
+        }
         return {};
       });
 }
@@ -404,8 +417,9 @@ void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
       [&](ImplicitLocOpBuilder &b, Value r0, ValueRange) -> SmallVector<Value> {
         bool fuseMax = !direct && !masked && isScoreLinear();
         SmallVector<Value> maxima;
-        if (!direct)
+        if (!direct) {
           maxima = emitScoreRows(b, r0, fuseMax);
+        }
         SmallVector<Value> rows, rescales;
         for (int64_t j = 0; j < kRowsPerBlock; ++j) {
           rows.push_back(arith::AddIOp::create(b, r0, index(b, j)));
@@ -435,18 +449,21 @@ void TiledKernelBuilder::emitRowBlocks(ImplicitLocOpBuilder &b, Value firstKey,
               },
               [&](ImplicitLocOpBuilder &b, Value c, int64_t i) -> Value {
                 Value column = index(b, (first + i) * width);
-                if (!direct)
+                if (!direct) {
                   return vector::LoadOp::create(b, f32Vector, valueTile,
                                                 ValueRange{c, column});
+                }
                 return loadKvVectorF32(b, args.value,
                                        arith::AddIOp::create(b, firstKey, c),
                                        column);
               });
-          for (int64_t j = 0; j < kRowsPerBlock; ++j)
-            for (int64_t i = 0; i < count; ++i)
+          for (int64_t j = 0; j < kRowsPerBlock; ++j) {
+            for (int64_t i = 0; i < count; ++i) {
               vector::StoreOp::create(
                   b, sums[j * count + i], accumulator,
                   ValueRange{rows[j], index(b, (first + i) * width)});
+            }
+          }
         }
         return {};
       },

@@ -12,15 +12,18 @@ extern "C" {
 
 attnrt_status attnrt_kernel_load(const char *package_dir,
                                  attnrt_kernel **kernel) {
-  if (!kernel)
+  if (!kernel) {
     return fail(ATTNRT_INVALID_ARGUMENT, "attnrt_kernel_load: kernel is NULL");
+  }
   *kernel = nullptr;
-  if (!package_dir)
+  if (!package_dir) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_kernel_load: package_dir is NULL");
+  }
   std::unique_ptr<attnrt_kernel> loaded;
-  if (attnrt_status status = loadKernel(package_dir, loaded))
+  if (attnrt_status status = loadKernel(package_dir, loaded)) {
     return status;
+  }
   *kernel = loaded.release();
   return succeed();
 }
@@ -29,9 +32,10 @@ void attnrt_kernel_release(attnrt_kernel *kernel) { delete kernel; }
 
 attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
                                      attnrt_kernel_info *info) {
-  if (!kernel || !info)
+  if (!kernel || !info) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_kernel_get_info: kernel and info must not be NULL");
+  }
   const Manifest &m = kernel->manifest;
   info->name = m.name.c_str();
   info->target = m.target;
@@ -63,26 +67,29 @@ attnrt_status attnrt_kernel_get_info(const attnrt_kernel *kernel,
 attnrt_status attnrt_run_cpu(const attnrt_kernel *kernel,
                              const attnrt_attention_args *args,
                              int num_threads) {
-  if (!kernel || !args)
+  if (!kernel || !args) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_run_cpu: kernel and args must not be NULL");
+  }
   return runCpu(*kernel, *args, num_threads);
 }
 
 attnrt_status attnrt_run_cuda(const attnrt_kernel *kernel,
                               const attnrt_attention_args *args, void *stream) {
-  if (!kernel || !args)
+  if (!kernel || !args) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_run_cuda: kernel and args must not be NULL");
+  }
   return runCuda(*kernel, *args, stream);
 }
 
 attnrt_status attnrt_cuda_available(void) { return cudaAvailable(); }
 
 attnrt_status attnrt_cuda_device_get_info(attnrt_cuda_device_info *info) {
-  if (!info)
+  if (!info) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_cuda_device_get_info: info is NULL");
+  }
   return cudaDeviceInfo(*info);
 }
 
@@ -109,10 +116,11 @@ attnrt_status attnrt_cuda_copy_to_host(void *host_destination,
 attnrt_status attnrt_workspace_bytes(const attnrt_kernel *kernel,
                                      const attnrt_attention_args *args,
                                      size_t *bytes) {
-  if (!kernel || !args || !bytes)
+  if (!kernel || !args || !bytes) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "attnrt_workspace_bytes: kernel, args and bytes must not be "
                 "NULL");
+  }
   return workspaceBytes(*kernel, *args, *bytes);
 }
 

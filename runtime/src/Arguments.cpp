@@ -27,36 +27,42 @@ attnrt_status checkTensor(const char *name, const void *data,
   tensor.data = data;
   bool empty = std::any_of(tensor.sizes, tensor.sizes + 4,
                            [](int64_t size) { return size == 0; });
-  if (!data && !empty)
+  if (!data && !empty) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 std::string("args.") + name + " is NULL");
-  if (reinterpret_cast<uintptr_t>(data) % alignmentBytes != 0)
+  }
+  if (reinterpret_cast<uintptr_t>(data) % alignmentBytes != 0) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 std::string("args.") + name + " is not aligned to " +
                     std::to_string(alignmentBytes) + " bytes");
+  }
   int64_t dense[4];
   dense[3] = 1;
-  for (int i = 2; i >= 0; --i)
+  for (int i = 2; i >= 0; --i) {
     dense[i] = dense[i + 1] * tensor.sizes[i + 1];
+  }
   bool allZero =
       std::all_of(given, given + 4, [](int64_t s) { return s == 0; });
-  for (int i = 0; i < 4; ++i)
+  for (int i = 0; i < 4; ++i) {
     tensor.strides[i] = allZero ? dense[i] : given[i];
-  const int64_t(&strides)[4] = tensor.strides;
+  }
+  const int64_t (&strides)[4] = tensor.strides;
   if (strides[1] != dense[1] || strides[2] != dense[2] || strides[3] != 1 ||
-      strides[0] < dense[0])
+      strides[0] < dense[0]) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 std::string("args.") + name + "_strides: " + tuple(strides) +
                     " unsupported; only the batch stride may differ from "
                     "dense BSHD " +
                     tuple(dense) + ", and not be smaller");
-  if (static_cast<size_t>(strides[0]) * elementBytes % alignmentBytes != 0)
+  }
+  if (static_cast<size_t>(strides[0]) * elementBytes % alignmentBytes != 0) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 std::string("args.") + name + "_strides: batch stride " +
                     std::to_string(strides[0]) + " is not a multiple of " +
                     std::to_string(alignmentBytes / elementBytes) +
                     " elements (" + std::to_string(alignmentBytes) +
                     "-byte alignment of every batch)");
+  }
   return ATTNRT_OK;
 }
 
@@ -66,8 +72,9 @@ size_t elementBytes(attnrt_dtype dtype) { return dtype == ATTNRT_F32 ? 4 : 2; }
 
 int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
                    int64_t kvTiles) {
-  if (splitKv != 0)
+  if (splitKv != 0) {
     return splitKv;
+  }
   int64_t wanted =
       (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
   return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));
@@ -75,8 +82,9 @@ int64_t splitCount(int64_t splitKv, int64_t workers, int64_t workItems,
 
 int64_t cudaSplitCount(int64_t splitKv, int64_t targetCtas,
                        int64_t ctasPerChunk, int64_t kvTiles) {
-  if (splitKv != 0)
+  if (splitKv != 0) {
     return splitKv;
+  }
   int64_t ctas = std::max<int64_t>(ctasPerChunk, 1);
   int64_t nearest = (targetCtas + ctas / 2) / ctas;
   return std::clamp<int64_t>(nearest, 1, std::clamp<int64_t>(kvTiles, 1, 64));
@@ -85,29 +93,34 @@ int64_t cudaSplitCount(int64_t splitKv, int64_t targetCtas,
 attnrt_status checkVarlenContents(const Manifest &m,
                                   const attnrt_attention_args &args,
                                   CheckedCall &call) {
-  if (!m.varlen)
+  if (!m.varlen) {
     return ATTNRT_OK;
+  }
   call.maxSeqlenQ = 0;
   for (auto [name, offsets, total] :
        {std::make_tuple("cu_seqlens_q", args.cu_seqlens_q, call.seqlenQ),
         std::make_tuple("cu_seqlens_k", args.cu_seqlens_k, call.seqlenK)}) {
-    if (!offsets) // KV cache kernels: keys come from the cache.
+    if (!offsets) { // KV cache kernels: keys come from the cache.
       continue;
-    if (offsets[0] != 0 || offsets[call.batch] != total)
+    }
+    if (offsets[0] != 0 || offsets[call.batch] != total) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   std::string("args.") + name + " must start at 0 and end at " +
                       std::to_string(total) + " (the packed rows), got " +
                       std::to_string(offsets[0]) + " and " +
                       std::to_string(offsets[call.batch]));
+    }
     for (int64_t b = 0; b < call.batch; ++b) {
-      if (offsets[b + 1] < offsets[b])
+      if (offsets[b + 1] < offsets[b]) {
         return fail(ATTNRT_INVALID_ARGUMENT,
                     std::string("args.") + name + "[" + std::to_string(b + 1) +
                         "] = " + std::to_string(offsets[b + 1]) +
                         " is below the entry before it");
-      if (offsets == args.cu_seqlens_q)
+      }
+      if (offsets == args.cu_seqlens_q) {
         call.maxSeqlenQ =
             std::max<int64_t>(call.maxSeqlenQ, offsets[b + 1] - offsets[b]);
+      }
     }
   }
   return ATTNRT_OK;
@@ -116,8 +129,9 @@ attnrt_status checkVarlenContents(const Manifest &m,
 attnrt_status checkCacheContents(const Manifest &m,
                                  const attnrt_attention_args &args,
                                  const CheckedCall &call) {
-  if (m.kvCache == ATTNRT_KV_NONE)
+  if (m.kvCache == ATTNRT_KV_NONE) {
     return ATTNRT_OK;
+  }
   for (int64_t b = 0; b < call.batch; ++b) {
     // Appending kernels write the sequence's queries' count more rows.
     int64_t appended = !m.appendsKv ? 0
@@ -125,7 +139,7 @@ attnrt_status checkCacheContents(const Manifest &m,
                            ? args.cu_seqlens_q[b + 1] - args.cu_seqlens_q[b]
                            : call.seqlenQ;
     int64_t length = args.cache_seqlens[b];
-    if (length < 0 || length + appended > call.cacheCapacity)
+    if (length < 0 || length + appended > call.cacheCapacity) {
       return fail(
           ATTNRT_INVALID_ARGUMENT,
           "args.cache_seqlens[" + std::to_string(b) +
@@ -138,18 +152,21 @@ attnrt_status checkCacheContents(const Manifest &m,
                    ? " minus the " + std::to_string(appended) + " appended keys"
                    : std::string()) +
               ")");
+    }
     length += appended;
-    if (m.kvCache != ATTNRT_KV_PAGED)
+    if (m.kvCache != ATTNRT_KV_PAGED) {
       continue;
+    }
     int64_t usedPages = (length + m.pageSize - 1) / m.pageSize;
     for (int64_t p = 0; p < usedPages; ++p) {
       int64_t page = args.page_table[b * call.maxPages + p];
-      if (page < 0 || page >= call.numPages)
+      if (page < 0 || page >= call.numPages) {
         return fail(ATTNRT_INVALID_ARGUMENT,
                     "args.page_table[" + std::to_string(b) + ", " +
                         std::to_string(p) + "] = " + std::to_string(page) +
                         " is not a page of the pool [0, " +
                         std::to_string(call.numPages) + ")");
+      }
     }
   }
   return ATTNRT_OK;
@@ -157,16 +174,18 @@ attnrt_status checkCacheContents(const Manifest &m,
 
 attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
                         size_t alignmentBytes, CheckedCall &call) {
-  if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0)
+  if (args.batch < 0 || args.seqlen_q < 0 || args.seqlen_k < 0) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: batch, seqlen_q and seqlen_k must be >= 0");
+  }
   // The kernels compare query and key positions in 32 bits.
   constexpr int64_t kMaxPositions = INT32_MAX;
-  if (args.seqlen_q > kMaxPositions || args.seqlen_k > kMaxPositions)
+  if (args.seqlen_q > kMaxPositions || args.seqlen_k > kMaxPositions) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: seqlen_q = " + std::to_string(args.seqlen_q) +
                     ", seqlen_k = " + std::to_string(args.seqlen_k) +
                     ": the kernels' positions are 32-bit (at most 2^31 - 1)");
+  }
   call.batch = args.batch;
   call.seqlenQ = args.seqlen_q;
   call.seqlenK = args.seqlen_k;
@@ -174,22 +193,25 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   call.maxSeqlenQ = m.varlen ? args.max_seqlen_q : args.seqlen_q;
   if (m.varlen) {
     bool cached = m.kvCache != ATTNRT_KV_NONE;
-    if (cached && (!args.cu_seqlens_q || args.cu_seqlens_k))
+    if (cached && (!args.cu_seqlens_q || args.cu_seqlens_k)) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "the variable-length KV cache kernel '" + m.name +
                       "' takes args.cu_seqlens_q and no args.cu_seqlens_k "
                       "(keys are the first cache_seqlens[b] rows of each "
                       "sequence's cache)");
-    if (!cached && (!args.cu_seqlens_q || !args.cu_seqlens_k))
+    }
+    if (!cached && (!args.cu_seqlens_q || !args.cu_seqlens_k)) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cu_seqlens_q and args.cu_seqlens_k are required by "
                   "the variable-length kernel '" +
                       m.name + "'");
-    if (args.max_seqlen_q < 0 || args.max_seqlen_q > args.seqlen_q)
+    }
+    if (args.max_seqlen_q < 0 || args.max_seqlen_q > args.seqlen_q) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.max_seqlen_q = " + std::to_string(args.max_seqlen_q) +
                       " is outside [0, seqlen_q = " +
                       std::to_string(args.seqlen_q) + "]");
+    }
   } else if (args.cu_seqlens_q || args.cu_seqlens_k) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.cu_seqlens_q/k are given but kernel '" + m.name +
@@ -204,35 +226,41 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
   };
   bool paged = m.kvCache == ATTNRT_KV_PAGED;
   if (m.kvCache == ATTNRT_KV_NONE) {
-    if (args.cache_seqlens || args.page_table)
+    if (args.cache_seqlens || args.page_table) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cache_seqlens/page_table are given but kernel '" +
                       m.name + "' has no KV cache");
+    }
   } else {
-    if (!args.cache_seqlens && args.batch > 0)
+    if (!args.cache_seqlens && args.batch > 0) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cache_seqlens is NULL but kernel '" + m.name +
                       "' reads a KV cache");
-    if (!paged && args.page_table)
+    }
+    if (!paged && args.page_table) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.page_table is given but kernel '" + m.name +
                       "' has a contiguous KV cache");
+    }
     if (reinterpret_cast<uintptr_t>(args.cache_seqlens) % 4 != 0 ||
-        reinterpret_cast<uintptr_t>(args.page_table) % 4 != 0)
+        reinterpret_cast<uintptr_t>(args.page_table) % 4 != 0) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.cache_seqlens and args.page_table must be 4-byte "
                   "aligned");
+    }
   }
   if (paged) {
-    if (args.num_pages < 1 || args.max_pages_per_seq < 1)
+    if (args.num_pages < 1 || args.max_pages_per_seq < 1) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.num_pages and args.max_pages_per_seq must be >= 1 "
                   "for the paged kernel '" +
                       m.name + "'");
-    if (!args.page_table && args.batch > 0)
+    }
+    if (!args.page_table && args.batch > 0) {
       return fail(ATTNRT_INVALID_ARGUMENT,
                   "args.page_table is NULL but kernel '" + m.name +
                       "' reads a paged KV cache");
+    }
     call.numPages = args.num_pages;
     call.maxPages = args.max_pages_per_seq;
     call.cacheCapacity = args.max_pages_per_seq * m.pageSize;
@@ -269,34 +297,42 @@ attnrt_status checkCall(const Manifest &m, const attnrt_attention_args &args,
     t.out.sizes[3] = t.dim;
     return checkTensor(t.name, t.data, t.strides, bytes, alignmentBytes, t.out);
   };
-  for (const Tensor &t : tensors)
-    if (attnrt_status status = check(t))
+  for (const Tensor &t : tensors) {
+    if (attnrt_status status = check(t)) {
       return status;
+    }
+  }
   if (m.appendsKv) {
-    for (const Tensor &t : added)
-      if (attnrt_status status = check(t))
+    for (const Tensor &t : added) {
+      if (attnrt_status status = check(t)) {
         return status;
+      }
+    }
   } else if (args.k_new || args.v_new) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.k_new/v_new are given but kernel '" + m.name +
                     "' does not append to a KV cache");
   }
   bool noRows = call.tensorBatch == 0 || args.seqlen_q == 0;
-  if (m.returnsLse && !args.lse && !noRows)
+  if (m.returnsLse && !args.lse && !noRows) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.lse is NULL but kernel '" + m.name + "' returns the LSE");
-  if (!m.returnsLse && args.lse)
+  }
+  if (!m.returnsLse && args.lse) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.lse is given but kernel '" + m.name +
                     "' was compiled without return_lse");
+  }
   if (reinterpret_cast<uintptr_t>(args.lse) % alignof(float) != 0 ||
-      reinterpret_cast<uintptr_t>(args.alibi_slopes) % alignof(float) != 0)
+      reinterpret_cast<uintptr_t>(args.alibi_slopes) % alignof(float) != 0) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.lse and args.alibi_slopes must be 4-byte aligned");
-  if (!m.usesAlibi && args.alibi_slopes)
+  }
+  if (!m.usesAlibi && args.alibi_slopes) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args.alibi_slopes is given but kernel '" + m.name +
                     "' was compiled without alibi");
+  }
   return ATTNRT_OK;
 }
 

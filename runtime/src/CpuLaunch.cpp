@@ -45,21 +45,26 @@ Descriptor<4> describe(const TensorArgument &tensor) {
 attnrt_status runCpu(const attnrt_kernel &kernel,
                      const attnrt_attention_args &args, int numThreads) {
   const Manifest &m = kernel.manifest;
-  if (m.target != ATTNRT_TARGET_CPU)
+  if (m.target != ATTNRT_TARGET_CPU) {
     return fail(ATTNRT_UNSUPPORTED,
                 "kernel '" + m.name + "' is a sm_" +
                     std::to_string(m.smVersion) +
                     " package; run it with attnrt_run_cuda");
-  if (numThreads < 0)
+  }
+  if (numThreads < 0) {
     return fail(ATTNRT_INVALID_ARGUMENT, "num_threads must be >= 0");
+  }
   CheckedCall call;
-  if (attnrt_status status = checkCall(m, args, elementBytes(m.dtype), call))
+  if (attnrt_status status = checkCall(m, args, elementBytes(m.dtype), call)) {
     return status;
+  }
   // (Offsets first: the cache check counts each sequence's appended keys.)
-  if (attnrt_status status = checkVarlenContents(m, args, call))
+  if (attnrt_status status = checkVarlenContents(m, args, call)) {
     return status;
-  if (attnrt_status status = checkCacheContents(m, args, call))
+  }
+  if (attnrt_status status = checkCacheContents(m, args, call)) {
     return status;
+  }
 
   const float *slopes =
       args.alibi_slopes ? args.alibi_slopes : m.defaultAlibiSlopes.data();
@@ -68,8 +73,9 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   int64_t numQTiles = (rows + m.blockM - 1) / m.blockM;
   int64_t numItems =
       call.batch * (m.packGqa ? m.numKvHeads : m.numQHeads) * numQTiles;
-  if (numItems == 0)
+  if (numItems == 0) {
     return succeed();
+  }
   auto q = describe(call.q), k = describe(call.k), v = describe(call.v),
        o = describe(call.o);
   int64_t lseSizes[3] = {args.lse ? call.tensorBatch : 0, m.numQHeads,
@@ -110,8 +116,9 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
   auto partialOutput =
       describe<5>(partialOutputs.data(), partialOutputSizes, nullptr);
   auto partialLse = describe<4>(partialLses.data(), partialLseSizes, nullptr);
-  if (numSplits)
+  if (numSplits) {
     numItems *= numSplits;
+  }
 
   // Many small chunks, claimed in order: the kernel numbers the costly
   // causal Q tiles first.
@@ -146,7 +153,7 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
     kernel.entry(&qc, &kc, &vc, &oc, &lc, &sc, &cc, &pc, &poc, &plc, &cqc, &ckc,
                  begin, end);
   });
-  if (numSplits)
+  if (numSplits) {
     forChunks(call.tensorBatch * call.seqlenQ * m.numQHeads,
               [&](int64_t begin, int64_t end) {
                 auto oc = o;
@@ -155,6 +162,7 @@ attnrt_status runCpu(const attnrt_kernel &kernel,
                 auto plc = partialLse;
                 kernel.merge(&oc, &lc, &poc, &plc, begin, end);
               });
+  }
   return succeed();
 }
 

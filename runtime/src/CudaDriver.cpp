@@ -22,8 +22,9 @@ struct LoadedDriver {
 template <typename Fn>
 bool bind(void *library, const char *name, Fn &slot, std::string &missing) {
   slot = reinterpret_cast<Fn>(dlsym(library, name));
-  if (!slot)
+  if (!slot) {
     missing += (missing.empty() ? "" : ", ") + std::string(name);
+  }
   return slot != nullptr;
 }
 
@@ -107,8 +108,9 @@ const CudaDriver *cudaDriver(attnrt_status &status) {
 attnrt_status driverFailure(const CudaDriver &driver, const char *call,
                             CUresult result, const std::string &detail) {
   const char *name = nullptr;
-  if (driver.cuGetErrorName(result, &name) != kCudaSuccess || !name)
+  if (driver.cuGetErrorName(result, &name) != kCudaSuccess || !name) {
     name = "unknown CUresult";
+  }
   return fail(ATTNRT_DRIVER_ERROR, std::string(call) + " failed: " + name +
                                        " (" + std::to_string(result) + ")" +
                                        (detail.empty() ? "" : ": " + detail));
@@ -116,11 +118,13 @@ attnrt_status driverFailure(const CudaDriver &driver, const char *call,
 
 attnrt_status currentContext(const CudaDriver &driver, CUcontext &context,
                              CUdevice &device) {
-  if (CUresult r = driver.cuCtxGetCurrent(&context))
+  if (CUresult r = driver.cuCtxGetCurrent(&context)) {
     return driverFailure(driver, "cuCtxGetCurrent", r);
+  }
   if (context) {
-    if (CUresult r = driver.cuCtxGetDevice(&device))
+    if (CUresult r = driver.cuCtxGetDevice(&device)) {
       return driverFailure(driver, "cuCtxGetDevice", r);
+    }
     return ATTNRT_OK;
   }
   // Retained once per process and never released: the runtime API keeps
@@ -136,13 +140,16 @@ attnrt_status currentContext(const CudaDriver &driver, CUcontext &context,
       return;
     }
     if ((retainResult =
-             driver.cuDevicePrimaryCtxRetain(&primary, primaryDevice)))
+             driver.cuDevicePrimaryCtxRetain(&primary, primaryDevice))) {
       retainCall = "cuDevicePrimaryCtxRetain";
+    }
   });
-  if (retainResult)
+  if (retainResult) {
     return driverFailure(driver, retainCall, retainResult);
-  if (CUresult r = driver.cuCtxSetCurrent(primary))
+  }
+  if (CUresult r = driver.cuCtxSetCurrent(primary)) {
     return driverFailure(driver, "cuCtxSetCurrent", r);
+  }
   context = primary;
   device = primaryDevice;
   return ATTNRT_OK;

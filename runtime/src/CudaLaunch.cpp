@@ -55,17 +55,20 @@ std::multimap<ModuleKey, LoadedModule> moduleTable;
 
 unsigned long long contextKey(const CudaDriver &driver, CUcontext context) {
   unsigned long long id = 0;
-  if (driver.cuCtxGetId && driver.cuCtxGetId(context, &id) == kCudaSuccess)
+  if (driver.cuCtxGetId && driver.cuCtxGetId(context, &id) == kCudaSuccess) {
     return id;
+  }
   return reinterpret_cast<uintptr_t>(context);
 }
 
 std::string oneLine(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\0'))
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) {
     text.pop_back();
+  }
   size_t at = 0;
-  while ((at = text.find('\n', at)) != std::string::npos)
+  while ((at = text.find('\n', at)) != std::string::npos) {
     text.replace(at, 1, "; ");
+  }
   return text;
 }
 
@@ -78,32 +81,37 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
   const Manifest &m = kernel.manifest;
   int major = 0, minor = 0;
   if (CUresult r = driver.cuDeviceGetAttribute(
-          &major, kDeviceAttributeComputeCapabilityMajor, device))
+          &major, kDeviceAttributeComputeCapabilityMajor, device)) {
     return driverFailure(driver, "cuDeviceGetAttribute", r);
+  }
   if (CUresult r = driver.cuDeviceGetAttribute(
-          &minor, kDeviceAttributeComputeCapabilityMinor, device))
+          &minor, kDeviceAttributeComputeCapabilityMinor, device)) {
     return driverFailure(driver, "cuDeviceGetAttribute", r);
+  }
   char name[256] = {};
   driver.cuDeviceGetName(name, sizeof(name) - 1, device);
   int deviceVersion = major * 10 + minor;
-  if (deviceVersion < m.smVersion)
+  if (deviceVersion < m.smVersion) {
     return fail(ATTNRT_UNSUPPORTED,
                 "kernel '" + m.name + "' was compiled for " +
                     smName(m.smVersion) + " but device " +
                     std::to_string(device) + " (" + name + ") is " +
                     smName(deviceVersion) + "; recompile for its target");
+  }
   if (m.dynamicSharedMemoryBytes > kDefaultDynamicSharedMemoryLimit) {
     int optin = 0;
     if (CUresult r = driver.cuDeviceGetAttribute(
-            &optin, kDeviceAttributeMaxSharedMemoryPerBlockOptin, device))
+            &optin, kDeviceAttributeMaxSharedMemoryPerBlockOptin, device)) {
       return driverFailure(driver, "cuDeviceGetAttribute", r);
-    if (m.dynamicSharedMemoryBytes > optin)
+    }
+    if (m.dynamicSharedMemoryBytes > optin) {
       return fail(ATTNRT_UNSUPPORTED,
                   "kernel '" + m.name + "' needs " +
                       std::to_string(m.dynamicSharedMemoryBytes) +
                       " bytes of shared memory per block; device " +
                       std::to_string(device) + " (" + name + ") allows " +
                       std::to_string(optin) + "; recompile with smaller tiles");
+    }
   }
 
   std::vector<char> log(8192, '\0');
@@ -123,49 +131,61 @@ attnrt_status loadModule(const CudaDriver &driver, CUdevice device,
                             m.kernelFile + ": " + lastError());
   }
   if (CUresult r = driver.cuModuleGetFunction(&loaded.function.function, module,
-                                              m.entry.c_str()))
+                                              m.entry.c_str())) {
     return driverFailure(driver, "cuModuleGetFunction", r, m.entry);
-  if (!m.mergeEntry.empty())
+  }
+  if (!m.mergeEntry.empty()) {
     if (CUresult r = driver.cuModuleGetFunction(&loaded.function.merge, module,
-                                                m.mergeEntry.c_str()))
+                                                m.mergeEntry.c_str())) {
       return driverFailure(driver, "cuModuleGetFunction", r, m.mergeEntry);
-  if (!m.appendEntry.empty())
+    }
+  }
+  if (!m.appendEntry.empty()) {
     if (CUresult r = driver.cuModuleGetFunction(&loaded.function.append, module,
-                                                m.appendEntry.c_str()))
+                                                m.appendEntry.c_str())) {
       return driverFailure(driver, "cuModuleGetFunction", r, m.appendEntry);
+    }
+  }
   int multiprocessors = 0;
   if (CUresult r = driver.cuDeviceGetAttribute(
-          &multiprocessors, kDeviceAttributeMultiprocessorCount, device))
+          &multiprocessors, kDeviceAttributeMultiprocessorCount, device)) {
     return driverFailure(driver, "cuDeviceGetAttribute", r);
+  }
   // Opted in beyond the default 48 KiB, and at any size: a kernel's static
   // shared memory counts against the default too (attngen's packages
   // before the dynamic window became `.extern` declared it as a 1-byte
   // static, and 48 KiB of dynamic memory then failed to launch).
-  if (m.dynamicSharedMemoryBytes > 0)
+  if (m.dynamicSharedMemoryBytes > 0) {
     if (CUresult r = driver.cuFuncSetAttribute(
             loaded.function.function, kFuncAttributeMaxDynamicSharedSizeBytes,
-            static_cast<int>(m.dynamicSharedMemoryBytes)))
+            static_cast<int>(m.dynamicSharedMemoryBytes))) {
       return driverFailure(driver, "cuFuncSetAttribute", r,
                            "MAX_DYNAMIC_SHARED_SIZE_BYTES");
+    }
+  }
   // Resident CTAs per multiprocessor (registers, shared memory, threads),
   // after the shared-memory opt-in above.
   int perMultiprocessor = 2;
-  if (driver.cuOccupancyMaxActiveBlocksPerMultiprocessor)
+  if (driver.cuOccupancyMaxActiveBlocksPerMultiprocessor) {
     if (CUresult r = driver.cuOccupancyMaxActiveBlocksPerMultiprocessor(
             &perMultiprocessor, loaded.function.function,
             static_cast<int>(m.blockThreads),
-            static_cast<size_t>(m.dynamicSharedMemoryBytes)))
+            static_cast<size_t>(m.dynamicSharedMemoryBytes))) {
       return driverFailure(driver,
                            "cuOccupancyMaxActiveBlocksPerMultiprocessor", r);
+    }
+  }
   loaded.function.splitTargetCtas = static_cast<int64_t>(multiprocessors) *
                                     std::min(std::max(perMultiprocessor, 1), 2);
   if (!m.defaultAlibiSlopes.empty()) {
     size_t bytes = m.defaultAlibiSlopes.size() * sizeof(float);
-    if (CUresult r = driver.cuMemAlloc(&loaded.function.defaultSlopes, bytes))
+    if (CUresult r = driver.cuMemAlloc(&loaded.function.defaultSlopes, bytes)) {
       return driverFailure(driver, "cuMemAlloc", r);
+    }
     if (CUresult r = driver.cuMemcpyHtoD(loaded.function.defaultSlopes,
-                                         m.defaultAlibiSlopes.data(), bytes))
+                                         m.defaultAlibiSlopes.data(), bytes)) {
       return driverFailure(driver, "cuMemcpyHtoD", r);
+    }
   }
   loaded.ptx = kernel.ptx;
   loaded.defaultSlopes = m.defaultAlibiSlopes;
@@ -177,16 +197,18 @@ attnrt_status functionFor(const CudaDriver &driver, const attnrt_kernel &kernel,
                           CudaFunction &function) {
   CUcontext context = nullptr;
   CUdevice device = 0;
-  if (attnrt_status status = currentContext(driver, context, device))
+  if (attnrt_status status = currentContext(driver, context, device)) {
     return status;
+  }
   unsigned long long key = contextKey(driver, context);
   {
     std::lock_guard<std::mutex> lock(kernel.cudaMutex);
-    for (const auto &[cachedContext, cached] : kernel.cudaFunctions)
+    for (const auto &[cachedContext, cached] : kernel.cudaFunctions) {
       if (cachedContext == key) {
         function = cached;
         return ATTNRT_OK;
       }
+    }
   }
   std::lock_guard<std::mutex> tableLock(moduleTableMutex);
   ModuleKey moduleKey{key, kernel.manifest.entry,
@@ -195,12 +217,14 @@ attnrt_status functionFor(const CudaDriver &driver, const attnrt_kernel &kernel,
   auto match = begin;
   while (match != end &&
          (match->second.ptx != kernel.ptx ||
-          match->second.defaultSlopes != kernel.manifest.defaultAlibiSlopes))
+          match->second.defaultSlopes != kernel.manifest.defaultAlibiSlopes)) {
     ++match;
+  }
   if (match == end) {
     LoadedModule loaded;
-    if (attnrt_status status = loadModule(driver, device, kernel, loaded))
+    if (attnrt_status status = loadModule(driver, device, kernel, loaded)) {
       return status;
+    }
     match = moduleTable.emplace(moduleKey, std::move(loaded));
   }
   function = match->second.function;
@@ -226,10 +250,12 @@ public:
     values.push_back(pointer); // allocated
     values.push_back(pointer); // aligned
     values.push_back(0);       // offset
-    for (int i = 0; i < rank; ++i)
+    for (int i = 0; i < rank; ++i) {
       values.push_back(static_cast<uint64_t>(sizes[i]));
-    for (int i = 0; i < rank; ++i)
+    }
+    for (int i = 0; i < rank; ++i) {
       values.push_back(static_cast<uint64_t>(strides[i]));
+    }
   }
   void tensor(const TensorArgument &t) {
     memref(reinterpret_cast<uintptr_t>(t.data), t.sizes, t.strides, 4);
@@ -237,8 +263,9 @@ public:
   /// cuLaunchKernel's array of pointers to each value.
   std::vector<void *> pointers() {
     std::vector<void *> result;
-    for (uint64_t &value : values)
+    for (uint64_t &value : values) {
       result.push_back(&value);
+    }
     return result;
   }
 
@@ -263,16 +290,18 @@ LaunchPlan planLaunch(const Manifest &m, const CheckedCall &call,
   int64_t rows = call.maxSeqlenQ * (m.packGqa ? m.numQHeads / m.numKvHeads : 1);
   plan.gridX = (rows + m.blockM - 1) / m.blockM;
   plan.gridY = m.packGqa ? m.numKvHeads : m.numQHeads;
-  if (m.splitKv == 1)
+  if (m.splitKv == 1) {
     return plan;
+  }
   int64_t capacity =
       m.kvCache == ATTNRT_KV_NONE ? call.seqlenK : call.cacheCapacity;
   plan.numSplits = cudaSplitCount(m.splitKv, splitTargetCtas,
                                   plan.gridX * plan.gridY * call.batch,
                                   (capacity + m.blockN - 1) / m.blockN);
   plan.merge = plan.numSplits > 1 || !m.mergeSkippedForOneChunk;
-  if (!plan.merge)
+  if (!plan.merge) {
     return plan;
+  }
   // [splits, b, s_q, h_q, d_v] partial outputs, then [splits, b, h_q, s_q]
   // log-sum-exps, f32.
   size_t rowsTotal =
@@ -289,21 +318,25 @@ attnrt_status workspaceBytes(const attnrt_kernel &kernel,
                              const attnrt_attention_args &args, size_t &bytes) {
   bytes = 0;
   const Manifest &m = kernel.manifest;
-  if (m.target != ATTNRT_TARGET_CUDA || m.splitKv == 1)
+  if (m.target != ATTNRT_TARGET_CUDA || m.splitKv == 1) {
     return succeed();
+  }
   CheckedCall call;
-  if (attnrt_status status =
-          checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
+  if (attnrt_status status = checkCall(
+          m, args, static_cast<size_t>(m.inputAlignmentBytes), call)) {
     return status;
+  }
   attnrt_status driverStatus;
   const CudaDriver *driver = cudaDriver(driverStatus);
-  if (!driver)
+  if (!driver) {
     return driverStatus;
+  }
   // The chunk count depends on the kernel's occupancy on this device: the
   // kernel is loaded in the calling thread's context, as a launch would.
   CudaFunction function;
-  if (attnrt_status status = functionFor(*driver, kernel, function))
+  if (attnrt_status status = functionFor(*driver, kernel, function)) {
     return status;
+  }
   bytes = planLaunch(m, call, function.splitTargetCtas).workspaceBytes;
   return succeed();
 }
@@ -311,36 +344,42 @@ attnrt_status workspaceBytes(const attnrt_kernel &kernel,
 attnrt_status runCuda(const attnrt_kernel &kernel,
                       const attnrt_attention_args &args, void *stream) {
   const Manifest &m = kernel.manifest;
-  if (m.target != ATTNRT_TARGET_CUDA)
+  if (m.target != ATTNRT_TARGET_CUDA) {
     return fail(ATTNRT_UNSUPPORTED, "kernel '" + m.name +
                                         "' is a CPU package; run it with "
                                         "attnrt_run_cpu");
+  }
   CheckedCall call;
-  if (attnrt_status status =
-          checkCall(m, args, static_cast<size_t>(m.inputAlignmentBytes), call))
+  if (attnrt_status status = checkCall(
+          m, args, static_cast<size_t>(m.inputAlignmentBytes), call)) {
     return status;
+  }
   LaunchPlan shape = planLaunch(m, call, 1);
   int64_t gridX = shape.gridX, gridY = shape.gridY;
-  if (gridX > INT32_MAX || gridY > kMaxGridYZ || call.batch > kMaxGridYZ)
+  if (gridX > INT32_MAX || gridY > kMaxGridYZ || call.batch > kMaxGridYZ) {
     return fail(ATTNRT_INVALID_ARGUMENT,
                 "args: grid (" + std::to_string(gridX) + ", " +
                     std::to_string(gridY) + ", " + std::to_string(call.batch) +
                     ") exceeds CUDA's limits (2^31-1, 65535, 65535); split "
                     "the batch");
+  }
   attnrt_status driverStatus;
   const CudaDriver *driver = cudaDriver(driverStatus);
-  if (!driver)
+  if (!driver) {
     return driverStatus;
-  if (gridX == 0 || call.batch == 0)
+  }
+  if (gridX == 0 || call.batch == 0) {
     return succeed();
+  }
   CudaFunction function;
-  if (attnrt_status status = functionFor(*driver, kernel, function))
+  if (attnrt_status status = functionFor(*driver, kernel, function)) {
     return status;
+  }
   LaunchPlan plan = planLaunch(m, call, function.splitTargetCtas);
   if (m.splitKv != 1) {
     // (None for a call of one chunk that skips the merge.)
     if (plan.workspaceBytes) {
-      if (!args.workspace || args.workspace_bytes < plan.workspaceBytes)
+      if (!args.workspace || args.workspace_bytes < plan.workspaceBytes) {
         return fail(ATTNRT_INVALID_ARGUMENT,
                     "kernel '" + m.name + "' splits the keys in " +
                         std::to_string(plan.numSplits) +
@@ -350,15 +389,18 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
                         (args.workspace
                              ? std::to_string(args.workspace_bytes) + " bytes"
                              : std::string("NULL")));
-      if (reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0)
+      }
+      if (reinterpret_cast<uintptr_t>(args.workspace) % 16 != 0) {
         return fail(ATTNRT_INVALID_ARGUMENT,
                     "args.workspace is not aligned to 16 bytes");
+      }
     }
     gridX *= plan.numSplits;
-    if (gridX > INT32_MAX)
+    if (gridX > INT32_MAX) {
       return fail(ATTNRT_INVALID_ARGUMENT, "args: grid x of " +
                                                std::to_string(gridX) +
                                                " CTAs exceeds CUDA's limit");
+    }
   }
 
   int64_t lengthSizes[1] = {args.cache_seqlens ? call.batch : 0};
@@ -388,9 +430,10 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
             static_cast<unsigned>((newRows + m.appendRowsPerBlock - 1) /
                                   m.appendRowsPerBlock),
             1, 1, static_cast<unsigned>(m.appendBlockThreads), 1, 1, 0,
-            static_cast<CUstream>(stream), appendPointers.data(), nullptr))
+            static_cast<CUstream>(stream), appendPointers.data(), nullptr)) {
       return driverFailure(*driver, "cuLaunchKernel", r,
                            "append kernel '" + m.appendEntry + "'");
+    }
   }
 
   KernelParams params;
@@ -438,11 +481,13 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
           static_cast<unsigned>(gridY), static_cast<unsigned>(call.batch),
           static_cast<unsigned>(m.blockThreads), 1, 1,
           static_cast<unsigned>(m.dynamicSharedMemoryBytes),
-          static_cast<CUstream>(stream), pointers.data(), nullptr))
+          static_cast<CUstream>(stream), pointers.data(), nullptr)) {
     return driverFailure(*driver, "cuLaunchKernel", r,
                          "kernel '" + m.name + "'");
-  if (!plan.merge)
+  }
+  if (!plan.merge) {
     return succeed();
+  }
 
   // The merge: (o, lse, partial_o, partial_lse), one warp per output row.
   KernelParams mergeParams;
@@ -459,9 +504,10 @@ attnrt_status runCuda(const attnrt_kernel &kernel,
           function.merge,
           static_cast<unsigned>((rowsToMerge + warpsPerCta - 1) / warpsPerCta),
           1, 1, static_cast<unsigned>(m.mergeBlockThreads), 1, 1, 0,
-          static_cast<CUstream>(stream), mergePointers.data(), nullptr))
+          static_cast<CUstream>(stream), mergePointers.data(), nullptr)) {
     return driverFailure(*driver, "cuLaunchKernel", r,
                          "merge kernel '" + m.mergeEntry + "'");
+  }
   return succeed();
 }
 

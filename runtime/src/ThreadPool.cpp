@@ -14,8 +14,9 @@ ThreadPool &ThreadPool::shared() {
 }
 
 ThreadPool::ThreadPool(unsigned numWorkers) {
-  for (unsigned i = 0; i < numWorkers; ++i)
+  for (unsigned i = 0; i < numWorkers; ++i) {
     workers.emplace_back([this] { workerLoop(); });
+  }
 }
 
 ThreadPool::~ThreadPool() {
@@ -24,8 +25,9 @@ ThreadPool::~ThreadPool() {
     stopping = true;
   }
   wake.notify_all();
-  for (std::thread &worker : workers)
+  for (std::thread &worker : workers) {
     worker.join();
+  }
 }
 
 void ThreadPool::workerLoop() {
@@ -34,8 +36,9 @@ void ThreadPool::workerLoop() {
     {
       std::unique_lock<std::mutex> lock(mutex);
       wake.wait(lock, [this] { return stopping || !queue.empty(); });
-      if (queue.empty())
+      if (queue.empty()) {
         return;
+      }
       task = std::move(queue.front());
       queue.pop_front();
     }
@@ -56,8 +59,9 @@ void ThreadPool::parallelFor(int64_t count, unsigned maxThreads,
   auto launch = std::make_shared<Launch>();
   auto drain = [launch, count, &body] {
     int64_t ran = 0;
-    for (int64_t i; (i = launch->next.fetch_add(1)) < count; ++ran)
+    for (int64_t i; (i = launch->next.fetch_add(1)) < count; ++ran) {
       body(i);
+    }
     if (ran && launch->done.fetch_add(ran) + ran == count) {
       std::lock_guard<std::mutex> lock(launch->mutex);
       launch->finished.notify_all();
@@ -68,8 +72,9 @@ void ThreadPool::parallelFor(int64_t count, unsigned maxThreads,
        static_cast<unsigned>(std::max<int64_t>(count - 1, 0))});
   {
     std::lock_guard<std::mutex> lock(mutex);
-    for (unsigned i = 0; i < helpers; ++i)
+    for (unsigned i = 0; i < helpers; ++i) {
       queue.emplace_back(drain);
+    }
   }
   wake.notify_all();
   drain();

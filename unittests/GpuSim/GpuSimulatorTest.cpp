@@ -29,8 +29,9 @@ protected:
     module = parseSourceString<ModuleOp>(source, &context);
     EXPECT_TRUE(module) << "kernel does not parse";
     gpu::GPUFuncOp kernel;
-    if (module)
+    if (module) {
       module->walk([&](gpu::GPUFuncOp f) { kernel = f; });
+    }
     return kernel;
   }
 
@@ -120,19 +121,23 @@ TEST_F(GpuSimulatorTest, LdMatrixAndMmaFragmentsComputeAPlainMatmul) {
   SimBuffer a{f16, {16, 16}, std::vector<double>(256)};
   SimBuffer bt{f16, {8, 16}, std::vector<double>(128)};
   SimBuffer c{f32, {16, 8}, std::vector<double>(128, NAN)};
-  for (double &x : a.data)
+  for (double &x : a.data) {
     x = small(rng);
-  for (double &x : bt.data)
+  }
+  for (double &x : bt.data) {
     x = small(rng);
+  }
   ASSERT_FALSE(static_cast<bool>(
       attngen::simulateKernel(kernel, {&a, &bt, &c}, {1, 1, 1}, 32)));
-  for (int i = 0; i < 16; ++i)
+  for (int i = 0; i < 16; ++i) {
     for (int j = 0; j < 8; ++j) {
       double expected = 0;
-      for (int k = 0; k < 16; ++k)
+      for (int k = 0; k < 16; ++k) {
         expected += a.data[i * 16 + k] * bt.data[j * 16 + k];
+      }
       EXPECT_EQ(c.data[i * 8 + j], expected) << i << "," << j;
     }
+  }
 }
 
 TEST_F(GpuSimulatorTest, ReportsOutOfBoundsAccesses) {
@@ -212,8 +217,9 @@ TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {32, 8}, std::vector<double>(256)};
-    for (int i = 0; i < 256; ++i)
+    for (int i = 0; i < 256; ++i) {
       in.data[i] = i % 17;
+    }
     SimBuffer out{f16, {32, 8}, std::vector<double>(256, -1)};
     llvm::Error error =
         attngen::simulateKernel(kernel, {&in, &out}, {1, 1, 1}, 32);
@@ -267,8 +273,9 @@ TEST_F(GpuSimulatorTest, ReportsSharedMemoryRacesBetweenWarps) {
     if (withBarrier) {
       ASSERT_FALSE(static_cast<bool>(error))
           << llvm::toString(std::move(error));
-      for (int t = 0; t < 64; ++t)
+      for (int t = 0; t < 64; ++t) {
         EXPECT_EQ(out.data[t], (t + 32) % 64);
+      }
     } else {
       expectErrorContaining(std::move(error),
                             "shared-memory race: element 32 written by warp 1 "
@@ -384,10 +391,12 @@ TEST_F(GpuSimulatorTest, CountsSharedMemoryWavefrontsAndLines) {
     std::string source = kTrafficKernel;
     for (auto [key, value] :
          {std::pair{std::string("OFFSET"), std::to_string(offset)},
-          std::pair{std::string("ROW"), std::to_string(rowLength)}})
+          std::pair{std::string("ROW"), std::to_string(rowLength)}}) {
       for (size_t at = source.find(key); at != std::string::npos;
-           at = source.find(key))
+           at = source.find(key)) {
         source.replace(at, key.size(), value);
+      }
+    }
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {64}, std::vector<double>(64, 1)};

@@ -64,8 +64,9 @@ struct DeviceProblem {
     }
   }
   ~DeviceProblem() {
-    for (void *p : {q, k, v, o, static_cast<void *>(lse)})
+    for (void *p : {q, k, v, o, static_cast<void *>(lse)}) {
       EXPECT_EQ(attnrt_cuda_free(p), ATTNRT_OK);
+    }
   }
   attnrt_attention_args args() const {
     attnrt_attention_args a;

@@ -107,8 +107,9 @@ TEST_F(CudaKernel, PagedCacheParameters) {
   bad = args;
   bad.max_pages_per_seq = 0;
   EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
-  for (void *buffer : {pool, lengths, table})
+  for (void *buffer : {pool, lengths, table}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
 }
 
 TEST_F(CudaKernel, AppendKernelRunsFirst) {
@@ -176,8 +177,9 @@ TEST_F(CudaKernel, AppendKernelRunsFirst) {
   at = expectMemref(append.params, at, lengths, {2}, "cache_seqlens");
   at = expectMemref(append.params, at, table, {2, 2}, "page_table");
   expectMemref(append.params, at, nullptr, {0}, "cu_seqlens_q"); // not varlen
-  for (void *buffer : {pool, lengths, table, keyNew, valueNew, workspace})
+  for (void *buffer : {pool, lengths, table, keyNew, valueNew, workspace}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
 }
 
 TEST_F(CudaKernel, VarlenOverAPagedCache) {
@@ -244,8 +246,9 @@ TEST_F(CudaKernel, VarlenOverAPagedCache) {
   bad.cu_seqlens_k = static_cast<const int32_t *>(cuQ);
   EXPECT_EQ(attnrt_run_cuda(kernel, &bad, nullptr), ATTNRT_INVALID_ARGUMENT);
   EXPECT_EQ(launches(), before + 2);
-  for (void *buffer : {q, pool, o, lse, cuQ, lengths, table, workspace})
+  for (void *buffer : {q, pool, o, lse, cuQ, lengths, table, workspace}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
 }
 
 TEST_F(CudaKernel, VarlenLaunch) {
@@ -302,8 +305,9 @@ TEST_F(CudaKernel, VarlenLaunch) {
             std::string::npos)
       << attnrt_last_error();
   EXPECT_EQ(launches(), before);
-  for (void *buffer : {q, k, o, lse, cuQ, cuK})
+  for (void *buffer : {q, k, o, lse, cuQ, cuK}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
 }
 
 TEST_F(CudaKernel, SplitAutoAimsAtTwoCtasPerMultiprocessor) {
@@ -346,8 +350,9 @@ TEST_F(CudaKernel, SplitAutoAimsAtTwoCtasPerMultiprocessor) {
   }
   EXPECT_EQ(query.first, 64); // auto tiling of KV-cache kernels: 2 warps
   EXPECT_GT(query.second, 0u);
-  for (void *buffer : {lengths, table})
+  for (void *buffer : {lengths, table}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
 }
 
 TEST_F(CudaKernel, OneChunkSkipsTheMerge) {
@@ -422,8 +427,9 @@ TEST_F(CudaKernel, OneChunkSkipsTheMerge) {
                       "false"),
             std::string::npos)
       << attnrt_last_error();
-  for (void *buffer : {lengths, table, workspace})
+  for (void *buffer : {lengths, table, workspace}) {
     EXPECT_EQ(attnrt_cuda_free(buffer), ATTNRT_OK);
+  }
   fs::remove_all(earlier);
   fs::remove_all(corrupt);
 }

@@ -50,8 +50,9 @@ PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
   std::mt19937 rng(3);
   std::normal_distribution<float> normal;
   p.q.resize(p.batch * sq * info.num_q_heads * info.head_dim);
-  for (float &x : p.q)
+  for (float &x : p.q) {
     x = normal(rng);
+  }
   std::vector<int32_t> order(p.numPages);
   std::iota(order.begin(), order.end(), 0);
   std::shuffle(order.begin(), order.end(), rng);
@@ -63,8 +64,9 @@ PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
     p.vDense.emplace_back();
     for (int64_t j = 0; j < lengths[b]; ++j) {
       int64_t slot = j / p.pageSize;
-      if (j % p.pageSize == 0)
+      if (j % p.pageSize == 0) {
         p.table[b * p.maxPages + slot] = order[b * p.maxPages + slot];
+      }
       int64_t row =
           p.table[b * p.maxPages + slot] * p.pageSize + j % p.pageSize;
       for (int64_t x = 0; x < rowFloats; ++x) {
@@ -76,8 +78,9 @@ PagedProblem makePagedProblem(const attnrt_kernel_info &info, int64_t sq,
       }
     }
     for (int64_t slot = (lengths[b] + p.pageSize - 1) / p.pageSize;
-         slot < (lengths[b] + reserve + p.pageSize - 1) / p.pageSize; ++slot)
+         slot < (lengths[b] + reserve + p.pageSize - 1) / p.pageSize; ++slot) {
       p.table[b * p.maxPages + slot] = order[b * p.maxPages + slot];
+    }
   }
   p.o.assign(p.batch * sq * info.num_q_heads * info.head_dim_v, NAN);
   p.lse.assign(p.batch * info.num_q_heads * sq, NAN);
@@ -134,15 +137,17 @@ TEST(PagedKvCache, MatchesTheReferencePerSequence) {
     referenceAttention(info, p.q.data() + b * p.sq * hq * info.head_dim,
                        p.kDense[b].data(), p.vDense[b].data(), 1, p.sq,
                        p.lengths[b], refO, refLse);
-    for (size_t i = 0; i < refO.size(); ++i)
+    for (size_t i = 0; i < refO.size(); ++i) {
       EXPECT_NEAR(p.o[b * p.sq * hq * dv + i], refO[i], 1e-4)
           << "sequence " << b << " element " << i;
+    }
     for (size_t i = 0; i < refLse.size(); ++i) {
       float lse = p.lse[b * hq * p.sq + i];
-      if (std::isinf(refLse[i]))
+      if (std::isinf(refLse[i])) {
         EXPECT_TRUE(std::isinf(lse) && lse < 0) << "sequence " << b;
-      else
+      } else {
         EXPECT_NEAR(lse, refLse[i], 1e-4) << "sequence " << b;
+      }
     }
   }
 
@@ -183,8 +188,8 @@ std::vector<double> rotate(const attnrt_kernel_info &info,
                            const std::vector<int64_t> &positions) {
   std::vector<double> out = x;
   int64_t d = info.head_dim, half = info.rope_dim / 2;
-  for (int64_t s = 0; s < rows; ++s)
-    for (int64_t h = 0; h < heads; ++h)
+  for (int64_t s = 0; s < rows; ++s) {
+    for (int64_t h = 0; h < heads; ++h) {
       for (int64_t p = 0; p < half; ++p) {
         double angle =
             positions[s] * std::pow(info.rope_base, -2.0 * p / info.rope_dim);
@@ -197,6 +202,8 @@ std::vector<double> rotate(const attnrt_kernel_info &info,
         out[(s * heads + h) * d + i2] =
             x2 * std::cos(angle) + x1 * std::sin(angle);
       }
+    }
+  }
   return out;
 }
 
@@ -217,9 +224,11 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
   std::normal_distribution<float> normal;
   std::vector<float> kNew(p.batch * sq * hkv * d),
       vNew(p.batch * sq * hkv * dv);
-  for (auto *t : {&kNew, &vNew})
-    for (float &x : *t)
+  for (auto *t : {&kNew, &vNew}) {
+    for (float &x : *t) {
       x = normal(rng);
+    }
+  }
   attnrt_attention_args args = pagedArgs(p);
   args.k_new = kNew.data();
   args.v_new = vNew.data();
@@ -242,18 +251,21 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
       int64_t poolRow =
           p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
           row % p.pageSize;
-      for (int64_t x = 0; x < hkv * d; ++x)
+      for (int64_t x = 0; x < hkv * d; ++x) {
         EXPECT_NEAR(p.kPool[poolRow * hkv * d + x], added[j * hkv * d + x],
                     1e-5)
             << "sequence " << b << " new key " << j;
-      for (int64_t x = 0; x < hkv * dv; ++x)
+      }
+      for (int64_t x = 0; x < hkv * dv; ++x) {
         EXPECT_EQ(p.vPool[poolRow * hkv * dv + x],
                   vNew[((b * sq) + j) * hkv * dv + x]);
+      }
     }
     // Attention over the cached keys and the new ones, q rotated.
     std::vector<float> keys = p.kDense[b], values = p.vDense[b];
-    for (double x : added)
+    for (double x : added) {
       keys.push_back(static_cast<float>(x));
+    }
     values.insert(values.end(), vNew.begin() + b * sq * hkv * dv,
                   vNew.begin() + (b + 1) * sq * hkv * dv);
     std::vector<double> query(p.q.begin() + b * sq * hq * d,
@@ -263,15 +275,17 @@ TEST(PagedKvCache, AppendsRotatedKeysThenAttends) {
     std::vector<double> refO, refLse;
     referenceAttention(info, rotatedQuery.data(), keys.data(), values.data(), 1,
                        sq, length + sq, refO, refLse);
-    for (size_t i = 0; i < refO.size(); ++i)
+    for (size_t i = 0; i < refO.size(); ++i) {
       EXPECT_NEAR(p.o[b * sq * hq * dv + i], refO[i], 1e-4)
           << "sequence " << b << " element " << i;
+    }
   }
   // Rows that are no sequence's new keys are untouched.
   size_t changed = 0;
-  for (size_t i = 0; i < kPoolBefore.size(); ++i)
+  for (size_t i = 0; i < kPoolBefore.size(); ++i) {
     changed += !(kPoolBefore[i] == p.kPool[i] ||
                  (std::isnan(kPoolBefore[i]) && std::isnan(p.kPool[i])));
+  }
   EXPECT_EQ(changed, static_cast<size_t>(p.batch * sq * hkv * d));
 
   // Bad appending calls are refused before anything runs.
@@ -324,13 +338,15 @@ TEST(SplitKv, MergedChunksMatchTheReference) {
       std::vector<double> refO, refLse;
       referenceAttention(info, p.q.data(), p.k.data(), p.v.data(), 2, sq, sk,
                          refO, refLse);
-      for (size_t i = 0; i < refO.size(); ++i)
+      for (size_t i = 0; i < refO.size(); ++i) {
         ASSERT_NEAR(p.o[i], refO[i], 1e-4) << sq << "x" << sk << " " << i;
+      }
       for (size_t i = 0; i < refLse.size(); ++i) {
-        if (std::isinf(refLse[i]))
+        if (std::isinf(refLse[i])) {
           ASSERT_TRUE(std::isinf(p.lse[i]) && p.lse[i] < 0) << i;
-        else
+        } else {
           ASSERT_NEAR(p.lse[i], refLse[i], 1e-4) << sq << "x" << sk << " " << i;
+        }
       }
     }
   }
@@ -350,16 +366,18 @@ TEST(Varlen, PackedQueriesOverAPagedCache) {
   int64_t hq = info.num_q_heads, d = info.head_dim, dv = info.head_dim_v;
   int64_t totalQ = cuQ.back();
   std::vector<float> q;
-  for (int64_t b = 0; b < p.batch; ++b)
+  for (int64_t b = 0; b < p.batch; ++b) {
     q.insert(q.end(), p.q.begin() + b * 20 * hq * d,
              p.q.begin() + (b * 20 + cuQ[b + 1] - cuQ[b]) * hq * d);
+  }
   std::vector<float> o(totalQ * hq * dv, NAN), lse(hq * totalQ, NAN);
   attnrt_attention_args args = packedPagedArgs(p, q, o, lse, cuQ);
   ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
-  for (int64_t b = 0; b < p.batch; ++b)
+  for (int64_t b = 0; b < p.batch; ++b) {
     expectPackedSequence(info, b, q.data(), p.kDense[b].data(),
                          p.vDense[b].data(), cuQ[b], cuQ[b + 1] - cuQ[b],
                          p.lengths[b], o, lse, totalQ);
+  }
   // Keys come from the cache: key offsets are refused.
   std::vector<int32_t> cuK = {0, 40, 40, 57, 62};
   attnrt_attention_args bad = args;
@@ -383,9 +401,11 @@ TEST(Varlen, AppendsPackedNewKeys) {
   std::normal_distribution<float> normal;
   std::vector<float> q(totalQ * hq * d), kNew(totalQ * hkv * d),
       vNew(totalQ * hkv * dv);
-  for (auto *t : {&q, &kNew, &vNew})
-    for (float &x : *t)
+  for (auto *t : {&q, &kNew, &vNew}) {
+    for (float &x : *t) {
       x = normal(rng);
+    }
+  }
   std::vector<float> o(totalQ * hq * dv, NAN), lse(hq * totalQ, NAN);
   attnrt_attention_args args = packedPagedArgs(p, q, o, lse, cuQ);
   args.k_new = kNew.data();
@@ -399,10 +419,11 @@ TEST(Varlen, AppendsPackedNewKeys) {
       int64_t poolRow =
           p.table[b * p.maxPages + row / p.pageSize] * p.pageSize +
           row % p.pageSize;
-      for (int64_t x = 0; x < hkv * d; ++x)
+      for (int64_t x = 0; x < hkv * d; ++x) {
         ASSERT_EQ(p.kPool[poolRow * hkv * d + x],
                   kNew[(cuQ[b] + j) * hkv * d + x])
             << "sequence " << b << " new key " << j;
+      }
       keys.insert(keys.end(), kNew.begin() + (cuQ[b] + j) * hkv * d,
                   kNew.begin() + (cuQ[b] + j + 1) * hkv * d);
       values.insert(values.end(), vNew.begin() + (cuQ[b] + j) * hkv * dv,
@@ -432,9 +453,11 @@ TEST(Varlen, PackedSequencesMatchTheReference) {
   std::normal_distribution<float> normal;
   std::vector<float> q(totalQ * hq * d), k(totalK * hkv * d),
       v(totalK * hkv * d);
-  for (auto *t : {&q, &k, &v})
-    for (float &x : *t)
+  for (auto *t : {&q, &k, &v}) {
+    for (float &x : *t) {
       x = normal(rng);
+    }
+  }
   std::vector<float> o(totalQ * hq * d, NAN), lse(hq * totalQ, NAN);
   attnrt_attention_args args;
   std::memset(&args, 0, sizeof(args));
@@ -449,11 +472,12 @@ TEST(Varlen, PackedSequencesMatchTheReference) {
   args.cu_seqlens_q = cuQ.data();
   args.cu_seqlens_k = cuK.data();
   ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
-  for (int64_t b = 0; b < 4; ++b)
+  for (int64_t b = 0; b < 4; ++b) {
     expectPackedSequence(info, b, q.data(), k.data() + cuK[b] * hkv * d,
                          v.data() + cuK[b] * hkv * d, cuQ[b],
                          cuQ[b + 1] - cuQ[b], cuK[b + 1] - cuK[b], o, lse,
                          totalQ);
+  }
   // Offsets that do not describe the packed rows are refused.
   std::vector<int32_t> short_ = {0, 70, 70, 71, 200};
   args.cu_seqlens_q = short_.data();

@@ -30,9 +30,11 @@ std::vector<std::unique_ptr<Module>> modules;
 thread_local Context *current = nullptr;
 
 Context *contextWithId(unsigned long long id) {
-  for (auto &context : contexts)
-    if (context->id == id)
+  for (auto &context : contexts) {
+    if (context->id == id) {
       return context.get();
+    }
+  }
   contexts.push_back(std::make_unique<Context>(Context{id}));
   return contexts.back().get();
 }
@@ -44,13 +46,15 @@ std::unique_ptr<Module> parsePtx(const std::string &ptx) {
   while ((at = ptx.find(".entry ", at)) != std::string::npos) {
     size_t open = ptx.find('(', at);
     size_t close = ptx.find(')', open);
-    if (open == std::string::npos || close == std::string::npos)
+    if (open == std::string::npos || close == std::string::npos) {
       break;
+    }
     auto function = std::make_unique<Function>();
     function->entry = ptx.substr(at + 7, open - at - 7);
     for (size_t p = ptx.find(".param", open); p < close;
-         p = ptx.find(".param", p + 1))
+         p = ptx.find(".param", p + 1)) {
       ++function->numParams;
+    }
     module->functions.push_back(std::move(function));
     at = close;
   }
@@ -91,8 +95,9 @@ CUresult cuDeviceGet(int *device, int ordinal) {
   return ordinal == 0 ? kSuccess : kInvalidValue;
 }
 CUresult cuDeviceGetAttribute(int *value, int attribute, int device) {
-  if (device != 0)
+  if (device != 0) {
     return kInvalidValue;
+  }
   switch (attribute) {
   case 16:
     *value = 132;
@@ -118,8 +123,9 @@ CUresult cuDeviceTotalMem_v2(size_t *bytes, int) {
   return kSuccess;
 }
 CUresult cuDevicePrimaryCtxRetain(Context **context, int device) {
-  if (device != 0)
+  if (device != 0) {
     return kInvalidValue;
+  }
   std::lock_guard<std::mutex> lock(state.mutex);
   *context = contextWithId(1);
   return kSuccess;
@@ -133,14 +139,16 @@ CUresult cuCtxSetCurrent(Context *context) {
   return kSuccess;
 }
 CUresult cuCtxGetDevice(int *device) {
-  if (!current)
+  if (!current) {
     return kInvalidContext;
+  }
   *device = 0;
   return kSuccess;
 }
 CUresult cuCtxGetId(Context *context, unsigned long long *id) {
-  if (!context)
+  if (!context) {
     return kInvalidContext;
+  }
   *id = context->id;
   return kSuccess;
 }
@@ -151,8 +159,9 @@ CUresult cuStreamSynchronize(void *) {
 
 CUresult cuModuleLoadDataEx(Module **module, const void *image,
                             unsigned numOptions, int *options, void **values) {
-  if (!current)
+  if (!current) {
     return kInvalidContext;
+  }
   std::string ptx(static_cast<const char *>(image));
   std::lock_guard<std::mutex> lock(state.mutex);
   ++state.moduleLoads;
@@ -160,17 +169,20 @@ CUresult cuModuleLoadDataEx(Module **module, const void *image,
     char *log = nullptr;
     size_t logBytes = 0;
     for (unsigned i = 0; i < numOptions; ++i) {
-      if (options[i] == 5)
+      if (options[i] == 5) {
         log = static_cast<char *>(values[i]);
-      if (options[i] == 6)
+      }
+      if (options[i] == 6) {
         logBytes = reinterpret_cast<uintptr_t>(values[i]);
+      }
     }
-    if (log && logBytes)
+    if (log && logBytes) {
       std::strncpy(log,
                    "ptxas application ptx input, line 3; error   : Unknown "
                    "symbol 'MOCK_REJECT'\nptxas fatal   : Ptx assembly aborted "
                    "due to errors\n",
                    logBytes);
+    }
     return kInvalidPtx;
   }
   modules.push_back(parsePtx(ptx));
@@ -179,11 +191,12 @@ CUresult cuModuleLoadDataEx(Module **module, const void *image,
 }
 CUresult cuModuleGetFunction(Function **function, Module *module,
                              const char *name) {
-  for (auto &candidate : module->functions)
+  for (auto &candidate : module->functions) {
     if (candidate->entry == name) {
       *function = candidate.get();
       return kSuccess;
     }
+  }
   return kNotFound;
 }
 CUresult cuFuncSetAttribute(Function *, int attribute, int value) {
@@ -195,8 +208,9 @@ CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *count,
                                                      Function *function,
                                                      int blockThreads,
                                                      size_t sharedBytes) {
-  if (!function || blockThreads <= 0)
+  if (!function || blockThreads <= 0) {
     return kInvalidValue;
+  }
   std::lock_guard<std::mutex> lock(state.mutex);
   state.lastOccupancyQuery = {blockThreads, sharedBytes};
   *count = state.residentCtasPerMultiprocessor;
@@ -206,10 +220,12 @@ CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy,
                         unsigned gz, unsigned bx, unsigned by, unsigned bz,
                         unsigned sharedBytes, void *stream, void **params,
                         void **extra) {
-  if (!current)
+  if (!current) {
     return kInvalidContext;
-  if (!function || !params || extra)
+  }
+  if (!function || !params || extra) {
     return kInvalidHandle;
+  }
   MockLaunch launch{function->entry, {gx, gy, gz}, {bx, by, bz},
                     sharedBytes,     stream,       {}};
   for (size_t i = 0; i < function->numParams; ++i) {
@@ -224,8 +240,9 @@ CUresult cuLaunchKernel(Function *function, unsigned gx, unsigned gy,
 
 CUresult cuMemAlloc_v2(uint64_t *pointer, size_t bytes) {
   void *memory = std::aligned_alloc(256, (bytes + 255) / 256 * 256);
-  if (!memory)
+  if (!memory) {
     return kOutOfMemory;
+  }
   *pointer = reinterpret_cast<uintptr_t>(memory);
   std::lock_guard<std::mutex> lock(state.mutex);
   state.allocations[*pointer] = bytes;
@@ -233,8 +250,9 @@ CUresult cuMemAlloc_v2(uint64_t *pointer, size_t bytes) {
 }
 CUresult cuMemFree_v2(uint64_t pointer) {
   std::lock_guard<std::mutex> lock(state.mutex);
-  if (!state.allocations.erase(pointer))
+  if (!state.allocations.erase(pointer)) {
     return kInvalidValue;
+  }
   std::free(reinterpret_cast<void *>(pointer));
   return kSuccess;
 }

@@ -135,8 +135,9 @@ TEST_F(CudaKernel, DefaultAlibiSlopesLiveOnTheDevice) {
                 reinterpret_cast<void *>(launch.params[slopesAt]),
                 slopes.size() * sizeof(float)),
             ATTNRT_OK);
-  for (int64_t h = 0; h < info.num_q_heads; ++h)
+  for (int64_t h = 0; h < info.num_q_heads; ++h) {
     EXPECT_FLOAT_EQ(slopes[h], std::exp2(-8.0f * (h + 1) / info.num_q_heads));
+  }
   // Slopes the caller gives are passed as they are.
   void *given = nullptr;
   ASSERT_EQ(attnrt_cuda_malloc(info.num_q_heads * 4, &given), ATTNRT_OK);

@@ -59,14 +59,16 @@ TEST_F(F32Kernel, MatchesReferenceOnOddShapes) {
     referenceAttention(info, p.q.data(), p.k.data(), p.v.data(), 2, sq, sk,
                        refO, refLse);
     double maxError = 0;
-    for (size_t i = 0; i < refO.size(); ++i)
+    for (size_t i = 0; i < refO.size(); ++i) {
       maxError = std::max(maxError, std::abs(p.o[i] - refO[i]));
+    }
     EXPECT_LT(maxError, 1e-4) << sq << "x" << sk;
     for (size_t i = 0; i < refLse.size(); ++i) {
-      if (std::isinf(refLse[i]))
+      if (std::isinf(refLse[i])) {
         EXPECT_TRUE(std::isinf(p.lse[i]) && p.lse[i] < 0) << i;
-      else
+      } else {
         EXPECT_NEAR(p.lse[i], refLse[i], 1e-4) << i;
+      }
     }
   }
 }
@@ -77,9 +79,10 @@ TEST_F(F32Kernel, BatchStrideAndThreadCounts) {
   Problem p = makeProblem(info, 2, 65, 70);
   int64_t qBatch = 65 * 6 * 96;
   std::vector<float> spaced(4 * qBatch, NAN);
-  for (int64_t b = 0; b < 2; ++b)
+  for (int64_t b = 0; b < 2; ++b) {
     std::copy(p.q.begin() + b * qBatch, p.q.begin() + (b + 1) * qBatch,
               spaced.begin() + 2 * b * qBatch);
+  }
   attnrt_attention_args args = argsFor(p, true);
   args.q = spaced.data();
   args.q_strides[0] = 2 * qBatch;
@@ -100,14 +103,16 @@ TEST_F(F32Kernel, ConcurrentCallsAgree) {
   std::vector<Problem> copies(4, p);
   std::vector<std::thread> threads;
   std::vector<attnrt_status> statuses(4);
-  for (int t = 0; t < 4; ++t)
+  for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       std::fill(copies[t].o.begin(), copies[t].o.end(), NAN);
       attnrt_attention_args a = argsFor(copies[t], true);
       statuses[t] = attnrt_run_cpu(kernel, &a, 0);
     });
-  for (auto &thread : threads)
+  }
+  for (auto &thread : threads) {
     thread.join();
+  }
   for (int t = 0; t < 4; ++t) {
     EXPECT_EQ(statuses[t], ATTNRT_OK);
     EXPECT_EQ(copies[t].o, p.o);
@@ -121,8 +126,9 @@ TEST_F(F32Kernel, BadArgumentsRunNothing) {
     EXPECT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_INVALID_ARGUMENT);
     EXPECT_NE(std::string(attnrt_last_error()).find(message), std::string::npos)
         << attnrt_last_error();
-    for (float x : p.o)
+    for (float x : p.o) {
       ASSERT_EQ(x, 7.0f) << "the kernel ran";
+    }
   };
   attnrt_attention_args args = argsFor(p, true);
   args.q = nullptr;
@@ -166,10 +172,12 @@ TEST_F(F32Kernel, EmptyTensorsMayBeNull) {
   attnrt_attention_args args = argsFor(noKeys, true);
   ASSERT_EQ(args.k, nullptr);
   ASSERT_EQ(attnrt_run_cpu(kernel, &args, 0), ATTNRT_OK) << attnrt_last_error();
-  for (float x : noKeys.o)
+  for (float x : noKeys.o) {
     ASSERT_EQ(x, 0.0f);
-  for (float x : noKeys.lse)
+  }
+  for (float x : noKeys.lse) {
     ASSERT_TRUE(std::isinf(x) && x < 0) << x;
+  }
   for (auto [batch, sq] : {std::pair<int64_t, int64_t>{0, 5}, {2, 0}}) {
     Problem noRows = makeProblem(info, batch, sq, 7);
     args = argsFor(noRows, true);
@@ -230,8 +238,9 @@ TEST(CppWrapper, LoadInfoRun) {
   // Explicit slopes equal to the standard ones give the same result.
   std::vector<float> standard = p.o;
   std::vector<float> slopes;
-  for (int h = 1; h <= info.num_q_heads; ++h)
+  for (int h = 1; h <= info.num_q_heads; ++h) {
     slopes.push_back(std::exp2(-8.0f * h / info.num_q_heads));
+  }
   args.alibi_slopes = slopes.data();
   ASSERT_TRUE(kernel.runCpu(args).ok());
   EXPECT_EQ(p.o, standard);

@@ -47,10 +47,11 @@ void referenceAttention(const attnrt_kernel_info &info, const float *q,
   lse.assign(batch * hq * sq, -INFINITY);
   int64_t off = info.causal_top_left ? 0 : sk - sq;
   int64_t right = info.window_right;
-  if (info.causal)
+  if (info.causal) {
     right = right < 0 ? 0 : std::min<int64_t>(right, 0);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t h = 0; h < hq; ++h)
+  }
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t h = 0; h < hq; ++h) {
       for (int64_t i = 0; i < sq; ++i) {
         int64_t kvh = h / (hq / hkv);
         std::vector<double> s(sk, -INFINITY);
@@ -58,28 +59,35 @@ void referenceAttention(const attnrt_kernel_info &info, const float *q,
         for (int64_t j = 0; j < sk; ++j) {
           bool leftOk = info.window_left < 0 || j >= i + off - info.window_left;
           bool rightOk = right < 0 || j <= i + off + right;
-          if (!((leftOk || j < info.sink_tokens) && rightOk))
+          if (!((leftOk || j < info.sink_tokens) && rightOk)) {
             continue;
+          }
           double dot = 0;
-          for (int64_t x = 0; x < d; ++x)
+          for (int64_t x = 0; x < d; ++x) {
             dot += double(q[((b * sq + i) * hq + h) * d + x]) *
                    k[((b * sk + j) * hkv + kvh) * d + x];
+          }
           s[j] = dot * info.scale;
           max = std::max(max, s[j]);
         }
-        if (max == -INFINITY)
+        if (max == -INFINITY) {
           continue;
+        }
         double sum = 0;
-        for (int64_t j = 0; j < sk; ++j)
+        for (int64_t j = 0; j < sk; ++j) {
           sum += std::exp(s[j] - max);
+        }
         for (int64_t j = 0; j < sk; ++j) {
           double p = std::exp(s[j] - max) / sum;
-          for (int64_t x = 0; x < dv; ++x)
+          for (int64_t x = 0; x < dv; ++x) {
             out[((b * sq + i) * hq + h) * dv + x] +=
                 p * v[((b * sk + j) * hkv + kvh) * dv + x];
+          }
         }
         lse[(b * hq + h) * sq + i] = max + std::log(sum);
       }
+    }
+  }
 }
 
 void expectPackedSequence(const attnrt_kernel_info &info, int64_t b,
@@ -91,17 +99,20 @@ void expectPackedSequence(const attnrt_kernel_info &info, int64_t b,
   std::vector<double> refO, refLse;
   referenceAttention(info, q + firstRow * hq * d, keys, values, 1, sq, sk, refO,
                      refLse);
-  for (size_t i = 0; i < refO.size(); ++i)
+  for (size_t i = 0; i < refO.size(); ++i) {
     ASSERT_NEAR(o[firstRow * hq * dv + i], refO[i], 1e-4) << "sequence " << b;
-  for (int64_t h = 0; h < hq; ++h)
+  }
+  for (int64_t h = 0; h < hq; ++h) {
     for (int64_t i = 0; i < sq; ++i) {
       double expected = refLse[h * sq + i];
       float got = lse[h * totalQ + firstRow + i];
-      if (std::isinf(expected))
+      if (std::isinf(expected)) {
         ASSERT_TRUE(std::isinf(got) && got < 0) << "sequence " << b;
-      else
+      } else {
         ASSERT_NEAR(got, expected, 1e-4) << "sequence " << b;
+      }
     }
+  }
 }
 
 Problem makeProblem(const attnrt_kernel_info &info, int64_t batch, int64_t sq,
@@ -112,9 +123,11 @@ Problem makeProblem(const attnrt_kernel_info &info, int64_t batch, int64_t sq,
   p.q.resize(batch * sq * info.num_q_heads * info.head_dim);
   p.k.resize(batch * sk * info.num_kv_heads * info.head_dim);
   p.v.resize(batch * sk * info.num_kv_heads * info.head_dim_v);
-  for (auto *t : {&p.q, &p.k, &p.v})
-    for (float &x : *t)
+  for (auto *t : {&p.q, &p.k, &p.v}) {
+    for (float &x : *t) {
       x = normal(rng);
+    }
+  }
   p.o.assign(batch * sq * info.num_q_heads * info.head_dim_v, NAN);
   p.lse.assign(batch * info.num_q_heads * sq, NAN);
   return p;

@@ -13,9 +13,11 @@ namespace {
 /// Brute force over every (i, j), from the DESIGN rule written out again.
 int64_t bruteForcePairs(const AttentionSpec &spec, int64_t sq, int64_t sk) {
   int64_t pairs = 0;
-  for (int64_t i = 0; i < sq; ++i)
-    for (int64_t j = 0; j < sk; ++j)
+  for (int64_t i = 0; i < sq; ++i) {
+    for (int64_t j = 0; j < sk; ++j) {
       pairs += isVisible(spec, i, j, sq, sk);
+    }
+  }
   return pairs;
 }
 
@@ -75,8 +77,9 @@ TEST(Visibility, CountMatchesBruteForce) {
 TEST(AlibiSlopes, PowerOfTwoAndOtherHeadCounts) {
   std::vector<float> eight = defaultAlibiSlopes(8);
   ASSERT_EQ(eight.size(), 8u);
-  for (int h = 0; h < 8; ++h)
+  for (int h = 0; h < 8; ++h) {
     EXPECT_FLOAT_EQ(eight[h], std::pow(2.0f, -(h + 1.0f)));
+  }
   // 12 heads: the 8-head slopes, then 2^-0.5, 2^-1.5, 2^-2.5, 2^-3.5.
   std::vector<float> twelve = defaultAlibiSlopes(12);
   ASSERT_EQ(twelve.size(), 12u);

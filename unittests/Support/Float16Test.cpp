@@ -46,8 +46,9 @@ TEST(Float16, OverflowInfinityAndNaN) {
 TEST(Float16, EveryHalfRoundTrips) {
   for (uint32_t bits = 0; bits < 0x10000; ++bits) {
     float value = halfToFloat(static_cast<uint16_t>(bits));
-    if (std::isnan(value))
+    if (std::isnan(value)) {
       continue;
+    }
     ASSERT_EQ(floatToHalf(value), bits) << std::hex << bits;
   }
 }

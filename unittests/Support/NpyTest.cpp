@@ -61,8 +61,9 @@ TEST(Npy, ParsesFloat32AndFloat16) {
 TEST(Npy, Int32ConvertsByValueAndIsNoTensor) {
   std::string bytes =
       npyBytes("{'descr': '<i4', 'fortran_order': False, 'shape': (3,), }", 0);
-  for (int32_t value : {-2, 0, 70000})
+  for (int32_t value : {-2, 0, 70000}) {
     bytes.append(reinterpret_cast<const char *>(&value), sizeof(value));
+  }
   auto i32 = parseNpy(bytes, "x");
   ASSERT_TRUE(static_cast<bool>(i32)) << llvm::toString(i32.takeError());
   EXPECT_EQ(i32->type, NpyType::I32);

@@ -31,10 +31,12 @@ inline uint16_t floatToHalf(float value) {
   uint32_t bits = floatBits(value);
   uint16_t sign = (bits >> 16) & 0x8000;
   uint32_t magnitude = bits & 0x7fffffff;
-  if (magnitude >= 0x7f800000) // inf or NaN
+  if (magnitude >= 0x7f800000) { // inf or NaN
     return sign | (magnitude > 0x7f800000 ? 0x7e00 : 0x7c00);
-  if (magnitude >= 0x477ff000) // >= 65520 rounds to inf
+  }
+  if (magnitude >= 0x477ff000) { // >= 65520 rounds to inf
     return sign | 0x7c00;
+  }
   if (magnitude < 0x38800000) { // below 2^-14: subnormal half (or zero)
     // value * 2^24 is exact in f32; rint rounds half to even.
     float scaled = bitsToFloat(magnitude) * 16777216.0f;
@@ -44,8 +46,9 @@ inline uint16_t floatToHalf(float value) {
   uint32_t mantissa = magnitude & 0x7fffff;
   uint32_t half = (exponent << 10) | (mantissa >> 13);
   uint32_t rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (half & 1)))
+  if (rest > 0x1000 || (rest == 0x1000 && (half & 1))) {
     ++half; // a carry into the exponent is the correct rounding
+  }
   return sign | static_cast<uint16_t>(half);
 }
 
@@ -57,16 +60,18 @@ inline float halfToFloat(uint16_t half) {
     float value = static_cast<float>(mantissa) * 5.9604644775390625e-8f;
     return sign ? -value : value;
   }
-  if (exponent == 31)
+  if (exponent == 31) {
     return bitsToFloat(sign | 0x7f800000 | (mantissa << 13));
+  }
   return bitsToFloat(sign | ((exponent - 15 + 127) << 23) | (mantissa << 13));
 }
 
 /// f32 -> bfloat16, round to nearest even; NaN stays a quiet NaN.
 inline uint16_t floatToBFloat16(float value) {
   uint32_t bits = floatBits(value);
-  if ((bits & 0x7fffffff) > 0x7f800000)
+  if ((bits & 0x7fffffff) > 0x7f800000) {
     return static_cast<uint16_t>((bits >> 16) | 0x0040);
+  }
   uint32_t rounding = 0x7fff + ((bits >> 16) & 1);
   return static_cast<uint16_t>((bits + rounding) >> 16);
 }

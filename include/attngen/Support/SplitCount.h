@@ -17,8 +17,9 @@ namespace attngen {
 /// (runtime/src/Arguments.h, cudaSplitCount).
 inline int64_t chooseSplitCount(int64_t splitKv, int64_t workers,
                                 int64_t workItems, int64_t kvTiles) {
-  if (splitKv != 0)
+  if (splitKv != 0) {
     return splitKv;
+  }
   int64_t wanted =
       (2 * workers + workItems - 1) / std::max<int64_t>(workItems, 1);
   return std::clamp<int64_t>(wanted, 1, std::clamp<int64_t>(kvTiles, 1, 64));

@@ -35,18 +35,23 @@ inline std::optional<TilingViolation> checkTiling(int64_t blockM,
   auto isPowerOfTwoIn = [](int64_t value, int64_t lo, int64_t hi) {
     return value >= lo && value <= hi && (value & (value - 1)) == 0;
   };
-  if (!isPowerOfTwoIn(blockM, 16, 256))
+  if (!isPowerOfTwoIn(blockM, 16, 256)) {
     return TilingViolation{"block_m", "a power of two in [16, 256]"};
-  if (blockN < 16 || blockN > 256 || blockN % 16 != 0)
+  }
+  if (blockN < 16 || blockN > 256 || blockN % 16 != 0) {
     return TilingViolation{"block_n", "a multiple of 16 in [16, 256]"};
-  if (!isPowerOfTwoIn(numWarps, 1, 16))
+  }
+  if (!isPowerOfTwoIn(numWarps, 1, 16)) {
     return TilingViolation{"num_warps", "a power of two in [1, 16]"};
-  if (numStages < 1 || numStages > 8)
+  }
+  if (numStages < 1 || numStages > 8) {
     return TilingViolation{"num_stages", "an integer in [1, 8]"};
-  if (blockM % (16 * numWarps) != 0)
+  }
+  if (blockM % (16 * numWarps) != 0) {
     return TilingViolation{
         "num_warps", "at most block_m / 16 = " + std::to_string(blockM / 16) +
                          " (each warp owns 16-row slabs of the Q tile)"};
+  }
   return std::nullopt;
 }
 

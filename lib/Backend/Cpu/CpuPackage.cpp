@@ -38,9 +38,10 @@ static Error packageError(const llvm::Twine &message) {
 /// The host's CPU name and its feature string ("+avx2,+fma,-avx512f,...").
 static std::pair<std::string, std::string> hostCpu() {
   std::string features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures())
+  for (const auto &feature : llvm::sys::getHostCPUFeatures()) {
     features += (features.empty() ? "" : ",") +
                 std::string(feature.second ? "+" : "-") + feature.first().str();
+  }
   return {llvm::sys::getHostCPUName().str(), features};
 }
 
@@ -59,8 +60,9 @@ static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
   json manifest = manifestHeader(spec, Target::CPU);
   for (auto [key, value] :
        {std::make_pair("triple", triple), std::make_pair("cpu", cpu),
-        std::make_pair("cpu_features", features)})
+        std::make_pair("cpu_features", features)}) {
     manifest[key] = value;
+  }
   manifest["kernel"] = {
       {"file", "kernel.so"},
       {"entry", "_mlir_ciface_" + spec.name},
@@ -102,9 +104,10 @@ static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
     manifest["kernel"]["append_work_items"] = "batch * seqlen_q * num_kv_heads";
   }
   // ALiBi's standard slopes, so that loaders need not re-derive them.
-  if (spec.alibi)
+  if (spec.alibi) {
     manifest["kernel"]["default_alibi_slopes"] =
         defaultAlibiSlopes(spec.numQHeads);
+  }
   return manifest;
 }
 
@@ -119,30 +122,34 @@ compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
   llvm::LLVMContext context;
   std::unique_ptr<llvm::Module> module =
       mlir::translateModuleToLLVMIR(llvmModule, context);
-  if (!module)
+  if (!module) {
     return packageError("translation to LLVM IR failed");
+  }
 
   std::string lookupError;
   llvm::Triple targetTriple(triple);
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(targetTriple, lookupError);
-  if (!target)
+  if (!target) {
     return packageError("no LLVM target for " + triple + ": " + lookupError);
+  }
   std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
       targetTriple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
       std::nullopt, llvm::CodeGenOptLevel::Aggressive));
   module->setTargetTriple(targetTriple);
   module->setDataLayout(machine->createDataLayout());
   if (Error error =
-          mlir::makeOptimizingTransformer(3, 0, machine.get())(module.get()))
+          mlir::makeOptimizingTransformer(3, 0, machine.get())(module.get())) {
     return std::move(error);
+  }
 
   llvm::SmallVector<char, 0> object;
   llvm::raw_svector_ostream os(object);
   llvm::legacy::PassManager passes;
   if (machine->addPassesToEmitFile(passes, os, nullptr,
-                                   llvm::CodeGenFileType::ObjectFile))
+                                   llvm::CodeGenFileType::ObjectFile)) {
     return packageError("the target cannot emit object files");
+  }
   passes.run(*module);
   return object;
 }
@@ -153,16 +160,18 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
   std::string triple = llvm::sys::getProcessTriple();
   auto [cpu, features] = hostCpu();
   auto object = compileToObject(llvmModule, triple, cpu, features);
-  if (!object)
+  if (!object) {
     return object.takeError();
+  }
 
   return writePackageDirectory(
       packageDir, [&](llvm::StringRef staging) -> Error {
         std::string objectPath = (staging + "/kernel.o").str();
         std::string libraryPath = (staging + "/kernel.so").str();
-        if (Error error =
-                writePackageFile(objectPath, {object->data(), object->size()}))
+        if (Error error = writePackageFile(objectPath,
+                                           {object->data(), object->size()})) {
           return error;
+        }
         // Link in-process with lld: no external tool at compile time.
         std::string linkOutput;
         llvm::raw_string_ostream linkLog(linkOutput);
@@ -176,14 +185,16 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
                               objectPath.c_str()};
         lld::Result result =
             lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
-        if (result.retCode != 0)
+        if (result.retCode != 0) {
           return packageError(packageDir +
                               ": linking kernel.so failed: " + linkOutput);
+        }
         llvm::sys::fs::remove(objectPath);
         auto library = llvm::MemoryBuffer::getFile(libraryPath);
-        if (!library)
+        if (!library) {
           return packageError(libraryPath + ": cannot read back: " +
                               library.getError().message());
+        }
         return writePackageFile(
             (staging + "/manifest.json").str(),
             manifestTextWithDigest(

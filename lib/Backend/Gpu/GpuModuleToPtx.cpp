@@ -93,8 +93,9 @@ llvm::Error setCodegenOptions() {
     shortPointers = setLlvmOption("nvptx-short-ptr", "true");
     (void)setLlvmOption("enable-poison-reuse-guard", "false");
   });
-  if (!shortPointers)
+  if (!shortPointers) {
     return makeError("LLVM's NVPTX backend has no -nvptx-short-ptr option");
+  }
   return llvm::Error::success();
 }
 
@@ -106,28 +107,34 @@ createNvptxMachine(llvm::StringRef chip, llvm::StringRef features) {
   LLVMInitializeNVPTXTarget();
   LLVMInitializeNVPTXTargetMC();
   LLVMInitializeNVPTXAsmPrinter();
-  if (llvm::Error error = setCodegenOptions())
+  if (llvm::Error error = setCodegenOptions()) {
     return std::move(error);
+  }
   llvm::Triple triple("nvptx64-nvidia-cuda");
   std::string lookupError;
   const llvm::Target *nvptx =
       llvm::TargetRegistry::lookupTarget(triple, lookupError);
-  if (!nvptx)
+  if (!nvptx) {
     return makeError("the NVPTX target is unavailable: " + lookupError);
+  }
   std::unique_ptr<llvm::TargetMachine> machine(nvptx->createTargetMachine(
       triple, chip, features, llvm::TargetOptions(), std::nullopt, std::nullopt,
       llvm::CodeGenOptLevel::Aggressive));
-  if (!machine)
+  if (!machine) {
     return makeError("no NVPTX target machine for " + chip);
+  }
   return machine;
 }
 
 /// The target a gpu.module was given by gpu-nvvm-attach-target.
 NVVM::NVVMTargetAttr nvvmTargetOf(gpu::GPUModuleOp kernels) {
-  if (ArrayAttr targets = kernels.getTargetsAttr())
-    for (Attribute target : targets)
-      if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(target))
+  if (ArrayAttr targets = kernels.getTargetsAttr()) {
+    for (Attribute target : targets) {
+      if (auto nvvm = dyn_cast<NVVM::NVVMTargetAttr>(target)) {
         return nvvm;
+      }
+    }
+  }
   return {};
 }
 
@@ -142,8 +149,9 @@ void externalizeDynamicSharedMemory(llvm::Module &module) {
   for (llvm::GlobalVariable &global : module.globals()) {
     auto *array = llvm::dyn_cast<llvm::ArrayType>(global.getValueType());
     if (global.getAddressSpace() != kSharedAddressSpace || !array ||
-        array->getNumElements() != 0)
+        array->getNumElements() != 0) {
       continue;
+    }
     global.setInitializer(nullptr);
     global.setLinkage(llvm::GlobalValue::ExternalLinkage);
   }
@@ -163,16 +171,19 @@ void externalizeDynamicSharedMemory(llvm::Module &module) {
 void markLaunchInputsDefined(llvm::Module &module) {
   constexpr unsigned kSharedAddressSpace = 3;
   for (llvm::Function &function : module) {
-    if (function.getCallingConv() != llvm::CallingConv::PTX_Kernel)
+    if (function.getCallingConv() != llvm::CallingConv::PTX_Kernel) {
       continue;
-    for (llvm::Argument &parameter : function.args())
+    }
+    for (llvm::Argument &parameter : function.args()) {
       parameter.addAttr(llvm::Attribute::NoUndef);
+    }
     for (llvm::Instruction &instruction : llvm::instructions(function)) {
       auto *load = llvm::dyn_cast<llvm::LoadInst>(&instruction);
       if (load && load->getType()->isIntegerTy() &&
-          load->getPointerAddressSpace() != kSharedAddressSpace)
+          load->getPointerAddressSpace() != kSharedAddressSpace) {
         load->setMetadata(llvm::LLVMContext::MD_noundef,
                           llvm::MDNode::get(module.getContext(), {}));
+      }
     }
   }
 }
@@ -184,9 +195,11 @@ void markLaunchInputsDefined(llvm::Module &module) {
 /// lowering sets a few (0-23 per kernel, on 64-bit offsets); the SASS of
 /// all 144 checked kernels is the same without them.
 void dropPoisonGeneratingFlags(llvm::Module &module) {
-  for (llvm::Function &function : module)
-    for (llvm::Instruction &instruction : llvm::instructions(function))
+  for (llvm::Function &function : module) {
+    for (llvm::Instruction &instruction : llvm::instructions(function)) {
       instruction.dropPoisonGeneratingFlags();
+    }
+  }
 }
 
 /// A gpu.module as an LLVM module, with the NVPTX target machine of its
@@ -200,19 +213,23 @@ llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
                                               llvm::LLVMContext &context) {
   // The one verification between the spec and LLVM IR (runPasses turns
   // MLIR's per-pass verification off): translating invalid IR could crash.
-  if (failed(verify(kernels)))
+  if (failed(verify(kernels))) {
     return makeError("gpu.module @" + kernels.getName() + " does not verify");
+  }
   NVVM::NVVMTargetAttr target = nvvmTargetOf(kernels);
-  if (!target)
+  if (!target) {
     return makeError("gpu.module @" + kernels.getName() +
                      " has no #nvvm.target");
+  }
   auto machine = createNvptxMachine(target.getChip(), target.getFeatures());
-  if (!machine)
+  if (!machine) {
     return machine.takeError();
+  }
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(kernels, context, kernels.getName());
-  if (!llvmModule)
+  if (!llvmModule) {
     return makeError("translation of the kernel module to LLVM IR failed");
+  }
   externalizeDynamicSharedMemory(*llvmModule);
   markLaunchInputsDefined(*llvmModule);
   dropPoisonGeneratingFlags(*llvmModule);
@@ -226,12 +243,14 @@ llvm::Expected<NvptxModule> translateForNvptx(gpu::GPUModuleOp kernels,
 llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module) {
   gpu::GPUModuleOp kernels;
   module.walk([&](gpu::GPUModuleOp op) { kernels = op; });
-  if (!kernels)
+  if (!kernels) {
     return makeError("no gpu.module to translate");
+  }
   llvm::LLVMContext context;
   auto translated = translateForNvptx(kernels, context);
-  if (!translated)
+  if (!translated) {
     return translated.takeError();
+  }
   std::string text;
   llvm::raw_string_ostream os(text);
   translated->module->print(os, nullptr);
@@ -241,16 +260,18 @@ llvm::Expected<std::string> translateGpuModuleToLLVMIR(ModuleOp module) {
 llvm::Expected<std::string> emitPtx(gpu::GPUModuleOp kernels) {
   llvm::LLVMContext context;
   auto translated = translateForNvptx(kernels, context);
-  if (!translated)
+  if (!translated) {
     return translated.takeError();
+  }
   std::string ptx;
   {
     llvm::raw_string_ostream stream(ptx);
     llvm::buffer_ostream buffered(stream);
     llvm::legacy::PassManager codegen;
     if (translated->machine->addPassesToEmitFile(
-            codegen, buffered, nullptr, llvm::CodeGenFileType::AssemblyFile))
+            codegen, buffered, nullptr, llvm::CodeGenFileType::AssemblyFile)) {
       return makeError("the NVPTX backend cannot emit PTX");
+    }
     codegen.run(*translated->module);
   }
   return ptx;

@@ -43,9 +43,10 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
       // 16-byte cp.async and vector loads of Q/K/V rows.
       {"input_alignment_bytes",
        spec.headDim % 8 == 0 && spec.headDimV % 8 == 0 ? 16 : 2}};
-  if (spec.alibi)
+  if (spec.alibi) {
     kernel["default_alibi_slopes"] = defaultAlibiSlopes(spec.numQHeads);
-  if (!launch.mergeEntry.empty())
+  }
+  if (!launch.mergeEntry.empty()) {
     kernel["merge"] = {
         {"entry", launch.mergeEntry},
         {"params", {"o", "lse", "partial_o", "partial_lse"}},
@@ -54,7 +55,8 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
         {"grid", {"ceil(batch * seqlen_q * num_q_heads / 4)", 1, 1}},
         // With one chunk the attention kernel writes o and lse itself.
         {"skipped_for_one_chunk", true}};
-  if (!launch.appendEntry.empty())
+  }
+  if (!launch.appendEntry.empty()) {
     kernel["append"] = {
         {"entry", launch.appendEntry},
         {"params",
@@ -64,13 +66,15 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
         // Launched first: one warp per new row r = (b * seqlen_q + j) *
         // num_kv_heads + h, stored at cache row cache_seqlens[b] + j.
         {"grid", {"ceil(batch * seqlen_q * num_kv_heads / 4)", 1, 1}}};
+  }
   json manifest = manifestHeader(spec, target);
   manifest["kernel"] = kernel;
   std::string manifestText = manifestTextWithDigest(manifest, ptx);
   return writePackageDirectory(packageDir, [&](llvm::StringRef staging) {
     if (llvm::Error error =
-            writePackageFile((staging + "/kernel.ptx").str(), ptx))
+            writePackageFile((staging + "/kernel.ptx").str(), ptx)) {
       return error;
+    }
     return writePackageFile((staging + "/manifest.json").str(), manifestText);
   });
 }

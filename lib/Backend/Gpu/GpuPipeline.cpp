@@ -106,13 +106,15 @@ llvm::Expected<std::string> extractPtx(ModuleOp module) {
   std::string ptx;
   module.walk([&](gpu::BinaryOp binary) {
     for (Attribute object : binary.getObjects()) {
-      if (auto gpuObject = dyn_cast<gpu::ObjectAttr>(object))
+      if (auto gpuObject = dyn_cast<gpu::ObjectAttr>(object)) {
         ptx += gpuObject.getObject().getValue().str();
+      }
     }
   });
-  if (ptx.empty())
+  if (ptx.empty()) {
     return llvm::createStringError(llvm::inconvertibleErrorCode(),
                                    "no PTX was produced");
+  }
   return ptx;
 }
 

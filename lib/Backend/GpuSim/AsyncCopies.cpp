@@ -15,13 +15,16 @@ LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
                                          int64_t linear, int64_t count,
                                          int64_t thread) {
   auto it = inFlight.find(buffer);
-  if (it == inFlight.end())
+  if (it == inFlight.end()) {
     return success();
-  for (int64_t i = 0; i < count; ++i)
-    if (it->second[linear + i])
+  }
+  for (int64_t i = 0; i < count; ++i) {
+    if (it->second[linear + i]) {
       return fail(op, "reads shared memory that a cp.async still in flight "
                       "writes (missing cp.async.wait_group?), thread " +
                           Twine(thread));
+    }
+  }
   return success();
 }
 
@@ -32,8 +35,9 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
   // Global bytes each thread reads (none: bytes 0).
   std::vector<GlobalRead> globalReads(numThreads, {nullptr, 0, 0});
   for (int64_t t = 0; t < numThreads; ++t) {
-    if (!mask[t])
+    if (!mask[t]) {
       continue;
+    }
     if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(op)) {
       const MemRefView &dst = memrefs[copy.getDst()];
       const MemRefView &src = memrefs[copy.getSrc()];
@@ -43,15 +47,18 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
                           : count;
       int64_t dstLinear, srcLinear;
       if (failed(elementAddress(op, dst, copy.getDstIndices(), t, count,
-                                dstLinear)))
+                                dstLinear))) {
         return failure();
+      }
       Elements data(count, 0.0); // the part past srcElements is zero-filled
       if (valid > 0) {
         if (failed(elementAddress(op, src, copy.getSrcIndices(), t, valid,
-                                  srcLinear)))
+                                  srcLinear))) {
           return failure();
-        for (int64_t i = 0; i < valid; ++i)
+        }
+        for (int64_t i = 0; i < valid; ++i) {
           data[i] = src.buffer->data[srcLinear + i];
+        }
         int64_t elementBytes =
             src.buffer->elementType.getIntOrFloatBitWidth() / 8;
         globalReads[t] = {src.buffer, srcLinear * elementBytes,
@@ -59,15 +66,18 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
       }
       // The hardware may write the destination any time from issue to wait:
       // for races, the write happens at issue.
-      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t)))
+      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t))) {
         return failure();
+      }
       auto &marks = inFlight[dst.buffer];
       marks.resize(dst.buffer->data.size());
-      for (int64_t i = 0; i < count; ++i)
+      for (int64_t i = 0; i < count; ++i) {
         ++marks[dstLinear + i];
+      }
       if (count * dst.buffer->elementType.getIntOrFloatBitWidth() == 128 &&
-          sharedByteOffset.count(dst.buffer))
+          sharedByteOffset.count(dst.buffer)) {
         chunkAddresses[t] = sharedByteAddress(dst.buffer, dstLinear);
+      }
       openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});
       set(copy.getAsyncToken(), t, {0.0});
     } else if (isa<NVVM::CpAsyncCommitGroupOp>(op)) {
@@ -87,17 +97,21 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
       }
     }
   }
-  if (traffic && isa<nvgpu::DeviceAsyncCopyOp>(op))
+  if (traffic && isa<nvgpu::DeviceAsyncCopyOp>(op)) {
     for (int64_t warp = 0; warp < numThreads / kWarpSize; ++warp) {
       countAsyncCopies(
           ArrayRef<int64_t>(chunkAddresses).slice(warp * kWarpSize, kWarpSize));
       SmallVector<GlobalRead, kWarpSize> reads;
-      for (int64_t t = warp * kWarpSize; t < (warp + 1) * kWarpSize; ++t)
-        if (globalReads[t].bytes > 0)
+      for (int64_t t = warp * kWarpSize; t < (warp + 1) * kWarpSize; ++t) {
+        if (globalReads[t].bytes > 0) {
           reads.push_back(globalReads[t]);
-      if (!reads.empty())
+        }
+      }
+      if (!reads.empty()) {
         countGlobalReads(reads);
+      }
     }
+  }
   return success();
 }
 

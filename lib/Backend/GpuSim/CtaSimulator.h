@@ -91,15 +91,18 @@ private:
 
   void set(Value v, int64_t thread, Elements e) {
     auto &slot = values[v];
-    if (slot.size() != static_cast<size_t>(numThreads))
+    if (slot.size() != static_cast<size_t>(numThreads)) {
       slot.resize(numThreads);
+    }
     slot[thread] = std::move(e);
   }
 
   LogicalResult execBlock(Block &block, const Mask &mask) {
-    for (Operation &op : block)
-      if (failed(execOp(&op, mask)))
+    for (Operation &op : block) {
+      if (failed(execOp(&op, mask))) {
         return failure();
+      }
+    }
     return success();
   }
 
@@ -110,12 +113,13 @@ private:
     for (auto [dim, index] : llvm::enumerate(indices)) {
       int64_t i = static_cast<int64_t>(scalar(index, thread));
       int64_t last = dim + 1 == indices.size() ? i + extent - 1 : i;
-      if (i < 0 || last >= view.sizes[dim])
+      if (i < 0 || last >= view.sizes[dim]) {
         return fail(op, "out-of-bounds access: index " + Twine(i) +
                             (extent > 1 ? "+" + Twine(extent - 1) : Twine("")) +
                             " of dimension " + Twine(dim) + " (size " +
                             Twine(view.sizes[dim]) + ") by thread " +
                             Twine(thread));
+      }
       linear += i * view.strides[dim];
     }
     return success();

@@ -22,39 +22,51 @@
 namespace attngen::gpu_sim {
 
 double roundTo(Type type, double value) {
-  if (type.isF32())
+  if (type.isF32()) {
     return static_cast<float>(value);
-  if (type.isF16())
+  }
+  if (type.isF16()) {
     return halfToFloat(floatToHalf(static_cast<float>(value)));
-  if (type.isBF16())
+  }
+  if (type.isBF16()) {
     return bfloat16ToFloat(floatToBFloat16(static_cast<float>(value)));
-  if (type.isInteger(1))
+  }
+  if (type.isInteger(1)) {
     return value != 0.0;
-  if (type.isInteger(32))
+  }
+  if (type.isInteger(32)) {
     return static_cast<int32_t>(
         static_cast<uint32_t>(static_cast<int64_t>(value)));
+  }
   return static_cast<double>(static_cast<int64_t>(value));
 }
 
 uint32_t bitsOf(Type type, double value) {
-  if (type.isF32())
+  if (type.isF32()) {
     return floatBits(static_cast<float>(value));
-  if (type.isF16())
+  }
+  if (type.isF16()) {
     return floatToHalf(static_cast<float>(value));
-  if (type.isBF16())
+  }
+  if (type.isBF16()) {
     return floatToBFloat16(static_cast<float>(value));
+  }
   return static_cast<uint32_t>(static_cast<int64_t>(value));
 }
 
 double fromBits(Type type, uint32_t bits) {
-  if (type.isF32())
+  if (type.isF32()) {
     return bitsToFloat(bits);
-  if (type.isF16())
+  }
+  if (type.isF16()) {
     return halfToFloat(static_cast<uint16_t>(bits));
-  if (type.isBF16())
+  }
+  if (type.isBF16()) {
     return bfloat16ToFloat(static_cast<uint16_t>(bits));
-  if (type.isInteger(16))
+  }
+  if (type.isInteger(16)) {
     return static_cast<int16_t>(bits);
+  }
   return static_cast<int32_t>(bits);
 }
 
@@ -186,8 +198,9 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         .Case([&](arith::ExtSIOp) { return operandType.isInteger(1) ? -a : a; })
         .Case<arith::IndexCastUIOp, arith::ExtUIOp>([&](Operation *) {
           auto integer = dyn_cast<IntegerType>(operandType);
-          if (!integer || integer.getWidth() >= 64)
+          if (!integer || integer.getWidth() >= 64) {
             return a;
+          }
           uint64_t low =
               uint64_t(i64(a)) & ((uint64_t(1) << integer.getWidth()) - 1);
           return double(low);
@@ -200,12 +213,14 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         .Default([](Operation *) { return std::nullopt; });
   };
   for (int64_t t = 0; t < numThreads; ++t) {
-    if (!mask[t])
+    if (!mask[t]) {
       continue;
+    }
     size_t count = values[op->getOperand(0)][t].size();
     // A select's condition may be a scalar over vector operands.
-    for (Value operand : op->getOperands())
+    for (Value operand : op->getOperands()) {
       count = std::max(count, values[operand][t].size());
+    }
     Elements out;
     for (size_t e = 0; e < count; ++e) {
       SmallVector<double, 3> x;
@@ -214,8 +229,9 @@ LogicalResult CtaSimulator::execElementwise(Operation *op, const Mask &mask) {
         x.push_back(in.size() == 1 ? in[0] : in[e]);
       }
       std::optional<double> r = compute(x);
-      if (!r)
+      if (!r) {
         return fail(op, "unsupported operation or predicate");
+      }
       out.push_back(roundTo(resultType, *r));
     }
     set(op->getResult(0), t, out);

@@ -36,13 +36,16 @@ constexpr int64_t kBanks = 32, kWordBytes = 4, kLineBytes = 128;
 /// `accesses`: (byte address, bytes) per active lane.
 int64_t phaseWavefronts(ArrayRef<std::pair<int64_t, int64_t>> accesses) {
   std::array<llvm::SmallDenseSet<int64_t, 4>, kBanks> words;
-  for (auto [address, bytes] : accesses)
+  for (auto [address, bytes] : accesses) {
     for (int64_t word = address / kWordBytes;
-         word <= (address + bytes - 1) / kWordBytes; ++word)
+         word <= (address + bytes - 1) / kWordBytes; ++word) {
       words[word % kBanks].insert(word);
+    }
+  }
   int64_t most = 0;
-  for (const auto &bank : words)
+  for (const auto &bank : words) {
     most = std::max<int64_t>(most, bank.size());
+  }
   return most;
 }
 
@@ -51,17 +54,21 @@ int64_t phaseWavefronts(ArrayRef<std::pair<int64_t, int64_t>> accesses) {
 void CtaSimulator::countSharedAccesses(
     SimBuffer *buffer, ArrayRef<int64_t> linears, int64_t count,
     SharedMemoryTraffic::Wavefronts &counter) {
-  if (!sharedByteOffset.count(buffer))
+  if (!sharedByteOffset.count(buffer)) {
     return;
+  }
   int64_t bytes = count * buffer->elementType.getIntOrFloatBitWidth() / 8;
   int64_t lanesPerPhase = kWarpSize / std::max<int64_t>(1, bytes / kWordBytes);
   for (int64_t first = 0; first < numThreads; first += lanesPerPhase) {
     SmallVector<std::pair<int64_t, int64_t>, kWarpSize> accesses;
-    for (int64_t t = first; t < first + lanesPerPhase; ++t)
-      if (linears[t] >= 0)
+    for (int64_t t = first; t < first + lanesPerPhase; ++t) {
+      if (linears[t] >= 0) {
         accesses.push_back({sharedByteAddress(buffer, linears[t]), bytes});
-    if (accesses.empty())
+      }
+    }
+    if (accesses.empty()) {
       continue;
+    }
     ++counter.phases;
     counter.wavefronts += phaseWavefronts(accesses);
   }
@@ -69,8 +76,9 @@ void CtaSimulator::countSharedAccesses(
 
 void CtaSimulator::countLdMatrixPhase(ArrayRef<int64_t> addresses) {
   SmallVector<std::pair<int64_t, int64_t>, 8> rows;
-  for (int64_t address : addresses)
+  for (int64_t address : addresses) {
     rows.push_back({address, 16});
+  }
   ++traffic->ldmatrix.phases;
   traffic->ldmatrix.wavefronts += phaseWavefronts(rows);
 }
@@ -80,13 +88,15 @@ void CtaSimulator::countAsyncCopies(ArrayRef<int64_t> addresses) {
   for (size_t first = 0; first < addresses.size(); first += kLanesPerRequest) {
     llvm::SmallDenseSet<int64_t, 4> lines;
     for (size_t lane = first;
-         lane < std::min(addresses.size(), first + kLanesPerRequest); ++lane)
+         lane < std::min(addresses.size(), first + kLanesPerRequest); ++lane) {
       if (addresses[lane] >= 0) {
         lines.insert(addresses[lane] / kLineBytes);
         lines.insert((addresses[lane] + 15) / kLineBytes);
       }
-    if (lines.empty())
+    }
+    if (lines.empty()) {
       continue;
+    }
     ++traffic->asyncCopyRequests;
     traffic->asyncCopyLines += static_cast<int64_t>(lines.size());
   }
@@ -95,12 +105,13 @@ void CtaSimulator::countAsyncCopies(ArrayRef<int64_t> addresses) {
 void CtaSimulator::countGlobalReads(ArrayRef<GlobalRead> reads) {
   constexpr int64_t kSectorBytes = 32;
   llvm::SmallDenseSet<std::pair<const SimBuffer *, int64_t>, 32> lines, sectors;
-  for (const GlobalRead &read : reads)
+  for (const GlobalRead &read : reads) {
     for (int64_t sector = read.address / kSectorBytes;
          sector <= (read.address + read.bytes - 1) / kSectorBytes; ++sector) {
       sectors.insert({read.buffer, sector});
       lines.insert({read.buffer, sector * kSectorBytes / kLineBytes});
     }
+  }
   traffic->asyncCopyGlobalLines += static_cast<int64_t>(lines.size());
   traffic->asyncCopyGlobalSectors += static_cast<int64_t>(sectors.size());
 }

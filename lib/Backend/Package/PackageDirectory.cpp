@@ -18,12 +18,14 @@ llvm::Error writePackageFile(const std::string &path,
                              llvm::StringRef contents) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
-  if (ec)
+  if (ec) {
     return packageError(path + ": cannot write: " + ec.message());
+  }
   os << contents;
   os.close();
-  if (os.has_error())
+  if (os.has_error()) {
     return packageError(path + ": cannot write: " + os.error().message());
+  }
   return llvm::Error::success();
 }
 
@@ -37,33 +39,40 @@ llvm::Error writePackageDirectory(
     bool isEmptyDirectory = llvm::sys::fs::is_directory(packageDir) &&
                             llvm::sys::fs::directory_iterator(packageDir, ec) ==
                                 llvm::sys::fs::directory_iterator();
-    if (!isEmptyDirectory || ec)
+    if (!isEmptyDirectory || ec) {
       return packageError(packageDir +
                           ": exists and is not an attngen package; not "
                           "overwriting it");
+    }
   }
 
   // Build the package next to its destination (same file system), then
   // move it into place. The prefix is made absolute first: a relative one
   // would be taken relative to the temporary directory.
   llvm::SmallString<256> parent(llvm::sys::path::parent_path(packageDir));
-  if (parent.empty())
+  if (parent.empty()) {
     parent = ".";
-  if (std::error_code ec = llvm::sys::fs::make_absolute(parent))
+  }
+  if (std::error_code ec = llvm::sys::fs::make_absolute(parent)) {
     return packageError(packageDir + ": cannot create: " + ec.message());
+  }
   llvm::SmallString<256> staging;
   if (std::error_code ec =
-          llvm::sys::fs::createUniqueDirectory(parent + "/.attnpkg", staging))
+          llvm::sys::fs::createUniqueDirectory(parent + "/.attnpkg", staging)) {
     return packageError(packageDir + ": cannot create: " + ec.message());
-  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(staging); });
-  if (llvm::Error error = fill(staging))
-    return error;
-  if (exists) {
-    if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir))
-      return packageError(packageDir + ": cannot replace: " + ec.message());
   }
-  if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir))
+  llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(staging); });
+  if (llvm::Error error = fill(staging)) {
+    return error;
+  }
+  if (exists) {
+    if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir)) {
+      return packageError(packageDir + ": cannot replace: " + ec.message());
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir)) {
     return packageError(packageDir + ": cannot create: " + ec.message());
+  }
   cleanup.release();
   return llvm::Error::success();
 }

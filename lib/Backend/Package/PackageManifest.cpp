@@ -25,8 +25,9 @@ json manifestTensorParams(const AttentionSpec &spec) {
   // Varlen batches pack the sequences along dimension 1 (batch dimension 1).
   json batch = spec.varlen ? json(1) : json("batch");
   // (Caches keep one entry per sequence or their pages.)
-  if (spec.varlen && !cache)
+  if (spec.varlen && !cache) {
     rows[0] = 1;
+  }
   return json::array({
       tensor("q", "read", {batch, "seqlen_q", spec.numQHeads, spec.headDim},
              dtype),

@@ -68,9 +68,10 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   // in block order, so the heaviest tiles go first and the grid ends on
   // light ones (H100, d256 at 16k: +12%). Tile numQTiles - 1 - x, written
   // ~x + numQTiles: as a subtraction ptxas spilled 8 bytes (d64 128 x 128).
-  if (op.getMask() == MaskKind::Causal)
+  if (op.getMask() == MaskKind::Causal) {
     qTileIndex = arith::AddIOp::create(
         b, arith::XOrIOp::create(b, qTileIndex, index(b, -1)), numQTiles);
+  }
   Value headIndex = gpu::BlockIdOp::create(b, gpu::Dimension::y);
   batch = gpu::BlockIdOp::create(b, gpu::Dimension::z);
   threadId = gpu::ThreadIdOp::create(b, gpu::Dimension::x);
@@ -101,8 +102,9 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
     };
     std::tie(firstQueryRow, seqlenQ) = bounds(cuSeqlensQ);
     // Keys: packed like the queries, or the sequence's cache (below).
-    if (!op.hasKvCache())
+    if (!op.hasKvCache()) {
       std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
+    }
   }
   rowLimit =
       packGqa ? arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()))
@@ -110,9 +112,10 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
               : seqlenQ;
   // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
   // caches).
-  if (op.hasKvCache() || !op.isVarlen())
+  if (op.hasKvCache() || !op.isVarlen()) {
     seqlenK = emitSequenceKeyCount(b, op, key, cacheSeqlens, pageTable, batch,
                                    seqlenQ);
+  }
   offset = op.getCausalAlign() == CausalAlign::BottomRight
                ? arith::SubIOp::create(b, seqlenK, seqlenQ).getResult()
                : index(b, 0);
@@ -123,8 +126,9 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
           b, arith::AddIOp::create(b, firstRow, index(b, tiling.blockM)),
           rowLimit),
       index(b, 1));
-  if (op.getAlibi() && !packGqa)
+  if (op.getAlibi() && !packGqa) {
     slope = memref::LoadOp::create(b, slopes, qHead);
+  }
   // The grid covers the longest sequence of a varlen batch: CTAs past the
   // end of a shorter one have nothing to do (uniform for the whole CTA).
   auto hasRows = scf::IfOp::create(
@@ -230,8 +234,9 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   if (keepQueryInRegisters) {
     for (int64_t slab = 0; slab < slabsPerWarp; ++slab) {
       SmallVector<Value> fragments;
-      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb)
+      for (int64_t kb = 0; kb < paddedHeadDim / kMmaK; ++kb) {
         fragments.push_back(emitQueryFragment(b, slab, kb));
+      }
       queryFragments.push_back(fragments);
     }
   }
@@ -277,8 +282,9 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
           });
       state.assign(loop.getResults().begin(), loop.getResults().end());
     };
-    if (!range.leadingBoundaryIsEmpty)
+    if (!range.leadingBoundaryIsEmpty) {
       emitTiles(range.begin, range.fullBegin, /*masked=*/true);
+    }
     emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
     emitTiles(range.fullEnd, range.end, /*masked=*/true);
   }
@@ -304,9 +310,11 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   gpu::ReturnOp::create(b);
   // The tiles' accesses, built on logical views, move to the swizzled
   // layout.
-  for (memref::ViewOp tile : sharedTiles)
-    if (failed(swizzleSharedTile(tile)))
+  for (memref::ViewOp tile : sharedTiles) {
+    if (failed(swizzleSharedTile(tile))) {
       return failure();
+    }
+  }
   return success();
 }
 

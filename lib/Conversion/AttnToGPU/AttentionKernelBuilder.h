@@ -177,11 +177,14 @@ private:
   /// constant offsets. 0 where not even one row fits.
   int64_t wholeRowCopyThreads(int64_t rows, int64_t chunksPerRow) const {
     int64_t numThreads = tiling.numWarps * kWarpSize;
-    if (numThreads % chunksPerRow == 0)
+    if (numThreads % chunksPerRow == 0) {
       return numThreads;
-    for (int64_t step = numThreads / chunksPerRow; step > 0; --step)
-      if (rows % step == 0)
+    }
+    for (int64_t step = numThreads / chunksPerRow; step > 0; --step) {
+      if (rows % step == 0) {
         return step * chunksPerRow;
+      }
+    }
     return 0;
   }
   /// Thread t's first chunk of a tile: row t / chunksPerRow, column
@@ -203,8 +206,9 @@ private:
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or,
   /// with keyRows/valueRows, its row there.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {
-    if (keyRows)
+    if (keyRows) {
       return {keyIndex};
+    }
     SmallVector<Value> indices(
         emitKeyRow(b, op, key, pageTable, batch, keyIndex, firstKeyRow));
     indices.push_back(kvHead);
@@ -332,8 +336,9 @@ private:
   /// x 128 on sm_90 (key tiles of 128 rows with masked boundary tiles),
   /// where V stays checked.
   WholeTileCopy wholeKeyTileCopy() {
-    if (!atRegisterCeiling())
+    if (!atRegisterCeiling()) {
       return WholeTileCopy::Checked;
+    }
     return keyRows && !op.isVarlen() ? WholeTileCopy::Unrolled
                                      : WholeTileCopy::Checked;
   }
@@ -350,8 +355,9 @@ private:
   /// (two-slab kernels, at the register ceiling: see emitKvTile).
   bool loadNextKeysBeforeSoftmax() { return !atRegisterCeiling(); }
   WholeTileCopy wholeValueTileCopy() {
-    if (!atRegisterCeiling())
+    if (!atRegisterCeiling()) {
       return wholeKeyTileCopy();
+    }
     bool wideMaskedTiles = tiling.blockN >= 128 && masksKeys(op);
     return keyRows && !op.isVarlen() && op.getTarget() == Target::SM90 &&
                    !wideMaskedTiles

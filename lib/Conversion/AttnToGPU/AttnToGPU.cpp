@@ -42,18 +42,21 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
                                            gpu::GPUModuleOp gpuModule) {
   // The kernel's parameters come from the op's operands, whatever their
   // position among the function's arguments.
-  if (failed(verifySpecFunction(func, op, "attn-to-gpu")))
+  if (failed(verifySpecFunction(func, op, "attn-to-gpu"))) {
     return failure();
+  }
   Type element = op.getQuery().getType().getElementType();
-  if (!element.isF16() && !element.isBF16())
+  if (!element.isF16() && !element.isBF16()) {
     return op.emitOpError()
            << "the GPU kernel runs f16 and bf16 on tensor cores; " << element
            << " specs run on the CPU target";
+  }
 
   FailureOr<GpuTiling> resolved =
       resolveTiling(op, {blockM, blockN, numWarps, numStages});
-  if (failed(resolved))
+  if (failed(resolved)) {
     return failure();
+  }
   GpuTiling tiling = *resolved;
 
   OpBuilder builder(gpuModule.getBodyRegion());
@@ -85,7 +88,7 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
                   builder.getI32IntegerAttr(1));
   AttentionKernelBuilder kernelBuilder(op, tiling);
   int64_t sharedBytes = kernelBuilder.sharedMemoryBytes();
-  if (sharedBytes > maxSharedMemoryBytes(op.getTarget()))
+  if (sharedBytes > maxSharedMemoryBytes(op.getTarget())) {
     return op.emitOpError()
            << "the GPU tiling (block_m = " << tiling.blockM
            << ", block_n = " << tiling.blockN
@@ -94,18 +97,21 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
            << maxSharedMemoryBytes(op.getTarget()) << " that "
            << stringifyTarget(op.getTarget())
            << " GPUs allow; use smaller blocks or fewer stages";
+  }
   kernel->setAttr("attn.shared_memory_bytes",
                   builder.getI64IntegerAttr(sharedBytes));
   kernel->setAttr("attn.tile_sizes",
                   builder.getDenseI64ArrayAttr(
                       {tiling.blockM, tiling.blockN, tiling.numWarps}));
   // Grid (ceil(seqlen_q * group / block_m), num_kv_heads, batch).
-  if (op.packsGqa())
+  if (op.packsGqa()) {
     kernel->setAttr("attn.pack_gqa", builder.getUnitAttr());
+  }
   ImplicitLocOpBuilder b(op.getLoc(), builder);
   b.setInsertionPointToStart(&kernel.getBody().front());
-  if (failed(kernelBuilder.build(b, kernel)))
+  if (failed(kernelBuilder.build(b, kernel))) {
     return failure();
+  }
   if (op.getSplitKv()) {
     // Grid x = row tiles * num_splits; the merge runs after it.
     kernel->setAttr("attn.merge_kernel",
@@ -129,8 +135,9 @@ void AttnToGPUPass::runOnOperation() {
   module.walk([&](AttentionOp op) {
     work.emplace_back(op->getParentOfType<func::FuncOp>(), op);
   });
-  if (work.empty())
+  if (work.empty()) {
     return;
+  }
   module->setAttr(gpu::GPUDialect::getContainerModuleAttrName(),
                   UnitAttr::get(&getContext()));
   OpBuilder builder(module.getBodyRegion());
@@ -138,8 +145,9 @@ void AttnToGPUPass::runOnOperation() {
   auto gpuModule =
       gpu::GPUModuleOp::create(builder, module.getLoc(), "attn_kernels");
   for (auto [func, op] : work) {
-    if (!func || failed(lowerFunction(func, op, gpuModule)))
+    if (!func || failed(lowerFunction(func, op, gpuModule))) {
       return signalPassFailure();
+    }
   }
 }
 

@@ -90,57 +90,69 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 /// - otherwise (head dims above 128) 64 x 64 on 4 warps, one slab per
 ///   warp: 15% faster than 64 x 32, and three stages were 20% slower.
 static GpuTiling autoTiling(AttentionOp op) {
-  if (op.hasKvCache())
+  if (op.hasKvCache()) {
     return {32, 64, 2, 2};
+  }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
     return slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) <=
            accumulatorRegisterBudget(op);
   };
   GpuTiling twoSlabs{128, 64, 4, 2};
   if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 && !masksKeys(op) &&
-      fitsRegisters(twoSlabs))
+      fitsRegisters(twoSlabs)) {
     return twoSlabs;
+  }
   GpuTiling wideTwoSlabs{128, 128, 4, 2};
   if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
-      !masksKeys(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs))
+      !masksKeys(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs)) {
     return wideTwoSlabs;
+  }
   int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
-  if (widestHeadDim <= 80)
+  if (widestHeadDim <= 80) {
     return {64, 64, 4, 3};
-  if (widestHeadDim <= 128)
+  }
+  if (widestHeadDim <= 128) {
     return {64, 128, 4, 2};
+  }
   return {64, 64, 4, 2};
 }
 
 FailureOr<GpuTiling> resolveTiling(AttentionOp op,
                                    const TilingOverrides &overrides) {
   GpuTiling tiling = autoTiling(op);
-  if (TilingAttr spec = op.getTilingAttr())
+  if (TilingAttr spec = op.getTilingAttr()) {
     tiling = {spec.getBlockM(), spec.getBlockN(), spec.getNumWarps(),
               spec.getNumStages()};
-  if (overrides.numStages)
+  }
+  if (overrides.numStages) {
     tiling.numStages = overrides.numStages;
-  if (overrides.blockM)
+  }
+  if (overrides.blockM) {
     tiling.blockM = overrides.blockM;
-  if (overrides.blockN)
+  }
+  if (overrides.blockN) {
     tiling.blockN = overrides.blockN;
-  if (overrides.numWarps)
+  }
+  if (overrides.numWarps) {
     tiling.numWarps = overrides.numWarps;
+  }
   if (tiling.numWarps < 1 || tiling.blockM % (kMmaM * tiling.numWarps) != 0 ||
-      tiling.blockN < kMmaK || tiling.blockN % kMmaK != 0)
+      tiling.blockN < kMmaK || tiling.blockN % kMmaK != 0) {
     return op.emitOpError()
            << "GPU tiling needs block_m a multiple of 16 * num_warps and "
               "block_n a multiple of 16, got block_m = "
            << tiling.blockM << ", block_n = " << tiling.blockN
            << ", num_warps = " << tiling.numWarps;
+  }
 
   // Where a warp's slabs would not fit the register budget, more warps
   // share the Q tile instead.
   while (slabsPerWarpOf(tiling) > 1 &&
          slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) >
              accumulatorRegisterBudget(op) &&
-         tiling.numWarps < 16)
+         tiling.numWarps < 16) {
     tiling.numWarps *= 2;
+  }
   return tiling;
 }
 

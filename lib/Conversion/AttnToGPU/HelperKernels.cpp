@@ -167,17 +167,19 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
     for (int64_t u = 0; u < chunks; ++u) {
       Value split = arith::AddIOp::create(nb, first, index(u));
       lses.push_back(lseOf(nb, split));
-      for (Value column : columns)
+      for (Value column : columns) {
         parts.push_back(memref::LoadOp::create(
             nb, operands.partialOutput,
             ValueRange{split, batch, query, head, column}));
+      }
     }
     SmallVector<Value> next(sums);
     for (int64_t u = 0; u < chunks; ++u) {
       Value weight = scalars.weight(nb, lses[u]);
-      for (int64_t k = 0; k < columnsPerLane; ++k)
+      for (int64_t k = 0; k < columnsPerLane; ++k) {
         next[k] = math::FmaOp::create(nb, weight, parts[u * columnsPerLane + k],
                                       next[k]);
+      }
     }
     return next;
   };
@@ -209,13 +211,15 @@ static void emitWarpMergeRow(ImplicitLocOpBuilder &b, AttentionOp op,
       b.setInsertionPoint(ifColumn.thenBlock()->getTerminator());
     }
     Value out = arith::MulFOp::create(b, rest.getResult(k), scale);
-    if (!elementType.isF32())
+    if (!elementType.isF32()) {
       out = arith::TruncFOp::create(b, elementType, out);
+    }
     memref::StoreOp::create(b, out, operands.output,
                             ValueRange{batch, query, head, columns[k]});
   }
-  if (!op.returnsLse())
+  if (!op.returnsLse()) {
     return;
+  }
   auto ifWriter = scf::IfOp::create(
       b, arith::CmpIOp::create(b, arith::CmpIPredicate::eq, lane, index(0)),
       /*withElseRegion=*/false);

@@ -111,8 +111,9 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   };
   // K(j): loaded now, or (prefetch) only in a loop's first tile.
   auto loadKeys = [&]() {
-    if (!prefetch)
+    if (!prefetch) {
       return emitLoadKeys(b, kvTile, !masked);
+    }
     emitIf(
         b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
@@ -135,11 +136,12 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
         b,
         arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
         [&](ImplicitLocOpBuilder &nb) {
-          for (int64_t i = 0; i < ringAhead; ++i)
+          for (int64_t i = 0; i < ringAhead; ++i) {
             loadTile(nb, i == 0
                              ? kvTile
                              : arith::AddIOp::create(nb, kvTile, index(nb, i))
                                    .getResult());
+          }
           waitGroups(nb, ringAhead - 1);
           gpu::BarrierOp::create(nb);
         });
@@ -211,8 +213,9 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
                             index(b, 8)));
   for (int64_t kb = 0; kb < keySteps; ++kb) {
     SmallVector<Value> slabQuery;
-    for (int64_t s = 0; s < slabsPerWarp; ++s)
+    for (int64_t s = 0; s < slabsPerWarp; ++s) {
       slabQuery.push_back(emitQueryFragment(b, s, kb));
+    }
     Value keyColumn = arith::AddIOp::create(b, index(b, kb * kMmaK), laneHalf);
     for (int64_t nt = 0; nt < numKeyTiles; nt += 2) {
       Value pair = nvgpu::LdMatrixOp::create(
@@ -220,10 +223,12 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
           ValueRange{arith::AddIOp::create(b, index(b, nt * kMmaN), keyPairRow),
                      keyColumn},
           /*transpose=*/false, /*numTiles=*/4);
-      for (int64_t s = 0; s < slabsPerWarp; ++s)
-        for (int64_t half = 0; half < 2; ++half)
+      for (int64_t s = 0; s < slabsPerWarp; ++s) {
+        for (int64_t half = 0; half < 2; ++half) {
           scores[s][nt + half] = emitMma(b, slabQuery[s], halfOf(pair, half),
                                          scores[s][nt + half]);
+        }
+      }
     }
   }
 
@@ -315,11 +320,13 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
     Value newMax[2], anyGrows;
     for (int64_t i = 0; i < 2; ++i) {
       Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
-      if (linearScores)
+      if (linearScores) {
         rowTileMax = arith::MulFOp::create(b, rowTileMax, scoreScale);
+      }
       newMax[i] = arith::MaximumFOp::create(b, slabs[s].rowMax[i], rowTileMax);
-      if (!staleReference)
+      if (!staleReference) {
         continue;
+      }
       // -inf -> finite: +inf > limit; -inf -> -inf: NaN, false.
       Value grows = arith::CmpFOp::create(
           b, arith::CmpFPredicate::OGT,
@@ -364,25 +371,28 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
           partialSum[i] ? arith::AddFOp::create(b, partialSum[i], p) : p;
       probabilities[e] = p;
     }
-    for (int64_t i = 0; i < 2; ++i)
+    for (int64_t i = 0; i < 2; ++i) {
       slabs[s].rowSum[i] =
           math::FmaOp::create(b, rescale[i], slabs[s].rowSum[i], partialSum[i]);
+    }
     // Rounded to the input type as vectors: pairs become one
     // cvt.rn.{bf16,f16}x2.f32 each.
-    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb)
+    for (int64_t kb = 0; kb < blockN / kMmaK; ++kb) {
       probabilityFragments[s].push_back(arith::TruncFOp::create(
           b, fragmentType(4),
           vector::FromElementsOp::create(
               b, VectorType::get({4, 2}, b.getF32Type()),
               ArrayRef<Value>(probabilities).slice(2 * kb * 4, 8))));
+    }
     // O *= rescale, row by row (when the warp's references moved).
     auto rescaleOutput = [&](ImplicitLocOpBuilder &b) {
       Value rescaleFragment = vector::FromElementsOp::create(
           b, accumulatorType,
           ValueRange{rescale[0], rescale[0], rescale[1], rescale[1]});
       SmallVector<Value> output;
-      for (Value acc : slabs[s].output)
+      for (Value acc : slabs[s].output) {
         output.push_back(arith::MulFOp::create(b, acc, rescaleFragment));
+      }
       return output;
     };
     if (!staleReference) {
@@ -431,11 +441,13 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
           ValueRange{valueRow, arith::AddIOp::create(b, index(b, dt * kMmaN),
                                                      laneSixteenth)},
           /*transpose=*/true, /*numTiles=*/4);
-      for (int64_t s = 0; s < slabsPerWarp; ++s)
-        for (int64_t half = 0; half < 2; ++half)
+      for (int64_t s = 0; s < slabsPerWarp; ++s) {
+        for (int64_t half = 0; half < 2; ++half) {
           slabs[s].output[dt + half] =
               emitMma(b, probabilityFragments[s][kb], halfOf(pair, half),
                       slabs[s].output[dt + half]);
+        }
+      }
     }
   }
   if (ring) {

@@ -50,9 +50,11 @@ namespace mlir::attn::attn_to_gpu {
 static constexpr int64_t kChunkElements = 8;
 
 int64_t swizzleWindowWidth(int64_t cols) {
-  for (int64_t width : {64, 32, 16})
-    if (cols % width == 0)
+  for (int64_t width : {64, 32, 16}) {
+    if (cols % width == 0) {
       return width;
+    }
+  }
   llvm_unreachable("shared tiles have a multiple of 16 columns");
 }
 
@@ -61,15 +63,18 @@ namespace {
 /// v = constant + rest (rest null when v is a constant), peeled from the
 /// arith.addi tree above v.
 std::pair<int64_t, Value> splitConstant(ImplicitLocOpBuilder &b, Value v) {
-  if (std::optional<int64_t> constant = getConstantIntValue(v))
+  if (std::optional<int64_t> constant = getConstantIntValue(v)) {
     return {*constant, Value()};
+  }
   auto add = v.getDefiningOp<arith::AddIOp>();
-  if (!add)
+  if (!add) {
     return {0, v};
+  }
   auto [lhsConstant, lhs] = splitConstant(b, add.getLhs());
   auto [rhsConstant, rhs] = splitConstant(b, add.getRhs());
-  if (lhsConstant == 0 && rhsConstant == 0)
+  if (lhsConstant == 0 && rhsConstant == 0) {
     return {0, v};
+  }
   Value rest = !lhs ? rhs : !rhs ? lhs : arith::AddIOp::create(b, lhs, rhs);
   return {lhsConstant + rhsConstant, rest};
 }
@@ -77,8 +82,9 @@ std::pair<int64_t, Value> splitConstant(ImplicitLocOpBuilder &b, Value v) {
 /// An upper bound of an index derived from the thread id by constant
 /// divisions, remainders, products and sums (none when unknown).
 std::optional<int64_t> upperBound(Value v) {
-  if (std::optional<int64_t> constant = getConstantIntValue(v))
+  if (std::optional<int64_t> constant = getConstantIntValue(v)) {
     return *constant >= 0 ? std::optional<int64_t>(*constant) : std::nullopt;
+  }
   Operation *def = v.getDefiningOp();
   if (auto rem = dyn_cast_or_null<arith::RemUIOp>(def)) {
     std::optional<int64_t> divisor = getConstantIntValue(rem.getRhs());
@@ -88,22 +94,25 @@ std::optional<int64_t> upperBound(Value v) {
   if (auto div = dyn_cast_or_null<arith::DivUIOp>(def)) {
     std::optional<int64_t> divisor = getConstantIntValue(div.getRhs());
     std::optional<int64_t> dividend = upperBound(div.getLhs());
-    if (divisor && *divisor > 0 && dividend)
+    if (divisor && *divisor > 0 && dividend) {
       return *dividend / *divisor;
+    }
     return std::nullopt;
   }
   if (auto mul = dyn_cast_or_null<arith::MulIOp>(def)) {
     std::optional<int64_t> lhs = upperBound(mul.getLhs());
     std::optional<int64_t> rhs = upperBound(mul.getRhs());
-    if (lhs && rhs)
+    if (lhs && rhs) {
       return *lhs * *rhs;
+    }
     return std::nullopt;
   }
   if (auto add = dyn_cast_or_null<arith::AddIOp>(def)) {
     std::optional<int64_t> lhs = upperBound(add.getLhs());
     std::optional<int64_t> rhs = upperBound(add.getRhs());
-    if (lhs && rhs)
+    if (lhs && rhs) {
       return *lhs + *rhs;
+    }
   }
   return std::nullopt;
 }
@@ -111,14 +120,17 @@ std::optional<int64_t> upperBound(Value v) {
 /// A power of two that `v` is known to be a multiple of (1 when unknown).
 int64_t knownDivisor(Value v) {
   constexpr int64_t kLarge = int64_t{1} << 30;
-  if (std::optional<int64_t> constant = getConstantIntValue(v))
+  if (std::optional<int64_t> constant = getConstantIntValue(v)) {
     return *constant == 0 ? kLarge : (*constant & -*constant);
+  }
   Operation *def = v.getDefiningOp();
-  if (auto add = dyn_cast_or_null<arith::AddIOp>(def))
+  if (auto add = dyn_cast_or_null<arith::AddIOp>(def)) {
     return std::min(knownDivisor(add.getLhs()), knownDivisor(add.getRhs()));
-  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def))
+  }
+  if (auto mul = dyn_cast_or_null<arith::MulIOp>(def)) {
     return std::min(kLarge,
                     knownDivisor(mul.getLhs()) * knownDivisor(mul.getRhs()));
+  }
   return 1;
 }
 
@@ -180,17 +192,19 @@ struct SwizzledLayout {
                    : arith::AndIOp::create(b, window, constant(bits));
       };
       Value column = constant(columnConstant);
-      if (highBits)
+      if (highBits) {
         column = arith::AddIOp::create(
             b, constant(columnConstant & ~windowMask),
             arith::XOrIOp::create(b, constant(columnConstant & windowMask),
                                   windowPart(highBits)));
-      if (columnRest)
+      }
+      if (columnRest) {
         column = arith::AddIOp::create(
             b, column,
             lowBits ? arith::XOrIOp::create(b, columnRest, windowPart(lowBits))
                           .getResult()
                     : columnRest);
+      }
       return column;
     }
     return arith::XOrIOp::create(b, c, window);
@@ -232,8 +246,9 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
       continue;
     }
     if (auto copy = dyn_cast<nvgpu::DeviceAsyncCopyOp>(user)) {
-      if (copy.getSrc() == view.getResult())
+      if (copy.getSrc() == view.getResult()) {
         return copy.emitOpError("reads a swizzled shared tile");
+      }
       remap(user, copy.getDstMutable(), copy.getDstIndicesMutable());
       continue;
     }
@@ -242,15 +257,17 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
       continue;
     }
     if (auto store = dyn_cast<memref::StoreOp>(user)) {
-      if (store.getValueToStore() == view.getResult())
+      if (store.getValueToStore() == view.getResult()) {
         return store.emitOpError("stores a swizzled shared tile's view");
+      }
       remap(user, store.getMemrefMutable(), store.getIndicesMutable());
       continue;
     }
     auto vectorAccess = [&](auto access, VectorType type) -> LogicalResult {
-      if (type.getRank() != 1)
+      if (type.getRank() != 1) {
         return access.emitOpError("accesses a swizzled shared tile with a ")
                << type.getRank() << "-d vector";
+      }
       int64_t count = type.getNumElements();
       Value column = access.getIndices()[1];
       bool inOneChunk =
@@ -271,31 +288,36 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
       };
       if constexpr (std::is_same_v<decltype(access), vector::LoadOp>) {
         SmallVector<Value> elements;
-        for (int64_t i = 0; i < count; ++i)
+        for (int64_t i = 0; i < count; ++i) {
           elements.push_back(memref::LoadOp::create(b, physical, elementAt(i)));
+        }
         access.replaceAllUsesWith(
             vector::FromElementsOp::create(b, type, elements).getResult());
       } else {
-        for (int64_t i = 0; i < count; ++i)
+        for (int64_t i = 0; i < count; ++i) {
           memref::StoreOp::create(
               b,
               vector::ExtractOp::create(b, access.getValueToStore(),
                                         ArrayRef<int64_t>{i}),
               physical, elementAt(i));
+        }
       }
       access.erase();
       return success();
     };
     if (auto load = dyn_cast<vector::LoadOp>(user)) {
-      if (failed(vectorAccess(load, load.getVectorType())))
+      if (failed(vectorAccess(load, load.getVectorType()))) {
         return failure();
+      }
       continue;
     }
     if (auto store = dyn_cast<vector::StoreOp>(user)) {
-      if (store.getValueToStore() == view.getResult())
+      if (store.getValueToStore() == view.getResult()) {
         return store.emitOpError("stores a swizzled shared tile's view");
-      if (failed(vectorAccess(store, store.getVectorType())))
+      }
+      if (failed(vectorAccess(store, store.getVectorType()))) {
         return failure();
+      }
       continue;
     }
     return user->emitOpError("accesses a swizzled shared tile in a way the "

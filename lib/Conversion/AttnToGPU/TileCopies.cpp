@@ -21,8 +21,9 @@ Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
                               MemRefLayoutAttrInterface(), workgroup);
   auto view =
       memref::ViewOp::create(b, type, base, index(b, offset), ValueRange{});
-  if (swizzledSharedTiles())
+  if (swizzledSharedTiles()) {
     sharedTiles.push_back(view);
+  }
   offset += count * rows * rowLength * 2;
   return view;
 }
@@ -30,8 +31,9 @@ Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
 Value AttentionKernelBuilder::kvBufferOf(ImplicitLocOpBuilder &b, Value ring,
                                          Value kvTile) {
   int64_t count = kvBufferCountOf(tiling);
-  if (count == 1)
+  if (count == 1) {
     return ring;
+  }
   auto first = ring.getDefiningOp<memref::ViewOp>();
   int64_t bufferBytes = first.getType().getNumElements() * 2;
   Value shift = arith::AddIOp::create(
@@ -41,8 +43,9 @@ Value AttentionKernelBuilder::kvBufferOf(ImplicitLocOpBuilder &b, Value ring,
                             index(b, bufferBytes)));
   auto view = memref::ViewOp::create(b, first.getType(), first.getSource(),
                                      shift, ValueRange{});
-  if (swizzledSharedTiles())
+  if (swizzledSharedTiles()) {
     sharedTiles.push_back(view);
+  }
   return view;
 }
 
@@ -62,10 +65,11 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   Type chunkType =
       width == 1 ? elementType : Type(VectorType::get({width}, elementType));
   auto zero = [&](ImplicitLocOpBuilder &b) -> Value {
-    if (width == 1)
+    if (width == 1) {
       return arith::ConstantFloatOp::create(
           b, cast<FloatType>(elementType),
           APFloat::getZero(cast<FloatType>(elementType).getFloatSemantics()));
+    }
     return arith::ConstantOp::create(
         b, DenseElementsAttr::get(cast<VectorType>(chunkType),
                                   b.getFloatAttr(elementType, 0.0)));
@@ -108,8 +112,9 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // instructions per MMA in d96's 128 x 48 KV loop (scripts/sass_loops.py).
   // Guards the threads past `threads` out of what the builder emits next.
   auto onlyFirstThreads = [&](int64_t threads) {
-    if (threads >= numThreads)
+    if (threads >= numThreads) {
       return;
+    }
     auto copies =
         scf::IfOp::create(b,
                           arith::CmpIOp::create(b, arith::CmpIPredicate::ult,
@@ -162,8 +167,9 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   OpBuilder::InsertionGuard guard(b);
   bool unrolledRows =
       unroll && copyThreads && numChunks / copyThreads <= kMaxUnrolledChunks;
-  if (unrolledRows)
+  if (unrolledRows) {
     onlyFirstThreads(copyThreads);
+  }
   // Unrolled, rows are compared in 32 bits (sequence lengths fit): a 64-bit
   // add and compare per chunk was 4 SASS instructions, 2 in i32 (d128's
   // one-slab KV loop: 1237 -> 1072 instructions per tile). The two-slab
@@ -188,11 +194,12 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                         rowLimit)
                       .getResult();
         // Columns past cols exist only where the tile is padded.
-        if (cols < paddedCols)
+        if (cols < paddedCols) {
           inBounds = arith::AndIOp::create(
               b, inBounds,
               arith::CmpIOp::create(b, arith::CmpIPredicate::slt, c,
                                     index(b, cols)));
+        }
         if (async && width == 8) {
           // cp.async of 16 bytes; a chunk outside the tensor (a row past
           // rowLimit, a padding column) reads 0 bytes and is zero-filled.
@@ -221,13 +228,14 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
           if (slotKnown) {
             int64_t slotOffset = *rowOffset / *pageSize;
             Value &page = pageOfSlotOffset[slotOffset];
-            if (!page)
+            if (!page) {
               page = emitPageOfSlot(
                   b, source, pageTable, batch,
                   arith::MinSIOp::create(
                       b,
                       arith::AddIOp::create(b, firstSlot, index(b, slotOffset)),
                       lastSlot));
+            }
             Value rowInPage = arith::AddIOp::create(
                 b, firstRowInPage,
                 arith::SubIOp::create(b, r, index(b, slotOffset * *pageSize)));
@@ -261,13 +269,14 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
               ImplicitLocOpBuilder b(loc, elseBuilder);
               scf::YieldOp::create(b, zero(b));
             });
-        if (width == 1)
+        if (width == 1) {
           memref::StoreOp::create(b, loaded.getResult(0), tile,
                                   ValueRange{r, c});
-        else
+        } else {
           vector::StoreOp::create(b, loaded.getResult(0), tile,
                                   ValueRange{r, c}, /*nontemporal=*/false,
                                   llvm::Align(16));
+        }
       },
       unrolledRows ? copyThreads : 0);
 }
@@ -343,11 +352,12 @@ void AttentionKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
         Value row = arith::AddIOp::create(b, firstRow, r);
         Value rowExists =
             arith::CmpIOp::create(b, arith::CmpIPredicate::slt, row, rowLimit);
-        if (copiedCols > cols)
+        if (copiedCols > cols) {
           rowExists = arith::AndIOp::create(
               b, rowExists,
               arith::CmpIOp::create(b, arith::CmpIPredicate::ult, c,
                                     index(b, cols)));
+        }
         auto ifRow = scf::IfOp::create(b, rowExists, /*withElse=*/false);
         b.setInsertionPoint(ifRow.thenBlock()->getTerminator());
         SmallVector<Value> indices = rowIndices(b, row);

@@ -37,22 +37,24 @@ Value AttentionKernelBuilder::emitQuadReduce(ImplicitLocOpBuilder &b,
 /// on the same fragments packed two elements to a 32-bit register.
 Value AttentionKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
                                       Value bFragment, Value c) {
-  if (elementType.isF16())
+  if (elementType.isF16()) {
     return nvgpu::MmaSyncOp::create(b, a, bFragment, c,
                                     ArrayRef<int64_t>{kMmaM, kMmaN, kMmaK});
+  }
   // A fragment feeds several MMAs (Q's and P's every key or column tile,
   // K's and V's every slab): it is packed into 32-bit registers once per
   // block (a later use in the same block comes after the packing).
   Block *block = b.getInsertionBlock();
   auto packed = [&](Value fragment, int64_t count) {
     SmallVector<Value, 4> &registers = packedFragments[{fragment, block}];
-    if (registers.empty())
+    if (registers.empty()) {
       for (int64_t i = 0; i < count; ++i) {
         Value pair = vector::ExtractOp::create(b, fragment, i);
         Value word = vector::BitCastOp::create(
             b, VectorType::get({1}, b.getI32Type()), pair);
         registers.push_back(vector::ExtractOp::create(b, word, 0));
       }
+    }
     return SmallVector<Value>(registers.begin(), registers.end());
   };
   // The accumulator's four f32, straight from the MMA of this block that
@@ -70,10 +72,12 @@ Value AttentionKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
     accumulator.assign(previous.getElements().begin(),
                        previous.getElements().end());
   } else {
-    for (int64_t i = 0; i < 2; ++i)
-      for (int64_t j = 0; j < 2; ++j)
+    for (int64_t i = 0; i < 2; ++i) {
+      for (int64_t j = 0; j < 2; ++j) {
         accumulator.push_back(
             vector::ExtractOp::create(b, c, ArrayRef<int64_t>{i, j}));
+      }
+    }
   }
   Type f32 = b.getF32Type();
   auto resultType =
@@ -85,8 +89,9 @@ Value AttentionKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
       std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
                                      NVVM::MMALayout::col});
   SmallVector<Value> elements;
-  for (int64_t i = 0; i < 4; ++i)
+  for (int64_t i = 0; i < 4; ++i) {
     elements.push_back(LLVM::ExtractValueOp::create(b, result, i));
+  }
   return vector::FromElementsOp::create(b, c.getType(), elements);
 }
 
@@ -95,8 +100,9 @@ Value AttentionKernelBuilder::emitMma(ImplicitLocOpBuilder &b, Value a,
 Value AttentionKernelBuilder::emitQueryFragment(ImplicitLocOpBuilder &b,
                                                 int64_t slab, int64_t kb) {
   if (keepQueryInRegisters &&
-      static_cast<int64_t>(queryFragments.size()) > slab)
+      static_cast<int64_t>(queryFragments.size()) > slab) {
     return queryFragments[slab][kb];
+  }
   Value slabRow = arith::MulIOp::create(
       b, arith::AddIOp::create(b, index(b, slab * tiling.numWarps), warp),
       index(b, kMmaM));
@@ -134,8 +140,9 @@ Value AttentionKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
                                         Value rowSlope, Value distance) {
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
-  if (softcap == 0.0 && !op.getAlibi())
+  if (softcap == 0.0 && !op.getAlibi()) {
     return arith::MulFOp::create(b, dot, f32(b, scale * kLog2E));
+  }
   Value score = arith::MulFOp::create(b, dot, f32(b, scale));
   if (softcap > 0.0) {
     Value tanh =

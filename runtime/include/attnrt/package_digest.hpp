@@ -29,9 +29,11 @@ namespace attnrt {
 inline std::string packageDigest(std::string_view kernelFile,
                                  std::string_view canonicalManifest) {
   std::uint64_t hash = 0xcbf29ce484222325ull;
-  for (std::string_view bytes : {kernelFile, canonicalManifest})
-    for (unsigned char byte : bytes)
+  for (std::string_view bytes : {kernelFile, canonicalManifest}) {
+    for (unsigned char byte : bytes) {
       hash = (hash ^ byte) * 0x100000001b3ull;
+    }
+  }
   char text[8 + 16 + 1];
   std::snprintf(text, sizeof(text), "fnv1a64:%016llx",
                 static_cast<unsigned long long>(hash));

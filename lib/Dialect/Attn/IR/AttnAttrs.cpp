@@ -14,12 +14,13 @@ LogicalResult TilingAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                  int64_t blockM, int64_t blockN,
                                  int64_t numWarps, int64_t numStages) {
   if (auto violation =
-          attngen::checkTiling(blockM, blockN, numWarps, numStages))
+          attngen::checkTiling(blockM, blockN, numWarps, numStages)) {
     return emitError() << violation->field << " must be " << violation->expected
                        << " (tiling block_m = " << blockM
                        << ", block_n = " << blockN
                        << ", num_warps = " << numWarps
                        << ", num_stages = " << numStages << ")";
+  }
   return success();
 }
 
@@ -27,11 +28,13 @@ LogicalResult RopeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
                                llvm::APFloat base, int64_t rotaryDim,
                                bool interleaved) {
   double value = base.convertToDouble();
-  if (!std::isfinite(value) || value <= 1.0)
+  if (!std::isfinite(value) || value <= 1.0) {
     return emitError() << "rope base must be finite and > 1, got " << value;
-  if (rotaryDim < 2 || rotaryDim % 2 != 0)
+  }
+  if (rotaryDim < 2 || rotaryDim % 2 != 0) {
     return emitError() << "rope rotary_dim must be even and >= 2, got "
                        << rotaryDim;
+  }
   return success();
 }
 
@@ -42,20 +45,24 @@ Attribute RopeAttr::parse(AsmParser &parser, Type) {
   if (parser.parseLess() || parser.parseKeyword("base") ||
       parser.parseEqual() || parser.parseFloat(base) || parser.parseComma() ||
       parser.parseKeyword("rotary_dim") || parser.parseEqual() ||
-      parser.parseInteger(rotaryDim))
+      parser.parseInteger(rotaryDim)) {
     return {};
+  }
   bool interleaved = succeeded(parser.parseOptionalComma());
-  if (interleaved && parser.parseKeyword("interleaved"))
+  if (interleaved && parser.parseKeyword("interleaved")) {
     return {};
-  if (parser.parseGreater())
+  }
+  if (parser.parseGreater()) {
     return {};
+  }
   return parser.getChecked<RopeAttr>(parser.getContext(), llvm::APFloat(base),
                                      rotaryDim, interleaved);
 }
 
 void RopeAttr::print(AsmPrinter &printer) const {
   printer << "<base = " << getBase() << ", rotary_dim = " << getRotaryDim();
-  if (getInterleaved())
+  if (getInterleaved()) {
     printer << ", interleaved";
+  }
   printer << ">";
 }
