@@ -175,7 +175,12 @@ def main():
         if wanted and variant not in wanted:
             continue
         package = os.path.join(args.packages, name)
-        spec = json.load(open(os.path.join(package, "manifest.json")))["spec"]
+        manifest = json.load(open(os.path.join(package, "manifest.json")))
+        spec = manifest["spec"]
+        # The tiling the kernel was built with (num_stages: packages of
+        # attngen since 2026-11-27).
+        tiling = "x".join(str(manifest["kernel"].get(key, "?"))
+                          for key in ("block_m", "block_n", "num_warps", "num_stages"))
         kernel = ctypes.c_void_p()
         if runtime.attnrt_kernel_load(package.encode(), ctypes.byref(kernel)):
             sys.exit(f"{package}: {runtime.attnrt_last_error().decode()}")
@@ -228,7 +233,8 @@ def main():
                        "seqlen": n, "batch": batch, "num_q_heads": hq, "num_kv_heads": hkv,
                        "impl": impl, "ms": f"{ms:.4f}", "tflops": f"{flops / ms / 1e9:.1f}",
                        "speedup_vs_baseline": f"{reference_ms / ms:.3f}" if reference_ms else "",
-                       "attngen_max_error": f"{error:.3g}"}
+                       "attngen_max_error": f"{error:.3g}",
+                       "tiling": tiling if impl == "attngen" else ""}
                 if writer is None:
                     writer = csv.DictWriter(out_file, fieldnames=list(row.keys()))
                     writer.writeheader()

@@ -47,6 +47,8 @@ llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
         kernel->getAttrOfType<mlir::IntegerAttr>("attn.shared_memory_bytes")
             .getInt(),
         kernel->hasAttr("attn.pack_gqa")};
+    launch.numStages =
+        kernel->getAttrOfType<mlir::IntegerAttr>("attn.num_stages").getInt();
     if (auto merge =
             kernel->getAttrOfType<mlir::StringAttr>("attn.merge_kernel")) {
       launch.mergeEntry = merge.str();

@@ -1,13 +1,14 @@
 // RUN: attn-opt %s -split-input-file --attn-to-gpu | FileCheck %s
 
 // `tiling: "auto"` for prefill kernels (autoTiling in GpuTiling.cpp): the
-// tile sizes of each kernel, block_m x block_n x num_warps, and its shared
-// memory where it tells the number of stages (a ring of two K and two V
-// buffers with three).
+// tile sizes of each kernel, block_m x block_n x num_warps, its number of
+// stages, and its shared memory, which follows from them (a ring of two K
+// and two V buffers with three stages).
 
 // Causal head dim 128: one slab of 64 x 128 on 4 warps (two stages: Q 16
 // KiB, K and V 32 KiB each).
 // CHECK-LABEL: gpu.func @causal_d128
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.shared_memory_bytes = 81920
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
 func.func @causal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
@@ -22,6 +23,7 @@ func.func @causal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %
 // Non-causal head dim 128, plain scores: FlashAttention-2's 128 x 64 on 4
 // warps (two 16-row slabs per warp).
 // CHECK-LABEL: gpu.func @noncausal_d128
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
 func.func @noncausal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
@@ -34,6 +36,7 @@ func.func @noncausal_d128(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>
 
 // Sinks: a second key range in the boundary tiles' mask; one slab.
 // CHECK-LABEL: gpu.func @causal_d128_sinks
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
 func.func @causal_d128_sinks(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(4) scale(0.088) softcap(0.0)
@@ -46,6 +49,7 @@ func.func @causal_d128_sinks(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf
 
 // Softcap's per-score terms need registers of their own: one slab.
 // CHECK-LABEL: gpu.func @causal_d128_softcap
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
 func.func @causal_d128_softcap(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(30.0)
@@ -58,6 +62,7 @@ func.func @causal_d128_softcap(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128x
 
 // head_dim_v 128 with a smaller head_dim: the wider of the two picks.
 // CHECK-LABEL: gpu.func @causal_d64_dv128
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
 func.func @causal_d64_dv128(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
@@ -71,6 +76,7 @@ func.func @causal_d64_dv128(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>
 // Head dims up to 64 (d = dv, plain scores, no mask over keys, fixed
 // lengths): FlashAttention-2's 128 x 128 on 4 warps.
 // CHECK-LABEL: gpu.func @noncausal_d64
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
 func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
@@ -85,6 +91,7 @@ func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %
 // head_dim_v != head_dim): one slab of 64 x 64 with three stages (Q 4 KiB,
 // two K and two V buffers of 4 KiB).
 // CHECK-LABEL: gpu.func @causal_gqa_d32
+// CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 20480
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @causal_gqa_d32(%q: tensor<?x?x8x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x8x32xbf16> {
@@ -97,6 +104,7 @@ func.func @causal_gqa_d32(%q: tensor<?x?x8x32xbf16>, %k: tensor<?x?x2x32xbf16>, 
 // -----
 
 // CHECK-LABEL: gpu.func @window_d64
+// CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 40960
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @window_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
@@ -109,6 +117,7 @@ func.func @window_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: 
 // -----
 
 // CHECK-LABEL: gpu.func @noncausal_d64_dv32
+// CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 32768
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @noncausal_d64_dv32(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x32xbf16>) -> tensor<?x?x8x32xbf16> {
@@ -121,6 +130,7 @@ func.func @noncausal_d64_dv32(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf1
 // -----
 
 // CHECK-LABEL: gpu.func @causal_d64_softcap
+// CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 40960
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @causal_d64_softcap(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
@@ -133,6 +143,7 @@ func.func @causal_d64_softcap(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf1
 // -----
 
 // CHECK-LABEL: gpu.func @varlen_d64
+// CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 40960
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: tensor<1x?x8x64xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x64xbf16> {
@@ -146,6 +157,7 @@ func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: 
 
 // Head dim 256: one slab of 64 x 64, two stages (Q, K and V 32 KiB each).
 // CHECK-LABEL: gpu.func @causal_d256
+// CHECK-SAME: attn.num_stages = 2
 // CHECK-SAME: attn.shared_memory_bytes = 98304
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %v: tensor<?x?x8x256xbf16>) -> tensor<?x?x8x256xbf16> {

@@ -25,6 +25,10 @@ llvm::Error writeGpuPackage(const std::string &ptx, const AttentionSpec &spec,
       {"block_m", launch.blockM},
       {"block_n", launch.blockN},
       {"num_warps", launch.numWarps},
+      // The resolved tiling (tiling "auto", or num_warps doubled where the
+      // spec's slabs would pass the register budget), for reading: the
+      // launch needs only block_m, block_threads and the shared memory.
+      {"num_stages", launch.numStages},
       {"block_threads", launch.numWarps * 32},
       // GQA-packed kernels: one CTA row tile holds (query, q head) pairs of
       // one kv head, row = query * (num_q_heads / num_kv_heads) + head %

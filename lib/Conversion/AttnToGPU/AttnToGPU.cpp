@@ -103,6 +103,8 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
   kernel->setAttr("attn.tile_sizes",
                   builder.getDenseI64ArrayAttr(
                       {tiling.blockM, tiling.blockN, tiling.numWarps}));
+  kernel->setAttr("attn.num_stages",
+                  builder.getI64IntegerAttr(tiling.numStages));
   // Grid (ceil(seqlen_q * group / block_m), num_kv_heads, batch).
   if (op.packsGqa()) {
     kernel->setAttr("attn.pack_gqa", builder.getUnitAttr());

@@ -21,6 +21,8 @@ struct GpuLaunchShape {
   /// Appending specs: the append kernel's entry (attn.append_kernel), else
   /// empty.
   std::string appendEntry;
+  /// The cp.async pipeline's depth (the resolved tiling's num_stages).
+  int64_t numStages = 0;
 };
 
 /// Writes `packageDir` with manifest.json and kernel.ptx for `target`.
