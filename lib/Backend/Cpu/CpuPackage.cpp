@@ -1,6 +1,7 @@
 //===- CpuPackage.cpp - kernel packages for the CPU -----------------------===//
 
 #include "attngen/Backend/Cpu/CpuPackage.h"
+#include "attngen/Backend/Cpu/HostCpu.h"
 #include "attngen/Backend/PackageDirectory.h"
 #include "attngen/Backend/PackageManifest.h"
 #include "attngen/Spec/SpecParser.h"
@@ -33,16 +34,6 @@ namespace attngen {
 
 static Error packageError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
-/// The host's CPU name and its feature string ("+avx2,+fma,-avx512f,...").
-static std::pair<std::string, std::string> hostCpu() {
-  std::string features;
-  for (const auto &feature : llvm::sys::getHostCPUFeatures()) {
-    features += (features.empty() ? "" : ",") +
-                std::string(feature.second ? "+" : "-") + feature.first().str();
-  }
-  return {llvm::sys::getHostCPUName().str(), features};
 }
 
 /// The manifest: everything a loader needs without reading the object.
@@ -157,9 +148,8 @@ compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
 Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
                       int64_t blockM, int64_t blockN,
                       const std::string &packageDir) {
-  std::string triple = llvm::sys::getProcessTriple();
-  auto [cpu, features] = hostCpu();
-  auto object = compileToObject(llvmModule, triple, cpu, features);
+  HostCpu cpu = hostCpu();
+  auto object = compileToObject(llvmModule, cpu.triple, cpu.name, cpu.features);
   if (!object) {
     return object.takeError();
   }
@@ -197,9 +187,10 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
         }
         return writePackageFile(
             (staging + "/manifest.json").str(),
-            manifestTextWithDigest(
-                manifestJson(spec, blockM, blockN, triple, cpu, features),
-                (*library)->getBuffer()));
+            manifestTextWithDigest(manifestJson(spec, blockM, blockN,
+                                                cpu.triple, cpu.name,
+                                                cpu.features),
+                                   (*library)->getBuffer()));
       });
 }
 
