@@ -72,7 +72,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     144 for other head dims, 128 with softcap or ALiBi; measured with
     ptxas), num_warps is raised so that more warps share the Q tile.
     Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
-    attribute of the kernel).
+    attribute of the kernel); the resolved tiling is `attn.tile_sizes`
+    (block_m, block_n, num_warps) and `attn.num_stages`, which packages
+    carry into their manifest.
   }];
   let options = [
     Option<"blockM", "block-m", "int64_t", /*default=*/"0",
