@@ -203,8 +203,7 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
     Value items = arith::MulIOp::create(
         b, arith::CeilDivSIOp::create(b, rows, index(b, kRowsPerGroup)),
         index(b, kRowsPerGroup * chunks));
-    auto loop = scf::ForOp::create(b, threadId, items,
-                                   index(b, tiling.numWarps * kWarpSize));
+    auto loop = scf::ForOp::create(b, threadId, items, index(b, numThreads()));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());

@@ -176,11 +176,10 @@ private:
   /// rows of 80). Each thread's chunks then keep one column and rows at
   /// constant offsets. 0 where not even one row fits.
   int64_t wholeRowCopyThreads(int64_t rows, int64_t chunksPerRow) const {
-    int64_t numThreads = tiling.numWarps * kWarpSize;
-    if (numThreads % chunksPerRow == 0) {
-      return numThreads;
+    if (numThreads() % chunksPerRow == 0) {
+      return numThreads();
     }
-    for (int64_t step = numThreads / chunksPerRow; step > 0; --step) {
+    for (int64_t step = numThreads() / chunksPerRow; step > 0; --step) {
       if (rows % step == 0) {
         return step * chunksPerRow;
       }
@@ -200,9 +199,13 @@ private:
   /// Rows between a thread's unrolled chunks; 0 where they are not
   /// unrolled (`threads`, 0: the CTA's, do not cover whole rows).
   int64_t unrolledRowStep(int64_t chunksPerRow, int64_t threads = 0) const {
-    int64_t numThreads = threads ? threads : tiling.numWarps * kWarpSize;
-    return numThreads % chunksPerRow == 0 ? numThreads / chunksPerRow : 0;
+    if (!threads) {
+      threads = numThreads();
+    }
+    return threads % chunksPerRow == 0 ? threads / chunksPerRow : 0;
   }
+  /// The CTA's threads.
+  int64_t numThreads() const { return tiling.numWarps * kWarpSize; }
   /// (batch or page, row, kv head) of key `keyIndex` of this sequence, or,
   /// with keyRows/valueRows, its row there.
   SmallVector<Value> kvRowIndices(ImplicitLocOpBuilder &b, Value keyIndex) {

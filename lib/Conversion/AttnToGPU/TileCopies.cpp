@@ -86,7 +86,7 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   // affine. Past the sequence's length the slot is clamped to the table
   // (the chunk copies 0 bytes from a page of the pool).
   std::optional<int64_t> pageSize = op.getPageSize();
-  int64_t numThreads = tiling.numWarps * kWarpSize;
+  int64_t numThreads = this->numThreads();
   int64_t numChunks = rows * chunksPerRow;
   int64_t copyThreads = wholeRowCopyThreads(rows, chunksPerRow);
   int64_t rowStep = unrolledRowStep(chunksPerRow, copyThreads);
@@ -288,7 +288,7 @@ void AttentionKernelBuilder::forEachTileChunk(
                       std::optional<int64_t>)>
         body,
     int64_t threads) {
-  int64_t numThreads = threads ? threads : tiling.numWarps * kWarpSize;
+  int64_t numThreads = threads ? threads : this->numThreads();
   int64_t numChunks = rows * chunksPerRow;
   int64_t chunksPerThread = llvm::divideCeil(numChunks, numThreads);
   int64_t rowStep = unrolledRowStep(chunksPerRow, numThreads);
