@@ -9,16 +9,19 @@ usage: make_ptxas_grid.py OUT_DIR
 Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
 window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
 59/80/96/111 and head_dim_v != head_dim; auto tiling, the two-slab tilings
-(128 x 64 and 128 x 128 on 4 warps) where head dims allow and the
-three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 396 specs,
-about 12 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
+(128 x 64, 128 x 128 and 128 x 48 on 4 warps) where head dims allow and the
+three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 484 specs,
+about 16 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
 again after aacd109, strength reduction without its poison guard; again
 with a55d775's auto tiling: three-stage 64 x 64 and 64 x 128 one-slab
 kernels; again with the whole-row swizzle, also in two-slab kernels at head
 dims that are not multiples of 64) every auto tiling and every ring passed;
 the same 11 explicit two-slab kernels as before spilled 8-396 bytes (sinks; varlen; head_dim_v 128 with
 head_dim 64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
-`tiling: "auto"` does not pick them.
+`tiling: "auto"` does not pick them. With 128 x 48 added (2026-11-27, the
+lazy rescale in two-slab kernels of up to 144 accumulator registers) 24 of
+968 kernels spill, every one of them also without the lazy rescale: the
+11 above and 128 x 48's d128 and dv128 MQA/non-causal/sinks/varlen ones.
 """
 import itertools
 import json
@@ -41,7 +44,7 @@ VARIANTS = {
 # (head_dim, head_dim_v)
 DIMS = [(32, 32), (59, 59), (64, 64), (80, 80), (96, 96), (111, 111), (128, 128),
         (64, 128), (192, 128), (256, 256)]
-TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (64, 64, 4, 3)]
+TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (128, 48, 4, 2), (64, 64, 4, 3)]
 
 
 def main():

@@ -302,8 +302,22 @@ private:
   /// Two slabs per warp fill the 255 registers ptxas allows (252-255 with
   /// the code below), and what saves instructions elsewhere, unrolled
   /// bounds-checked K/V copies and a branch around O's rescaling, makes
-  /// them spill. One-slab kernels get both.
+  /// them spill. One-slab kernels get both (the branch also the smaller
+  /// two-slab kernels: rescalesLazily).
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
+  /// Whether the online softmax keeps a stale reference max and skips O's
+  /// rescaling while no row of the warp outgrows it (emitKvTile). Two-slab
+  /// kernels of up to 144 accumulator registers (128 x 48 at head dims 80
+  /// and 96, 128 x 64 at 80) still assemble without spills with the
+  /// branch (ptxas 13, sm_80 and sm_90; make_ptxas_grid.py) unless they
+  /// have a window or sinks (4-56 bytes on sm_80, 128 x 48 at d96 and 128
+  /// x 64 at d80); at 192 (128 x 64 at d128, 128 x 128 at d64) it spilled
+  /// 8-24 bytes.
+  bool rescalesLazily() const {
+    return !atRegisterCeiling() ||
+           (slabsPerWarp * accumulatorRegistersPerSlab(op, tiling) <= 144 &&
+            !hasWindowOrSinks(op));
+  }
   /// Shared tiles in the swizzled layout (SharedTileLayout.cpp) or with
   /// padded rows. Swizzled rows stay 16-byte aligned to global memory (on
   /// an H100, d256's padded K/V copies moved 1.5x the ideal L2 sectors and

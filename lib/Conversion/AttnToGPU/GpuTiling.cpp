@@ -29,8 +29,7 @@ int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
               llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
 }
 
-/// A window on either side, or sink tokens.
-static bool hasWindowOrSinks(AttentionOp op) {
+bool hasWindowOrSinks(AttentionOp op) {
   return op.getWindowLeft() >= 0 || op.getWindowRight() >= 0 ||
          op.getSinkTokens() > 0;
 }

@@ -49,6 +49,9 @@ int64_t slabsPerWarpOf(const GpuTiling &tiling);
 /// fragment).
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
 
+/// A window on either side, or sink tokens.
+bool hasWindowOrSinks(AttentionOp op);
+
 /// Whether keys are masked by more than seqlen_k (a causal mask, a window
 /// or sink tokens): the kernel then has boundary tiles inside the sequence.
 bool masksKeys(AttentionOp op);

@@ -310,13 +310,13 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
       }
     }
     // The reference m of a row (P = exp2(s - m), O and l relative to it)
-    // moves to max(m, rowmax(S)). In one-slab kernels it moves only when
-    // some row of the warp grew by more than kStaleMaxLimit
+    // moves to max(m, rowmax(S)). Where rescalesLazily(), it moves only
+    // when some row of the warp grew by more than kStaleMaxLimit
     // (FlashAttention-4's conditional rescaling): otherwise P <=
     // 2^kStaleMaxLimit, O / l and m + log2 l are unchanged, and the warp
     // skips O *= exp2(m - m') (1 for every row). A row that grew from -inf
     // always moves. Reference 0 for rows with nothing visible.
-    bool staleReference = !atRegisterCeiling();
+    bool staleReference = rescalesLazily();
     Value newMax[2], anyGrows;
     for (int64_t i = 0; i < 2; ++i) {
       Value rowTileMax = emitQuadReduce(b, tileMax[i], /*isMax=*/true);
