@@ -155,6 +155,77 @@ func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: 
 
 // -----
 
+// Head dims 81-96 on sm_90, multiples of 16, plain scores, no window or
+// sinks: two slabs of 128 x 48 on 4 warps, whose softmax rescales lazily.
+// CHECK-LABEL: gpu.func @causal_d96_sm90
+// CHECK-SAME: attn.num_stages = 2
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 48, 4>
+func.func @causal_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @noncausal_d96_dv64_sm90
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 48, 4>
+func.func @noncausal_d96_dv64_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// sm_80 (where the lazy rescale would spill), a padded head dim (d88's
+// GQA kernel spilled), a window, softcap: one slab of 64 x 128.
+// CHECK-LABEL: gpu.func @causal_d96_sm80
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+func.func @causal_d96_sm80(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_80)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @causal_d88_sm90
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+func.func @causal_d88_sm90(%q: tensor<?x?x8x88xbf16>, %k: tensor<?x?x8x88xbf16>, %v: tensor<?x?x8x88xbf16>) -> tensor<?x?x8x88xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(88, 88) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x88xbf16>, tensor<?x?x8x88xbf16>, tensor<?x?x8x88xbf16> -> tensor<?x?x8x88xbf16>
+  return %o : tensor<?x?x8x88xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @window_d96_sm90
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+func.func @window_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(256, 0) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @softcap_d96_sm90
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+func.func @softcap_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(30.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
+
+// -----
+
 // Head dim 256: one slab of 64 x 64, two stages (Q, K and V 32 KiB each).
 // CHECK-LABEL: gpu.func @causal_d256
 // CHECK-SAME: attn.num_stages = 2
