@@ -15,7 +15,6 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
-#include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -104,8 +103,7 @@ static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
 
 /// LLVM dialect -> optimized LLVM IR -> object code for the host CPU.
 static llvm::Expected<llvm::SmallVector<char, 0>>
-compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
-                const std::string &cpu, const std::string &features) {
+compileToObject(mlir::ModuleOp llvmModule, const HostCpu &cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   mlir::registerBuiltinDialectTranslation(*llvmModule->getContext());
@@ -118,16 +116,13 @@ compileToObject(mlir::ModuleOp llvmModule, const std::string &triple,
   }
 
   std::string lookupError;
-  llvm::Triple targetTriple(triple);
-  const llvm::Target *target =
-      llvm::TargetRegistry::lookupTarget(targetTriple, lookupError);
-  if (!target) {
-    return packageError("no LLVM target for " + triple + ": " + lookupError);
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(cpu, lookupError);
+  if (!machine) {
+    return packageError("no LLVM target for " + cpu.triple + ": " +
+                        lookupError);
   }
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      targetTriple, cpu, features, llvm::TargetOptions(), llvm::Reloc::PIC_,
-      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
-  module->setTargetTriple(targetTriple);
+  module->setTargetTriple(machine->getTargetTriple());
   module->setDataLayout(machine->createDataLayout());
   if (Error error =
           mlir::makeOptimizingTransformer(3, 0, machine.get())(module.get())) {
@@ -149,7 +144,7 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
                       int64_t blockM, int64_t blockN,
                       const std::string &packageDir) {
   HostCpu cpu = hostCpu();
-  auto object = compileToObject(llvmModule, cpu.triple, cpu.name, cpu.features);
+  auto object = compileToObject(llvmModule, cpu);
   if (!object) {
     return object.takeError();
   }

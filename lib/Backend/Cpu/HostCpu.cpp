@@ -28,18 +28,28 @@ HostCpu hostCpu() {
   return cpu;
 }
 
-int64_t preferredF32VectorWidth(const HostCpu &cpu) {
-  constexpr int64_t kMinLanes = 8, kMaxLanes = 16;
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const HostCpu &cpu,
+                                                         std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::Triple triple(cpu.triple);
-  std::string error;
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target) {
+    return nullptr;
+  }
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, cpu.name, cpu.features, llvm::TargetOptions(), llvm::Reloc::PIC_,
+      std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+}
+
+int64_t preferredF32VectorWidth(const HostCpu &cpu) {
+  constexpr int64_t kMinLanes = 8, kMaxLanes = 16;
+  std::string error;
+  std::unique_ptr<llvm::TargetMachine> machine =
+      createTargetMachine(cpu, error);
+  if (!machine) {
     return kMinLanes;
   }
-  std::unique_ptr<llvm::TargetMachine> machine(target->createTargetMachine(
-      triple, cpu.name, cpu.features, llvm::TargetOptions(), std::nullopt));
   // The register width LLVM's cost model vectorizes for, which a function
   // of this CPU gets (prefer-vector-width included).
   llvm::LLVMContext context;

@@ -9,7 +9,12 @@
 #define ATTNGEN_BACKEND_CPU_HOSTCPU_H
 
 #include <cstdint>
+#include <memory>
 #include <string>
+
+namespace llvm {
+class TargetMachine;
+} // namespace llvm
 
 namespace attngen {
 
@@ -22,6 +27,12 @@ struct HostCpu {
 
 /// This machine's CPU.
 HostCpu hostCpu();
+
+/// LLVM's target machine for `cpu` as CPU packages are compiled for it
+/// (position-independent code, -O3); null, with `error` set, where its
+/// triple has no LLVM target here.
+std::unique_ptr<llvm::TargetMachine> createTargetMachine(const HostCpu &cpu,
+                                                         std::string &error);
 
 /// f32 lanes of the CPU kernels' vector ops (attn-tile's vector-width) for
 /// `cpu` (an empty feature string: the CPU's own): the vector register
