@@ -48,6 +48,8 @@ namespace mlir::attn::attn_to_gpu {
 
 /// Elements per 16-byte chunk of a 16-bit tile.
 static constexpr int64_t kChunkElements = 8;
+/// Rows after which the swizzle's XOR repeats: x(r) depends on r % 8.
+static constexpr int64_t kSwizzlePeriodRows = 8;
 
 int64_t swizzleWindowWidth(int64_t cols) {
   for (int64_t width : {64, 32, 16}) {
@@ -132,6 +134,30 @@ int64_t knownDivisor(Value v) {
                     knownDivisor(mul.getLhs()) * knownDivisor(mul.getRhs()));
   }
   return 1;
+}
+
+/// `v` less the addends of its arith.addi tree that are known multiples of
+/// `period` (a power of two): the same value modulo `period`.
+Value withoutMultiplesOf(ImplicitLocOpBuilder &b, Value v, int64_t period) {
+  if (knownDivisor(v) % period == 0) {
+    return arith::ConstantIndexOp::create(b, 0);
+  }
+  auto add = v.getDefiningOp<arith::AddIOp>();
+  if (!add) {
+    return v;
+  }
+  bool lhsVanishes = knownDivisor(add.getLhs()) % period == 0;
+  bool rhsVanishes = knownDivisor(add.getRhs()) % period == 0;
+  if (lhsVanishes || rhsVanishes) {
+    return withoutMultiplesOf(b, lhsVanishes ? add.getRhs() : add.getLhs(),
+                              period);
+  }
+  Value lhs = withoutMultiplesOf(b, add.getLhs(), period);
+  Value rhs = withoutMultiplesOf(b, add.getRhs(), period);
+  if (lhs == add.getLhs() && rhs == add.getRhs()) {
+    return v;
+  }
+  return arith::AddIOp::create(b, lhs, rhs);
 }
 
 /// The physical layout of a tile of `cols` columns (rows stay as they are)
@@ -227,12 +253,19 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
                                           view.getByteShift(), ValueRange{});
   // Points the user's `memref` operand at the physical view and its
   // `indices` at the (line, column) of the logical ones.
+  // `loopInvariantSwizzle`: the swizzle's row is taken modulo its period
+  // first (kSwizzlePeriodRows), so that a copy loop's rows r0 + 8 i share
+  // one XOR, computed once, instead of one per unrolled iteration.
   auto remap = [&](Operation *user, MutableOperandRange memref,
-                   MutableOperandRange indices) {
+                   MutableOperandRange indices,
+                   bool loopInvariantSwizzle = false) {
     b.setInsertionPoint(user);
     OperandRange logical = indices;
     Value row = logical[0];
-    Value column = layout.physicalColumn(b, row, logical[1]);
+    Value swizzleRow = loopInvariantSwizzle
+                           ? withoutMultiplesOf(b, row, kSwizzlePeriodRows)
+                           : row;
+    Value column = layout.physicalColumn(b, swizzleRow, logical[1]);
     memref.assign(physical);
     indices.assign(ValueRange{row, column});
   };
@@ -249,7 +282,8 @@ LogicalResult swizzleSharedTile(memref::ViewOp view) {
       if (copy.getSrc() == view.getResult()) {
         return copy.emitOpError("reads a swizzled shared tile");
       }
-      remap(user, copy.getDstMutable(), copy.getDstIndicesMutable());
+      remap(user, copy.getDstMutable(), copy.getDstIndicesMutable(),
+            /*loopInvariantSwizzle=*/true);
       continue;
     }
     if (auto load = dyn_cast<memref::LoadOp>(user)) {
