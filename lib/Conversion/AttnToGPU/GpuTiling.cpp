@@ -91,7 +91,7 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   against 218/252 for 64 x 128, and the kernel, with half the key
 ///   columns in each of its loop versions (sinks, window edge, diagonal,
 ///   unmasked), compiles in half the time: streaming_llm's spec -> PTX
-///   5.2 -> 3.0 G instructions, 1.4-1.6 -> ~0.75 s (bench/compile);
+///   5.2 -> 3.0 G instructions, 1.4-1.6 -> 0.46 s (bench/compile);
 /// - head dims from 81 to 128 otherwise: one slab of 64 x 128 on 4 warps
 ///   (128 accumulator registers at most, within every budget). On an H100
 ///   at 1k/8k against 64 x 64: d96 188/269 vs 175/250 causal, 250/290 vs
