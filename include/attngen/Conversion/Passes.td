@@ -60,11 +60,12 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     outgrew it by more than 8 in log2 units (a vote.sync per tile;
     FlashAttention-4's conditional rescaling: P <= 2^8 is exact in the
     16-bit types), and each thread's K/V copies are unrolled; two-slab
-    kernels, at the register ceiling, rescale every tile (lazily too on
-    sm_90 where their accumulators take at most 144 registers and there
-    is no window or sink) and copy in a loop, except in the loop over unmasked tiles (whose rows all exist):
-    K unrolled, one unchecked cp.async per 16 bytes, and on sm_90 V in an
-    unchecked loop. The KV tiles come from
+    kernels, at the register ceiling, rescale every tile (on sm_90 those
+    whose accumulators take at most 144 registers, without a window or
+    sinks, rescale lazily as well) and copy in a loop, except in the loop
+    over unmasked tiles (whose rows all exist): K unrolled, one unchecked
+    cp.async per 16 bytes, and on sm_90 V in an unchecked loop. The KV
+    tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
     only boundary tiles evaluate the mask, by comparing per-row bounds
     (relative to the thread's first key, in i32) against each score's

@@ -306,19 +306,10 @@ private:
   /// two-slab kernels: rescalesLazily).
   bool atRegisterCeiling() const { return slabsPerWarp > 1; }
   /// Whether the online softmax keeps a stale reference max and skips O's
-  /// rescaling while no row of the warp outgrows it (emitKvTile). Two-slab
-  /// kernels of up to 144 accumulator registers (128 x 48 at head dims 80
-  /// and 96, 128 x 64 at 80) on sm_90 still assemble without spills with
-  /// the branch (ptxas 13; make_ptxas_grid.py) unless they have a window
-  /// or sinks (4-56 bytes, 128 x 48 at d96 and 128 x 64 at d80); at 192
-  /// (128 x 64 at d128, 128 x 128 at d64) it spilled 8-24 bytes. On sm_80
-  /// it sits at the edge: with a small change to the swizzle's address
-  /// arithmetic, 128 x 48 at d96 non-causal spilled 4-12 bytes.
+  /// rescaling while no row of the warp outgrows it (emitKvTile): one-slab
+  /// kernels, and two-slab kernels where twoSlabsRescaleLazily.
   bool rescalesLazily() {
-    return !atRegisterCeiling() ||
-           (op.getTarget() == Target::SM90 &&
-            slabsPerWarp * accumulatorRegistersPerSlab(op, tiling) <= 144 &&
-            !hasWindowOrSinks(op));
+    return !atRegisterCeiling() || twoSlabsRescaleLazily(op, tiling);
   }
   /// Shared tiles in the swizzled layout (SharedTileLayout.cpp) or with
   /// padded rows. Swizzled rows stay 16-byte aligned to global memory (on

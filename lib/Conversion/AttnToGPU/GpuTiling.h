@@ -49,8 +49,16 @@ int64_t slabsPerWarpOf(const GpuTiling &tiling);
 /// fragment).
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
 
-/// A window on either side, or sink tokens.
-bool hasWindowOrSinks(AttentionOp op);
+/// Whether a kernel of two slabs per warp with `tiling` keeps the branch
+/// around O's rescaling that one-slab kernels have (FlashAttention-4's
+/// lazy rescale): on sm_90, at most 144 accumulator registers (128 x 48 at
+/// head dims 80 and 96, 128 x 64 at 80), no window or sinks. ptxas 13
+/// assembles those without spills (make_ptxas_grid.py); with a window or
+/// sinks they spilled 4-56 bytes, at 192 registers (128 x 64 at d128, 128
+/// x 128 at d64) 8-24, and sm_80 sits at the edge (with a small change to
+/// the swizzle's address arithmetic, 128 x 48 at d96 non-causal spilled
+/// 4-12 bytes).
+bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling);
 
 /// Whether keys are masked by more than seqlen_k (a causal mask, a window
 /// or sink tokens): the kernel then has boundary tiles inside the sequence.
