@@ -6,14 +6,14 @@
 // CHECK-LABEL: gpu.func @ring
 // CHECK-SAME: attn.shared_memory_bytes = 57344 : i64
 // CHECK: %[[SMEM:.+]] = gpu.dynamic_shared_memory
-// CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step %c1 iter_args
-// In the loop's first tile: tiles j and j + 1 (those in the loop), a group
-// each; wait for all but the newest (tile j has landed), one barrier.
-// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
-// CHECK: scf.if %[[FIRST]]
-// CHECK: %[[IN0:.+]] = arith.cmpi slt, %[[J]], %[[UB]]
-// CHECK: scf.if %[[IN0]]
-// CHECK: %[[SLOT0:.+]] = arith.remui %[[J]], %c3
+// The prologue: Q by cp.async, a group; then the head copies of the first
+// KV loop [LB, UB), which Q's fragments need not wait for: tiles LB and
+// LB + 1 (those in the loop), K and V, a group each; wait for Q's group
+// only (all but the newest 2), one barrier, Q's fragments.
+// CHECK: nvgpu.device_async_copy %{{.+}}, %[[QS:.+]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.if
+// CHECK: %[[SLOT0:.+]] = arith.remui %[[LB:[^ ]+]], %c3
 // CHECK: %[[SLOT0BYTES:.+]] = arith.muli %[[SLOT0]], %c8192
 // CHECK: %[[K0SHIFT:.+]] = arith.addi %[[SLOT0BYTES]], %c8192
 // CHECK: %[[K0:.+]] = memref.view %[[SMEM]][%[[K0SHIFT]]][]
@@ -22,12 +22,21 @@
 // CHECK: %[[V0:.+]] = memref.view %[[SMEM]][%[[V0SHIFT]]][]
 // CHECK-COUNT-4: nvgpu.device_async_copy %{{.+}}, %[[V0]]
 // CHECK: nvvm.cp.async.commit.group
-// CHECK: %[[J1:.+]] = arith.addi %[[J]], %c1
-// CHECK: arith.cmpi slt, %[[J1]], %[[UB]]
-// CHECK: arith.remui %[[J1]], %c3
+// CHECK: %[[LB1:.+]] = arith.addi %[[LB]], %c1
+// CHECK: arith.cmpi slt, %[[LB1]], %[[UB:[^ ]+]] : index
+// CHECK: arith.remui %[[LB1]], %c3
 // CHECK-COUNT-8: nvgpu.device_async_copy
 // CHECK: nvvm.cp.async.commit.group
-// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.ldmatrix %[[QS]]
+// In the loop's first tile: wait for all but the newest group (tile j has
+// landed), one barrier; this first loop copies nothing there.
+// CHECK: scf.for %[[J:.+]] = %[[LB]] to %[[UB]] step %c1 iter_args
+// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
+// CHECK: scf.if %[[FIRST]]
+// CHECK-NOT: nvgpu.device_async_copy
+// CHECK: nvvm.cp.async.wait.group 1
 // CHECK-NEXT: gpu.barrier
 // Every tile: tile j + 2 into the buffer of tile j - 1 (every warp is done
 // with it: the barrier before), one group, in flight during the compute.

@@ -25,14 +25,23 @@
 // CHECK: %[[QS:.+]] = memref.view %[[SMEM]][%c0][] : {{.+}} to memref<64x64xf16, #gpu.address_space<workgroup>>
 // CHECK: %[[KS:.+]] = memref.view %[[SMEM]][%c8192][]
 // CHECK: %[[VS:.+]] = memref.view %[[SMEM]][%c16384][]
-// Q tile to shared in 16-byte vectors, then one barrier, then Q's A
-// fragments (ldmatrix.x4, 4 per slab for d = 64) into registers. Swizzled:
-// row r's 16-byte chunk k sits at chunk k ^ (r % 8); lane l reads row
-// r = 16 warp + l % 16 at column 16 kb + 8 (l / 16), i.e.
+// Q tile to shared by cp.async (16-byte chunks, a loop over the tile),
+// one group; then, FlashAttention-2's prologue, K of the first KV loop's
+// first tile (where that loop runs; checked: its rows may pass seqlen_k),
+// its own group, in flight with Q's; wait for Q's group only, one barrier,
+// then Q's A fragments (ldmatrix.x4, 4 per slab for d = 64) into
+// registers. Swizzled: row r's 16-byte chunk k sits at chunk k ^ (r % 8);
+// lane l reads row r = 16 warp + l % 16 at column 16 kb + 8 (l / 16), i.e.
 // (16 kb ^ (8 (r % 8) & 48)) + (8 (l / 16) ^ (8 (r % 8) & 15)): one XOR
 // with a constant per k-step.
-// CHECK: vector.load %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}] {alignment = 16 : i64} : memref<?x?x4x64xf16>, vector<8xf16>
-// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK: nvgpu.device_async_copy %[[Q]][%[[BATCH]], %{{.+}}, %[[HEAD]], %{{.+}}], %[[QS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.if
+// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]]
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-NEXT: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: gpu.barrier
 // CHECK: %[[QROW:.+]] = arith.addi
 // CHECK: %[[RMOD8:.+]] = arith.remui %[[QROW]], %c8
 // CHECK: %[[XOR:.+]] = arith.muli %[[RMOD8]], %c8
@@ -46,30 +55,23 @@
 // CHECK: nvgpu.ldmatrix %[[QS]][%[[QROW]], %[[COL1]]]
 // CHECK-COUNT-2: nvgpu.ldmatrix %[[QS]][%{{.+}}, %{{.+}}] {numTiles = 4 : i32, transpose = false}
 // Full KV tiles (num_stages 2), FlashAttention-2's two barriers per tile:
-// K(j) by cp.async only in the loop's first iteration (later it came with
-// the previous one), one group; wait for it, barrier B1 (K(j) visible,
-// every warp done with V(j - 1)); then V(j), a second group; S = Q K^T on
-// mma.sync (8 key tiles x 4 head-dim blocks), no mask compare.
-// CHECK: scf.for %[[J:.+]] = %[[LB:[^ ]+]] to %[[UB:[^ ]+]] step
-// CHECK-NOT: gpu.barrier
-// CHECK: %[[FIRST:.+]] = arith.cmpi eq, %[[J]], %[[LB]]
-// A tile is 64 rows x 8 chunks over 128 threads: 4 copies per thread,
-// unrolled (no loop). One-slab kernels keep the checked copy here too,
-// though these tiles' rows all exist (unchecked, window d64 ran 12-22%
-// slower on an H100): a chunk's source row is not selected (past seqlen_k
-// it would copy 0 bytes from an address never read), only the element
-// count is, in i32.
-// CHECK: scf.if %[[FIRST]]
-// CHECK-NOT: scf.for
-// CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
-// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
-// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// K(j) came with the previous tile (or, in this first loop, before it);
+// wait for it, barrier B1 (K(j) visible, every warp done with V(j - 1));
+// then V(j), a second group; S = Q K^T on mma.sync (8 key tiles x 4
+// head-dim blocks), no mask compare. A tile is 64 rows x 8 chunks over
+// 128 threads: 4 copies per thread, unrolled (no loop). One-slab kernels
+// keep the checked copy here too, though these tiles' rows all exist
+// (unchecked, window d64 ran 12-22% slower on an H100): a chunk's source
+// row is not selected (past seqlen_k it would copy 0 bytes from an
+// address never read), only the element count is, in i32.
+// CHECK: scf.for %[[J:.+]] = %{{[^ ]+}} to %[[UB:[^ ]+]] step
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: nvvm.cp.async.commit.group
-// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: nvvm.cp.async.wait.group 0
 // CHECK-NEXT: gpu.barrier
 // CHECK-NOT: scf.for
 // CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
+// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[V]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[VS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
 // CHECK-NOT: nvgpu.device_async_copy
 // CHECK: nvvm.cp.async.commit.group
@@ -92,7 +94,11 @@
 // CHECK: %[[NEXT:.+]] = arith.addi %[[J]], %c1
 // CHECK: %[[HASNEXT:.+]] = arith.cmpi slt, %[[NEXT]], %[[UB]]
 // CHECK: scf.if %[[HASNEXT]]
-// CHECK: nvgpu.device_async_copy %[[K]]
+// CHECK-NOT: scf.for
+// CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
+// CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
+// CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
+// CHECK-NOT: nvgpu.device_async_copy
 // CHECK: nvvm.cp.async.commit.group
 // CHECK-NOT: gpu.barrier
 // Row max and sum over the 4 lanes of a quad: xor shuffles by 1 and 2.
@@ -253,9 +259,10 @@ func.func @two_slabs_lazy_rescale(%q: tensor<?x?x4x96xbf16>, %k: tensor<?x?x2x96
 // CHECK-LABEL: gpu.func @two_slabs_sm90
 // CHECK: %[[KROWS:.+]] = memref.subview
 // CHECK: %[[VROWS:.+]] = memref.subview
-// Q's load loop and its barrier, then the unmasked tiles' loop.
+// Q's load loop (padded two-slab kernels copy Q synchronously; the first
+// KV tile's barrier makes it visible), then the unmasked tiles' loop.
 // CHECK: scf.for
-// CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
 // CHECK: scf.for
 // CHECK-NOT: gpu.barrier
 // CHECK: scf.if
@@ -292,7 +299,8 @@ func.func @two_slabs_sm90(%q: tensor<?x?x8x128xf16>, %k: tensor<?x?x8x128xf16>, 
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
 // CHECK: %[[KROWS:.+]] = memref.subview
 // CHECK: %[[VROWS:.+]] = memref.subview
-// CHECK: gpu.barrier
+// CHECK: scf.for
+// CHECK-NOT: gpu.barrier
 // CHECK: scf.for
 // CHECK: scf.if
 // CHECK-COUNT-8: nvgpu.device_async_copy %[[KROWS]][%{{.+}}, %{{.+}}], %{{.+}}[%{{.+}}, %{{.+}}], 8 {bypassL1}
@@ -498,8 +506,9 @@ func.func @append_rope(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: t
 // CHECK-LABEL: gpu.func @paged(
 // CHECK-SAME: %[[V:[^:]+]]: memref<?x16x2x64xbf16>, %{{[^:]+}}: memref<?x?x8x64xbf16>
 // CHECK-SAME: %[[TABLE:[^:]+]]: memref<?x?xi32>
-// CHECK: scf.for
-// CHECK: nvvm.cp.async.commit.group
+// CHECK: scf.for %{{.+}} iter_args
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK-NEXT: gpu.barrier
 // CHECK: %[[SLOT0:.+]] = arith.minsi %{{.+}}, %{{.+}} : index
 // CHECK-NEXT: memref.load %[[TABLE]][%{{.+}}, %[[SLOT0]]]
 // CHECK-NOT: memref.load

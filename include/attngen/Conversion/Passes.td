@@ -22,6 +22,13 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     16-row slabs of the Q tile and keeps their Q fragments in registers
     when the accumulators leave room (else re-reads them from shared
     memory with ldmatrix.x4).
+    Q reaches shared memory by cp.async (its rows in 16-byte chunks; two-slab
+    kernels with padded rows and head dims that are not multiples of 8 copy
+    it synchronously), in flight together with the first KV tile's copies
+    as in FlashAttention-2's prologue: where Q is read before the KV loops
+    (its fragments kept in registers, RoPE), the first loop's head copies
+    are issued before the wait for Q's group alone; else the first tile's
+    wait covers Q too.
     Per KV tile, K and V are staged in shared memory by cp.async in
     separate groups, so V's transfer overlaps S and the softmax. Shared
     tiles are swizzled (FlashAttention-2's XOR of 16-byte chunks, rows whole

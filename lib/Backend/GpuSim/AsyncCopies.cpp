@@ -18,8 +18,11 @@ LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
   if (it == inFlight.end()) {
     return success();
   }
+  // The marks cover the buffer as it was at the last copy's issue; a view
+  // made later may have grown it (the O tile over Q's).
+  const std::vector<uint16_t> &marks = it->second;
   for (int64_t i = 0; i < count; ++i) {
-    if (it->second[linear + i]) {
+    if (linear + i < static_cast<int64_t>(marks.size()) && marks[linear + i]) {
       return fail(op, "reads shared memory that a cp.async still in flight "
                       "writes (missing cp.async.wait_group?), thread " +
                           Twine(thread));

@@ -176,14 +176,92 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
     keyRows = rowsOf(key, headDim);
     valueRows = rowsOf(value, headDimV);
   }
-  // Q tile -> shared -> A fragments (in registers when they fit).
+  // Q tile -> shared memory, by cp.async where its rows are 16-byte chunks:
+  // then the first KV tile's copies are in flight with it (FlashAttention-2's
+  // prologue) rather than after it. Two-slab kernels with padded rows keep
+  // the synchronous copy: with cp.async ptxas spilled 8-88 bytes there on
+  // sm_90 (d64 at 128 x 128, d128 at 128 x 64), even with a wait right
+  // after it.
+  bool asyncQuery =
+      headDim % 8 == 0 && (!atRegisterCeiling() || swizzledSharedTiles());
   emitLoadTile(
       b, queryTile, query,
       [&](ImplicitLocOpBuilder &b, Value row) {
         return queryRowIndices(b, row);
       },
-      firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim);
-  gpu::BarrierOp::create(b);
+      firstRow, rowLimit, tiling.blockM, headDim, paddedHeadDim, asyncQuery,
+      WholeTileCopy::Checked, /*unrollChecked=*/false);
+  if (asyncQuery) {
+    NVVM::CpAsyncCommitGroupOp::create(b);
+  }
+  if (split) {
+    // Chunk s of the KV tiles: [s * c, min((s + 1) * c, tiles)) with
+    // c = ceil(tiles / num_splits); every loop below is clipped to it.
+    Value numKvTiles =
+        arith::CeilDivSIOp::create(b, seqlenK, index(b, tiling.blockN));
+    Value chunk = arith::CeilDivSIOp::create(b, numKvTiles, numSplits);
+    splitBegin = arith::MulIOp::create(b, split, chunk);
+    splitEnd = arith::MinSIOp::create(
+        b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
+  }
+  // The KV loops: per range of the mask's classification, its leading
+  // masked tiles, its unmasked tiles and its trailing masked tiles.
+  struct KvLoop {
+    Value begin, end;
+    bool masked;
+  };
+  SmallVector<KvLoop> loops;
+  for (const KvTileRanges &range :
+       mask.emitTileRanges(b, queryOfRow(b, firstRow), queryOfRow(b, lastRow),
+                           offset, seqlenK, tiling.blockN)) {
+    auto addLoop = [&](Value lb, Value ub, bool masked) {
+      if (split) {
+        lb = arith::MaxSIOp::create(b, lb, splitBegin);
+        ub = arith::MaxSIOp::create(b, lb,
+                                    arith::MinSIOp::create(b, ub, splitEnd));
+      }
+      loops.push_back({lb, ub, masked});
+    };
+    if (!range.leadingBoundaryIsEmpty) {
+      addLoop(range.begin, range.fullBegin, /*masked=*/true);
+    }
+    addLoop(range.fullBegin, range.fullEnd, /*masked=*/false);
+    addLoop(range.fullEnd, range.end, /*masked=*/true);
+  }
+  // Where RoPE or the Q fragments kept in registers read Q before the KV
+  // loops, the first loop's head copies go before Q's wait (the first
+  // tile's checked copy, where the loop runs), and that loop issues none.
+  // Else the first KV tile's wait and barrier make Q visible, with the
+  // copies of its K (and V) in flight beside Q's.
+  const KvLoop &firstLoop = loops.front();
+  bool readsQueryBeforeLoops = op.getRopeAttr() || keepQueryInRegisters;
+  bool headCopiesBeforeLoops =
+      asyncQuery && readsQueryBeforeLoops && tiling.numStages >= 2;
+  if (headCopiesBeforeLoops) {
+    int64_t ringAhead = kvBufferCountOf(tiling) - 1;
+    if (!ringAhead) {
+      emitIf(b,
+             arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                   firstLoop.begin, firstLoop.end),
+             [&](ImplicitLocOpBuilder &nb) {
+               emitLoopHeadCopies(nb, firstLoop.begin, firstLoop.end,
+                                  /*inUnmaskedLoop=*/false);
+             });
+      NVVM::CpAsyncCommitGroupOp::create(b);
+    } else {
+      emitLoopHeadCopies(b, firstLoop.begin, firstLoop.end,
+                         /*inUnmaskedLoop=*/false);
+    }
+    // Q's group has landed; the head copies' (one per ring tile, or K's)
+    // may not have.
+    NVVM::CpAsyncWaitGroupOp::create(b, std::max<int64_t>(ringAhead, 1));
+  }
+  if (readsQueryBeforeLoops) {
+    if (asyncQuery && !headCopiesBeforeLoops) {
+      NVVM::CpAsyncWaitGroupOp::create(b, 0);
+    }
+    gpu::BarrierOp::create(b);
+  }
   if (RopeAttr rope = op.getRopeAttr()) {
     // RoPE in shared memory: the tile's (row, chunk of pairs) items spread
     // over every thread in a loop with the code of one chunk (unrolled over
@@ -252,40 +330,22 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   }
   SmallVector<Value> state = flatten(initial);
 
-  if (split) {
-    // Chunk s of the KV tiles: [s * c, min((s + 1) * c, tiles)) with
-    // c = ceil(tiles / num_splits); every loop below is clipped to it.
-    Value numKvTiles =
-        arith::CeilDivSIOp::create(b, seqlenK, index(b, tiling.blockN));
-    Value chunk = arith::CeilDivSIOp::create(b, numKvTiles, numSplits);
-    splitBegin = arith::MulIOp::create(b, split, chunk);
-    splitEnd = arith::MinSIOp::create(
-        b, arith::AddIOp::create(b, splitBegin, chunk), numKvTiles);
+  for (const KvLoop &loop : loops) {
+    bool issuesHeadCopies = !headCopiesBeforeLoops || &loop != &firstLoop;
+    auto forOp = scf::ForOp::create(
+        b, loop.begin, loop.end, index(b, 1), state,
+        [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
+          ImplicitLocOpBuilder nb(loc, nested);
+          scf::YieldOp::create(nb,
+                               emitKvTile(nb, tile, loop.begin, loop.end,
+                                          issuesHeadCopies, loop.masked, iter));
+        });
+    state.assign(forOp.getResults().begin(), forOp.getResults().end());
   }
-  // The mask depends on the tile's query range.
-  for (const KvTileRanges &range :
-       mask.emitTileRanges(b, queryOfRow(b, firstRow), queryOfRow(b, lastRow),
-                           offset, seqlenK, tiling.blockN)) {
-    auto emitTiles = [&](Value lb, Value ub, bool masked) {
-      if (split) {
-        lb = arith::MaxSIOp::create(b, lb, splitBegin);
-        ub = arith::MaxSIOp::create(b, lb,
-                                    arith::MinSIOp::create(b, ub, splitEnd));
-      }
-      auto loop = scf::ForOp::create(
-          b, lb, ub, index(b, 1), state,
-          [&](OpBuilder &nested, Location loc, Value tile, ValueRange iter) {
-            ImplicitLocOpBuilder nb(loc, nested);
-            scf::YieldOp::create(nb,
-                                 emitKvTile(nb, tile, lb, ub, masked, iter));
-          });
-      state.assign(loop.getResults().begin(), loop.getResults().end());
-    };
-    if (!range.leadingBoundaryIsEmpty) {
-      emitTiles(range.begin, range.fullBegin, /*masked=*/true);
-    }
-    emitTiles(range.fullBegin, range.fullEnd, /*masked=*/false);
-    emitTiles(range.fullEnd, range.end, /*masked=*/true);
+  // Where no KV loop ran, Q's copy may still be in flight; the O tile
+  // reuses its shared memory.
+  if (asyncQuery) {
+    NVVM::CpAsyncWaitGroupOp::create(b, 0);
   }
   if (split) {
     // A call whose keys come in one chunk needs no merge: its CTA writes O

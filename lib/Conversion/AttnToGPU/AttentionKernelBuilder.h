@@ -144,7 +144,8 @@ private:
                     RowIndices rowIndices, Value firstRow, Value rowLimit,
                     int64_t rows, int64_t cols, int64_t paddedCols,
                     bool async = false,
-                    WholeTileCopy wholeTile = WholeTileCopy::Checked);
+                    WholeTileCopy wholeTile = WholeTileCopy::Checked,
+                    bool unrollChecked = true);
   /// dest rows [firstRow, rowLimit) of the tile's first `cols` columns
   /// (of `paddedCols`).
   void emitStoreTile(ImplicitLocOpBuilder &b, Value tile, Value dest,
@@ -247,12 +248,25 @@ private:
                   Value distance);
   Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
-                                Value loopBegin, Value loopEnd, bool masked,
+                                Value loopBegin, Value loopEnd,
+                                bool issuesHeadCopies, bool masked,
                                 ValueRange state);
   void emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring, Value source,
                       Value kvTile, int64_t dim, int64_t paddedDim,
                       WholeTileCopy wholeTile);
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
+  /// Runs `body` when `condition` holds (uniform across the CTA).
+  void emitIf(ImplicitLocOpBuilder &b, Value condition,
+              function_ref<void(ImplicitLocOpBuilder &)> body);
+  void emitRingTileCopies(ImplicitLocOpBuilder &b, Value kvTile, Value loopEnd,
+                          bool inUnmaskedLoop);
+  /// The copies a loop over KV tiles [firstTile, loopEnd) issues before its
+  /// first tile's wait: with num_stages 2, K(firstTile) (uncommitted); with
+  /// a ring, K and V of its first num_stages - 2 tiles, a group each. A
+  /// loop's first tile issues them, except in the kernel's first loop,
+  /// whose head copies build() issues while Q's is in flight.
+  void emitLoopHeadCopies(ImplicitLocOpBuilder &b, Value firstTile,
+                          Value loopEnd, bool inUnmaskedLoop);
   void emitLoadValues(ImplicitLocOpBuilder &b, Value kvTile,
                       bool inUnmaskedLoop);
   void emitFinalize(ImplicitLocOpBuilder &b, ValueRange state);

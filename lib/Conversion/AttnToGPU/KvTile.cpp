@@ -44,9 +44,48 @@ void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
                                 : WholeTileCopy::Checked);
 }
 
+void AttentionKernelBuilder::emitIf(
+    ImplicitLocOpBuilder &b, Value condition,
+    function_ref<void(ImplicitLocOpBuilder &)> body) {
+  auto ifOp = scf::IfOp::create(b, condition, /*withElseRegion=*/false);
+  ImplicitLocOpBuilder thenBuilder(b.getLoc(),
+                                   ifOp.thenBlock()->getTerminator());
+  body(thenBuilder);
+}
+
+/// Ring: K(t) and V(t) as one group, for tiles of the loop (else empty).
+void AttentionKernelBuilder::emitRingTileCopies(ImplicitLocOpBuilder &b,
+                                                Value kvTile, Value loopEnd,
+                                                bool inUnmaskedLoop) {
+  emitIf(b,
+         arith::CmpIOp::create(b, arith::CmpIPredicate::slt, kvTile, loopEnd),
+         [&](ImplicitLocOpBuilder &nb) {
+           emitLoadKeys(nb, kvTile, inUnmaskedLoop);
+           emitLoadValues(nb, kvTile, inUnmaskedLoop);
+         });
+  NVVM::CpAsyncCommitGroupOp::create(b);
+}
+
+void AttentionKernelBuilder::emitLoopHeadCopies(ImplicitLocOpBuilder &b,
+                                                Value firstTile, Value loopEnd,
+                                                bool inUnmaskedLoop) {
+  int64_t ringAhead = kvBufferCountOf(tiling) - 1;
+  for (int64_t i = 0; i < ringAhead; ++i) {
+    emitRingTileCopies(
+        b,
+        i == 0 ? firstTile
+               : arith::AddIOp::create(b, firstTile, index(b, i)).getResult(),
+        loopEnd, inUnmaskedLoop);
+  }
+  if (!ringAhead && tiling.numStages >= 2) {
+    emitLoadKeys(b, firstTile, inUnmaskedLoop);
+  }
+}
+
 /// One KV tile of a loop over [loopBegin, loopEnd): stage K and V, S = Q K^T
 /// on tensor cores, the online softmax in registers, O += P V on tensor
-/// cores.
+/// cores. `issuesHeadCopies`: whether the loop's first tile issues its head
+/// copies (emitLoopHeadCopies), or build() did before the loop.
 ///
 /// cp.async groups, committed in this order by every thread (some empty),
 /// and the CTA's barriers:
@@ -54,9 +93,9 @@ void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
 ///     K(j), V(j); S waits for K(j) (barrier), PV for V(j) (barrier).
 ///   num_stages 2 (FlashAttention-2's two barriers per tile):
 ///     K(j), only in a loop's first tile (else it came with the previous
-///     one); wait for it, barrier B1: K(j) is visible, and every warp is
-///     done with PV(j - 1), so V(j) may replace V(j - 1);
-///     V(j), in flight during S = Q K^T and the softmax; wait for it,
+///     one; in the kernel's first loop, with Q); wait for it, barrier B1: K(j)
+///     is visible, and every warp is done with PV(j - 1), so V(j) may replace
+///     V(j - 1); V(j), in flight during S = Q K^T and the softmax; wait for it,
 ///     barrier B2: V(j) is visible, and every warp has read K(j), so
 ///     K(j + 1) may replace it; K(j + 1), in flight during PV. One-slab
 ///     kernels (loadNextKeysBeforeSoftmax) take B2 and K(j + 1) right
@@ -78,10 +117,9 @@ void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
 ///     the last d - 1 groups (tile j + 1 has landed), barrier (visible to
 ///     all, and every warp is done with tile j). One barrier per tile, and
 ///     every tile's copy has a whole tile's compute to land in.
-SmallVector<Value>
-AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
-                                   Value loopBegin, Value loopEnd, bool masked,
-                                   ValueRange flatState) {
+SmallVector<Value> AttentionKernelBuilder::emitKvTile(
+    ImplicitLocOpBuilder &b, Value kvTile, Value loopBegin, Value loopEnd,
+    bool issuesHeadCopies, bool masked, ValueRange flatState) {
   SmallVector<SlabState> slabs = unflatten(flatState);
   int64_t blockN = tiling.blockN;
   bool prefetch = tiling.numStages >= 2;
@@ -97,55 +135,37 @@ AttentionKernelBuilder::emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,
   auto waitGroups = [&](ImplicitLocOpBuilder &at, int64_t pending) {
     NVVM::CpAsyncWaitGroupOp::create(at, pending);
   };
-  // Runs `body` when `condition` holds (uniform across the CTA).
-  auto emitIf = [&](ImplicitLocOpBuilder &at, Value condition,
-                    llvm::function_ref<void(ImplicitLocOpBuilder &)> body) {
-    auto ifOp = scf::IfOp::create(at, condition, /*withElseRegion=*/false);
-    ImplicitLocOpBuilder thenBuilder(at.getLoc(),
-                                     ifOp.thenBlock()->getTerminator());
-    body(thenBuilder);
-  };
-
   auto loadValues = [&](ImplicitLocOpBuilder &b) {
     emitLoadValues(b, kvTile, !masked);
   };
-  // K(j): loaded now, or (prefetch) only in a loop's first tile.
+  auto isLoopHead = [&](ImplicitLocOpBuilder &at) -> Value {
+    return arith::CmpIOp::create(at, arith::CmpIPredicate::eq, kvTile,
+                                 loopBegin);
+  };
+  // K(j): loaded now, or (prefetch) only as a loop's head copy.
   auto loadKeys = [&]() {
     if (!prefetch) {
       return emitLoadKeys(b, kvTile, !masked);
     }
-    emitIf(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
-        [&](ImplicitLocOpBuilder &nb) { emitLoadKeys(nb, kvTile, !masked); });
+    if (issuesHeadCopies) {
+      emitIf(b, isLoopHead(b), [&](ImplicitLocOpBuilder &nb) {
+        emitLoopHeadCopies(nb, kvTile, loopEnd, !masked);
+      });
+    }
   };
   int64_t ringAhead = kvBufferCountOf(tiling) - 1;
   bool ring = ringAhead > 0;
   bool twoBarriers = prefetch && !ring && twoBarriersPerTile();
-  // Ring: K(t) and V(t) as one group, for tiles of the loop (else empty).
-  auto loadTile = [&](ImplicitLocOpBuilder &at, Value t) {
-    emitIf(at, arith::CmpIOp::create(at, arith::CmpIPredicate::slt, t, loopEnd),
-           [&](ImplicitLocOpBuilder &nb) {
-             emitLoadKeys(nb, t, !masked);
-             emitLoadValues(nb, t, !masked);
-           });
-    commitGroup(at);
-  };
   if (ring) {
-    emitIf(
-        b,
-        arith::CmpIOp::create(b, arith::CmpIPredicate::eq, kvTile, loopBegin),
-        [&](ImplicitLocOpBuilder &nb) {
-          for (int64_t i = 0; i < ringAhead; ++i) {
-            loadTile(nb, i == 0
-                             ? kvTile
-                             : arith::AddIOp::create(nb, kvTile, index(nb, i))
-                                   .getResult());
-          }
-          waitGroups(nb, ringAhead - 1);
-          gpu::BarrierOp::create(nb);
-        });
-    loadTile(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)));
+    emitIf(b, isLoopHead(b), [&](ImplicitLocOpBuilder &nb) {
+      if (issuesHeadCopies) {
+        emitLoopHeadCopies(nb, kvTile, loopEnd, !masked);
+      }
+      waitGroups(nb, ringAhead - 1);
+      gpu::BarrierOp::create(nb);
+    });
+    emitRingTileCopies(b, arith::AddIOp::create(b, kvTile, index(b, ringAhead)),
+                       loopEnd, !masked);
   } else if (twoBarriers) {
     loadKeys();
     commitGroup(b);

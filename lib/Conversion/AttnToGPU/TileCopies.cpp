@@ -53,13 +53,16 @@ Value AttentionKernelBuilder::kvBufferOf(ImplicitLocOpBuilder &b, Value ring,
 /// rowLimit and c < cols, 0 elsewhere (padding rows and columns), by all
 /// threads of the CTA; 16-byte vectors when cols is a multiple of 8 (the
 /// tensors' base addresses must then be 16-byte aligned, as the runtime
-/// checks). `wholeTile`: how a tile whose rows all exist is copied.
+/// checks). `wholeTile`: how a tile whose rows all exist is copied;
+/// `unrollChecked`: whether checked cp.async copies may be unrolled (the
+/// KV loop's; Q's stays a loop, see forEachTileChunk).
 void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
                                           Value source, RowIndices rowIndices,
                                           Value firstRow, Value rowLimit,
                                           int64_t rows, int64_t cols,
                                           int64_t paddedCols, bool async,
-                                          WholeTileCopy wholeTile) {
+                                          WholeTileCopy wholeTile,
+                                          bool unrollChecked) {
   int64_t width = cols % 8 == 0 ? 8 : 1;
   int64_t chunksPerRow = paddedCols / width;
   Type chunkType =
@@ -76,7 +79,7 @@ void AttentionKernelBuilder::emitLoadTile(ImplicitLocOpBuilder &b, Value tile,
   };
   // The KV loop's copies unrolled cost 0-16 more registers (ptxas,
   // sm_80/sm_90) for 3 instead of ~23 PTX instructions per chunk.
-  bool unroll = async && !atRegisterCeiling();
+  bool unroll = async && unrollChecked && !atRegisterCeiling();
   // A paged K/V tile (its first row a multiple of `rows`, i.e. block_n)
   // whose unrolled chunks each sit in the page of a constant slot offset:
   // the tile inside one page (page_size a multiple of block_n), or whole
