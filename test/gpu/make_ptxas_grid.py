@@ -22,6 +22,9 @@ head_dim 64 non-causal or MQA; sinks d59 128 x 64 on sm_80), which is why
 lazy rescale in two-slab kernels of up to 144 accumulator registers) 24 of
 968 kernels spill, every one of them also without the lazy rescale: the
 11 above and 128 x 48's d128 and dv128 MQA/non-causal/sinks/varlen ones.
+With Q copied by cp.async (8e51e25, FlashAttention-2's prologue) 25: those
+24 and sinks d32 at 128 x 128 on sm_90 (4 bytes), another explicit
+two-slab tiling with sinks.
 """
 import itertools
 import json
