@@ -119,7 +119,8 @@ SmallVector<KvTileRanges> MaskModel::emitTileRanges(ImplicitLocOpBuilder &b,
 }
 
 Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
-                             Value offset, Value keyBase) const {
+                             Value offset, Value keyBase,
+                             Value keyCount) const {
   // Bounds are per row; compare them against every lane of a vector of keys.
   // Relative to keyBase, a bound B becomes B - keyBase in the key's integer
   // type.
@@ -152,6 +153,11 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
   Type i1 = b.getI1Type();
   Type maskType =
       keyVector ? Type(VectorType::get(keyVector.getShape(), i1)) : i1;
+  // keyCount - 1 in the key's type, the same for every row.
+  Value lastKey = keyCount
+                      ? likeKey(arith::SubIOp::create(
+                            b, keyCount, arith::ConstantIndexOp::create(b, 1)))
+                      : Value();
   Value anyInterval;
   for (const KeyInterval &interval : intervals) {
     Value inside =
@@ -166,11 +172,21 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
           arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
                                 likeKey(emitBound(b, term, row, offset))));
     }
-    for (const KeyBound &term : interval.upper) {
+    // j <= min(upper bounds..., keyCount - 1): the last bound takes the
+    // key count.
+    for (auto [i, term] : llvm::enumerate(interval.upper)) {
+      Value bound = likeKey(emitBound(b, term, row, offset));
+      if (lastKey && i + 1 == interval.upper.size()) {
+        bound = arith::MinSIOp::create(b, bound, lastKey);
+      }
       inside = arith::AndIOp::create(
           b, inside,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
-                                likeKey(emitBound(b, term, row, offset))));
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key, bound));
+    }
+    if (lastKey && interval.upper.empty()) {
+      inside = arith::AndIOp::create(
+          b, inside,
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key, lastKey));
     }
     anyInterval = anyInterval
                       ? arith::OrIOp::create(b, anyInterval, inside).getResult()

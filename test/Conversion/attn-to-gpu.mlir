@@ -131,16 +131,24 @@
 // Boundary tiles, whose last rows may lie past seqlen_k, copy K and V
 // checked: a chunk's source row is not selected (past seqlen_k it copies 0
 // bytes, zero-filled, from an address never read); only the element count
-// is, in i32. They evaluate key < seqlen_k and j <= i + off per element,
-// as per-row bounds relative to the thread's first key (i32) against each
-// score's constant key offset c = 8 nt + j.
+// is, in i32. They evaluate key < seqlen_k and j <= i + off per element
+// as one bound per row, min(i + off, seqlen_k - 1) relative to the thread's
+// first key (i32), against each score's constant key offset c = 8 nt + j:
+// one compare and one select per score.
 // CHECK: scf.for
 // CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
 // CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
-// CHECK: arith.index_cast %{{.+}} : index to i32
-// CHECK: arith.cmpi sge, %{{.+}}, %c0_i32 : i32
-// CHECK: arith.select
+// CHECK: arith.maxsi %{{.+}}, %c-2147483648 : index
+// CHECK-NEXT: %[[LASTKEY:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK: arith.maxsi %{{.+}}, %c-2147483648 : index
+// CHECK-NEXT: %[[ROWBOUND:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK-NEXT: %[[BOUND:.+]] = arith.minsi %[[ROWBOUND]], %[[LASTKEY]] : i32
+// CHECK-NEXT: %[[VISIBLE0:.+]] = arith.cmpi sge, %[[BOUND]], %c0_i32 : i32
+// CHECK-NEXT: arith.select %[[VISIBLE0]], %{{.+}}, %{{.+}} : f32
+// CHECK-NEXT: vector.extract
+// CHECK-NEXT: %[[VISIBLE1:.+]] = arith.cmpi sge, %[[BOUND]], %c1_i32 : i32
+// CHECK-NEXT: arith.select %[[VISIBLE1]], %{{.+}}, %{{.+}} : f32
 // CHECK: scf.yield
 // O = acc / l, staged through a shared O tile (reusing the Q tile's
 // memory; CSE makes it the same view): 2-element stores of each thread's

@@ -70,9 +70,12 @@ public:
   /// (index), `key` is relative to it, j = keyBase + key, and may be of a
   /// narrower integer type: each row's bounds are then computed once,
   /// relative to keyBase, and compared against `key`, often a constant (the
-  /// GPU kernel's per-thread key offsets 8 nt + j).
+  /// GPU kernel's per-thread key offsets 8 nt + j). With `keyCount`
+  /// (index), keys at or past it are not visible either: it joins each
+  /// interval's upper bound per row (one compare per key for j < seqlen_k
+  /// and the mask, where a separate compare and an and cost a select more).
   Value emitVisible(ImplicitLocOpBuilder &b, Value row, Value key, Value offset,
-                    Value keyBase = {}) const;
+                    Value keyBase = {}, Value keyCount = {}) const;
 
 private:
   SmallVector<KeyInterval, 2> intervals;

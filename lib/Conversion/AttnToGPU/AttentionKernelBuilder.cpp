@@ -178,12 +178,10 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   }
   // Q tile -> shared memory, by cp.async where its rows are 16-byte chunks:
   // then the first KV tile's copies are in flight with it (FlashAttention-2's
-  // prologue) rather than after it. Two-slab kernels with padded rows keep
-  // the synchronous copy: with cp.async ptxas spilled 8-88 bytes there on
-  // sm_90 (d64 at 128 x 128, d128 at 128 x 64), even with a wait right
-  // after it.
-  bool asyncQuery =
-      headDim % 8 == 0 && (!atRegisterCeiling() || swizzledSharedTiles());
+  // prologue) rather than after it. Padded two-slab kernels keep the
+  // synchronous copy: with cp.async ptxas spilled 8-88 bytes there on sm_90
+  // (d64 at 128 x 128, d128 at 128 x 64), even with a wait right after it.
+  bool asyncQuery = headDim % 8 == 0 && !paddedTwoSlabs();
   emitLoadTile(
       b, queryTile, query,
       [&](ImplicitLocOpBuilder &b, Value row) {

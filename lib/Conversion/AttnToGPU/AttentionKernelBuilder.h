@@ -345,6 +345,14 @@ private:
     return (!atRegisterCeiling() || narrowWindows) && headDim % 8 == 0 &&
            headDimV % 8 == 0;
   }
+  /// Two-slab kernels with padded shared rows: head dims that are multiples
+  /// of 64 (FlashAttention-2's 128 x 128 for d64 and 128 x 64 for d128, 192
+  /// accumulator registers), where ptxas has no register to spare: Q's
+  /// cp.async copy and the key count folded into the mask's bounds each
+  /// spilled there (4-88 bytes, sm_80 and sm_90).
+  bool paddedTwoSlabs() const {
+    return atRegisterCeiling() && !swizzledSharedTiles();
+  }
   /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
   /// copied. One-slab kernels: their checked copies, already unrolled
   /// (measured on an H100: unchecked, window d64 ran at 151/192 TFLOP/s

@@ -275,9 +275,14 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
   SmallVector<SmallVector<Value>> probabilityFragments(slabsPerWarp);
   Value keyBase = arith::AddIOp::create(
       b, firstKey, arith::MulIOp::create(b, threadInGroup, index(b, 2)));
-  // c < seqlen_k - keyBase: the key exists.
-  Value keyLimit = arith::IndexCastOp::create(
-      b, b.getI32Type(), arith::SubIOp::create(b, seqlenK, keyBase));
+  // c < seqlen_k - keyBase: the key exists (padded two-slab kernels; the
+  // others fold seqlen_k into the mask's bounds, below).
+  Value keyLimit =
+      paddedTwoSlabs()
+          ? arith::IndexCastOp::create(
+                b, b.getI32Type(), arith::SubIOp::create(b, seqlenK, keyBase))
+                .getResult()
+          : Value();
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
     // Element (i, j) of key tile nt: row = slab row + g + 8i, key =
     // keyBase + c with keyBase = firstKey + 2t and c = 8nt + j. Masks and
@@ -317,11 +322,23 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
           Value score =
               linearScores ? dot : emitScore(b, dot, slopeOfRow, distance);
           if (masked) {
+            // The key exists (keyBase + c < seqlen_k) and the mask shows
+            // it: folded into the mask's per-row bounds, one compare and
+            // one select per score (apart, ptxas selected twice; in the
+            // masked loop of d96's 128 x 48 it also left a chain of 13
+            // dependent MMAs back to back). Padded two-slab kernels keep
+            // the compares apart (folded, ptxas spilled 4-28 bytes).
             Value key = i32(b, keyOffset);
-            Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
-                                                 key, keyLimit);
-            Value visible = arith::AndIOp::create(
-                b, exists, mask.emitVisible(b, query, key, offset, keyBase));
+            Value visible;
+            if (paddedTwoSlabs()) {
+              Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                                   key, keyLimit);
+              visible = arith::AndIOp::create(
+                  b, exists, mask.emitVisible(b, query, key, offset, keyBase));
+            } else {
+              visible =
+                  mask.emitVisible(b, query, key, offset, keyBase, seqlenK);
+            }
             score = arith::SelectOp::create(b, visible, score, negInf);
           }
           values[nt * 4 + i * 2 + j] = score;
