@@ -24,7 +24,11 @@ lazy rescale in two-slab kernels of up to 144 accumulator registers) 24 of
 11 above and 128 x 48's d128 and dv128 MQA/non-causal/sinks/varlen ones.
 With Q copied by cp.async (8e51e25, FlashAttention-2's prologue) 25: those
 24 and sinks d32 at 128 x 128 on sm_90 (4 bytes), another explicit
-two-slab tiling with sinks.
+two-slab tiling with sinks. With seqlen_k folded into the mask's bounds
+(cb5c80a) the 24 again (sinks d32 passes) and causal top-left d59 at 64 x 64
+with three stages on sm_90, auto's tiling (20 bytes): head dims that are not
+multiples of 8 now keep the separate compare, and their 110 grid kernels
+(d59, d111) spill only where they did before (sinks d59 128 x 64, sm_80).
 """
 import itertools
 import json

@@ -77,7 +77,8 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     only boundary tiles evaluate the mask, by comparing per-row bounds
     (relative to the thread's first key, in i32; seqlen_k folded into the
     mask's upper bound, one compare and one select per score, except in
-    padded two-slab kernels, where the fold spilled) against each score's
+    padded two-slab kernels and at head dims that are not multiples of 8,
+    where the fold spilled) against each score's
     constant key offset. When a warp's slabs would need more accumulator
     registers than fit (192 for plain scores and power-of-two head dims,
     144 for other head dims, 128 with softcap or ALiBi; measured with

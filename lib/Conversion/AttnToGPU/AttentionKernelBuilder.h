@@ -348,8 +348,8 @@ private:
   /// Two-slab kernels with padded shared rows: head dims that are multiples
   /// of 64 (FlashAttention-2's 128 x 128 for d64 and 128 x 64 for d128, 192
   /// accumulator registers), where ptxas has no register to spare: Q's
-  /// cp.async copy and the key count folded into the mask's bounds each
-  /// spilled there (4-88 bytes, sm_80 and sm_90).
+  /// cp.async copy and the key count folded into the mask's bounds
+  /// (emitKvTile) each spilled there (4-88 bytes, sm_80 and sm_90).
   bool paddedTwoSlabs() const {
     return atRegisterCeiling() && !swizzledSharedTiles();
   }

@@ -93,12 +93,12 @@ void AttentionKernelBuilder::emitLoopHeadCopies(ImplicitLocOpBuilder &b,
 ///     K(j), V(j); S waits for K(j) (barrier), PV for V(j) (barrier).
 ///   num_stages 2 (FlashAttention-2's two barriers per tile):
 ///     K(j), only in a loop's first tile (else it came with the previous
-///     one; in the kernel's first loop, with Q); wait for it, barrier B1: K(j)
-///     is visible, and every warp is done with PV(j - 1), so V(j) may replace
-///     V(j - 1); V(j), in flight during S = Q K^T and the softmax; wait for it,
-///     barrier B2: V(j) is visible, and every warp has read K(j), so
-///     K(j + 1) may replace it; K(j + 1), in flight during PV. One-slab
-///     kernels (loadNextKeysBeforeSoftmax) take B2 and K(j + 1) right
+///     one; build() may have issued the first loop's, after Q's); wait for
+///     it, barrier B1: K(j) is visible, and every warp is done with PV(j - 1),
+///     so V(j) may replace V(j - 1); V(j), in flight during S = Q K^T and the
+///     softmax; wait for it, barrier B2: V(j) is visible, and every warp has
+///     read K(j), so K(j + 1) may replace it; K(j + 1), in flight during PV.
+///     One-slab kernels (loadNextKeysBeforeSoftmax) take B2 and K(j + 1) right
 ///     after S, as FlashAttention-2 does, so that the copy overlaps the
 ///     softmax too (d256 +3-11% on an H100); in two-slab kernels fewer
 ///     values are live across the branch around K(j + 1)'s copy after the
@@ -275,10 +275,15 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
   SmallVector<SmallVector<Value>> probabilityFragments(slabsPerWarp);
   Value keyBase = arith::AddIOp::create(
       b, firstKey, arith::MulIOp::create(b, threadInGroup, index(b, 2)));
-  // c < seqlen_k - keyBase: the key exists (padded two-slab kernels; the
-  // others fold seqlen_k into the mask's bounds, below).
+  // c < seqlen_k - keyBase: the key exists, a compare of its own where
+  // folding seqlen_k into the mask's bounds (below) spilled: padded
+  // two-slab kernels (4-28 bytes) and head dims that are not multiples of
+  // 8, whose tiles are copied element by element (causal top-left d59 at
+  // 64 x 64 with three stages, 20 bytes on sm_90).
+  bool separateKeyCountCompare =
+      paddedTwoSlabs() || headDim % 8 != 0 || headDimV % 8 != 0;
   Value keyLimit =
-      paddedTwoSlabs()
+      separateKeyCountCompare
           ? arith::IndexCastOp::create(
                 b, b.getI32Type(), arith::SubIOp::create(b, seqlenK, keyBase))
                 .getResult()
@@ -326,11 +331,10 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
             // it: folded into the mask's per-row bounds, one compare and
             // one select per score (apart, ptxas selected twice; in the
             // masked loop of d96's 128 x 48 it also left a chain of 13
-            // dependent MMAs back to back). Padded two-slab kernels keep
-            // the compares apart (folded, ptxas spilled 4-28 bytes).
+            // dependent MMAs back to back).
             Value key = i32(b, keyOffset);
             Value visible;
-            if (paddedTwoSlabs()) {
+            if (separateKeyCountCompare) {
               Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
                                                    key, keyLimit);
               visible = arith::AndIOp::create(
