@@ -235,27 +235,26 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   bool readsQueryBeforeLoops = op.getRopeAttr() || keepQueryInRegisters;
   bool headCopiesBeforeLoops =
       asyncQuery && readsQueryBeforeLoops && tiling.numStages >= 2;
-  if (headCopiesBeforeLoops) {
-    int64_t ringAhead = kvBufferCountOf(tiling) - 1;
-    if (!ringAhead) {
-      emitIf(b,
-             arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
-                                   firstLoop.begin, firstLoop.end),
-             [&](ImplicitLocOpBuilder &nb) {
-               emitLoopHeadCopies(nb, firstLoop.begin, firstLoop.end,
-                                  /*inUnmaskedLoop=*/false);
-             });
-      NVVM::CpAsyncCommitGroupOp::create(b);
-    } else {
-      emitLoopHeadCopies(b, firstLoop.begin, firstLoop.end,
-                         /*inUnmaskedLoop=*/false);
-    }
-    // Q's group has landed; the head copies' (one per ring tile, or K's)
-    // may not have.
-    NVVM::CpAsyncWaitGroupOp::create(b, std::max<int64_t>(ringAhead, 1));
-  }
   if (readsQueryBeforeLoops) {
-    if (asyncQuery && !headCopiesBeforeLoops) {
+    if (headCopiesBeforeLoops) {
+      int64_t ringAhead = kvBufferCountOf(tiling) - 1;
+      if (!ringAhead) {
+        emitIf(b,
+               arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
+                                     firstLoop.begin, firstLoop.end),
+               [&](ImplicitLocOpBuilder &nb) {
+                 emitLoopHeadCopies(nb, firstLoop.begin, firstLoop.end,
+                                    /*inUnmaskedLoop=*/false);
+               });
+        NVVM::CpAsyncCommitGroupOp::create(b);
+      } else {
+        emitLoopHeadCopies(b, firstLoop.begin, firstLoop.end,
+                           /*inUnmaskedLoop=*/false);
+      }
+      // Q's group has landed; the head copies' (one per ring tile, or K's)
+      // may not have.
+      NVVM::CpAsyncWaitGroupOp::create(b, std::max<int64_t>(ringAhead, 1));
+    } else if (asyncQuery) {
       NVVM::CpAsyncWaitGroupOp::create(b, 0);
     }
     gpu::BarrierOp::create(b);
