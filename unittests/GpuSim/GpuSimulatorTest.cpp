@@ -278,7 +278,7 @@ TEST_F(GpuSimulatorTest, ReportsSharedMemoryRacesBetweenWarps) {
       }
     } else {
       expectErrorContaining(std::move(error),
-                            "shared-memory race: element 32 written by warp 1 "
+                            "shared-memory race: byte 128 written by warp 1 "
                             "and read by warp 0 with no barrier between");
     }
   }
@@ -303,9 +303,76 @@ gpu.module @m {
   ASSERT_TRUE(kernel);
   SimBuffer out{Float32Type::get(&context), {32}, std::vector<double>(32)};
   llvm::Error error = attngen::simulateKernel(kernel, {&out}, {1, 1, 1}, 32);
-  expectErrorContaining(
-      std::move(error),
-      "reads shared memory never written (element 0), thread 0");
+  expectErrorContaining(std::move(error),
+                        "reads shared memory never written (byte 0), thread 0");
+}
+
+/// Overlapping views at different byte offsets, as the O tile lies over the
+/// K and V buffers: a 32x8 f16 K tile at byte 512 (bytes [512, 1024)),
+/// filled by cp.async a row per thread, then after WAIT a 32x8 f32 O tile
+/// at byte 0 (bytes [0, 1024); thread 16's row is the first over K's)
+/// stored a row per thread and read back through a view at OTILE (byte 0,
+/// or byte 4: bytes the view at byte 0 wrote last).
+const char *kOverlappingViewsKernel = R"mlir(
+module attributes {gpu.container_module} {
+gpu.module @m {
+  gpu.func @overlap(%in: memref<32x8xf16>, %out: memref<32x8xf32>) kernel {
+    %c0 = arith.constant 0 : index
+    %c512 = arith.constant 512 : index
+    %tid = gpu.thread_id x
+    %smem = gpu.dynamic_shared_memory : memref<?xi8, #gpu.address_space<workgroup>>
+    %k = memref.view %smem[%c512][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32x8xf16, #gpu.address_space<workgroup>>
+    %t = nvgpu.device_async_copy %in[%tid, %c0], %k[%tid, %c0], 8 : memref<32x8xf16> to memref<32x8xf16, #gpu.address_space<workgroup>>
+    nvvm.cp.async.commit.group
+    WAIT
+    %o = memref.view %smem[%c0][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32x8xf32, #gpu.address_space<workgroup>>
+    %one = arith.constant dense<1.0> : vector<8xf32>
+    vector.store %one, %o[%tid, %c0] : memref<32x8xf32, #gpu.address_space<workgroup>>, vector<8xf32>
+    %at = arith.constant OTILE : index
+    %read = memref.view %smem[%at][] : memref<?xi8, #gpu.address_space<workgroup>> to memref<32x8xf32, #gpu.address_space<workgroup>>
+    %v = vector.load %read[%tid, %c0] : memref<32x8xf32, #gpu.address_space<workgroup>>, vector<8xf32>
+    vector.store %v, %out[%tid, %c0] : memref<32x8xf32>, vector<8xf32>
+    gpu.return
+  }
+}
+}
+)mlir";
+
+/// Shared memory is checked by address across views: a store through one
+/// view over bytes that a cp.async through another still writes fails, and
+/// so does a read of bytes that another view wrote last (the emulator keeps
+/// each view's data apart, so it would read stale values).
+TEST_F(GpuSimulatorTest, ChecksOverlappingSharedViewsByAddress) {
+  struct Case {
+    const char *wait, *readOffset, *error;
+  } cases[] = {
+      {"nvvm.cp.async.wait.group 0", "0", nullptr},
+      {"", "0",
+       "store overwrites shared memory that a cp.async still in flight "
+       "writes (missing cp.async.wait_group?), byte 512, thread 16"},
+      {"nvvm.cp.async.wait.group 0", "4",
+       "reads shared byte 4 through the view at byte 4, last written "
+       "through the view at byte 0 (overlapping views), thread 0"},
+  };
+  Type f16 = Float16Type::get(&context), f32 = Float32Type::get(&context);
+  for (const Case &c : cases) {
+    std::string source = kOverlappingViewsKernel;
+    source.replace(source.find("WAIT"), 4, c.wait);
+    source.replace(source.find("OTILE"), 5, c.readOffset);
+    gpu::GPUFuncOp kernel = parseKernel(source.c_str());
+    ASSERT_TRUE(kernel);
+    SimBuffer in{f16, {32, 8}, std::vector<double>(256, 2)};
+    SimBuffer out{f32, {32, 8}, std::vector<double>(256, -1)};
+    llvm::Error error =
+        attngen::simulateKernel(kernel, {&in, &out}, {1, 1, 1}, 32);
+    if (!c.error) {
+      ASSERT_FALSE(static_cast<bool>(error))
+          << llvm::toString(std::move(error));
+      EXPECT_EQ(out.data, std::vector<double>(256, 1));
+      continue;
+    }
+    expectErrorContaining(std::move(error), c.error);
+  }
 }
 
 /// A shared view past the dynamic shared memory the kernel declares

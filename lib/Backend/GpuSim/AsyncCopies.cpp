@@ -1,7 +1,8 @@
 //===- AsyncCopies.cpp - cp.async groups in the emulator ------------------===//
 //
 // cp.async copies, grouped by commit, whose data becomes visible when a
-// wait retires their group; reading a destination still in flight fails.
+// wait retires their group; reading or overwriting a destination still in
+// flight fails (SharedMemoryChecks.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,26 +11,6 @@
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 
 namespace attngen::gpu_sim {
-
-LogicalResult CtaSimulator::checkVisible(Operation *op, SimBuffer *buffer,
-                                         int64_t linear, int64_t count,
-                                         int64_t thread) {
-  auto it = inFlight.find(buffer);
-  if (it == inFlight.end()) {
-    return success();
-  }
-  // The marks cover the buffer as it was at the last copy's issue; a view
-  // made later may have grown it (the O tile over Q's).
-  const std::vector<uint16_t> &marks = it->second;
-  for (int64_t i = 0; i < count; ++i) {
-    if (linear + i < static_cast<int64_t>(marks.size()) && marks[linear + i]) {
-      return fail(op, "reads shared memory that a cp.async still in flight "
-                      "writes (missing cp.async.wait_group?), thread " +
-                          Twine(thread));
-    }
-  }
-  return success();
-}
 
 /// cp.async (nvgpu.device_async_copy), commit_group and wait_group (NVVM).
 LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
@@ -68,14 +49,11 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
                           valid * elementBytes};
       }
       // The hardware may write the destination any time from issue to wait:
-      // for races, the write happens at issue.
-      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t))) {
+      // for races, the write happens at issue, and the destination is in
+      // flight until the wait.
+      if (failed(recordWrite(op, dst.buffer, dstLinear, count, t,
+                             /*isAsyncCopy=*/true))) {
         return failure();
-      }
-      auto &marks = inFlight[dst.buffer];
-      marks.resize(dst.buffer->data.size());
-      for (int64_t i = 0; i < count; ++i) {
-        ++marks[dstLinear + i];
       }
       if (count * dst.buffer->elementType.getIntOrFloatBitWidth() == 128 &&
           sharedByteOffset.count(dst.buffer)) {
@@ -90,10 +68,13 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
       size_t keep = cast<NVVM::CpAsyncWaitGroupOp>(op).getN();
       while (committed[t].size() > keep) {
         for (AsyncCopy &copy : committed[t].front()) {
-          auto &marks = inFlight[copy.buffer];
-          for (size_t i = 0; i < copy.data.size(); ++i) {
-            copy.buffer->data[copy.linear + i] = copy.data[i];
-            --marks[copy.linear + i];
+          llvm::copy(copy.data, copy.buffer->data.begin() + copy.linear);
+          if (isShared(copy.buffer)) {
+            auto [first, end] =
+                granulesOf(copy.buffer, copy.linear, copy.data.size());
+            for (int64_t g = first; g < end; ++g) {
+              --sharedGranules[g].inFlight;
+            }
           }
         }
         committed[t].pop_front();

@@ -172,8 +172,8 @@ private:
   void countGlobalReads(ArrayRef<GlobalRead> reads);
 
   /// cp.async: copies issued by a thread, grouped by commit; a group's data
-  /// becomes visible when a wait retires it. Destinations of copies in
-  /// flight are marked, and reading them is an error.
+  /// becomes visible when a wait retires it. Until then its destination is
+  /// in flight (SharedGranule::inFlight).
   struct AsyncCopy {
     SimBuffer *buffer;
     int64_t linear;
@@ -181,34 +181,48 @@ private:
   };
   std::vector<std::vector<AsyncCopy>> openCopies;            // per thread
   std::vector<std::deque<std::vector<AsyncCopy>>> committed; // per thread
-  DenseMap<SimBuffer *, std::vector<uint16_t>> inFlight;
-
-  /// Fails if any of the `count` elements at `linear` is the destination
-  /// of a cp.async still in flight.
-  LogicalResult checkVisible(Operation *op, SimBuffer *buffer, int64_t linear,
-                             int64_t count, int64_t thread);
   LogicalResult execAsync(Operation *op, const Mask &mask);
 
-  /// Shared-memory race and initialization checks. Barriers divide the
-  /// execution into epochs; within one, an element written by one warp and
-  /// read or written by another is a race (no barrier orders them).
-  struct Access {
-    int64_t writeEpoch = -1, readEpoch = -1;
-    int64_t writeWarp = -1;
-    uint64_t readWarps = 0;
-    bool written = false;
+  /// The state of one 2-byte granule of the CTA's shared memory (every
+  /// shared element type is 16 or 32 bits), kept by address rather than by
+  /// view: views at different offsets may overlap (the O tile over the K/V
+  /// buffers). Barriers divide the execution into epochs; within one, a
+  /// granule written by one warp and read or written by another is a race.
+  struct SharedGranule {
+    int32_t writeEpoch = -1, readEpoch = -1;
+    uint32_t readWarps = 0; // warps that read it in readEpoch
+    int16_t writeWarp = -1;
+    uint16_t inFlight = 0; // cp.async copies to it not yet retired
+    /// The view's buffer that last wrote it: a read through another view
+    /// would see data the emulator does not model (aliasing).
+    const SimBuffer *writer = nullptr;
   };
-  DenseMap<SimBuffer *, std::vector<Access>> sharedAccess;
+  std::vector<SharedGranule> sharedGranules;
   int64_t epoch = 0;
+  static constexpr int64_t kGranuleBytes = 2;
 
-  /// Records a read (recordRead) or write (recordWrite) of `count` shared
-  /// elements at `linear` by `thread`; fails on a race with another warp in
-  /// this epoch, a read of memory never written or still in flight.
+  /// The granules [first, end) of `count` elements at `linear` of shared
+  /// `buffer`.
+  std::pair<int64_t, int64_t> granulesOf(SimBuffer *buffer, int64_t linear,
+                                         int64_t count) const {
+    int64_t bytes = buffer->elementType.getIntOrFloatBitWidth() / 8;
+    int64_t first = sharedByteAddress(buffer, linear);
+    return {first / kGranuleBytes, (first + count * bytes) / kGranuleBytes};
+  }
+  bool isShared(SimBuffer *buffer) const {
+    return sharedByteOffset.count(buffer);
+  }
+
+  /// Records a read (recordRead) or write (recordWrite, `isAsyncCopy` for a
+  /// cp.async's issue) of `count` elements at `linear` of `buffer` by
+  /// `thread`; for shared memory, fails on a race with another warp in this
+  /// epoch, on memory never written, still in flight, or last written
+  /// through another view.
   LogicalResult recordRead(Operation *op, SimBuffer *buffer, int64_t linear,
                            int64_t count, int64_t thread);
-
   LogicalResult recordWrite(Operation *op, SimBuffer *buffer, int64_t linear,
-                            int64_t count, int64_t thread);
+                            int64_t count, int64_t thread,
+                            bool isAsyncCopy = false);
 };
 
 } // namespace attngen::gpu_sim

@@ -163,7 +163,10 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
   }
   if (auto view = dyn_cast<memref::ViewOp>(op)) {
     // Views at one byte offset share a buffer (the O tile reuses Q's
-    // memory), each with its own shape over the buffer's elements.
+    // memory), each with its own shape over the buffer's elements. Views
+    // at different offsets that overlap (the O tile over K and V) keep
+    // their data apart, so the checks (SharedMemoryChecks.cpp) go by
+    // address: a read of bytes another view wrote last fails.
     int64_t offset = int64_t(scalar(view.getByteShift(), 0));
     auto type = view.getType();
     // The launch allocates the dynamic shared memory the kernel declares:
@@ -179,6 +182,12 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
                             " bytes of dynamic shared memory");
       }
     }
+    if (type.getElementTypeBitWidth() % (8 * kGranuleBytes) != 0 ||
+        offset < 0 || offset % kGranuleBytes != 0) {
+      return fail(op, "shared view of " + Twine(type.getElementTypeBitWidth()) +
+                          "-bit elements at byte " + Twine(offset) +
+                          " (the emulator checks 16-bit granules)");
+    }
     auto &buffer = shared[offset];
     if (!buffer) {
       buffer = std::make_unique<SimBuffer>();
@@ -193,7 +202,11 @@ LogicalResult CtaSimulator::execOp(Operation *op, const Mask &mask) {
     size_t elements = type.getNumElements();
     if (buffer->data.size() < elements) {
       buffer->data.resize(elements, NAN);
-      sharedAccess[buffer.get()].resize(elements);
+    }
+    int64_t end =
+        offset + int64_t(elements) * type.getElementTypeBitWidth() / 8;
+    if (sharedGranules.size() < size_t(end / kGranuleBytes)) {
+      sharedGranules.resize(end / kGranuleBytes);
     }
     MemRefView v{
         buffer.get(),

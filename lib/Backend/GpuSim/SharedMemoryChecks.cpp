@@ -1,8 +1,13 @@
-//===- SharedMemoryChecks.cpp - races between warps in the emulator -------===//
+//===- SharedMemoryChecks.cpp - shared-memory hazards in the emulator
+//------===//
 //
-// Barriers divide a CTA's execution into epochs; within one, a shared
-// element written by one warp and read or written by another is a race (no
-// barrier orders them). Reads of elements never written fail too.
+// Shared memory is checked by address, in 2-byte granules, whatever view
+// reaches it. Barriers divide a CTA's execution into epochs; within one, a
+// granule written by one warp and read or written by another is a race (no
+// barrier orders them). Reads of granules never written, still the
+// destination of a cp.async in flight, or last written through another view
+// (whose data the emulator keeps apart) fail, as do writes over a cp.async
+// in flight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,61 +18,83 @@ namespace attngen::gpu_sim {
 LogicalResult CtaSimulator::recordRead(Operation *op, SimBuffer *buffer,
                                        int64_t linear, int64_t count,
                                        int64_t thread) {
-  if (failed(checkVisible(op, buffer, linear, count, thread))) {
-    return failure();
-  }
-  auto it = sharedAccess.find(buffer);
-  if (it == sharedAccess.end()) {
+  if (!isShared(buffer)) {
     return success();
   }
   int64_t warp = thread / kWarpSize;
-  for (int64_t i = 0; i < count; ++i) {
-    Access &a = it->second[linear + i];
-    if (!a.written) {
-      return fail(op, "reads shared memory never written (element " +
-                          Twine(linear + i) + "), thread " + Twine(thread));
+  auto [first, end] = granulesOf(buffer, linear, count);
+  for (int64_t g = first; g < end; ++g) {
+    SharedGranule &s = sharedGranules[g];
+    int64_t byte = g * kGranuleBytes;
+    if (s.inFlight) {
+      return fail(op, "reads shared memory that a cp.async still in flight "
+                      "writes (missing cp.async.wait_group?), byte " +
+                          Twine(byte) + ", thread " + Twine(thread));
     }
-    if (a.writeEpoch == epoch && a.writeWarp != warp) {
-      return fail(op, "shared-memory race: element " + Twine(linear + i) +
-                          " written by warp " + Twine(a.writeWarp) +
+    if (!s.writer) {
+      return fail(op, "reads shared memory never written (byte " + Twine(byte) +
+                          "), thread " + Twine(thread));
+    }
+    if (s.writer != buffer) {
+      return fail(op, "reads shared byte " + Twine(byte) +
+                          " through the view at byte " +
+                          Twine(sharedByteOffset.lookup(buffer)) +
+                          ", last written through the view at byte " +
+                          Twine(sharedByteOffset.lookup(s.writer)) +
+                          " (overlapping views), thread " + Twine(thread));
+    }
+    if (s.writeEpoch == epoch && s.writeWarp != warp) {
+      return fail(op, "shared-memory race: byte " + Twine(byte) +
+                          " written by warp " + Twine(s.writeWarp) +
                           " and read by warp " + Twine(warp) +
                           " with no barrier between");
     }
-    if (a.readEpoch != epoch) {
-      a.readEpoch = epoch;
-      a.readWarps = 0;
+    if (s.readEpoch != epoch) {
+      s.readEpoch = epoch;
+      s.readWarps = 0;
     }
-    a.readWarps |= uint64_t(1) << warp;
+    s.readWarps |= uint32_t(1) << warp;
   }
   return success();
 }
 
 LogicalResult CtaSimulator::recordWrite(Operation *op, SimBuffer *buffer,
                                         int64_t linear, int64_t count,
-                                        int64_t thread) {
-  auto it = sharedAccess.find(buffer);
-  if (it == sharedAccess.end()) {
+                                        int64_t thread, bool isAsyncCopy) {
+  if (!isShared(buffer)) {
     return success();
   }
   int64_t warp = thread / kWarpSize;
-  for (int64_t i = 0; i < count; ++i) {
-    Access &a = it->second[linear + i];
-    bool otherWriter = a.writeEpoch == epoch && a.writeWarp != warp;
+  auto [first, end] = granulesOf(buffer, linear, count);
+  for (int64_t g = first; g < end; ++g) {
+    SharedGranule &s = sharedGranules[g];
+    int64_t byte = g * kGranuleBytes;
+    if (s.inFlight) {
+      return fail(op, Twine(isAsyncCopy ? "cp.async" : "store") +
+                          " overwrites shared memory that a cp.async still "
+                          "in flight writes (missing cp.async.wait_group?), "
+                          "byte " +
+                          Twine(byte) + ", thread " + Twine(thread));
+    }
+    bool otherWriter = s.writeEpoch == epoch && s.writeWarp != warp;
     bool otherReader =
-        a.readEpoch == epoch && (a.readWarps & ~(uint64_t(1) << warp)) != 0;
+        s.readEpoch == epoch && (s.readWarps & ~(uint32_t(1) << warp)) != 0;
     if (otherWriter || otherReader) {
       return fail(op,
-                  "shared-memory race: element " + Twine(linear + i) +
+                  "shared-memory race: byte " + Twine(byte) +
                       (otherWriter ? " written by warps "
                                    : " read by another warp and written "
                                      "by warp ") +
-                      (otherWriter ? Twine(a.writeWarp) + " and " + Twine(warp)
+                      (otherWriter ? Twine(s.writeWarp) + " and " + Twine(warp)
                                    : Twine(warp)) +
                       " with no barrier between");
     }
-    a.writeEpoch = epoch;
-    a.writeWarp = warp;
-    a.written = true;
+    s.writeEpoch = epoch;
+    s.writeWarp = warp;
+    s.writer = buffer;
+    if (isAsyncCopy) {
+      ++s.inFlight;
+    }
   }
   return success();
 }
