@@ -126,7 +126,8 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
   // type.
   auto keyVector = dyn_cast<VectorType>(key.getType());
   Type keyElement = getElementTypeOrSelf(key.getType());
-  auto likeKey = [&](Value bound) -> Value {
+  // A per-row bound in the key's element type (scalar).
+  auto inKeyType = [&](Value bound) -> Value {
     if (keyBase) {
       bound = arith::SubIOp::create(b, bound, keyBase);
     }
@@ -145,6 +146,10 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
               b, APInt::getSignedMinValue(bits).getSExtValue()));
       bound = arith::IndexCastOp::create(b, keyElement, bound);
     }
+    return bound;
+  };
+  // A scalar bound compared against every lane of a vector of keys.
+  auto likeKey = [&](Value bound) -> Value {
     if (!keyVector) {
       return bound;
     }
@@ -155,7 +160,7 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
       keyVector ? Type(VectorType::get(keyVector.getShape(), i1)) : i1;
   // keyCount - 1 in the key's type, the same for every row.
   Value lastKey = keyCount
-                      ? likeKey(arith::SubIOp::create(
+                      ? inKeyType(arith::SubIOp::create(
                             b, keyCount, arith::ConstantIndexOp::create(b, 1)))
                       : Value();
   Value anyInterval;
@@ -169,24 +174,27 @@ Value MaskModel::emitVisible(ImplicitLocOpBuilder &b, Value row, Value key,
     for (const KeyBound &term : interval.lower) {
       inside = arith::AndIOp::create(
           b, inside,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sge, key,
-                                likeKey(emitBound(b, term, row, offset))));
+          arith::CmpIOp::create(
+              b, arith::CmpIPredicate::sge, key,
+              likeKey(inKeyType(emitBound(b, term, row, offset)))));
     }
     // j <= min(upper bounds..., keyCount - 1): the last bound takes the
     // key count.
     for (auto [i, term] : llvm::enumerate(interval.upper)) {
-      Value bound = likeKey(emitBound(b, term, row, offset));
+      Value bound = inKeyType(emitBound(b, term, row, offset));
       if (lastKey && i + 1 == interval.upper.size()) {
         bound = arith::MinSIOp::create(b, bound, lastKey);
       }
       inside = arith::AndIOp::create(
           b, inside,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key, bound));
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
+                                likeKey(bound)));
     }
     if (lastKey && interval.upper.empty()) {
       inside = arith::AndIOp::create(
           b, inside,
-          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key, lastKey));
+          arith::CmpIOp::create(b, arith::CmpIPredicate::sle, key,
+                                likeKey(lastKey)));
     }
     anyInterval = anyInterval
                       ? arith::OrIOp::create(b, anyInterval, inside).getResult()

@@ -264,10 +264,10 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
                                              ValueRange{scoreRow, c});
           Value score = emitScore(b, dot, query, slopeOfRow, keys);
           if (masked) {
-            Value exists = arith::CmpIOp::create(b, arith::CmpIPredicate::slt,
-                                                 keys, splat(b, seqlenK));
-            Value visible = arith::AndIOp::create(
-                b, exists, mask.emitVisible(b, query, keys, offset));
+            // The key exists (key < seqlen_k) and the mask shows it: folded
+            // into the mask's per-row upper bound, one compare per bound.
+            Value visible = mask.emitVisible(b, query, keys, offset,
+                                             /*keyBase=*/{}, seqlenK);
             score = arith::SelectOp::create(b, visible, score, negInfVector);
           }
           vector::StoreOp::create(b, score, scoreRows, ValueRange{scoreRow, c});
@@ -322,7 +322,8 @@ Value TiledKernelBuilder::emitSoftmaxRow(ImplicitLocOpBuilder &b, Value r,
 
 /// One KV tile for every row of the Q tile: the online softmax update.
 /// Unmasked tiles are full (BN keys, all visible): no mask code. Masked
-/// (boundary) tiles evaluate the mask and key < seqlen_k per lane.
+/// (boundary) tiles evaluate the mask per lane, key < seqlen_k folded into
+/// its per-row upper bound.
 ///
 /// A work item of at most kRowsPerBlock rows (decode: one query per q head
 /// of a GQA group) uses each staged K and V element once, so staging (a

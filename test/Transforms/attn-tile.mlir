@@ -77,14 +77,15 @@
 // CHECK:       scf.for %{{.+}} = %c0 to %c16 step %c1 iter_args
 // CHECK:         vector.load %{{.+}} : memref<16x8xf32>, vector<8xf32>
 // CHECK-NOT:   arith.cmpi
-// Boundary tiles: keys clipped to seqlen_k; per lane, key < seqlen_k and
-// j <= i + off.
+// Boundary tiles: keys clipped to seqlen_k; per lane, j <= min(i + off,
+// Sk - 1): key < seqlen_k folded into the row's bound, one compare per lane.
 // CHECK:   scf.for %{{.+}} = %[[FULLEND]] to %{{.+}} step %c1 {
 // CHECK:     arith.subi %[[SK]], %{{.+}}
 // CHECK:     arith.minsi %{{.+}}, %c16
-// CHECK:       arith.cmpi slt, %{{.+}}, %{{.+}} : vector<8xindex>
-// CHECK:       arith.cmpi sle, %{{.+}}, %{{.+}} : vector<8xindex>
-// CHECK:       arith.select %{{.+}}, %{{.+}}, %{{.+}} : vector<8xi1>, vector<8xf32>
+// CHECK:       %[[ROWBOUND:.+]] = arith.minsi %{{.+}}, %[[LASTKEY]] : index
+// CHECK-NEXT:  %[[BOUNDS:.+]] = vector.broadcast %[[ROWBOUND]] : index to vector<8xindex>
+// CHECK-NEXT:  %[[VISIBLE:.+]] = arith.cmpi sle, %{{.+}}, %[[BOUNDS]] : vector<8xindex>
+// CHECK-NEXT:  arith.select %[[VISIBLE]], %{{.+}}, %{{.+}} : vector<8xi1>, vector<8xf32>
 // O = acc / l (0 when l == 0), written as f16.
 // CHECK:   arith.cmpf ogt
 // CHECK:   arith.divf
@@ -139,13 +140,15 @@ func.func @window_sinks(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: te
 // -----
 
 // No mask: one interval [0, Sk - 1]: every tile but the last partial one is
-// full; the only per-lane test is key < seqlen_k in the last tile.
+// full; the only per-lane test is key <= seqlen_k - 1 in the last tile.
 // CHECK-LABEL: func.func @full
-// CHECK-NOT: arith.cmpi sle, {{.+}} : vector<8xindex>
+// CHECK: %[[SK:.+]] = memref.dim %arg1, %c1
+// CHECK: %[[LASTKEY:.+]] = arith.subi %[[SK]], %c1 : index
+// CHECK-NOT: arith.cmpi {{.+}} : vector<8xindex>
+// CHECK: %[[BOUNDS:.+]] = vector.broadcast %[[LASTKEY]] : index to vector<8xindex>
+// CHECK-NEXT: arith.cmpi sle, %{{.+}}, %[[BOUNDS]] : vector<8xindex>
 // CHECK-NOT: arith.cmpi sge, {{.+}} : vector<8xindex>
-// CHECK: arith.cmpi slt, {{.+}} : vector<8xindex>
-// CHECK-NOT: arith.cmpi sle, {{.+}} : vector<8xindex>
-// CHECK-NOT: arith.cmpi sge, {{.+}} : vector<8xindex>
+// CHECK-NOT: arith.cmpi slt, {{.+}} : vector<8xindex>
 // CHECK: return
 func.func @full(%q: tensor<?x?x4x8xf32>, %k: tensor<?x?x4x8xf32>, %v: tensor<?x?x4x8xf32>) -> tensor<?x?x4x8xf32> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(8, 8) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) target(cpu)
