@@ -16,6 +16,13 @@ and its target), the instruction count, the tensor-core MMAs (HMMA) among
 them, the others per MMA, and the count of each opcode (modifiers dropped),
 most frequent first. Loops with fewer than --min-mma MMAs are left out.
 Cold code that ptxas places after a loop's backward branch is not counted.
+
+Accumulator chains: an HMMA that accumulates into the registers an earlier
+HMMA wrote waits for that one's result (a fixed-latency dependency, ncu's
+"wait" stall when too few MMAs lie between). Per loop, the count of HMMAs
+by how many other HMMAs separate each from the one it depends on (through
+the loop's back edge too: the last k-step's MMAs feed the next tile's
+first, for PV's accumulators), and the shortest such distance.
 """
 import argparse
 import collections
@@ -60,6 +67,37 @@ def legacy_header_copy(cubin, sm, directory):
 def opcode(text):
     text = re.sub(r"^@!?U?P[T0-9]+\s+", "", text)
     return text.split()[0].split(".")[0]
+
+
+def registers(operand, count):
+    """The `count` registers starting at `operand` (R12 -> R12..), or none."""
+    match = re.fullmatch(r"R(\d+)", operand.strip())
+    if not match:
+        return set()
+    first = int(match.group(1))
+    return set(range(first, first + count))
+
+
+def hmma_chain_distances(texts):
+    """Per HMMA of a loop's `texts` that accumulates onto an earlier one's
+    result, the count of HMMAs between them (in the loop's circular order)."""
+    mmas = []
+    for text in texts:
+        if opcode(text) != "HMMA":
+            continue
+        # HMMA.16816.F32[.BF16] D, A, B, C: D and C are 4 registers for an
+        # f32 accumulator, 2 for f16.
+        operands = text.split(None, 1)[1].split(",")
+        width = 4 if ".F32" in text.split()[0] else 2
+        mmas.append((registers(operands[0], width), registers(operands[3], width)))
+    distances = []
+    for i, (_, accumulator) in enumerate(mmas):
+        for back in range(1, len(mmas) + 1):
+            written, _ = mmas[(i - back) % len(mmas)]
+            if accumulator and written & accumulator:
+                distances.append(back - 1)
+                break
+    return distances
 
 
 def kernels(sass):
@@ -128,6 +166,13 @@ def main():
             print(f"  loop {instructions[begin][0]:#x}-{instructions[end][0]:#x}: {total} "
                   f"instructions, {mmas} HMMA, {(total - mmas) / mmas:.2f} others per HMMA")
             print("    " + ", ".join(f"{op} {n}" for op, n in counts.most_common()))
+            distances = hmma_chain_distances([t for _, t in instructions[begin:end + 1]])
+            if distances:
+                histogram = collections.Counter(min(d, 8) for d in distances)
+                print(f"    accumulator chains: {len(distances)} dependent HMMAs, "
+                      f"shortest {min(distances)} MMAs between; by MMAs between: "
+                      + ", ".join(f"{d if d < 8 else '8+'}: {histogram[d]}"
+                                  for d in sorted(histogram)))
     return 0
 
 
