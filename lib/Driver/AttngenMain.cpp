@@ -1,6 +1,7 @@
 //===- AttngenMain.cpp - the attngen command line -------------------------===//
 
 #include "attngen/Driver/AttngenMain.h"
+#include "attngen/Driver/Bench.h"
 #include "attngen/Driver/Compile.h"
 #include "attngen/Driver/Run.h"
 

@@ -6,6 +6,7 @@
 #include "attngen/Backend/Gpu/GpuPipeline.h"
 #include "attngen/Driver/SpecCompiler.h"
 #include "attngen/Spec/SpecParser.h"
+#include "attngen/Support/Error.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Pass/PassManager.h"
@@ -20,10 +21,6 @@
 using namespace mlir;
 
 namespace attngen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 llvm::Error writeGpuPackageForSpec(const AttentionSpec &spec,
                                    const std::string &specPath, Target target,

@@ -1,6 +1,7 @@
 //===- KvCacheInputs.cpp - cache lengths and page tables of a call --------===//
 
 #include "attngen/Driver/KvCacheInputs.h"
+#include "attngen/Support/Error.h"
 #include "attngen/Support/Npy.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -10,10 +11,6 @@
 #include <random>
 
 namespace attngen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// An int32 array of `expectedShape` (-1: any size) from `path`.
 static llvm::Expected<NpyArray> readInt32(const std::string &path,

@@ -1,6 +1,7 @@
 //===- VarlenInputs.cpp - sequence offsets of a packed batch --------------===//
 
 #include "attngen/Driver/VarlenInputs.h"
+#include "attngen/Support/Error.h"
 #include "attngen/Support/Npy.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -8,10 +9,6 @@
 #include <algorithm>
 
 namespace attngen {
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// One offsets file: int32 [batch + 1], 0 first, `total` last, no decrease.
 static llvm::Expected<std::vector<int32_t>>

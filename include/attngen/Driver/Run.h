@@ -1,10 +1,9 @@
-//===- Run.h - `attngen run` and `attngen bench` ----------------*- C++ -*-===//
+//===- Run.h - `attngen run` ------------------------------------*- C++ -*-===//
 
 #ifndef ATTNGEN_DRIVER_RUN_H
 #define ATTNGEN_DRIVER_RUN_H
 
 #include "llvm/Support/Error.h"
-#include "llvm/Support/raw_ostream.h"
 
 #include <cstdint>
 #include <string>
@@ -42,18 +41,10 @@ struct RunOptions {
 /// only after every input was validated and the kernel ran.
 llvm::Error runSpec(const RunOptions &options);
 
-struct BenchOptions {
-  std::string specPath;
-  std::string backend = "cpu";
-  int64_t batch = 1, seqlenQ = 0, seqlenK = 0;
-  int64_t repetitions = 10, warmup = 2;
-  unsigned threads = 0;
-  bool json = false;
-};
-
-/// Times the kernel on random inputs: median over repetitions after warm-up,
-/// GFLOP/s from 2 * b * hq * visible_pairs * (d + dv).
-llvm::Error benchSpec(const BenchOptions &options, llvm::raw_ostream &out);
+/// Fails unless `backend` is one that `attngen <command>` runs on: cpu or
+/// cuda, and gpu-sim for run.
+llvm::Error checkBackend(const std::string &command,
+                         const std::string &backend);
 
 } // namespace attngen
 

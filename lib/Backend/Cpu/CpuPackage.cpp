@@ -5,6 +5,7 @@
 #include "attngen/Backend/PackageDirectory.h"
 #include "attngen/Backend/PackageManifest.h"
 #include "attngen/Spec/SpecParser.h"
+#include "attngen/Support/Error.h"
 
 #include "lld/Common/Driver.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -30,10 +31,6 @@ LLD_HAS_DRIVER(elf)
 using llvm::Error;
 
 namespace attngen {
-
-static Error packageError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// The manifest: everything a loader needs without reading the object.
 static nlohmann::ordered_json manifestJson(const AttentionSpec &spec,
@@ -112,15 +109,14 @@ compileToObject(mlir::ModuleOp llvmModule, const HostCpu &cpu) {
   std::unique_ptr<llvm::Module> module =
       mlir::translateModuleToLLVMIR(llvmModule, context);
   if (!module) {
-    return packageError("translation to LLVM IR failed");
+    return makeError("translation to LLVM IR failed");
   }
 
   std::string lookupError;
   std::unique_ptr<llvm::TargetMachine> machine =
       createTargetMachine(cpu, lookupError);
   if (!machine) {
-    return packageError("no LLVM target for " + cpu.triple + ": " +
-                        lookupError);
+    return makeError("no LLVM target for " + cpu.triple + ": " + lookupError);
   }
   module->setTargetTriple(machine->getTargetTriple());
   module->setDataLayout(machine->createDataLayout());
@@ -134,7 +130,7 @@ compileToObject(mlir::ModuleOp llvmModule, const HostCpu &cpu) {
   llvm::legacy::PassManager passes;
   if (machine->addPassesToEmitFile(passes, os, nullptr,
                                    llvm::CodeGenFileType::ObjectFile)) {
-    return packageError("the target cannot emit object files");
+    return makeError("the target cannot emit object files");
   }
   passes.run(*module);
   return object;
@@ -171,14 +167,14 @@ Error writeCpuPackage(mlir::ModuleOp llvmModule, const AttentionSpec &spec,
         lld::Result result =
             lld::lldMain(args, linkLog, linkLog, {{lld::Gnu, &lld::elf::link}});
         if (result.retCode != 0) {
-          return packageError(packageDir +
-                              ": linking kernel.so failed: " + linkOutput);
+          return makeError(packageDir +
+                           ": linking kernel.so failed: " + linkOutput);
         }
         llvm::sys::fs::remove(objectPath);
         auto library = llvm::MemoryBuffer::getFile(libraryPath);
         if (!library) {
-          return packageError(libraryPath + ": cannot read back: " +
-                              library.getError().message());
+          return makeError(libraryPath + ": cannot read back: " +
+                           library.getError().message());
         }
         return writePackageFile(
             (staging + "/manifest.json").str(),

@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attngen/Backend/Gpu/GpuPipeline.h"
+#include "attngen/Support/Error.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
@@ -49,10 +50,6 @@ using namespace mlir;
 namespace attngen {
 
 namespace {
-
-llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
 
 /// Sets one of LLVM's process-wide command-line options, as `llc -NAME=VALUE`
 /// would; false when this LLVM has no such option.

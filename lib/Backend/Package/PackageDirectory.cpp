@@ -1,6 +1,7 @@
 //===- PackageDirectory.cpp - writing kernel package directories ----------===//
 
 #include "attngen/Backend/PackageDirectory.h"
+#include "attngen/Support/Error.h"
 
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
@@ -10,21 +11,17 @@
 
 namespace attngen {
 
-static llvm::Error packageError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
-
 llvm::Error writePackageFile(const std::string &path,
                              llvm::StringRef contents) {
   std::error_code ec;
   llvm::raw_fd_ostream os(path, ec);
   if (ec) {
-    return packageError(path + ": cannot write: " + ec.message());
+    return makeError(path + ": cannot write: " + ec.message());
   }
   os << contents;
   os.close();
   if (os.has_error()) {
-    return packageError(path + ": cannot write: " + os.error().message());
+    return makeError(path + ": cannot write: " + os.error().message());
   }
   return llvm::Error::success();
 }
@@ -40,9 +37,9 @@ llvm::Error writePackageDirectory(
                             llvm::sys::fs::directory_iterator(packageDir, ec) ==
                                 llvm::sys::fs::directory_iterator();
     if (!isEmptyDirectory || ec) {
-      return packageError(packageDir +
-                          ": exists and is not an attngen package; not "
-                          "overwriting it");
+      return makeError(packageDir +
+                       ": exists and is not an attngen package; not "
+                       "overwriting it");
     }
   }
 
@@ -54,12 +51,12 @@ llvm::Error writePackageDirectory(
     parent = ".";
   }
   if (std::error_code ec = llvm::sys::fs::make_absolute(parent)) {
-    return packageError(packageDir + ": cannot create: " + ec.message());
+    return makeError(packageDir + ": cannot create: " + ec.message());
   }
   llvm::SmallString<256> staging;
   if (std::error_code ec =
           llvm::sys::fs::createUniqueDirectory(parent + "/.attnpkg", staging)) {
-    return packageError(packageDir + ": cannot create: " + ec.message());
+    return makeError(packageDir + ": cannot create: " + ec.message());
   }
   llvm::scope_exit cleanup([&] { llvm::sys::fs::remove_directories(staging); });
   if (llvm::Error error = fill(staging)) {
@@ -67,11 +64,11 @@ llvm::Error writePackageDirectory(
   }
   if (exists) {
     if (std::error_code ec = llvm::sys::fs::remove_directories(packageDir)) {
-      return packageError(packageDir + ": cannot replace: " + ec.message());
+      return makeError(packageDir + ": cannot replace: " + ec.message());
     }
   }
   if (std::error_code ec = llvm::sys::fs::rename(staging, packageDir)) {
-    return packageError(packageDir + ": cannot create: " + ec.message());
+    return makeError(packageDir + ": cannot create: " + ec.message());
   }
   cleanup.release();
   return llvm::Error::success();
