@@ -134,15 +134,21 @@
 // is, in i32. They evaluate key < seqlen_k and j <= i + off per element
 // as one bound per row, min(i + off, seqlen_k - 1) relative to the thread's
 // first key (i32), against each score's constant key offset c = 8 nt + j:
-// one compare and one select per score.
+// one compare and one select per score. Each absolute bound is clamped to
+// [-1, 2^31 - 1] (no key compares differently) while still an index, the
+// same for every tile, so that the subtraction of the first key is in i32.
 // CHECK: scf.for
 // CHECK-NOT: arith.select %{{[0-9]+}}, %{{[0-9]+}}, %c0 : index
 // CHECK: arith.select %{{.+}}, %c8_i32, %c0_i32 : i32
 // CHECK-COUNT-4: nvgpu.device_async_copy %[[K]][%[[BATCH]], %{{.+}}, %[[KVHEAD]], %{{.+}}], %[[KS]][%{{.+}}, %{{.+}}], 8, %{{.+}} {bypassL1}
-// CHECK: arith.maxsi %{{.+}}, %c-2147483648 : index
-// CHECK-NEXT: %[[LASTKEY:.+]] = arith.index_cast %{{.+}} : index to i32
-// CHECK: arith.maxsi %{{.+}}, %c-2147483648 : index
-// CHECK-NEXT: %[[ROWBOUND:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK: arith.minsi %{{.+}}, %c2147483647 : index
+// CHECK-NEXT: arith.maxsi %{{.+}}, %c-1 : index
+// CHECK-NEXT: %[[LASTKEYABS:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK-NEXT: %[[LASTKEY:.+]] = arith.subi %[[LASTKEYABS]], %[[BASE:.+]] : i32
+// CHECK: arith.minsi %{{.+}}, %c2147483647 : index
+// CHECK-NEXT: arith.maxsi %{{.+}}, %c-1 : index
+// CHECK-NEXT: %[[ROWABS:.+]] = arith.index_cast %{{.+}} : index to i32
+// CHECK-NEXT: %[[ROWBOUND:.+]] = arith.subi %[[ROWABS]], %[[BASE]] : i32
 // CHECK-NEXT: %[[BOUND:.+]] = arith.minsi %[[ROWBOUND]], %[[LASTKEY]] : i32
 // CHECK-NEXT: %[[VISIBLE0:.+]] = arith.cmpi sge, %[[BOUND]], %c0_i32 : i32
 // CHECK-NEXT: arith.select %[[VISIBLE0]], %{{.+}}, %{{.+}} : f32

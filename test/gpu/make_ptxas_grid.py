@@ -29,6 +29,11 @@ two-slab tiling with sinks. With seqlen_k folded into the mask's bounds
 with three stages on sm_90, auto's tiling (20 bytes): head dims that are not
 multiples of 8 now keep the separate compare, and their 110 grid kernels
 (d59, d111) spill only where they did before (sinks d59 128 x 64, sm_80).
+With the mask's bounds clamped per row and made relative in i32 (2026-11-28)
+25, all explicit two-slab tilings with sinks or of the families above: sinks
+d59 128 x 64 (sm_80) and sinks d64 128 x 128 (sm_90) pass now; sinks d128
+128 x 48 (sm_90), sinks d32 128 x 128 (sm_90) and sinks d96 128 x 48 (both
+targets) spill 4-48 bytes.
 """
 import itertools
 import json

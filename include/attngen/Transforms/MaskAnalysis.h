@@ -69,8 +69,10 @@ public:
   /// vector of keys (the result is then a vector of i1). With `keyBase`
   /// (index), `key` is relative to it, j = keyBase + key, and may be of a
   /// narrower integer type: each row's bounds are then computed once,
-  /// relative to keyBase, and compared against `key`, often a constant (the
-  /// GPU kernel's per-thread key offsets 8 nt + j). With `keyCount`
+  /// clamped to that type (as indices, the same for every KV tile), made
+  /// relative to keyBase in it, and compared against `key`, often a
+  /// constant (the GPU kernel's per-thread key offsets 8 nt + j); keys and
+  /// keyBase must be below the type's largest value. With `keyCount`
   /// (index), keys at or past it are not visible either: it joins each
   /// interval's upper bound per row (one compare per key for j < seqlen_k
   /// and the mask, where a separate compare and an and cost a select more).
