@@ -163,8 +163,9 @@ def main():
             if mmas < args.min_mma:
                 continue
             total = end + 1 - begin
+            per_mma = f", {(total - mmas) / mmas:.2f} others per HMMA" if mmas else ""
             print(f"  loop {instructions[begin][0]:#x}-{instructions[end][0]:#x}: {total} "
-                  f"instructions, {mmas} HMMA, {(total - mmas) / mmas:.2f} others per HMMA")
+                  f"instructions, {mmas} HMMA{per_mma}")
             print("    " + ", ".join(f"{op} {n}" for op, n in counts.most_common()))
             distances = hmma_chain_distances([t for _, t in instructions[begin:end + 1]])
             if distances:

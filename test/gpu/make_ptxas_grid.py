@@ -33,7 +33,11 @@ With the mask's bounds clamped per row and made relative in i32 (2026-11-28)
 25, all explicit two-slab tilings with sinks or of the families above: sinks
 d59 128 x 64 (sm_80) and sinks d64 128 x 128 (sm_90) pass now; sinks d128
 128 x 48 (sm_90), sinks d32 128 x 128 (sm_90) and sinks d96 128 x 48 (both
-targets) spill 4-48 bytes.
+targets) spill 4-48 bytes. With whole-tile copies in masked loops (K, and V
+below head_dim_v 128) 26: sinks d32 128 x 128 (sm_90) and sinks d96 128 x 48
+(sm_80) pass again; sinks d80 at 128 x 48 (both targets) and 128 x 64 (sm_90)
+spill 8-16 bytes. V unchecked at head_dim_v 128 as well had spilled in
+causal kernels (d128 f16 at 128 x 64, dv128 with d64 at 128 x 48, sm_90).
 """
 import itertools
 import json

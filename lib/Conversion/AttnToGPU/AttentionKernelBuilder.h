@@ -253,7 +253,7 @@ private:
                                 ValueRange state);
   void emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring, Value source,
                       Value kvTile, int64_t dim, int64_t paddedDim,
-                      WholeTileCopy wholeTile);
+                      WholeTileCopy wholeTile, bool inUnmaskedLoop);
   void emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile, bool inUnmaskedLoop);
   /// Runs `body` when `condition` holds (uniform across the CTA).
   void emitIf(ImplicitLocOpBuilder &b, Value condition,

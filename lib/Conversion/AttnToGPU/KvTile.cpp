@@ -13,17 +13,41 @@ namespace mlir::attn::attn_to_gpu {
 
 /// Rows [kvTile * block_n, +block_n) of `source` (K or V) into kvTile's
 /// buffer of `ring` by cp.async; `wholeTile`: how a tile whose rows all
-/// exist is copied.
+/// exist is copied. `inUnmaskedLoop`: the tile is one of a loop over
+/// unmasked tiles, which end at or before seqlen_k. In a masked loop, a
+/// tile whose rows all exist (on a causal diagonal, every tile but
+/// seqlen_k's last) is told apart at run time and copied as `wholeTile`
+/// says; only the others take the checked copy.
 void AttentionKernelBuilder::emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring,
                                             Value source, Value kvTile,
                                             int64_t dim, int64_t paddedDim,
-                                            WholeTileCopy wholeTile) {
+                                            WholeTileCopy wholeTile,
+                                            bool inUnmaskedLoop) {
   Value firstKey = arith::MulIOp::create(b, kvTile, index(b, tiling.blockN));
-  emitLoadTile(
-      b, kvBufferOf(b, ring, kvTile), source,
-      [&](ImplicitLocOpBuilder &b, Value row) { return kvRowIndices(b, row); },
-      firstKey, seqlenK, tiling.blockN, dim, paddedDim, /*async=*/true,
-      wholeTile);
+  auto load = [&](ImplicitLocOpBuilder &b, WholeTileCopy copy) {
+    emitLoadTile(
+        b, kvBufferOf(b, ring, kvTile), source,
+        [&](ImplicitLocOpBuilder &b, Value row) {
+          return kvRowIndices(b, row);
+        },
+        firstKey, seqlenK, tiling.blockN, dim, paddedDim, /*async=*/true, copy);
+  };
+  // Without a mask, the masked loop holds only seqlen_k's partial tile (and
+  // the whole copies there spilled 4-40 bytes: two-slab d96 and d128).
+  if (inUnmaskedLoop || wholeTile == WholeTileCopy::Checked || !masksKeys(op)) {
+    load(b, inUnmaskedLoop ? wholeTile : WholeTileCopy::Checked);
+    return;
+  }
+  // Checked, a two-slab kernel's copy is a loop of ~30 SASS instructions
+  // per chunk (index arithmetic in 64 bits); whole, ~5.
+  Value rowsExist = arith::CmpIOp::create(
+      b, arith::CmpIPredicate::sle,
+      arith::AddIOp::create(b, firstKey, index(b, tiling.blockN)), seqlenK);
+  auto copies = scf::IfOp::create(b, rowsExist, /*withElseRegion=*/true);
+  ImplicitLocOpBuilder whole(b.getLoc(), copies.thenBlock()->getTerminator());
+  load(whole, wholeTile);
+  ImplicitLocOpBuilder checked(b.getLoc(), copies.elseBlock()->getTerminator());
+  load(checked, WholeTileCopy::Checked);
 }
 
 /// K of KV tile `kvTile`; `inUnmaskedLoop`: the tile is one of a loop over
@@ -31,17 +55,20 @@ void AttentionKernelBuilder::emitLoadKvRows(ImplicitLocOpBuilder &b, Value ring,
 void AttentionKernelBuilder::emitLoadKeys(ImplicitLocOpBuilder &b, Value kvTile,
                                           bool inUnmaskedLoop) {
   emitLoadKvRows(b, keyTile, keyRows ? keyRows : key, kvTile, headDim,
-                 paddedHeadDim,
-                 inUnmaskedLoop ? wholeKeyTileCopy() : WholeTileCopy::Checked);
+                 paddedHeadDim, wholeKeyTileCopy(), inUnmaskedLoop);
 }
 
-/// V of KV tile `kvTile`.
+/// V of KV tile `kvTile`. A masked loop's whole V tiles of head_dim_v 128
+/// stay checked: unchecked, ptxas spilled 8 bytes in causal two-slab
+/// kernels on sm_90 (d128 at 128 x 64 with f16, head_dim_v 128 with
+/// head_dim 64 at 128 x 48).
 void AttentionKernelBuilder::emitLoadValues(ImplicitLocOpBuilder &b,
                                             Value kvTile, bool inUnmaskedLoop) {
   emitLoadKvRows(b, valueTile, valueRows ? valueRows : value, kvTile, headDimV,
                  paddedHeadDimV,
-                 inUnmaskedLoop ? wholeValueTileCopy()
-                                : WholeTileCopy::Checked);
+                 inUnmaskedLoop || headDimV < 128 ? wholeValueTileCopy()
+                                                  : WholeTileCopy::Checked,
+                 inUnmaskedLoop);
 }
 
 void AttentionKernelBuilder::emitIf(
