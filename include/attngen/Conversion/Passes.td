@@ -69,13 +69,16 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     16-bit types), and each thread's K/V copies are unrolled; two-slab
     kernels, at the register ceiling, rescale every tile (on sm_90 those
     whose accumulators take at most 144 registers, without a window or
-    sinks, rescale lazily as well) and copy in a loop, except in the loop
-    over unmasked tiles (whose rows all exist): K unrolled, one unchecked
-    cp.async per 16 bytes, and on sm_90 V in an unchecked loop. The KV
+    sinks, rescale lazily as well) and copy in a loop, except tiles whose
+    rows all exist (the loop over unmasked tiles, and with a mask the
+    masked loop's tiles before seqlen_k's last, told apart at run time):
+    K unrolled, one unchecked cp.async per 16 bytes, and on sm_90 V in an
+    unchecked loop (in masked loops, below head_dim_v 128). The KV
     tiles come from
     the same MaskAnalysis as the CPU path: empty tiles are never loaded,
     only boundary tiles evaluate the mask, by comparing per-row bounds
-    (relative to the thread's first key, in i32; seqlen_k folded into the
+    (clamped per row, then relative to the thread's first key in i32;
+    seqlen_k folded into the
     mask's upper bound, one compare and one select per score, except in
     padded two-slab kernels and at head dims that are not multiples of 8,
     where the fold spilled) against each score's
