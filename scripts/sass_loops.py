@@ -14,8 +14,10 @@ ABI version 7, e_flags (sm << 16) | 0x500 | sm): 11.8's nvdisasm reads the
 sections of 13's cubins as they are. Per kernel and loop (a backward branch
 and its target), the instruction count, the tensor-core MMAs (HMMA) among
 them, the others per MMA, and the count of each opcode (modifiers dropped),
-most frequent first. Loops with fewer than --min-mma MMAs are left out.
-Cold code that ptxas places after a loop's backward branch is not counted.
+most frequent first, and the loops nested in it (run several times per
+iteration, which the static count does not show). Loops with fewer than
+--min-mma MMAs are left out. Cold code that ptxas places after a loop's
+backward branch is not counted.
 
 Accumulator chains: an HMMA that accumulates into the registers an earlier
 HMMA wrote waits for that one's result (a fixed-latency dependency, ncu's
@@ -153,11 +155,12 @@ def main():
             fail(f"nvdisasm failed: {disassembled.stderr.strip()}")
     for name, instructions, labels in kernels(disassembled.stdout):
         print(f"{name}: {len(instructions)} instructions")
+        loops = []  # (begin, end) of each backward branch's loop
         for end, (_, text) in enumerate(instructions):
             branch = re.search(r"BRA\s+(?:`\()?(\.L_x_\d+)", text)
-            if not branch or labels.get(branch.group(1), end + 1) > end:
-                continue
-            begin = labels[branch.group(1)]
+            if branch and labels.get(branch.group(1), end + 1) <= end:
+                loops.append((labels[branch.group(1)], end))
+        for begin, end in loops:
             counts = collections.Counter(opcode(t) for _, t in instructions[begin:end + 1])
             mmas = counts["HMMA"]
             if mmas < args.min_mma:
@@ -167,6 +170,12 @@ def main():
             print(f"  loop {instructions[begin][0]:#x}-{instructions[end][0]:#x}: {total} "
                   f"instructions, {mmas} HMMA{per_mma}")
             print("    " + ", ".join(f"{op} {n}" for op, n in counts.most_common()))
+            # Loops inside this one (the checked copies' chunk loops) run
+            # several times per iteration: its static count leaves them out.
+            inner = [(b, e) for b, e in loops if begin < b and e < end]
+            if inner:
+                print("    inner loops (instructions per iteration): "
+                      + ", ".join(f"{instructions[b][0]:#x} {e + 1 - b}" for b, e in inner))
             distances = hmma_chain_distances([t for _, t in instructions[begin:end + 1]])
             if distances:
                 histogram = collections.Counter(min(d, 8) for d in distances)
