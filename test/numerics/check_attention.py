@@ -162,13 +162,16 @@ def cached_sequences(spec, q, kc, vc, lengths, table, added, rounded):
         yield qb[None], kb[None], vb[None]
 
 
-def rope_lse_bound(naive_lse, ref_lse):
-    """16-bit rope specs: twice the LSE error of a naive attention whose
-    rotated q is rounded to the dtype (as tensor cores read it)."""
+def rope_lse_bound(rounded_lse, ref_lse):
+    """16-bit rope specs: twice the LSE error of float64 attention on the
+    rotated q (and new keys) rounded to the dtype, as tensor cores read them.
+    Not of the naive attention that also rounds S: its rounding can cancel
+    q's (a single visible key of a top-left causal decode row, random seed
+    29 #34: kernel and rounded-input LSE 0.00211 off, the naive 0.00086)."""
     finite = np.isfinite(ref_lse)
     if not finite.any():
         return 0.0
-    return 2 * np.max(np.abs(naive_lse.astype(np.float64)[finite] - ref_lse[finite]))
+    return 2 * np.max(np.abs(rounded_lse.astype(np.float64)[finite] - ref_lse[finite]))
 
 
 def cached_reference(spec, q, kc, vc, lengths, table, attention, added=None,
@@ -350,9 +353,8 @@ def check_varlen_cached(spec, q, kc, vc, lengths, table, rng, run, added=None):
         ref_out, ref_lse = reference.attention(spec, qb, kb, vb)
         lse_bound = 1e-3
         if lse is not None and spec.get("rope") and dtype != "f32":
-            _, naive_lse = reference.attention(spec, q_naive, k_naive, vb,
-                                               round_to=lambda x: round_to(dtype, x))
-            lse_bound = max(lse_bound, rope_lse_bound(naive_lse, ref_lse))
+            _, rounded_lse = reference.attention(spec, q_naive, k_naive, vb)
+            lse_bound = max(lse_bound, rope_lse_bound(rounded_lse, ref_lse))
         problem = compare_sequence(
             spec, b, f"{lq[b]} queries, {seqlen_k} keys", out[cq[b]:cq[b + 1]],
             lse[:, cq[b]:cq[b + 1]] if lse is not None else None, ref_out, ref_lse,
@@ -424,13 +426,10 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu", input
         naive_fn = lambda: cached_reference(  # noqa: E731
             spec, q, k, v, lengths, table,
             lambda sp, *t: (low_precision_attention(sp, *t), None), added, rounded=True)[0]
-        # The naive LSE with rotated q rounded to the dtype (as the GPU's
-        # tensor cores read it) bounds the LSE of rope specs.
-        naive_lse_fn = lambda: cached_reference(  # noqa: E731
-            spec, q, k, v, lengths, table,
-            lambda sp, *t: reference.attention(
-                sp, *t, round_to=lambda x: round_to(spec["dtype"], x)),
-            added, rounded=True)[1]
+        # The LSE with rotated q (and new keys) rounded to the dtype, as the
+        # GPU's tensor cores read them, bounds the LSE of rope specs.
+        rounded_lse_fn = lambda: cached_reference(  # noqa: E731
+            spec, q, k, v, lengths, table, reference.attention, added, rounded=True)[1]
         if append:
             problem = check_appended_cache(spec, k, v, lengths, table, added,
                                            np.load(new_paths["k_out"]), np.load(new_paths["v_out"]))
@@ -464,7 +463,7 @@ def check(attngen, spec_path, workdir, sq, sk, batch, spec, backend="cpu", input
         if dtype != "f32":
             lse_bound = max(lse_bound, 1e-3)
             if spec.get("rope"):
-                lse_bound = max(lse_bound, rope_lse_bound(naive_lse_fn(), ref_lse))
+                lse_bound = max(lse_bound, rope_lse_bound(rounded_lse_fn(), ref_lse))
         if lse_error > lse_bound:
             return f"LSE max error {lse_error:.3g} > bound {lse_bound:.3g}"
     return None

@@ -225,11 +225,9 @@ def check_shape(runtime, kernel, spec, batch, sq, sk, workdir):
             if problem:
                 return problem, float("nan")
         if spec.get("rope"):
-            naive_lse = cached_reference(
-                spec, q, k, v, cache[0], cache[1],
-                lambda sp, *t: reference.attention(sp, *t, round_to=lambda x: round_to(dtype, x)),
-                added, rounded=True)[1]
-            lse_floor = rope_lse_bound(naive_lse, ref_lse)
+            rounded_lse = cached_reference(spec, q, k, v, cache[0], cache[1],
+                                           reference.attention, added, rounded=True)[1]
+            lse_floor = rope_lse_bound(rounded_lse, ref_lse)
     else:
         ref_out, ref_lse = reference.attention(spec, q.astype(np.float64), k.astype(np.float64),
                                                v.astype(np.float64))
