@@ -95,12 +95,10 @@ llvm::Expected<LoweredSpec> lowerSpec(const AttentionSpec &spec,
   }
 
   PassManager tilePm(&context);
-  // Prefill kernels are vectorized for this machine's preferred vector
-  // width. KV-cache kernels keep 8 lanes: their decode items (dot products
-  // along d, each reduced across lanes) ran 9% slower with 16 (batch 8 x
-  // 8k keys, d64 f16, on a Zen 4).
+  // CPU kernels are vectorized for this machine's preferred vector width
+  // (attn-tile caps KV-cache kernels at 8 lanes).
   attn::AttnTileOptions tileOptions;
-  if (target == Target::CPU && spec.kvCache.layout == KvCacheLayout::None) {
+  if (target == Target::CPU) {
     tileOptions.vectorWidth = hostF32VectorWidth();
   }
   tilePm.addPass(attn::createAttnTile(tileOptions));

@@ -50,7 +50,8 @@ def AttnTile : Pass<"attn-tile", "::mlir::ModuleOp"> {
            "Keys per tile (0: the spec's tiling, or 64 for auto)">,
     Option<"vectorWidth", "vector-width", "int64_t", /*default=*/"8",
            "f32 lanes of the vector ops over keys and head_dim_v (a power "
-           "of two, at most 16; block-n must be a multiple)">,
+           "of two, at most 16; block-n must be a multiple); KV-cache ops "
+           "take at most 8">,
   ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::func::FuncDialect",
