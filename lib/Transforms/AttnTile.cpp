@@ -86,16 +86,22 @@ LogicalResult AttnTilePass::tileFunction(func::FuncOp func, AttentionOp op) {
   }
   // KV-cache kernels use at most 8 lanes: their decode items (dot products
   // along d, each reduced across lanes) ran 9% slower with 16 (batch 8 x 8k
-  // keys, d64 f16, on a Zen 4).
-  int64_t lanes = vectorWidth;
+  // keys, d64 f16, on a Zen 4). The option is checked as given, block-n
+  // against the lanes used.
+  int64_t requested = vectorWidth, lanes = requested;
   if (op.hasKvCache()) {
     lanes = std::min<int64_t>(lanes, kKvCacheMaxLanes);
   }
-  if (lanes < 1 || lanes > 16 || !llvm::isPowerOf2_64(lanes) ||
+  if (requested < 1 || requested > 16 || !llvm::isPowerOf2_64(requested) ||
       blockNSize % lanes != 0) {
-    return op.emitOpError() << "vector-width must be a power of two in [1, 16] "
-                               "dividing block-n, got vector-width = "
-                            << lanes << ", block-n = " << blockNSize;
+    InFlightDiagnostic error =
+        op.emitOpError() << "vector-width must be a power of two in [1, 16] "
+                            "dividing block-n, got vector-width = "
+                         << requested;
+    if (lanes != requested) {
+      error << " (" << lanes << " lanes with a KV cache)";
+    }
+    return error << ", block-n = " << blockNSize;
   }
 
   // (q, k, v, o, lse, slopes, cache_seqlens, page_table, partial_o,

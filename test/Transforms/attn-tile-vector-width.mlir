@@ -1,4 +1,9 @@
 // RUN: attn-opt %s -split-input-file --attn-tile="block-m=32 block-n=16 vector-width=16" | FileCheck %s
+// RUN: not attn-opt %s -split-input-file --attn-tile="block-m=32 block-n=16 vector-width=32" 2>&1 | FileCheck %s --check-prefix=TOO-WIDE
+
+// A vector-width past 16 is an error, also where a KV cache would take 8.
+// TOO-WIDE: error: 'attn.attention' op vector-width must be a power of two in [1, 16] dividing block-n, got vector-width = 32, block-n = 16
+// TOO-WIDE: error: 'attn.attention' op vector-width must be a power of two in [1, 16] dividing block-n, got vector-width = 32 (8 lanes with a KV cache), block-n = 16
 
 // vector-width (the host's f32 lanes; attngen passes 16 on AVX-512
 // machines) sets the lanes of the vector ops over keys and head_dim_v.
