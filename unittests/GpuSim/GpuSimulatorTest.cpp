@@ -39,6 +39,20 @@ protected:
   OwningOpRef<ModuleOp> module;
 };
 
+/// `source` with every occurrence of each placeholder replaced by its text.
+std::string withPlaceholders(
+    const char *source,
+    std::initializer_list<std::pair<std::string, std::string>> replacements) {
+  std::string text = source;
+  for (const auto &[placeholder, replacement] : replacements) {
+    for (size_t at = text.find(placeholder); at != std::string::npos;
+         at = text.find(placeholder, at + replacement.size())) {
+      text.replace(at, placeholder.size(), replacement);
+    }
+  }
+  return text;
+}
+
 /// Expects `error` to be set, with `message` in its text.
 void expectErrorContaining(llvm::Error error, llvm::StringRef message) {
   ASSERT_TRUE(static_cast<bool>(error)) << "expected: " << message.str();
@@ -211,9 +225,9 @@ gpu.module @m {
 TEST_F(GpuSimulatorTest, CpAsyncDataIsVisibleOnlyAfterTheWait) {
   Type f16 = Float16Type::get(&context);
   for (bool withWait : {true, false}) {
-    std::string source = kMissingWaitKernel;
-    source.replace(source.find("WAIT"), 4,
-                   withWait ? "nvvm.cp.async.wait.group 0" : "");
+    std::string source = withPlaceholders(
+        kMissingWaitKernel,
+        {{"WAIT", withWait ? "nvvm.cp.async.wait.group 0" : ""}});
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {32, 8}, std::vector<double>(256)};
@@ -264,8 +278,8 @@ gpu.module @m {
 
 TEST_F(GpuSimulatorTest, ReportsSharedMemoryRacesBetweenWarps) {
   for (bool withBarrier : {true, false}) {
-    std::string source = kRacyKernel;
-    source.replace(source.find("BARRIER"), 7, withBarrier ? "gpu.barrier" : "");
+    std::string source = withPlaceholders(
+        kRacyKernel, {{"BARRIER", withBarrier ? "gpu.barrier" : ""}});
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer out{Float32Type::get(&context), {64}, std::vector<double>(64)};
@@ -356,9 +370,8 @@ TEST_F(GpuSimulatorTest, ChecksOverlappingSharedViewsByAddress) {
   };
   Type f16 = Float16Type::get(&context), f32 = Float32Type::get(&context);
   for (const Case &c : cases) {
-    std::string source = kOverlappingViewsKernel;
-    source.replace(source.find("WAIT"), 4, c.wait);
-    source.replace(source.find("OTILE"), 5, c.readOffset);
+    std::string source = withPlaceholders(
+        kOverlappingViewsKernel, {{"WAIT", c.wait}, {"OTILE", c.readOffset}});
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {32, 8}, std::vector<double>(256, 2)};
@@ -455,15 +468,9 @@ TEST_F(GpuSimulatorTest, CountsSharedMemoryWavefrontsAndLines) {
   for (auto [rowLength, offset, wavefronts, lines] :
        {std::tuple{64, 2048, 8, 1}, std::tuple{72, 2048, 1, 1},
         std::tuple{72, 2064, 1, 2}}) {
-    std::string source = kTrafficKernel;
-    for (auto [key, value] :
-         {std::pair{std::string("OFFSET"), std::to_string(offset)},
-          std::pair{std::string("ROW"), std::to_string(rowLength)}}) {
-      for (size_t at = source.find(key); at != std::string::npos;
-           at = source.find(key)) {
-        source.replace(at, key.size(), value);
-      }
-    }
+    std::string source =
+        withPlaceholders(kTrafficKernel, {{"OFFSET", std::to_string(offset)},
+                                          {"ROW", std::to_string(rowLength)}});
     gpu::GPUFuncOp kernel = parseKernel(source.c_str());
     ASSERT_TRUE(kernel);
     SimBuffer in{f16, {64}, std::vector<double>(64, 1)};

@@ -56,7 +56,7 @@ LogicalResult CtaSimulator::execAsync(Operation *op, const Mask &mask) {
         return failure();
       }
       if (count * dst.buffer->elementType.getIntOrFloatBitWidth() == 128 &&
-          sharedByteOffset.count(dst.buffer)) {
+          isShared(dst.buffer)) {
         chunkAddresses[t] = sharedByteAddress(dst.buffer, dstLinear);
       }
       openCopies[t].push_back({dst.buffer, dstLinear, std::move(data)});

@@ -1,5 +1,4 @@
-//===- SharedMemoryChecks.cpp - shared-memory hazards in the emulator
-//------===//
+//===- SharedMemoryChecks.cpp - shared-memory hazards in the emulator -----===//
 //
 // Shared memory is checked by address, in 2-byte granules, whatever view
 // reaches it. Barriers divide a CTA's execution into epochs; within one, a

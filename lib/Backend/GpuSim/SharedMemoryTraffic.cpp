@@ -54,7 +54,7 @@ int64_t phaseWavefronts(ArrayRef<std::pair<int64_t, int64_t>> accesses) {
 void CtaSimulator::countSharedAccesses(
     SimBuffer *buffer, ArrayRef<int64_t> linears, int64_t count,
     SharedMemoryTraffic::Wavefronts &counter) {
-  if (!sharedByteOffset.count(buffer)) {
+  if (!isShared(buffer)) {
     return;
   }
   int64_t bytes = count * buffer->elementType.getIntOrFloatBitWidth() / 8;
