@@ -182,11 +182,14 @@ func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: 
 
 // -----
 
-// Head dims 81-96 on sm_90, multiples of 16, plain scores, no window or
-// sinks: two slabs of 128 x 48 on 4 warps, whose softmax rescales lazily.
+// Head dims 81-96 on sm_90, multiples of 16 (with any mask and scores):
+// one slab of 64 x 64 with three stages (Q 12 KiB, two K and two V
+// buffers of 12 KiB each), three CTAs per multiprocessor.
 // CHECK-LABEL: gpu.func @causal_d96_sm90
-// CHECK-SAME: attn.num_stages = 2
-// CHECK-SAME: attn.tile_sizes = array<i64: 128, 48, 4>
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.shared_memory_bytes = 61440
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
 func.func @causal_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -197,7 +200,8 @@ func.func @causal_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>,
 // -----
 
 // CHECK-LABEL: gpu.func @noncausal_d96_dv64_sm90
-// CHECK-SAME: attn.tile_sizes = array<i64: 128, 48, 4>
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
 func.func @noncausal_d96_dv64_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -207,10 +211,11 @@ func.func @noncausal_d96_dv64_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x9
 
 // -----
 
-// sm_80 (where the lazy rescale would spill), a padded head dim (d88's
-// GQA kernel spilled), a window, softcap: one slab of 64 x 128.
+// sm_80 (not measured) and padded head dims (d88's GQA kernel spilled at
+// 128 x 48): one slab of 64 x 128, one CTA.
 // CHECK-LABEL: gpu.func @causal_d96_sm80
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+// CHECK-SAME: nvvm.minctasm = 1
 func.func @causal_d96_sm80(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_80)
@@ -232,7 +237,9 @@ func.func @causal_d88_sm90(%q: tensor<?x?x8x88xbf16>, %k: tensor<?x?x8x88xbf16>,
 // -----
 
 // CHECK-LABEL: gpu.func @window_d96_sm90
-// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
 func.func @window_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(256, 0) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -243,7 +250,9 @@ func.func @window_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>,
 // -----
 
 // CHECK-LABEL: gpu.func @softcap_d96_sm90
-// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
 func.func @softcap_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(30.0)
       target(sm_90)

@@ -38,6 +38,10 @@ below head_dim_v 128) 26: sinks d32 128 x 128 (sm_90) and sinks d96 128 x 48
 (sm_80) pass again; sinks d80 at 128 x 48 (both targets) and 128 x 64 (sm_90)
 spill 8-16 bytes. V unchecked at head_dim_v 128 as well had spilled in
 causal kernels (d128 f16 at 128 x 64, dv128 with d64 at 128 x 48, sm_90).
+With three CTAs per multiprocessor for 64 x 64 tiles up to d96 (168
+registers; 2026-11-28) the same 26: every 64 x 64 kernel of d32-d96
+assembles in 168 or fewer, except d59's (padded columns: 96-368 bytes),
+which the rule leaves at one CTA.
 """
 import itertools
 import json

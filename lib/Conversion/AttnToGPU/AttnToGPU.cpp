@@ -81,13 +81,14 @@ LogicalResult AttnToGPUPass::lowerFunction(func::FuncOp func, AttentionOp op,
       static_cast<int32_t>(tiling.numWarps * attn_to_gpu::kWarpSize);
   kernel.setKnownBlockSizeAttr(
       builder.getDenseI32ArrayAttr({numThreads, 1, 1}));
-  // One CTA per multiprocessor is enough (FlashAttention-2's launch bounds):
-  // without it ptxas caps registers for occupancy and spills the
-  // accumulators of the larger kernels.
-  kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
-                  builder.getI32IntegerAttr(1));
   AttentionKernelBuilder kernelBuilder(op, tiling);
   int64_t sharedBytes = kernelBuilder.sharedMemoryBytes();
+  // Without launch bounds ptxas caps registers for occupancy and spills the
+  // accumulators of the larger kernels; the smaller ones ask for the CTAs
+  // that shared memory holds.
+  kernel->setAttr(NVVM::NVVMDialect::getMinctasmAttrName(),
+                  builder.getI32IntegerAttr(static_cast<int32_t>(
+                      minCtasPerMultiprocessor(op, tiling, sharedBytes))));
   if (sharedBytes > maxSharedMemoryBytes(op.getTarget())) {
     return op.emitOpError()
            << "the GPU tiling (block_m = " << tiling.blockM

@@ -24,15 +24,60 @@ int64_t slabsPerWarpOf(const GpuTiling &tiling) {
   return tiling.blockM / (kMmaM * tiling.numWarps);
 }
 
+bool hasPaddedColumns(AttentionOp op) {
+  return op.getHeadDim() % kMmaK != 0 || op.getHeadDimV() % kMmaK != 0;
+}
+
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
   return 4 * (tiling.blockN / kMmaN +
               llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
+}
+
+/// No softcap or ALiBi: scores are Q K^T scaled.
+static bool hasPlainScores(AttentionOp op) {
+  return op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
 }
 
 /// A window on either side, or sink tokens.
 static bool hasWindowOrSinks(AttentionOp op) {
   return op.getWindowLeft() >= 0 || op.getWindowRight() >= 0 ||
          op.getSinkTokens() > 0;
+}
+
+int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
+                                 int64_t sharedBytes) {
+  // One slab of at most 80 accumulator registers at head dims up to 96
+  // (64 x 64) assembles without spills in 168 registers per thread where no
+  // column is padded (ptxas 13, sm_80 and sm_90, make_ptxas_grid.py; d59
+  // spilled 96-368 bytes, d128 at 64 x 32 with softcap 16), where ptxas
+  // otherwise spends 158-196 and fits two CTAs of 4 warps: on an H200,
+  // causal d80 at 64 x 64 with three stages ran 12% slower at 172
+  // registers than at 168. Above 72 (head dims 81-96), kernels with three of
+  // softcap or ALiBi, a window or sinks, varlen and split-KV used all 168 or
+  // spilled (varlen, window, sinks and softcap: 4 bytes on sm_90).
+  constexpr int64_t kRegistersPerThread = 168, kAccumulatorLimit = 80;
+  constexpr int64_t kFullFeaturedAccumulatorLimit = 72;
+  constexpr int64_t kHeadDimLimit = 96;
+  constexpr int64_t kRegistersPerMultiprocessor = 64 * 1024;
+  // Each CTA also holds 1 KiB of shared memory reserved for the system.
+  constexpr int64_t kReservedSharedBytes = 1024;
+  int64_t accumulators =
+      slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling);
+  int64_t featuresWithRegisters = !hasPlainScores(op) + hasWindowOrSinks(op) +
+                                  op.isVarlen() + op.getSplitKv().has_value();
+  if (hasPaddedColumns(op) ||
+      std::max(op.getHeadDim(), op.getHeadDimV()) > kHeadDimLimit ||
+      accumulators > kAccumulatorLimit ||
+      (accumulators > kFullFeaturedAccumulatorLimit &&
+       featuresWithRegisters >= 3)) {
+    return 1;
+  }
+  int64_t byRegisters = kRegistersPerMultiprocessor /
+                        (tiling.numWarps * kWarpSize * kRegistersPerThread);
+  int64_t bySharedMemory =
+      (maxSharedMemoryBytes(op.getTarget()) + kReservedSharedBytes) /
+      (sharedBytes + kReservedSharedBytes);
+  return std::max<int64_t>(1, std::min(byRegisters, bySharedMemory));
 }
 
 bool masksKeys(AttentionOp op) {
@@ -55,10 +100,9 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling) {
 /// partial rows cost registers) get 144; softcap and ALiBi, whose per-score
 /// terms need registers of their own, 128.
 static int64_t accumulatorRegisterBudget(AttentionOp op) {
-  bool plainScores = op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
   bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
                         llvm::isPowerOf2_64(op.getHeadDimV());
-  return !plainScores ? 128 : (powerOfTwoDims ? 192 : 144);
+  return !hasPlainScores(op) ? 128 : (powerOfTwoDims ? 192 : 144);
 }
 
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
@@ -85,23 +129,34 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   1k/8k against two stages: d64 causal 219/288 vs 150/214 (and 128 x
 ///   128: 203/286), GQA 219/288 vs 164/231, window 210/239 vs 145/187,
 ///   ALiBi 159/210 vs 139/189, softcap 148/182 vs 144/177; d80 causal
-///   157/208 vs 144/196, non-causal 217/241 vs 175/205 (64 x 128: 191/213);
-/// - head dims from 81 to 96 on sm_90, multiples of 16 (d81-d90 spilled
-///   8-64 bytes: padded columns cost registers), plain scores, no window or
-///   sinks: two slabs of 128 x 48 on 4 warps (144 accumulator registers,
-///   the widest two-slab tile within the budget), whose online softmax skips
-///   O's rescaling while no row's max grows by 2^8 (twoSlabsRescaleLazily,
-///   which the rule requires). On an
-///   H100 at seqlen 1k/8k/16k against SDPA's FA2, d96: causal 0.93/1.09/1.05
-///   vs 0.92/1.04/0.99 for one slab of 64 x 128, non-causal 1.04/1.02/0.97
-///   vs 1.00/0.98/0.90 (d80's 128 x 64 tied with its 64 x 64: 1.20-1.27);
+///   157/208 vs 144/196, non-causal 217/241 vs 175/205 (64 x 128: 191/213).
+///   Three CTAs per multiprocessor in 168 registers at most
+///   (minCtasPerMultiprocessor) against the two that ptxas's 172-196 left
+///   room for, on an H200 at 1k/8k: d80 causal +21%/+11%, GQA +16%/+12%,
+///   window +19%/+17%, ALiBi +17%/+14%, d64 ALiBi +15%/+9%; kernels that
+///   already fit three were within 3%;
+/// - head dims from 81 to 96 on sm_90, multiples of 16 (padded columns
+///   cost registers): one slab of 64 x 64 with three stages, three CTAs
+///   per multiprocessor in 159-168 registers (minCtasPerMultiprocessor).
+///   On an H200 at seqlen 512/1k/2k/4k/8k/16k against SDPA's FA2, d96:
+///   causal 1.19/1.10/1.07/1.06/1.04/0.98 vs 1.03/0.99/1.00/1.01/1.01/1.04
+///   for two slabs of 128 x 48 on 4 warps (the rule until then for plain
+///   scores: one CTA per multiprocessor), non-causal
+///   1.11/1.07/1.05/1.05/1.04/0.95 vs 0.99/0.96/0.98/0.96/0.96/0.95, GQA
+///   1.22/1.14/1.06/1.07/1.05/0.96 vs 1.06/1.03/1.01/1.01/1.00/1.01 (only
+///   at 16k, batch 1, is 128 x 48 ahead); TFLOP/s against one slab of 64 x
+///   128 (the rule until then otherwise): window 187/241/265/272/276/279 vs
+///   152/203/226/221/234/229, softcap 157/190/210/224/229/235 vs
+///   115/157/188/206/220/227, ALiBi 171/214/238/261/270/267 vs
+///   144/191/226/247/266/275 (sinks not timed; they assemble in 164);
 /// - head dims from 113 to 128 with a window or sinks: one slab of 64 x 64
 ///   on 4 warps. On an H100 at 1k/8k, window d128 ran 217/252 TFLOP/s
 ///   against 218/252 for 64 x 128, and the kernel, with half the key
 ///   columns in each of its loop versions (sinks, window edge, diagonal,
 ///   unmasked), compiles in half the time: streaming_llm's spec -> PTX
 ///   5.2 -> 3.0 G instructions, 1.4-1.6 -> 0.46 s (bench/compile);
-/// - head dims from 81 to 128 otherwise: one slab of 64 x 128 on 4 warps
+/// - head dims from 81 to 128 otherwise (sm_80, padded head dims, above
+///   96): one slab of 64 x 128 on 4 warps
 ///   (128 accumulator registers at most, within every budget). On an H100
 ///   at 1k/8k against 64 x 64: d96 188/269 vs 175/250 causal, 250/290 vs
 ///   213/268 non-causal; d112 164/214 vs 160/210 causal, 212/235 vs 193/217
@@ -130,15 +185,9 @@ static GpuTiling autoTiling(AttentionOp op) {
     return wideTwoSlabs;
   }
   int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
-  GpuTiling narrowTwoSlabs{128, 48, 4, 2};
-  bool unpaddedDims =
-      op.getHeadDim() % kMmaK == 0 && op.getHeadDimV() % kMmaK == 0;
-  if (widestHeadDim > 80 && widestHeadDim <= 96 && unpaddedDims &&
-      fitsRegisters(narrowTwoSlabs) &&
-      twoSlabsRescaleLazily(op, narrowTwoSlabs)) {
-    return narrowTwoSlabs;
-  }
-  if (widestHeadDim <= 80) {
+  if (widestHeadDim <= 80 ||
+      (widestHeadDim <= 96 && op.getTarget() == Target::SM90 &&
+       !hasPaddedColumns(op))) {
     return {64, 64, 4, 3};
   }
   if (widestHeadDim > 112 && widestHeadDim <= 128 && hasWindowOrSinks(op)) {

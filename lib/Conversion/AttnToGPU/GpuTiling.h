@@ -45,6 +45,10 @@ int64_t maxSharedMemoryBytes(Target target);
 /// 16-row slabs of the Q tile per warp.
 int64_t slabsPerWarpOf(const GpuTiling &tiling);
 
+/// Whether head_dim or head_dim_v is not a multiple of the MMA's k (16):
+/// the tiles then carry zero columns up to the next multiple.
+bool hasPaddedColumns(AttentionOp op);
+
 /// 32-bit registers of one 16-row slab's S and O accumulators (4 per 16x8
 /// fragment).
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
@@ -59,6 +63,17 @@ int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
 /// the swizzle's address arithmetic, 128 x 48 at d96 non-causal spilled
 /// 4-12 bytes).
 bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling);
+
+/// CTAs per multiprocessor the kernel asks ptxas to make room for
+/// (.minnctapersm), which caps its registers at 64 Ki / (CTAs * threads).
+/// Where a warp's one slab has at most 80 accumulator registers and the
+/// head dims are multiples of 16 up to 96 (64 x 64 tiles; at most 72 for
+/// kernels with three of softcap or ALiBi, a window or sinks, varlen and
+/// split-KV): as many CTAs of 168 registers per thread as `sharedBytes` per
+/// CTA leave room for. Else one (FlashAttention-2's launch bounds), so that
+/// ptxas does not cap the registers of the larger kernels and spill.
+int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
+                                 int64_t sharedBytes);
 
 /// Whether keys are masked by more than seqlen_k (a causal mask, a window
 /// or sink tokens): the kernel then has boundary tiles inside the sequence.

@@ -1,0 +1,164 @@
+// RUN: attn-opt %s -split-input-file --attn-to-gpu | FileCheck %s
+
+// The CTAs per multiprocessor each kernel asks ptxas for (nvvm.minctasm,
+// minCtasPerMultiprocessor in GpuTiling.cpp), which caps its registers at
+// 64 Ki / (CTAs * threads): one where the accumulators need up to 255
+// registers; for one slab of at most 80 accumulator registers and head dims
+// that are multiples of 16 up to 96, three CTAs of 4 warps (168 registers)
+// where shared memory holds them.
+
+// Causal d80 (auto: 64 x 64 on 4 warps, three stages): 32 + 40 accumulator
+// registers, 50 KiB of shared memory; three CTAs on both targets.
+// CHECK-LABEL: gpu.func @causal_d80_sm90
+// CHECK-SAME: attn.shared_memory_bytes = 51200
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
+func.func @causal_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16> -> tensor<?x?x8x80xbf16>
+  return %o : tensor<?x?x8x80xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @causal_d80_sm80
+// CHECK-SAME: nvvm.minctasm = 3
+func.func @causal_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_80)
+      : tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16> -> tensor<?x?x8x80xbf16>
+  return %o : tensor<?x?x8x80xbf16>
+}
+
+// -----
+
+// Six stages at d80: 110 KiB per CTA (plus 1 KiB the system reserves) leave
+// room for two CTAs in an H100's 228 KiB, one in an A100's 164 KiB.
+// CHECK-LABEL: gpu.func @stages6_d80_sm90
+// CHECK-SAME: attn.shared_memory_bytes = 112640
+// CHECK-SAME: nvvm.minctasm = 2
+func.func @stages6_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 6> target(sm_90)
+      : tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16> -> tensor<?x?x8x80xbf16>
+  return %o : tensor<?x?x8x80xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @stages6_d80_sm80
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @stages6_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 6> target(sm_80)
+      : tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16> -> tensor<?x?x8x80xbf16>
+  return %o : tensor<?x?x8x80xbf16>
+}
+
+// -----
+
+// Head dim 96 at 64 x 64 on sm_90 (auto): 32 + 48 accumulator registers,
+// within the limit.
+// CHECK-LABEL: gpu.func @causal_d96_64x64
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 3
+func.func @causal_d96_64x64(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
+
+// -----
+
+// Head dim 112 at 64 x 64: 32 + 56, over the limit (d128's 32 + 64 spilled
+// 8-144 bytes at 168 registers).
+// CHECK-LABEL: gpu.func @causal_d112_64x64
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @causal_d112_64x64(%q: tensor<?x?x8x112xbf16>, %k: tensor<?x?x8x112xbf16>, %v: tensor<?x?x8x112xbf16>) -> tensor<?x?x8x112xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(112, 112) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x8x112xbf16>, tensor<?x?x8x112xbf16>, tensor<?x?x8x112xbf16> -> tensor<?x?x8x112xbf16>
+  return %o : tensor<?x?x8x112xbf16>
+}
+
+// -----
+
+// Head dim 72 pads its columns to 80 (d59's kernels, padded to 64, spilled
+// 96-368 bytes at 168 registers): one CTA.
+// CHECK-LABEL: gpu.func @causal_d72
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @causal_d72(%q: tensor<?x?x8x72xbf16>, %k: tensor<?x?x8x72xbf16>, %v: tensor<?x?x8x72xbf16>) -> tensor<?x?x8x72xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(72, 72) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x72xbf16>, tensor<?x?x8x72xbf16>, tensor<?x?x8x72xbf16> -> tensor<?x?x8x72xbf16>
+  return %o : tensor<?x?x8x72xbf16>
+}
+
+// -----
+
+// Non-causal d64 (auto: 128 x 128, two slabs per warp): 192 accumulator
+// registers, one CTA (FlashAttention-2's launch bounds).
+// CHECK-LABEL: gpu.func @noncausal_d64
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// Head dim 128 at 64 x 32: 16 + 64 accumulator registers, but d128's O
+// takes 64 of them (with softcap it spilled 16 bytes at 168 registers).
+// CHECK-LABEL: gpu.func @softcap_d128_64x32
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 32, 4>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @softcap_d128_64x32(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(30.0)
+      tiling <block_m = 64, block_n = 32, num_warps = 4, num_stages = 4> target(sm_90)
+      : tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16>, tensor<?x?x8x128xbf16> -> tensor<?x?x8x128xbf16>
+  return %o : tensor<?x?x8x128xbf16>
+}
+
+// -----
+
+// Varlen with a window, sink tokens and softcap at d96 (auto: 64 x 64, 80
+// accumulator registers): three features that need registers of their own,
+// which spilled 4 bytes at 168 registers: one CTA. At d80 (72) three.
+// CHECK-LABEL: gpu.func @varlen_window_sinks_softcap_d96
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @varlen_window_sinks_softcap_d96(%q: tensor<1x?x8x96xbf16>, %k: tensor<1x?x8x96xbf16>, %v: tensor<1x?x8x96xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(70, 0) sinks(2) scale(0.1) softcap(20.0)
+      target(sm_90)
+      : tensor<1x?x8x96xbf16>, tensor<1x?x8x96xbf16>, tensor<1x?x8x96xbf16> -> tensor<1x?x8x96xbf16>
+  return %o : tensor<1x?x8x96xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @varlen_window_sinks_softcap_d80
+// CHECK-SAME: nvvm.minctasm = 3
+func.func @varlen_window_sinks_softcap_d80(%q: tensor<1x?x8x80xbf16>, %k: tensor<1x?x8x80xbf16>, %v: tensor<1x?x8x80xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(70, 0) sinks(2) scale(0.1) softcap(20.0)
+      target(sm_90)
+      : tensor<1x?x8x80xbf16>, tensor<1x?x8x80xbf16>, tensor<1x?x8x80xbf16> -> tensor<1x?x8x80xbf16>
+  return %o : tensor<1x?x8x80xbf16>
+}
+
+// -----
+
+// A window and softcap at d96, two such features: three CTAs.
+// CHECK-LABEL: gpu.func @window_softcap_d96
+// CHECK-SAME: nvvm.minctasm = 3
+func.func @window_softcap_d96(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(70, 0) sinks(0) scale(0.1) softcap(20.0)
+      target(sm_90)
+      : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
+  return %o : tensor<?x?x8x96xbf16>
+}
