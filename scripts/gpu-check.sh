@@ -28,7 +28,7 @@
 # (the attngen of older commits: scripts/build-attngen-at.sh REV), bench/gpu's
 # kernels from every compiler timed back to back (baseline[-LABEL]/ and
 # current/ CSVs): an A/B of kernel changes made without a GPU
-# (ATTNGEN_BENCH_HEAD_DIMS, default 64,128,256: bench/gpu's head dims).
+# (ATTNGEN_BENCH_HEAD_DIMS, default 64,80,96,128,256: bench/gpu's head dims).
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # `run OUT_DIR numerics bench` runs only the stages named.
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
@@ -111,7 +111,7 @@ PY
     done
   done
   /usr/bin/python3 bench/gpu/make_specs.py "$bundle/specs/bench" \
-    --head-dims "${ATTNGEN_BENCH_HEAD_DIMS:-64,128,256}"
+    --head-dims "${ATTNGEN_BENCH_HEAD_DIMS:-64,80,96,128,256}"
   for spec in "$bundle"/specs/bench/*.json; do
     $attngen compile "$spec" --target "$target" -o "$bundle/bench/$(basename "$spec" .json).attnpkg"
   done

@@ -4,11 +4,11 @@ FlashAttention's benchmark shape (num_q_heads * head_dim = 2048).
 
 usage: make_specs.py OUT_DIR [--dtype bf16] [--sweep | --head-dims 64,128,256]
 Variants: noncausal, causal, window (left 1024, causal), gqa (causal, 4 q
-heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 128,
-256. The spec names are VARIANT_dD; run_bench.py reads them back.
+heads per kv head), softcap (50, causal), alibi (causal). Head dims 64, 80,
+96, 128, 256. The spec names are VARIANT_dD; run_bench.py reads them back.
 --sweep writes instead the causal and non-causal specs with each tiling of
 SWEEP (VARIANT_dD_tBMxBNxWxS; head dims 80, 96 and 112 too) and the other
-variants' at head dims 64 and 128 with SWEEP_OTHER_VARIANTS's, to measure what
+variants' at head dims 64, 96 and 128 with SWEEP_OTHER_VARIANTS's, to measure what
 `tiling: "auto"` should pick.
 """
 import argparse
@@ -23,7 +23,7 @@ VARIANTS = {
     "softcap": {"mask": "causal", "softcap": 50.0},
     "alibi": {"mask": "causal", "alibi": True},
 }
-HEAD_DIMS = (64, 128, 256)
+HEAD_DIMS = (64, 80, 96, 128, 256)
 # (block_m, block_n, num_warps, num_stages) per head dim.
 # num_stages 3 and 4: rings of 2 and 3 K/V buffers.
 SWEEP = {
@@ -48,9 +48,10 @@ SWEEP = {
 }
 # The other variants: at head dim 128 128 x 64 (two slabs per warp; 8 warps
 # of one slab for softcap and ALiBi, over the register budget) against one
-# slab of 64 x 128 and 64 x 64; at head dim 64 (one slab of 64 x 64 for a
-# window, softcap and ALiBi) against a ring and 64 x 128.
+# slab of 64 x 128 and 64 x 64; at head dims 64 and 96 (one slab of 64 x 64
+# with a ring: three CTAs per multiprocessor) against two stages and 64 x 128.
 SWEEP_OTHER_VARIANTS = {128: ((128, 64, 4, 2), (64, 128, 4, 2), (64, 64, 4, 2)),
+                        96: ((64, 64, 4, 3), (64, 64, 4, 2), (64, 128, 4, 2)),
                         64: ((64, 64, 4, 2), (64, 64, 4, 3), (64, 128, 4, 2))}
 
 
