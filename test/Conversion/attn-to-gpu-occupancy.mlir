@@ -162,3 +162,18 @@ func.func @window_softcap_d96(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf1
       : tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16>, tensor<?x?x8x96xbf16> -> tensor<?x?x8x96xbf16>
   return %o : tensor<?x?x8x96xbf16>
 }
+
+// -----
+
+// Two slabs per warp (32 x 48 on one warp, d32): 80 accumulator registers,
+// but Q's second slab and its softmax state too; a KV-cache kernel of this
+// tiling spilled 8 bytes at 168 registers on sm_80: one CTA.
+// CHECK-LABEL: gpu.func @two_slabs_d32
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 48, 1>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @two_slabs_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v: tensor<?x?x2x32xf16>) -> tensor<?x?x4x32xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(32, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.17) softcap(0.0)
+      tiling <block_m = 32, block_n = 48, num_warps = 1, num_stages = 3> target(sm_80)
+      : tensor<?x?x4x32xf16>, tensor<?x?x2x32xf16>, tensor<?x?x2x32xf16> -> tensor<?x?x4x32xf16>
+  return %o : tensor<?x?x4x32xf16>
+}
