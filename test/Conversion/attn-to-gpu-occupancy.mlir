@@ -177,3 +177,18 @@ func.func @two_slabs_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v:
       : tensor<?x?x4x32xf16>, tensor<?x?x2x32xf16>, tensor<?x?x2x32xf16> -> tensor<?x?x4x32xf16>
   return %o : tensor<?x?x4x32xf16>
 }
+
+// -----
+
+// 128 keys per tile (16 x 128 on one warp, d32): 64 + 16 accumulator
+// registers, but 64 scores per thread in the softmax; a KV-cache kernel of
+// this tiling with ALiBi spilled 8 bytes at 168 registers on sm_80.
+// CHECK-LABEL: gpu.func @wide_tile_d32
+// CHECK-SAME: attn.tile_sizes = array<i64: 16, 128, 1>
+// CHECK-SAME: nvvm.minctasm = 1
+func.func @wide_tile_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v: tensor<?x?x2x32xf16>) -> tensor<?x?x4x32xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(32, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.17) softcap(0.0)
+      tiling <block_m = 16, block_n = 128, num_warps = 1, num_stages = 1> target(sm_80)
+      : tensor<?x?x4x32xf16>, tensor<?x?x2x32xf16>, tensor<?x?x2x32xf16> -> tensor<?x?x4x32xf16>
+  return %o : tensor<?x?x4x32xf16>
+}

@@ -66,8 +66,8 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling);
 
 /// CTAs per multiprocessor the kernel asks ptxas to make room for
 /// (.minnctapersm), which caps its registers at 64 Ki / (CTAs * threads).
-/// Where a warp's one slab has at most 80 accumulator registers and the
-/// head dims are multiples of 16 up to 96 (64 x 64 tiles; at most 72 for
+/// Where a warp's one slab has at most 80 accumulator registers, tiles at
+/// most 64 keys and head dims are multiples of 16 up to 96 (64 x 64; 72 for
 /// kernels with three of softcap or ALiBi, a window or sinks, varlen and
 /// split-KV): as many CTAs of 168 registers per thread as `sharedBytes` per
 /// CTA leave room for. Else one (FlashAttention-2's launch bounds), so that
