@@ -88,9 +88,11 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     ptxas), num_warps is raised so that more warps share the Q tile. The
     launch bounds (`nvvm.minctasm`) ask for one CTA per multiprocessor, so
     that ptxas does not cap the registers of the larger kernels and spill;
-    one slab of at most 80 accumulator registers with head dims that are
-    multiples of 16 up to 96 (64 x 64 tiles) asks for as many CTAs as
-    shared memory holds, up to three of 4 warps (168 registers).
+    one slab per warp of at most 64 keys and 80 accumulator registers with
+    head dims that are multiples of 16 up to 96 (64 x 64 tiles; at head
+    dims 81-96 with at most two of softcap or ALiBi, a window or sinks,
+    varlen and split-KV) asks for as many CTAs as shared memory holds, up
+    to three of 4 warps (168 registers).
     Shared memory is dynamic (its size is the `attn.shared_memory_bytes`
     attribute of the kernel); the resolved tiling is `attn.tile_sizes`
     (block_m, block_n, num_warps) and `attn.num_stages`, which packages

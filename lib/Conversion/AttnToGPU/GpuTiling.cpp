@@ -136,7 +136,7 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   (minCtasPerMultiprocessor) against the two that ptxas's 172-196 left
 ///   room for, on an H200 at 1k/8k: d80 causal +21%/+11%, GQA +16%/+12%,
 ///   window +19%/+17%, ALiBi +17%/+14%, d64 ALiBi +15%/+9%; kernels that
-///   already fit three were within 3%;
+///   already fit three were within -5..+3%;
 /// - head dims from 81 to 96 on sm_90, multiples of 16 (padded columns
 ///   cost registers): one slab of 64 x 64 with three stages, three CTAs
 ///   per multiprocessor in 159-168 registers (minCtasPerMultiprocessor).
