@@ -189,7 +189,7 @@ func.func @varlen_d64(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: 
 // CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.shared_memory_bytes = 61440
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @causal_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -201,7 +201,7 @@ func.func @causal_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>,
 
 // CHECK-LABEL: gpu.func @noncausal_d96_dv64_sm90
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @noncausal_d96_dv64_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -215,7 +215,7 @@ func.func @noncausal_d96_dv64_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x9
 // 128 x 48): one slab of 64 x 128, one CTA.
 // CHECK-LABEL: gpu.func @causal_d96_sm80
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @causal_d96_sm80(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_80)
@@ -239,7 +239,7 @@ func.func @causal_d88_sm90(%q: tensor<?x?x8x88xbf16>, %k: tensor<?x?x8x88xbf16>,
 // CHECK-LABEL: gpu.func @window_d96_sm90
 // CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @window_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(256, 0) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -252,7 +252,7 @@ func.func @window_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>,
 // CHECK-LABEL: gpu.func @softcap_d96_sm90
 // CHECK-SAME: attn.num_stages = 3
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @softcap_d96_sm90(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(30.0)
       target(sm_90)

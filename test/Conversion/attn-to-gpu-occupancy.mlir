@@ -12,7 +12,7 @@
 // CHECK-LABEL: gpu.func @causal_d80_sm90
 // CHECK-SAME: attn.shared_memory_bytes = 51200
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @causal_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -23,7 +23,7 @@ func.func @causal_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>,
 // -----
 
 // CHECK-LABEL: gpu.func @causal_d80_sm80
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @causal_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_80)
@@ -37,7 +37,7 @@ func.func @causal_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>,
 // room for two CTAs in an H100's 228 KiB, one in an A100's 164 KiB.
 // CHECK-LABEL: gpu.func @stages6_d80_sm90
 // CHECK-SAME: attn.shared_memory_bytes = 112640
-// CHECK-SAME: nvvm.minctasm = 2
+// CHECK-SAME: nvvm.minctasm = 2 : i32
 func.func @stages6_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 6> target(sm_90)
@@ -48,7 +48,7 @@ func.func @stages6_d80_sm90(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>
 // -----
 
 // CHECK-LABEL: gpu.func @stages6_d80_sm80
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @stages6_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 6> target(sm_80)
@@ -62,7 +62,7 @@ func.func @stages6_d80_sm80(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>
 // within the limit.
 // CHECK-LABEL: gpu.func @causal_d96_64x64
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @causal_d96_64x64(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -75,7 +75,7 @@ func.func @causal_d96_64x64(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>
 // Head dim 112 at 64 x 64: 32 + 56, over the limit (d128's 32 + 64 spilled
 // 8-144 bytes at 168 registers).
 // CHECK-LABEL: gpu.func @causal_d112_64x64
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @causal_d112_64x64(%q: tensor<?x?x8x112xbf16>, %k: tensor<?x?x8x112xbf16>, %v: tensor<?x?x8x112xbf16>) -> tensor<?x?x8x112xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(112, 112) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)
@@ -89,7 +89,7 @@ func.func @causal_d112_64x64(%q: tensor<?x?x8x112xbf16>, %k: tensor<?x?x8x112xbf
 // 96-368 bytes at 168 registers): one CTA.
 // CHECK-LABEL: gpu.func @causal_d72
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @causal_d72(%q: tensor<?x?x8x72xbf16>, %k: tensor<?x?x8x72xbf16>, %v: tensor<?x?x8x72xbf16>) -> tensor<?x?x8x72xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(72, 72) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.1) softcap(0.0)
       target(sm_90)
@@ -103,7 +103,7 @@ func.func @causal_d72(%q: tensor<?x?x8x72xbf16>, %k: tensor<?x?x8x72xbf16>, %v: 
 // registers, one CTA (FlashAttention-2's launch bounds).
 // CHECK-LABEL: gpu.func @noncausal_d64
 // CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 4>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
       target(sm_90)
@@ -117,7 +117,7 @@ func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %
 // takes 64 of them (with softcap it spilled 16 bytes at 168 registers).
 // CHECK-LABEL: gpu.func @softcap_d128_64x32
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 32, 4>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @softcap_d128_64x32(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xbf16>, %v: tensor<?x?x8x128xbf16>) -> tensor<?x?x8x128xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(30.0)
       tiling <block_m = 64, block_n = 32, num_warps = 4, num_stages = 4> target(sm_90)
@@ -132,7 +132,7 @@ func.func @softcap_d128_64x32(%q: tensor<?x?x8x128xbf16>, %k: tensor<?x?x8x128xb
 // which spilled 4 bytes at 168 registers: one CTA. At d80 (72) three.
 // CHECK-LABEL: gpu.func @varlen_window_sinks_softcap_d96
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @varlen_window_sinks_softcap_d96(%q: tensor<1x?x8x96xbf16>, %k: tensor<1x?x8x96xbf16>, %v: tensor<1x?x8x96xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(70, 0) sinks(2) scale(0.1) softcap(20.0)
       target(sm_90)
@@ -143,7 +143,7 @@ func.func @varlen_window_sinks_softcap_d96(%q: tensor<1x?x8x96xbf16>, %k: tensor
 // -----
 
 // CHECK-LABEL: gpu.func @varlen_window_sinks_softcap_d80
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @varlen_window_sinks_softcap_d80(%q: tensor<1x?x8x80xbf16>, %k: tensor<1x?x8x80xbf16>, %v: tensor<1x?x8x80xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x80xbf16> {
   %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(70, 0) sinks(2) scale(0.1) softcap(20.0)
       target(sm_90)
@@ -155,7 +155,7 @@ func.func @varlen_window_sinks_softcap_d80(%q: tensor<1x?x8x80xbf16>, %k: tensor
 
 // A window and softcap at d96, two such features: three CTAs.
 // CHECK-LABEL: gpu.func @window_softcap_d96
-// CHECK-SAME: nvvm.minctasm = 3
+// CHECK-SAME: nvvm.minctasm = 3 : i32
 func.func @window_softcap_d96(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf16>, %v: tensor<?x?x8x96xbf16>) -> tensor<?x?x8x96xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 8) head_dims(96, 96) mask(causal, bottom_right) window(70, 0) sinks(0) scale(0.1) softcap(20.0)
       target(sm_90)
@@ -170,7 +170,7 @@ func.func @window_softcap_d96(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf1
 // tiling spilled 8 bytes at 168 registers on sm_80: one CTA.
 // CHECK-LABEL: gpu.func @two_slabs_d32
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 48, 1>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @two_slabs_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v: tensor<?x?x2x32xf16>) -> tensor<?x?x4x32xf16> {
   %o = attn.attention %q, %k, %v heads(4, 2) head_dims(32, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.17) softcap(0.0)
       tiling <block_m = 32, block_n = 48, num_warps = 1, num_stages = 3> target(sm_80)
@@ -185,7 +185,7 @@ func.func @two_slabs_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v:
 // this tiling with ALiBi spilled 8 bytes at 168 registers on sm_80.
 // CHECK-LABEL: gpu.func @wide_tile_d32
 // CHECK-SAME: attn.tile_sizes = array<i64: 16, 128, 1>
-// CHECK-SAME: nvvm.minctasm = 1
+// CHECK-SAME: nvvm.minctasm = 1 : i32
 func.func @wide_tile_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v: tensor<?x?x2x32xf16>) -> tensor<?x?x4x32xf16> {
   %o = attn.attention %q, %k, %v heads(4, 2) head_dims(32, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.17) softcap(0.0)
       tiling <block_m = 16, block_n = 128, num_warps = 1, num_stages = 1> target(sm_80)
