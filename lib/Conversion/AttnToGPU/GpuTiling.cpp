@@ -46,18 +46,19 @@ static bool hasWindowOrSinks(AttentionOp op) {
 
 int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
                                  int64_t sharedBytes) {
-  // One slab per warp of at most 80 accumulator registers, at most 64 keys
-  // per tile and head dims up to 96 (64 x 64) assembles without spills in
-  // 168 registers per thread where no column is padded (ptxas 13, sm_80
-  // and sm_90, make_ptxas_grid.py, random_specs.py's tilings; d59 spilled
-  // 96-368 bytes, d128 at 64 x 32 with softcap 16, two slabs of 32 x 48 on
-  // one warp at d32 8, 16 x 128 on one warp at d32 with ALiBi 8), where ptxas
-  // otherwise spends 158-196 and fits two CTAs of 4 warps: on an H200,
-  // causal d80 at 64 x 64 with three stages ran 12% slower at 172
-  // registers than at 168. Above 72 (head dims 81-96), kernels with three
-  // of softcap or ALiBi, a window or sinks, varlen and split-KV used all
-  // 168 or spilled (varlen, window, sinks and softcap: 4 bytes on sm_90).
-  constexpr int64_t kRegistersPerThread = 168, kAccumulatorLimit = 80;
+  // One slab per warp of at most 64 keys per tile and head dims up to 96
+  // (64 x 64: at most 4 * (64 + 96) / 8 = 80 accumulator registers)
+  // assembles without spills in 168 registers per thread where no column
+  // is padded (ptxas 13, sm_80 and sm_90, make_ptxas_grid.py,
+  // random_specs.py's tilings; d59 spilled 96-368 bytes, d128 at 64 x 32
+  // with softcap 16, two slabs of 32 x 48 on one warp at d32 8, 16 x 128 on
+  // one warp at d32 with ALiBi 8), where ptxas otherwise spends 158-196 and
+  // fits two CTAs of 4 warps: on an H200, causal d80 at 64 x 64 with three
+  // stages ran 12% slower at 172 registers than at 168. Above 72 (head
+  // dims 81-96), kernels with three of softcap or ALiBi, a window or sinks,
+  // varlen and split-KV used all 168 or spilled (varlen, window, sinks and
+  // softcap: 4 bytes on sm_90).
+  constexpr int64_t kRegistersPerThread = 168;
   constexpr int64_t kFullFeaturedAccumulatorLimit = 72;
   constexpr int64_t kHeadDimLimit = 96, kBlockNLimit = 64;
   constexpr int64_t kRegistersPerMultiprocessor = 64 * 1024;
@@ -69,7 +70,6 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   if (slabsPerWarpOf(tiling) != 1 || tiling.blockN > kBlockNLimit ||
       hasPaddedColumns(op) ||
       std::max(op.getHeadDim(), op.getHeadDimV()) > kHeadDimLimit ||
-      accumulators > kAccumulatorLimit ||
       (accumulators > kFullFeaturedAccumulatorLimit &&
        featuresWithRegisters >= 3)) {
     return 1;
