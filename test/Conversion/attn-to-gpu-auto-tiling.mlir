@@ -114,8 +114,37 @@ func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %
 
 // -----
 
-// Masked head dims up to 80 (causal, windows, softcap, ALiBi, varlen,
-// head_dim_v != head_dim): one slab of 64 x 64 with three stages (Q 4 KiB,
+// Causal head dims up to 64 on sm_90 (plain scores, no window or sinks,
+// fixed lengths): one slab of 64 x 128 with three stages (Q 8 KiB, two K and
+// two V buffers of 16 KiB), three CTAs per multiprocessor.
+// CHECK-LABEL: gpu.func @causal_gqa_d64_sm90
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.shared_memory_bytes = 73728
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+// CHECK-SAME: nvvm.minctasm = 3 : i32
+func.func @causal_gqa_d64_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: tensor<?x?x2x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 2) head_dims(64, 64) mask(causal, top_left) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x2x64xbf16>, tensor<?x?x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// Padded columns (d40 pads to 48) cost registers: 64 x 64 with three stages.
+// CHECK-LABEL: gpu.func @causal_d40_sm90
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @causal_d40_sm90(%q: tensor<?x?x8x40xbf16>, %k: tensor<?x?x8x40xbf16>, %v: tensor<?x?x8x40xbf16>) -> tensor<?x?x8x40xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(40, 40) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x40xbf16>, tensor<?x?x8x40xbf16>, tensor<?x?x8x40xbf16> -> tensor<?x?x8x40xbf16>
+  return %o : tensor<?x?x8x40xbf16>
+}
+
+// -----
+
+// Masked head dims up to 80 (causal on sm_80, windows, softcap, ALiBi,
+// varlen, head_dim_v != head_dim): one slab of 64 x 64 with three stages (Q 4 KiB,
 // two K and two V buffers of 4 KiB).
 // CHECK-LABEL: gpu.func @causal_gqa_d32
 // CHECK-SAME: attn.num_stages = 3
@@ -123,7 +152,7 @@ func.func @noncausal_d64(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
 func.func @causal_gqa_d32(%q: tensor<?x?x8x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>) -> tensor<?x?x8x32xbf16> {
   %o = attn.attention %q, %k, %v heads(8, 2) head_dims(32, 32) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
-      target(sm_90)
+      target(sm_80)
       : tensor<?x?x8x32xbf16>, tensor<?x?x2x32xbf16>, tensor<?x?x2x32xbf16> -> tensor<?x?x8x32xbf16>
   return %o : tensor<?x?x8x32xbf16>
 }

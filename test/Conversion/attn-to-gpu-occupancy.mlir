@@ -4,8 +4,9 @@
 // minCtasPerMultiprocessor in GpuTiling.cpp), which caps its registers at
 // 64 Ki / (CTAs * threads): one where the accumulators need up to 255
 // registers; for one slab of at most 80 accumulator registers and head dims
-// that are multiples of 16 up to 96, three CTAs of 4 warps (168 registers)
-// where shared memory holds them.
+// that are multiples of 16 up to 96, and for one causal slab of 128 keys at
+// head dims up to 64, three CTAs of 4 warps (168 registers) where shared
+// memory holds them.
 
 // Causal d80 (auto: 64 x 64 on 4 warps, three stages): 32 + 40 accumulator
 // registers, 50 KiB of shared memory; three CTAs on both targets.
@@ -191,4 +192,143 @@ func.func @wide_tile_d32(%q: tensor<?x?x4x32xf16>, %k: tensor<?x?x2x32xf16>, %v:
       tiling <block_m = 16, block_n = 128, num_warps = 1, num_stages = 1> target(sm_80)
       : tensor<?x?x4x32xf16>, tensor<?x?x2x32xf16>, tensor<?x?x2x32xf16> -> tensor<?x?x4x32xf16>
   return %o : tensor<?x?x4x32xf16>
+}
+
+// -----
+
+// Causal d64 on sm_90 (auto: 64 x 128 on 4 warps, three stages): 64 + 32
+// accumulator registers in one slab of 128 keys (fitsWideCausalKeyTiles),
+// 72 KiB of shared memory; three CTAs.
+// CHECK-LABEL: gpu.func @causal_d64_sm90
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.shared_memory_bytes = 73728
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 128, 4>
+// CHECK-SAME: nvvm.minctasm = 3 : i32
+func.func @causal_d64_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// The same tiling on sm_80: two CTAs in an A100's 164 KiB.
+// CHECK-LABEL: gpu.func @causal_d64_64x128_sm80
+// CHECK-SAME: nvvm.minctasm = 2 : i32
+func.func @causal_d64_64x128_sm80(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_80)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// head_dim_v 64 with head_dim 32, two stages (no ring): three CTAs.
+// CHECK-LABEL: gpu.func @causal_d32_dv64_64x128
+// CHECK-SAME: attn.num_stages = 2
+// CHECK-SAME: nvvm.minctasm = 3 : i32
+func.func @causal_d32_dv64_64x128(%q: tensor<?x?x8x32xbf16>, %k: tensor<?x?x8x32xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(32, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x8x32xbf16>, tensor<?x?x8x32xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// One slab of 128 keys per tile spilled at 168 registers without a causal
+// mask (4 bytes),
+// CHECK-LABEL: gpu.func @noncausal_d64_64x128
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @noncausal_d64_64x128(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// with one stage (44-84 bytes),
+// CHECK-LABEL: gpu.func @causal_d64_64x128_one_stage
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @causal_d64_64x128_one_stage(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 1> target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// with ALiBi (128-416 bytes),
+// CHECK-LABEL: gpu.func @causal_d64_64x128_alibi
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @causal_d64_64x128_alibi(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) alibi
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// with softcap (168 registers, at the edge; 6% slower at 1k on an H200),
+// CHECK-LABEL: gpu.func @causal_d64_64x128_softcap
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @causal_d64_64x128_softcap(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(30.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// with a window (168 registers; 2% slower than 64 x 64 on an H200),
+// CHECK-LABEL: gpu.func @causal_d64_64x128_window
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @causal_d64_64x128_window(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xbf16>, %v: tensor<?x?x8x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(256, 0) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16>, tensor<?x?x8x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
+// nor above head dim 64.
+// CHECK-LABEL: gpu.func @causal_d80_64x128
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @causal_d80_64x128(%q: tensor<?x?x8x80xbf16>, %k: tensor<?x?x8x80xbf16>, %v: tensor<?x?x8x80xbf16>) -> tensor<?x?x8x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16>, tensor<?x?x8x80xbf16> -> tensor<?x?x8x80xbf16>
+  return %o : tensor<?x?x8x80xbf16>
+}
+
+// -----
+
+// Nor for variable-length batches (not tried),
+// CHECK-LABEL: gpu.func @varlen_causal_d64_64x128
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @varlen_causal_d64_64x128(%q: tensor<1x?x8x64xbf16>, %k: tensor<1x?x8x64xbf16>, %v: tensor<1x?x8x64xbf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x64xbf16> {
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<1x?x8x64xbf16>, tensor<1x?x8x64xbf16>, tensor<1x?x8x64xbf16> -> tensor<1x?x8x64xbf16>
+  return %o : tensor<1x?x8x64xbf16>
+}
+
+// -----
+
+// or KV caches (4-68 bytes).
+// CHECK-LABEL: gpu.func @kv_cache_causal_d64_64x128
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @kv_cache_causal_d64_64x128(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x2x64xf16>, %v: tensor<?x?x2x64xf16>, %l: tensor<?xi32>) -> tensor<?x?x8x64xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 2) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 64, block_n = 128, num_warps = 4, num_stages = 3> target(sm_90)
+      : tensor<?x?x8x64xf16>, tensor<?x?x2x64xf16>, tensor<?x?x2x64xf16> -> tensor<?x?x8x64xf16>
+  return %o : tensor<?x?x8x64xf16>
 }

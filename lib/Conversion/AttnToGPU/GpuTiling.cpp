@@ -44,6 +44,23 @@ static bool hasWindowOrSinks(AttentionOp op) {
          op.getSinkTokens() > 0;
 }
 
+/// One slab of 128 keys at head dims up to 64 (4 * (128 + 64) / 8 = 96
+/// accumulator registers) with prefetched K/V tiles (two stages or more),
+/// causal without a window or sinks, plain scores, fixed-length batches, no
+/// KV cache: assembles in 168 registers without spills (ptxas 13, sm_80
+/// and sm_90, 1-8 warps, head dims 16-64 with head_dim_v != head_dim; not
+/// tried with split-KV).
+/// Outside it ptxas spilled at 168: non-causal 4 bytes (the loop over
+/// seqlen_k's partial tile), ALiBi 128-416, one stage 44-84, KV caches
+/// 4-68.
+static bool fitsWideCausalKeyTiles(AttentionOp op, const GpuTiling &tiling) {
+  return tiling.blockN == 128 && tiling.numStages >= 2 &&
+         std::max(op.getHeadDim(), op.getHeadDimV()) <= 64 &&
+         op.getMask() == MaskKind::Causal && !hasWindowOrSinks(op) &&
+         hasPlainScores(op) && !op.isVarlen() && !op.hasKvCache() &&
+         !op.getSplitKv();
+}
+
 int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
                                  int64_t sharedBytes) {
   // One slab per warp of at most 64 keys per tile and head dims up to 96
@@ -67,11 +84,13 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   int64_t accumulators = accumulatorRegistersPerSlab(op, tiling);
   int64_t featuresWithRegisters = !hasPlainScores(op) + hasWindowOrSinks(op) +
                                   op.isVarlen() + op.getSplitKv().has_value();
-  if (slabsPerWarpOf(tiling) != 1 || tiling.blockN > kBlockNLimit ||
-      hasPaddedColumns(op) ||
-      std::max(op.getHeadDim(), op.getHeadDimV()) > kHeadDimLimit ||
-      (accumulators > kFullFeaturedAccumulatorLimit &&
-       featuresWithRegisters >= 3)) {
+  int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
+  bool narrowKeyTiles = tiling.blockN <= kBlockNLimit &&
+                        widestHeadDim <= kHeadDimLimit &&
+                        (accumulators <= kFullFeaturedAccumulatorLimit ||
+                         featuresWithRegisters < 3);
+  if (slabsPerWarpOf(tiling) != 1 || hasPaddedColumns(op) ||
+      (!narrowKeyTiles && !fitsWideCausalKeyTiles(op, tiling))) {
     return 1;
   }
   int64_t byRegisters = kRegistersPerMultiprocessor /
@@ -125,6 +144,18 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   two slabs per warp. On an H100 at seqlen 1k/8k 275/316 vs 260/295
 ///   TFLOP/s for one slab of 64 x 64 with three stages (SDPA's FA2:
 ///   271/303). Head_dim_v != head_dim and varlen spilled 4-28 bytes;
+/// - head dims up to 64 on sm_90 (multiples of 16), causal without a window
+///   or sinks, plain scores, fixed lengths (fitsWideCausalKeyTiles): one
+///   slab of 64 x 128 with three stages, three CTAs per multiprocessor in
+///   165-168 registers. On an H200 at seqlen 1k/4k/8k/16k (TFLOP/s, mean
+///   of two runs) against 64 x 64 with three stages: causal d64
+///   222/289/301/298 vs 208/270/282/286, GQA 225/289/295/298 vs
+///   223/270/282/282 (SDPA's FA2: 175/267/283/290 and 197/271/283/293);
+///   with two CTAs (215 registers) 64 x 128 ran 194/258/275/283, two slabs
+///   of 128 x 128 on 4 warps 200/268/288/298. With a window it was 2%
+///   slower than 64 x 64, with softcap 6% slower at 1k and 3-6% faster
+///   from 4k (both three CTAs, 168 registers; d80 and d96 at 64 x 128
+///   with three CTAs 6-24% slower);
 /// - other head dims up to 80 (masked, softcap, ALiBi, varlen, head_dim_v
 ///   != head_dim): one slab of 64 x 64 with three stages (two K/V tiles in
 ///   flight: a tile's MMAs are too short to hide one copy). On an H100 at
@@ -185,6 +216,11 @@ static GpuTiling autoTiling(AttentionOp op) {
   if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
       !masksKeys(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs)) {
     return wideTwoSlabs;
+  }
+  GpuTiling wideCausal{64, 128, 4, 3};
+  if (op.getTarget() == Target::SM90 && !hasPaddedColumns(op) &&
+      fitsWideCausalKeyTiles(op, wideCausal)) {
+    return wideCausal;
   }
   int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
   if (widestHeadDim <= 80 ||
