@@ -144,18 +144,19 @@ static int64_t accumulatorRegisterBudget(AttentionOp op) {
 ///   two slabs per warp. On an H100 at seqlen 1k/8k 275/316 vs 260/295
 ///   TFLOP/s for one slab of 64 x 64 with three stages (SDPA's FA2:
 ///   271/303). Head_dim_v != head_dim and varlen spilled 4-28 bytes;
-/// - head dims up to 64 on sm_90 (multiples of 16), causal without a window
-///   or sinks, plain scores, fixed lengths (fitsWideCausalKeyTiles): one
-///   slab of 64 x 128 with three stages, three CTAs per multiprocessor in
-///   165-168 registers. On an H200 at seqlen 1k/4k/8k/16k (TFLOP/s, mean
-///   of two runs) against 64 x 64 with three stages: causal d64
+/// - head dims 48 and 64 on sm_90, causal without a window or sinks, plain
+///   scores, fixed lengths (fitsWideCausalKeyTiles): one slab of 64 x 128
+///   with three stages, three CTAs per multiprocessor in 165-168
+///   registers. On an H200 at seqlen 1k/4k/8k/16k (TFLOP/s, mean of two
+///   runs) against 64 x 64 with three stages: causal d64
 ///   222/289/301/298 vs 208/270/282/286, GQA 225/289/295/298 vs
 ///   223/270/282/282 (SDPA's FA2: 175/267/283/290 and 197/271/283/293);
 ///   with two CTAs (215 registers) 64 x 128 ran 194/258/275/283, two slabs
 ///   of 128 x 128 on 4 warps 200/268/288/298. With a window it was 2%
 ///   slower than 64 x 64, with softcap 6% slower at 1k and 3-6% faster
 ///   from 4k (both three CTAs, 168 registers; d80 and d96 at 64 x 128
-///   with three CTAs 6-24% slower);
+///   with three CTAs 6-24% slower). Causal d48 at 1k/4k/16k: 191/251/275
+///   vs 193/245/260; d32 163/214/233 vs 179/222/235 (64 x 64 stays);
 /// - other head dims up to 80 (masked, softcap, ALiBi, varlen, head_dim_v
 ///   != head_dim): one slab of 64 x 64 with three stages (two K/V tiles in
 ///   flight: a tile's MMAs are too short to hide one copy). On an H100 at
@@ -219,6 +220,7 @@ static GpuTiling autoTiling(AttentionOp op) {
   }
   GpuTiling wideCausal{64, 128, 4, 3};
   if (op.getTarget() == Target::SM90 && !hasPaddedColumns(op) &&
+      std::min(op.getHeadDim(), op.getHeadDimV()) >= 48 &&
       fitsWideCausalKeyTiles(op, wideCausal)) {
     return wideCausal;
   }
