@@ -162,6 +162,7 @@ run)
     (
       for run in "memcheck kv/llama3_8b_decode_rope_append 1x339" "memcheck numerics/mha 113x203" \
                  "memcheck numerics/causal_bottom_right_d59_dv59 113x203" \
+                 "memcheck numerics/two_slabs_noncausal 113x203" \
                  "memcheck kv/kv_paged16_bf16_d128_splitauto 3x799" \
                  "racecheck numerics/llama3_8b 113x203" "racecheck kv/llama3_8b_decode_paged 1x339" \
                  "racecheck numerics/stages4_bf16 113x203" \

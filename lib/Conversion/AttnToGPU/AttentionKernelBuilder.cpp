@@ -143,12 +143,14 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
       b, MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
                          MemRefLayoutAttrInterface(), workgroup));
   int64_t sharedOffset = 0;
-  queryTile =
-      sharedTile(b, sharedBase, sharedOffset, tiling.blockM, paddedHeadDim);
-  keyTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
-                       paddedHeadDim, kvBufferCountOf(tiling));
-  valueTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockN,
-                         paddedHeadDimV, kvBufferCountOf(tiling));
+  queryTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockM,
+                         paddedHeadDim, swizzledQueryTile());
+  keyTile =
+      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDim,
+                 swizzledKvTiles(), kvBufferCountOf(tiling));
+  valueTile =
+      sharedTile(b, sharedBase, sharedOffset, tiling.blockN, paddedHeadDimV,
+                 swizzledKvTiles(), kvBufferCountOf(tiling));
 
   if (!op.getPageSize() && atRegisterCeiling()) {
     // Two slabs per warp: K and V rows of this CTA's sequence and kv head

@@ -42,7 +42,7 @@ namespace mlir::attn::attn_to_gpu {
 
 /// RoPE pairs per vector op on the GPU (registers stay few).
 constexpr int64_t kRopePairsPerChunk = 4;
-/// Padded shared-memory rows (two-slab kernels, see swizzledSharedTiles):
+/// Padded shared-memory rows (two-slab kernels' Q, see swizzledQueryTile):
 /// 16 more bytes per row put the 8 rows one ldmatrix matrix reads in 8
 /// different bank groups.
 constexpr int64_t kRowPadding = 8;
@@ -100,15 +100,17 @@ public:
   /// Bytes of dynamic shared memory: Q tile, K and V buffers; the O tile
   /// reuses them at the end.
   int64_t sharedMemoryBytes() const {
-    int64_t padding = swizzledSharedTiles() ? 0 : kRowPadding;
+    int64_t queryPadding = swizzledQueryTile() ? 0 : kRowPadding;
+    int64_t kvPadding = swizzledKvTiles() ? 0 : kRowPadding;
     int64_t tiles =
-        2 * (tiling.blockM * (paddedHeadDim + padding) +
+        2 * (tiling.blockM * (paddedHeadDim + queryPadding) +
              kvBufferCountOf(tiling) * tiling.blockN *
-                 (paddedHeadDim + padding + paddedHeadDimV + padding));
+                 (paddedHeadDim + kvPadding + paddedHeadDimV + kvPadding));
     return std::max(tiles, outputTileBytes());
   }
+  /// The O tile takes Q's layout.
   int64_t outputTileBytes() const {
-    int64_t padding = swizzledSharedTiles() ? 0 : kRowPadding;
+    int64_t padding = swizzledQueryTile() ? 0 : kRowPadding;
     return 2 * tiling.blockM * (paddedHeadDimV + padding);
   }
 
@@ -130,8 +132,11 @@ private:
   /// bytes, which it advances past `count` such tiles (a ring of buffers,
   /// of which it returns the first); build() swizzles its accesses at the
   /// end.
+  /// `swizzled`: in the swizzled layout (SharedTileLayout.cpp), else with
+  /// padded rows.
   Value sharedTile(ImplicitLocOpBuilder &b, Value base, int64_t &offset,
-                   int64_t rows, int64_t cols, int64_t count = 1);
+                   int64_t rows, int64_t cols, bool swizzled,
+                   int64_t count = 1);
   /// The buffer of the K or V ring (keyTile or valueTile, its first) that KV
   /// tile `kvTile` uses: kvTile % kvBufferCountOf(tiling).
   Value kvBufferOf(ImplicitLocOpBuilder &b, Value ring, Value kvTile);
@@ -325,12 +330,13 @@ private:
   bool rescalesLazily() {
     return !atRegisterCeiling() || twoSlabsRescaleLazily(op, tiling);
   }
-  /// Shared tiles in the swizzled layout (SharedTileLayout.cpp) or with
-  /// padded rows. Swizzled rows stay 16-byte aligned to global memory (on
-  /// an H100, d256's padded K/V copies moved 1.5x the ideal L2 sectors and
-  /// 2.6x the shared wavefronts), but its XOR addressing keeps a base
-  /// register per 16-column step of a 64-column window live across the
-  /// unrolled MMAs: 12 more in two-slab kernels, which then spilled. Two-
+  /// The Q tile (and O's, which reuses its memory) in the swizzled layout
+  /// (SharedTileLayout.cpp) or with padded rows. Swizzled rows stay 16-byte
+  /// aligned to global memory (on an H100, d256's padded K/V copies moved
+  /// 1.5x the ideal L2 sectors and 2.6x the shared wavefronts), but its XOR
+  /// addressing keeps a base register per 16-column step of a 64-column
+  /// window live across the unrolled MMAs: 4 per tile, 12 more in two-slab
+  /// kernels with Q, K and V swizzled, which then spilled. Two-
   /// slab kernels whose head dims are not multiples of 64 (XOR windows of
   /// 32 or 16 columns: 2 or 1 such registers) are swizzled: every two-slab
   /// tiling of the bench sweep at head dims 80 and 96 and the numerics
@@ -339,19 +345,39 @@ private:
   /// Head dims that are not multiples of 8 are copied element by element
   /// (no cp.async to align), and their per-element XORs spilled (sinks,
   /// d59, sm_80).
-  bool swizzledSharedTiles() const {
+  bool swizzledQueryTile() const {
     bool narrowWindows = swizzleWindowWidth(paddedHeadDim) < 64 &&
                          swizzleWindowWidth(paddedHeadDimV) < 64;
-    return (!atRegisterCeiling() || narrowWindows) && headDim % 8 == 0 &&
-           headDimV % 8 == 0;
+    return (!atRegisterCeiling() || narrowWindows) && swizzlableHeadDims();
   }
-  /// Two-slab kernels with padded shared rows: head dims that are multiples
+  /// K and V tiles swizzled: wherever Q's is, and in two-slab kernels of
+  /// 64-key tiles with fixed-length batches and no KV cache
+  /// (FlashAttention-2's 128 x 64 for head dim 128), whose Q keeps padded
+  /// rows: their K and V copies are the CTA's global traffic (Q is copied
+  /// once), and Q's ldmatrix lanes then need one base register, not 4 (K
+  /// and V take 4 each). On an H200,
+  /// non-causal d128 at 128 x 64 with every tile swizzled (16 bytes
+  /// spilled) ran 1.05x its padded kernel at 8k-16k. ptxas spilled 8-336
+  /// bytes with swizzled K and V where the padded kernel did not: 128 x 128
+  /// at d64 (f16, 8 heads, sm_90), 128 x 48, varlen and a paged KV cache
+  /// with appends, RoPE and ALiBi (sm_80).
+  bool swizzledKvTiles() const {
+    AttentionOp attention = op; // Op accessors are not const.
+    return swizzledQueryTile() ||
+           (atRegisterCeiling() && swizzlableHeadDims() &&
+            tiling.blockN == 64 && !attention.isVarlen() &&
+            !attention.hasKvCache());
+  }
+  bool swizzlableHeadDims() const {
+    return headDim % 8 == 0 && headDimV % 8 == 0;
+  }
+  /// Two-slab kernels with a padded Q tile: head dims that are multiples
   /// of 64 (FlashAttention-2's 128 x 128 for d64 and 128 x 64 for d128, 192
   /// accumulator registers), where ptxas has no register to spare: Q's
   /// cp.async copy and the key count folded into the mask's bounds
   /// (emitKvTile) each spilled there (4-88 bytes, sm_80 and sm_90).
   bool paddedTwoSlabs() const {
-    return atRegisterCeiling() && !swizzledSharedTiles();
+    return atRegisterCeiling() && !swizzledQueryTile();
   }
   /// How the K and V tiles of unmasked KV tiles, whose rows all exist, are
   /// copied. One-slab kernels: their checked copies, already unrolled

@@ -48,8 +48,8 @@ void AttentionKernelBuilder::emitFinalize(ImplicitLocOpBuilder &b,
   // Every warp is done with Q, K and V in shared memory.
   gpu::BarrierOp::create(b);
   int64_t sharedOffset = 0;
-  Value outputTile =
-      sharedTile(b, sharedBase, sharedOffset, tiling.blockM, paddedHeadDimV);
+  Value outputTile = sharedTile(b, sharedBase, sharedOffset, tiling.blockM,
+                                paddedHeadDimV, swizzledQueryTile());
   auto pairType = VectorType::get({2}, elementType);
   for (int64_t s = 0; s < slabsPerWarp; ++s) {
     Value slabRow = emitSlabRow(b, s);

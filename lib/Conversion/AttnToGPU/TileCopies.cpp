@@ -13,15 +13,16 @@ namespace mlir::attn::attn_to_gpu {
 
 Value AttentionKernelBuilder::sharedTile(ImplicitLocOpBuilder &b, Value base,
                                          int64_t &offset, int64_t rows,
-                                         int64_t cols, int64_t count) {
+                                         int64_t cols, bool swizzled,
+                                         int64_t count) {
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  int64_t rowLength = swizzledSharedTiles() ? cols : cols + kRowPadding;
+  int64_t rowLength = swizzled ? cols : cols + kRowPadding;
   auto type = MemRefType::get({rows, rowLength}, elementType,
                               MemRefLayoutAttrInterface(), workgroup);
   auto view =
       memref::ViewOp::create(b, type, base, index(b, offset), ValueRange{});
-  if (swizzledSharedTiles()) {
+  if (swizzled) {
     sharedTiles.push_back(view);
   }
   offset += count * rows * rowLength * 2;
@@ -43,7 +44,7 @@ Value AttentionKernelBuilder::kvBufferOf(ImplicitLocOpBuilder &b, Value ring,
                             index(b, bufferBytes)));
   auto view = memref::ViewOp::create(b, first.getType(), first.getSource(),
                                      shift, ValueRange{});
-  if (swizzledSharedTiles()) {
+  if (swizzledKvTiles()) {
     sharedTiles.push_back(view);
   }
   return view;
@@ -348,7 +349,7 @@ void AttentionKernelBuilder::emitStoreTile(ImplicitLocOpBuilder &b, Value tile,
   // columns' chunks (c >= cols): a phase's 8 lanes then read 8 consecutive
   // chunks of the row-major order, free of bank conflicts (head_dim_v 40,
   // 48 columns wide: 5 chunks a row read 2 wavefronts per phase).
-  int64_t copiedCols = width == 8 && swizzledSharedTiles() ? paddedCols : cols;
+  int64_t copiedCols = width == 8 && swizzledQueryTile() ? paddedCols : cols;
   forEachTileChunk(
       b, rows, copiedCols / width, width, /*unroll=*/false,
       [&](ImplicitLocOpBuilder &b, Value r, Value c, std::optional<int64_t>) {
