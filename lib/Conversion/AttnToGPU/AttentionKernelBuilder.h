@@ -355,12 +355,12 @@ private:
   /// (FlashAttention-2's 128 x 64 for head dim 128), whose Q keeps padded
   /// rows: their K and V copies are the CTA's global traffic (Q is copied
   /// once), and Q's ldmatrix lanes then need one base register, not 4 (K
-  /// and V take 4 each). On an H200,
-  /// non-causal d128 at 128 x 64 with every tile swizzled (16 bytes
-  /// spilled) ran 1.05x its padded kernel at 8k-16k. ptxas spilled 8-336
-  /// bytes with swizzled K and V where the padded kernel did not: 128 x 128
-  /// at d64 (f16, 8 heads, sm_90), 128 x 48, varlen and a paged KV cache
-  /// with appends, RoPE and ALiBi (sm_80).
+  /// and V take 4 each). On an H200, non-causal d128 at 128 x 64 with every
+  /// tile swizzled (16 bytes spilled) ran 1.05x its padded kernel at
+  /// 8k-16k (this kernel, without the spill, is untimed). ptxas spilled
+  /// 8-336 bytes with swizzled K and V where the padded kernel did not: 128
+  /// x 128 at d64 (f16, 8 heads, sm_90), 128 x 48, varlen and a paged KV
+  /// cache with appends, RoPE and ALiBi (sm_80).
   bool swizzledKvTiles() const {
     AttentionOp attention = op; // Op accessors are not const.
     return swizzledQueryTile() ||
