@@ -38,3 +38,35 @@ func.func @four_stages_sm80(%q: tensor<?x?x4x256xf16>, %k: tensor<?x?x4x256xf16>
       : tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16>, tensor<?x?x4x256xf16> -> tensor<?x?x4x256xf16>
   return %o : tensor<?x?x4x256xf16>
 }
+
+// -----
+
+// block_m 256 on 8 warps: two slabs of 4 x (8 + 10) accumulator registers
+// each pass the 128 that ALiBi leaves, so 16 warps share the Q tile, and
+// at 16 warps a thread has 128 registers (ptxas spilled 12 bytes here).
+func.func @sixteen_warps(%q: tensor<?x?x4x80xbf16>, %k: tensor<?x?x4x80xbf16>, %v: tensor<?x?x4x80xbf16>) -> tensor<?x?x4x80xbf16> {
+  // expected-error @+1 {{GPU tiling block_m = 256, block_n = 64 on 16 warps (raised from 8 so that each warp's slabs fit its registers) leaves 128 registers per thread, too few for 72 accumulator registers per warp (at most 64); use a smaller block_m or block_n}}
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(80, 80) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.11) softcap(0.0) alibi tiling <block_m = 256, block_n = 64, num_warps = 8, num_stages = 2> target(sm_90)
+      : tensor<?x?x4x80xbf16>, tensor<?x?x4x80xbf16>, tensor<?x?x4x80xbf16> -> tensor<?x?x4x80xbf16>
+  return %o : tensor<?x?x4x80xbf16>
+}
+
+// -----
+
+// Asked for directly, the same limit.
+func.func @sixteen_warps_asked(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>) -> tensor<?x?x4x256xbf16> {
+  // expected-error @+1 {{GPU tiling block_m = 256, block_n = 64 on 16 warps leaves 128 registers per thread, too few for 160 accumulator registers per warp (at most 96); use a smaller block_m or block_n}}
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 256, block_n = 64, num_warps = 16, num_stages = 1> target(sm_90)
+      : tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x4x256xbf16>
+  return %o : tensor<?x?x4x256xbf16>
+}
+
+// -----
+
+// At 16 warps a small kernel fits (d32: 4 x (8 + 4) = 48 accumulator
+// registers), with no error (-verify-diagnostics).
+func.func @sixteen_warps_small(%q: tensor<?x?x4x32xbf16>, %k: tensor<?x?x4x32xbf16>, %v: tensor<?x?x4x32xbf16>) -> tensor<?x?x4x32xbf16> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(32, 32) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.17) softcap(0.0) tiling <block_m = 256, block_n = 64, num_warps = 16, num_stages = 2> target(sm_90)
+      : tensor<?x?x4x32xbf16>, tensor<?x?x4x32xbf16>, tensor<?x?x4x32xbf16> -> tensor<?x?x4x32xbf16>
+  return %o : tensor<?x?x4x32xbf16>
+}

@@ -86,7 +86,9 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     constant key offset. When a warp's slabs would need more accumulator
     registers than fit (192 for plain scores and power-of-two head dims,
     144 for other head dims, 128 with softcap or ALiBi; measured with
-    ptxas), num_warps is raised so that more warps share the Q tile. The
+    ptxas), num_warps is raised so that more warps share the Q tile (at 16
+    warps, with 128 registers per thread, a kernel whose accumulators pass
+    half the budget is an error instead of a spilling kernel). The
     launch bounds (`nvvm.minctasm`) ask for one CTA per multiprocessor, so
     that ptxas does not cap the registers of the larger kernels and spill;
     one slab per warp of at most 64 keys and 80 accumulator registers with

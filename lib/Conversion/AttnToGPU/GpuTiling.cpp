@@ -269,11 +269,37 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
 
   // Where a warp's slabs would not fit the register budget, more warps
   // share the Q tile instead.
+  int64_t requestedWarps = tiling.numWarps;
   while (slabsPerWarpOf(tiling) > 1 &&
          slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) >
              accumulatorRegisterBudget(op) &&
          tiling.numWarps < 16) {
     tiling.numWarps *= 2;
+  }
+  // Above 8 warps a thread has fewer than 255 registers (64 Ki per CTA):
+  // 128 at 16 warps, where ptxas spilled 4-2800 bytes for 72-160
+  // accumulator registers per warp (block_m 256 raised from 8 warps). There
+  // the budget shrinks in proportion.
+  constexpr int64_t kRegistersPerCta = 64 * 1024, kMaxRegistersPerThread = 255;
+  int64_t registersPerThread = kRegistersPerCta / (tiling.numWarps * kWarpSize);
+  int64_t accumulators =
+      slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling);
+  int64_t budget = accumulatorRegisterBudget(op) * registersPerThread /
+                   kMaxRegistersPerThread;
+  if (registersPerThread < kMaxRegistersPerThread && accumulators > budget) {
+    InFlightDiagnostic error = op.emitOpError()
+                               << "GPU tiling block_m = " << tiling.blockM
+                               << ", block_n = " << tiling.blockN << " on "
+                               << tiling.numWarps << " warps";
+    if (tiling.numWarps != requestedWarps) {
+      error << " (raised from " << requestedWarps
+            << " so that each warp's slabs fit its registers)";
+    }
+    error << " leaves " << registersPerThread
+          << " registers per thread, too few for " << accumulators
+          << " accumulator registers per warp (at most " << budget
+          << "); use a smaller block_m or block_n";
+    return error;
   }
   return tiling;
 }
