@@ -16,6 +16,11 @@ int64_t kvBufferCountOf(const GpuTiling &tiling) {
   return tiling.numStages >= 3 ? tiling.numStages - 1 : 1;
 }
 
+/// Registers of a multiprocessor (sm_80, sm_90), which one CTA may take
+/// all of, and the most a thread may have.
+static constexpr int64_t kRegistersPerMultiprocessor = 64 * 1024;
+static constexpr int64_t kMaxRegistersPerThread = 255;
+
 int64_t maxSharedMemoryBytes(Target target) {
   return target == Target::SM90 ? 227 * 1024 : 163 * 1024;
 }
@@ -78,7 +83,6 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   constexpr int64_t kRegistersPerThread = 168;
   constexpr int64_t kFullFeaturedAccumulatorLimit = 72;
   constexpr int64_t kHeadDimLimit = 96, kBlockNLimit = 64;
-  constexpr int64_t kRegistersPerMultiprocessor = 64 * 1024;
   // Each CTA also holds 1 KiB of shared memory reserved for the system.
   constexpr int64_t kReservedSharedBytes = 1024;
   int64_t accumulators = accumulatorRegistersPerSlab(op, tiling);
@@ -280,8 +284,8 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   // 128 at 16 warps, where ptxas spilled 4-2800 bytes for 72-160
   // accumulator registers per warp (block_m 256 raised from 8 warps). There
   // the budget shrinks in proportion.
-  constexpr int64_t kRegistersPerCta = 64 * 1024, kMaxRegistersPerThread = 255;
-  int64_t registersPerThread = kRegistersPerCta / (tiling.numWarps * kWarpSize);
+  int64_t registersPerThread =
+      kRegistersPerMultiprocessor / (tiling.numWarps * kWarpSize);
   int64_t accumulators =
       slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling);
   int64_t budget = accumulatorRegisterBudget(op) * registersPerThread /
