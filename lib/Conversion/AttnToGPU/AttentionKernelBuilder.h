@@ -91,8 +91,7 @@ public:
         slabsPerWarp(slabsPerWarpOf(tiling)), packGqa(op.packsGqa()) {
     // 32-bit registers per thread: 4 per 16x16 Q fragment, 4 per 16x8
     // accumulator of S and of O, for each slab.
-    int64_t accumulatorRegisters =
-        slabsPerWarp * accumulatorRegistersPerSlab(op, tiling);
+    int64_t accumulatorRegisters = accumulatorRegistersPerWarp(op, tiling);
     int64_t queryRegisters = slabsPerWarp * 4 * (paddedHeadDim / kMmaK);
     keepQueryInRegisters = accumulatorRegisters + queryRegisters <= 160;
   }

@@ -38,6 +38,15 @@ int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling) {
               llvm::alignTo(op.getHeadDimV(), kMmaK) / kMmaN);
 }
 
+int64_t accumulatorRegistersPerWarp(AttentionOp op, const GpuTiling &tiling) {
+  return slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling);
+}
+
+/// The wider of head_dim and head_dim_v.
+static int64_t widestHeadDimOf(AttentionOp op) {
+  return std::max(op.getHeadDim(), op.getHeadDimV());
+}
+
 /// No softcap or ALiBi: scores are Q K^T scaled.
 static bool hasPlainScores(AttentionOp op) {
   return op.getSoftcap().convertToDouble() == 0.0 && !op.getAlibi();
@@ -60,10 +69,9 @@ static bool hasWindowOrSinks(AttentionOp op) {
 /// 4-68.
 static bool fitsWideCausalKeyTiles(AttentionOp op, const GpuTiling &tiling) {
   return tiling.blockN == 128 && tiling.numStages >= 2 &&
-         std::max(op.getHeadDim(), op.getHeadDimV()) <= 64 &&
-         op.getMask() == MaskKind::Causal && !hasWindowOrSinks(op) &&
-         hasPlainScores(op) && !op.isVarlen() && !op.hasKvCache() &&
-         !op.getSplitKv();
+         widestHeadDimOf(op) <= 64 && op.getMask() == MaskKind::Causal &&
+         !hasWindowOrSinks(op) && hasPlainScores(op) && !op.isVarlen() &&
+         !op.hasKvCache() && !op.getSplitKv();
 }
 
 int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
@@ -88,7 +96,7 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   int64_t accumulators = accumulatorRegistersPerSlab(op, tiling);
   int64_t featuresWithRegisters = !hasPlainScores(op) + hasWindowOrSinks(op) +
                                   op.isVarlen() + op.getSplitKv().has_value();
-  int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
+  int64_t widestHeadDim = widestHeadDimOf(op);
   bool narrowKeyTiles = tiling.blockN <= kBlockNLimit &&
                         widestHeadDim <= kHeadDimLimit &&
                         (accumulators <= kFullFeaturedAccumulatorLimit ||
@@ -111,8 +119,7 @@ bool masksKeys(AttentionOp op) {
 
 bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling) {
   return op.getTarget() == Target::SM90 &&
-         slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) <=
-             144 &&
+         accumulatorRegistersPerWarp(op, tiling) <= 144 &&
          !hasWindowOrSinks(op);
 }
 
@@ -209,7 +216,7 @@ static GpuTiling autoTiling(AttentionOp op) {
     return {32, 64, 2, 2};
   }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
-    return slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) <=
+    return accumulatorRegistersPerWarp(op, tiling) <=
            accumulatorRegisterBudget(op);
   };
   GpuTiling twoSlabs{128, 64, 4, 2};
@@ -228,7 +235,7 @@ static GpuTiling autoTiling(AttentionOp op) {
       fitsWideCausalKeyTiles(op, wideCausal)) {
     return wideCausal;
   }
-  int64_t widestHeadDim = std::max(op.getHeadDim(), op.getHeadDimV());
+  int64_t widestHeadDim = widestHeadDimOf(op);
   if (widestHeadDim <= 80 ||
       (widestHeadDim <= 96 && op.getTarget() == Target::SM90 &&
        !hasPaddedColumns(op))) {
@@ -275,7 +282,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   // share the Q tile instead.
   int64_t requestedWarps = tiling.numWarps;
   while (slabsPerWarpOf(tiling) > 1 &&
-         slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling) >
+         accumulatorRegistersPerWarp(op, tiling) >
              accumulatorRegisterBudget(op) &&
          tiling.numWarps < 16) {
     tiling.numWarps *= 2;
@@ -286,8 +293,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   // the budget shrinks in proportion.
   int64_t registersPerThread =
       kRegistersPerMultiprocessor / (tiling.numWarps * kWarpSize);
-  int64_t accumulators =
-      slabsPerWarpOf(tiling) * accumulatorRegistersPerSlab(op, tiling);
+  int64_t accumulators = accumulatorRegistersPerWarp(op, tiling);
   int64_t budget = accumulatorRegisterBudget(op) * registersPerThread /
                    kMaxRegistersPerThread;
   if (registersPerThread < kMaxRegistersPerThread && accumulators > budget) {

@@ -53,6 +53,9 @@ bool hasPaddedColumns(AttentionOp op);
 /// fragment).
 int64_t accumulatorRegistersPerSlab(AttentionOp op, const GpuTiling &tiling);
 
+/// Those of all a warp's slabs (accumulatorRegistersPerSlab per slab).
+int64_t accumulatorRegistersPerWarp(AttentionOp op, const GpuTiling &tiling);
+
 /// Whether a kernel of two slabs per warp with `tiling` keeps the branch
 /// around O's rescaling that one-slab kernels have (FlashAttention-4's
 /// lazy rescale): on sm_90, at most 144 accumulator registers (128 x 48 at
