@@ -143,14 +143,14 @@ func.func @causal_d64_dv32_sm90(%q: tensor<?x?x8x64xbf16>, %k: tensor<?x?x8x64xb
 
 // -----
 
-// Padded columns (d40 pads to 48) cost registers: 64 x 64 with three stages.
-// CHECK-LABEL: gpu.func @causal_d40_sm90
+// Padded columns (d56 pads to 64) cost registers: 64 x 64 with three stages.
+// CHECK-LABEL: gpu.func @causal_d56_sm90
 // CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
-func.func @causal_d40_sm90(%q: tensor<?x?x8x40xbf16>, %k: tensor<?x?x8x40xbf16>, %v: tensor<?x?x8x40xbf16>) -> tensor<?x?x8x40xbf16> {
-  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(40, 40) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
+func.func @causal_d56_sm90(%q: tensor<?x?x8x56xbf16>, %k: tensor<?x?x8x56xbf16>, %v: tensor<?x?x8x56xbf16>) -> tensor<?x?x8x56xbf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(56, 56) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0)
       target(sm_90)
-      : tensor<?x?x8x40xbf16>, tensor<?x?x8x40xbf16>, tensor<?x?x8x40xbf16> -> tensor<?x?x8x40xbf16>
-  return %o : tensor<?x?x8x40xbf16>
+      : tensor<?x?x8x56xbf16>, tensor<?x?x8x56xbf16>, tensor<?x?x8x56xbf16> -> tensor<?x?x8x56xbf16>
+  return %o : tensor<?x?x8x56xbf16>
 }
 
 // -----
