@@ -23,13 +23,27 @@ using namespace attnrt_test;
 
 namespace {
 
+/// The folder of this process's broken packages, removed when it exits.
+const fs::path &scratchRoot() {
+  struct ScratchRoot {
+    fs::path path = fs::temp_directory_path() /
+                    ("attnrt_test_" + std::to_string(::getpid()));
+    ~ScratchRoot() {
+      std::error_code ignored;
+      fs::remove_all(path, ignored);
+    }
+  };
+  static ScratchRoot root;
+  return root.path;
+}
+
 /// A copy of a good package with `edit` applied to its files.
 std::string brokenPackage(const std::string &name,
                           const std::function<void(const fs::path &)> &edit,
                           const std::string &from = "f32_reference") {
-  fs::path dir = fs::temp_directory_path() /
-                 ("attnrt_test_" + name + "_" + std::to_string(::getpid()));
+  fs::path dir = scratchRoot() / name;
   fs::remove_all(dir);
+  fs::create_directories(scratchRoot());
   fs::copy(packagePath(from), dir);
   edit(dir);
   return dir.string();
