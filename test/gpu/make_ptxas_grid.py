@@ -41,7 +41,12 @@ causal kernels (d128 f16 at 128 x 64, dv128 with d64 at 128 x 48, sm_90).
 With three CTAs per multiprocessor for 64 x 64 tiles up to d96 (168
 registers; 2026-11-28) the same 26: every 64 x 64 kernel of d32-d96
 assembles in 168 or fewer, except d59's (padded columns: 96-368 bytes),
-which the rule leaves at one CTA.
+which the rule leaves at one CTA. With the two-slab register budget per
+feature (accumulatorRegisterBudget: 112 with sinks, 144 for head_dim_v !=
+head_dim and block_n 48, 176 for varlen and KV caches at block_n 128, 128
+for rings; 2026-11-28) none:
+those 26 tilings now run one slab per warp on 8 warps, and all 528 kernels
+of 128-row tiles assemble without spills.
 """
 import itertools
 import json

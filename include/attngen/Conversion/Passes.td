@@ -84,9 +84,11 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     padded two-slab kernels and at head dims that are not multiples of 8,
     where the fold spilled) against each score's
     constant key offset. When a warp's slabs would need more accumulator
-    registers than fit (192 for plain scores and power-of-two head dims,
-    144 for other head dims, 128 with softcap or ALiBi; measured with
-    ptxas), num_warps is raised so that more warps share the Q tile (at 16
+    registers than fit (192 for plain scores, head_dim == head_dim_v and
+    block_n powers of two, 176 there for varlen or a KV cache at block_n
+    128; 144 for other plain scores; 128 with softcap or ALiBi and for
+    rings of three stages or more; 112 with sink tokens, or a window and a
+    ring; measured with ptxas), num_warps is raised so that more warps share the Q tile (at 16
     warps, with 128 registers per thread, a kernel whose accumulators pass
     half the budget is an error instead of a spilling kernel). The
     launch bounds (`nvvm.minctasm`) ask for one CTA per multiprocessor, so

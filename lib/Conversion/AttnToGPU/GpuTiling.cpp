@@ -124,17 +124,40 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling) {
 }
 
 /// Accumulator registers a warp's slabs may take, from ptxas -v (sm_80,
-/// sm_90) over head dims 32-128 at 128 x 64 and 128 x 128 on 4 warps, causal
-/// or not, with windows, softcap and ALiBi: 192 (FlashAttention-2's 128 x 64
-/// tile for d = 128, 128 x 128 for d = 64) assemble without spills for plain
-/// scores and power-of-two head dims; other head dims (88-120 at 128 x 64, 56
-/// and 59 at 128 x 128 spilled 4-64 bytes at 152-184: padding columns and
-/// partial rows cost registers) get 144; softcap and ALiBi, whose per-score
-/// terms need registers of their own, 128.
-static int64_t accumulatorRegisterBudget(AttentionOp op) {
-  bool powerOfTwoDims = llvm::isPowerOf2_64(op.getHeadDim()) &&
-                        llvm::isPowerOf2_64(op.getHeadDimV());
-  return !hasPlainScores(op) ? 128 : (powerOfTwoDims ? 192 : 144);
+/// sm_90) over head dims 32-128 at 128 x 32, 48, 64 and 128 on 4 warps
+/// with every mask, GQA/MQA, varlen, KV caches, softcap, ALiBi and one to
+/// four stages (make_ptxas_grid.py and random specs):
+/// - 192 (FlashAttention-2's 128 x 64 tile for d = 128, 128 x 128 for d =
+///   64) assemble without spills for plain scores, head_dim == head_dim_v,
+///   both and block_n powers of two;
+/// - 176 there for per-batch lengths (varlen, KV caches) at 128 keys per
+///   tile: d64 at 128 x 128 spilled 8-28 bytes;
+/// - 144 for other plain scores: head dims 88-120 at 128 x 64, 56 and 59 at
+///   128 x 128 spilled 4-64 bytes at 152-184 (padding columns and partial
+///   rows cost registers); head_dim_v 128 with head_dim 64 (non-causal,
+///   MQA, varlen) 4-36 bytes at 176-192, and 128 x 48's d128 4-8 at 176;
+/// - 128 with softcap or ALiBi, whose per-score terms need registers of
+///   their own, and for rings of K/V buffers (three stages or more, whose
+///   buffer indices stay live): at 144-192 ptxas spilled 4-256 bytes;
+/// - 112 with sink tokens, and for rings with a window, whose loop versions
+///   keep the most bounds live: sinks d80 at 128 x 48 spilled 8 bytes at
+///   128, a window's d64 ring at 128 x 64 on sm_90 4.
+static int64_t accumulatorRegisterBudget(AttentionOp op,
+                                         const GpuTiling &tiling) {
+  bool powerOfTwoShape = op.getHeadDim() == op.getHeadDimV() &&
+                         llvm::isPowerOf2_64(op.getHeadDim()) &&
+                         llvm::isPowerOf2_64(tiling.blockN);
+  int64_t budget = !hasPlainScores(op) ? 128 : (powerOfTwoShape ? 192 : 144);
+  if ((op.isVarlen() || op.hasKvCache()) && tiling.blockN >= 128) {
+    budget = std::min<int64_t>(budget, 176);
+  }
+  if (tiling.numStages >= 3) {
+    budget = std::min<int64_t>(budget, hasWindowOrSinks(op) ? 112 : 128);
+  }
+  if (op.getSinkTokens() > 0) {
+    budget = std::min<int64_t>(budget, 112);
+  }
+  return budget;
 }
 
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
@@ -217,7 +240,7 @@ static GpuTiling autoTiling(AttentionOp op) {
   }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
     return accumulatorRegistersPerWarp(op, tiling) <=
-           accumulatorRegisterBudget(op);
+           accumulatorRegisterBudget(op, tiling);
   };
   GpuTiling twoSlabs{128, 64, 4, 2};
   if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 && !masksKeys(op) &&
@@ -283,7 +306,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   int64_t requestedWarps = tiling.numWarps;
   while (slabsPerWarpOf(tiling) > 1 &&
          accumulatorRegistersPerWarp(op, tiling) >
-             accumulatorRegisterBudget(op) &&
+             accumulatorRegisterBudget(op, tiling) &&
          tiling.numWarps < 16) {
     tiling.numWarps *= 2;
   }
@@ -294,7 +317,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   int64_t registersPerThread =
       kRegistersPerMultiprocessor / (tiling.numWarps * kWarpSize);
   int64_t accumulators = accumulatorRegistersPerWarp(op, tiling);
-  int64_t budget = accumulatorRegisterBudget(op) * registersPerThread /
+  int64_t budget = accumulatorRegisterBudget(op, tiling) * registersPerThread /
                    kMaxRegistersPerThread;
   if (registersPerThread < kMaxRegistersPerThread && accumulators > budget) {
     InFlightDiagnostic error = op.emitOpError()
