@@ -177,12 +177,17 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
   if (bytes.size() < 10 || !bytes.starts_with(StringRef(kMagic, 6))) {
     return npyError(name, "not a .npy file (no \\x93NUMPY magic)");
   }
-  uint8_t major = bytes[6];
+  unsigned major = uint8_t(bytes[6]), minor = uint8_t(bytes[7]);
   size_t headerLength, headerStart;
+  if (minor != 0 || major < 1 || major > 3) {
+    return npyError(name, "unsupported .npy version " + llvm::Twine(major) +
+                              "." + llvm::Twine(minor) +
+                              " (expected 1.0, 2.0 or 3.0)");
+  }
   if (major == 1) {
     headerLength = uint8_t(bytes[8]) | (uint8_t(bytes[9]) << 8);
     headerStart = 10;
-  } else if (major == 2 || major == 3) {
+  } else {
     if (bytes.size() < 12) {
       return npyError(name, "truncated .npy header");
     }
@@ -190,8 +195,6 @@ Expected<NpyArray> parseNpy(StringRef bytes, StringRef name) {
         uint32_t(uint8_t(bytes[8])) | uint32_t(uint8_t(bytes[9])) << 8 |
         uint32_t(uint8_t(bytes[10])) << 16 | uint32_t(uint8_t(bytes[11])) << 24;
     headerStart = 12;
-  } else {
-    return npyError(name, "unsupported .npy version " + llvm::Twine(major));
   }
   if (headerStart + headerLength > bytes.size()) {
     return npyError(name, "truncated .npy header");

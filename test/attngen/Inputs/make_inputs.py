@@ -44,3 +44,8 @@ with open(os.path.join(out, "q_garbage.npy"), "wb") as f:
     f.write(b"\x7fELF" + bytes(range(256)))
 with open(os.path.join(out, "q_header.npy"), "wb") as f:
     f.write(good[:10] + b"{'descr': '<f4', 'shape': (2, 5, 8, 64)}".ljust(len(good) - 10 - 10240 * 0, b" ")[: len(good) - 10])
+# Format versions 1.0, 2.0 and 3.0 exist; byte 6 is the major, 7 the minor.
+with open(os.path.join(out, "q_version_major.npy"), "wb") as f:
+    f.write(good[:6] + b"\xed\x00" + good[8:])
+with open(os.path.join(out, "q_version_minor.npy"), "wb") as f:
+    f.write(good[:6] + b"\x01\x0e" + good[8:])
