@@ -334,6 +334,23 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
           << "); use a smaller block_m or block_n";
     return error;
   }
+  // One slab's accumulators cannot be shared out among more warps. Past 160
+  // registers (4 * (block_n + head_dim_v) / 8: head dim 256 at 64 x 80 to
+  // 64 x 128, 168-192) ptxas spilled 8-244 bytes at 255 registers per
+  // thread in 16 of 40 kernels (sm_80, sm_90; plain, softcap, ALiBi, sinks,
+  // paged KV caches; two and three stages), at 160 or fewer in 1 of 225
+  // (softcap d192 at 64 x 96 with three stages on sm_90, 144: 28 bytes).
+  constexpr int64_t kOneSlabAccumulatorLimit = 160;
+  if (registersPerThread >= kMaxRegistersPerThread &&
+      slabsPerWarpOf(tiling) == 1 && accumulators > kOneSlabAccumulatorLimit) {
+    return op.emitOpError()
+           << "GPU tiling block_m = " << tiling.blockM
+           << ", block_n = " << tiling.blockN << " gives a warp's 16-row slab "
+           << accumulators << " accumulator registers, more than the "
+           << kOneSlabAccumulatorLimit
+           << " that fit in a thread's 255 without spilling; use a smaller "
+              "block_n";
+  }
   return tiling;
 }
 
