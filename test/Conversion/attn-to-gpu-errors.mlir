@@ -77,7 +77,7 @@ func.func @sixteen_warps_small(%q: tensor<?x?x4x32xbf16>, %k: tensor<?x?x4x32xbf
 // head dim 256 at 64 x 96; ptxas spilled 28-32 bytes on sm_90): no split
 // helps, so it is an error.
 func.func @one_slab_over_limit(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>) -> tensor<?x?x4x256xbf16> {
-  // expected-error @+1 {{GPU tiling block_m = 64, block_n = 96 gives a warp's 16-row slab 176 accumulator registers, more than the 160 that fit in a thread's 255 without spilling; use a smaller block_n}}
+  // expected-error @+1 {{GPU tiling block_m = 64, block_n = 96 on 4 warps gives a warp's one 16-row slab 176 accumulator registers, more than the 160 that fit in a thread's 255 without spilling; use a smaller block_n}}
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 64, block_n = 96, num_warps = 4, num_stages = 2> target(sm_90)
       : tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x4x256xbf16>
   return %o : tensor<?x?x4x256xbf16>
@@ -88,7 +88,7 @@ func.func @one_slab_over_limit(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?x4x256x
 // Two slabs raised to one per warp meet the same limit: 128 x 128 on 4 warps
 // at head dim 256 becomes 8 warps of 4 * (16 + 32) = 192.
 func.func @one_slab_raised_over_limit(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>) -> tensor<?x?x4x256xbf16> {
-  // expected-error @+1 {{GPU tiling block_m = 128, block_n = 128 gives a warp's 16-row slab 192 accumulator registers, more than the 160 that fit in a thread's 255 without spilling; use a smaller block_n}}
+  // expected-error @+1 {{GPU tiling block_m = 128, block_n = 128 on 8 warps (raised from 4 so that each warp's slabs fit its registers) gives a warp's one 16-row slab 192 accumulator registers, more than the 160 that fit in a thread's 255 without spilling; use a smaller block_n}}
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 128, block_n = 128, num_warps = 4, num_stages = 2> target(sm_90)
       : tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x4x256xbf16>
   return %o : tensor<?x?x4x256xbf16>

@@ -319,7 +319,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   int64_t accumulators = accumulatorRegistersPerWarp(op, tiling);
   int64_t budget = accumulatorRegisterBudget(op, tiling) * registersPerThread /
                    kMaxRegistersPerThread;
-  if (registersPerThread < kMaxRegistersPerThread && accumulators > budget) {
+  auto tilingError = [&]() {
     InFlightDiagnostic error = op.emitOpError()
                                << "GPU tiling block_m = " << tiling.blockM
                                << ", block_n = " << tiling.blockN << " on "
@@ -328,6 +328,10 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
       error << " (raised from " << requestedWarps
             << " so that each warp's slabs fit its registers)";
     }
+    return error;
+  };
+  if (registersPerThread < kMaxRegistersPerThread && accumulators > budget) {
+    InFlightDiagnostic error = tilingError();
     error << " leaves " << registersPerThread
           << " registers per thread, too few for " << accumulators
           << " accumulator registers per warp (at most " << budget
@@ -343,13 +347,13 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   constexpr int64_t kOneSlabAccumulatorLimit = 160;
   if (registersPerThread >= kMaxRegistersPerThread &&
       slabsPerWarpOf(tiling) == 1 && accumulators > kOneSlabAccumulatorLimit) {
-    return op.emitOpError()
-           << "GPU tiling block_m = " << tiling.blockM
-           << ", block_n = " << tiling.blockN << " gives a warp's 16-row slab "
-           << accumulators << " accumulator registers, more than the "
-           << kOneSlabAccumulatorLimit
-           << " that fit in a thread's 255 without spilling; use a smaller "
-              "block_n";
+    InFlightDiagnostic error = tilingError();
+    error << " gives a warp's one 16-row slab " << accumulators
+          << " accumulator registers, more than the "
+          << kOneSlabAccumulatorLimit
+          << " that fit in a thread's 255 without spilling; use a smaller "
+             "block_n";
+    return error;
   }
   return tiling;
 }
