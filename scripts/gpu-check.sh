@@ -32,12 +32,28 @@
 # (`python3 bench/gpu/plot_results.py CSV` draws a bench/gpu CSV.)
 # `run OUT_DIR numerics bench` runs only the stages named.
 # Each stage has a time limit so that the whole run fits in about 6 minutes.
+# Both end by packing every file they wrote into OUT_DIR/results.tar.gz
+# (the device tool returns at most 8 files); the files stay beside it where
+# there are 8 or fewer, else only run.log: `tar -xzf results.tar.gz` here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-}
 bundle=gpu-bundle
 kv_shapes=1x128,1x339,3x1024,64x800,3x799,64x2048,16x20000
 shapes=1x17,17x17,113x203,203x113,1x2048,1023x1024
+
+# Every file under OUT_DIR into OUT_DIR/results.tar.gz; the files stay too
+# where there are few enough to come back one by one.
+pack_results() {
+  local out=$1
+  tar -czf "$out.tar.gz" -C "$out" . && mv "$out.tar.gz" "$out/results.tar.gz"
+  local count
+  count=$(find "$out" -type f | wc -l)
+  if (( count > 8 )); then
+    find "$out" -type f ! -name results.tar.gz ! -name run.log -delete
+  fi
+  echo "gpu-check: $out/results.tar.gz ($count files)"
+}
 
 case "$mode" in
 prepare)
@@ -200,6 +216,7 @@ run)
     { grep -h ' passed, ' "$out/numerics.log"; grep -c '^FAIL' "$out/numerics.log"
       grep -E '^==|^ok|FAILED' "$out/sanitizer.log"; } 2>&1 | tee -a "$log" || true
   fi
+  pack_results "$out"
   ;;
 sweep)
   # Measurements for tuning, by stage: prefill (bench/gpu's tilings),
@@ -261,6 +278,7 @@ sweep)
       done ;;
     esac
   done
+  pack_results "$out"
   ;;
 *)
   echo "usage: gpu-check.sh prepare [sm_80|sm_90] | run OUT_DIR [numerics|bench|decode|flex]... | sweep OUT_DIR [prefill|decode|profile|decode-profile|baseline]..." >&2
