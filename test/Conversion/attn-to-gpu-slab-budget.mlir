@@ -190,3 +190,17 @@ func.func @window_ring_d64_128x48(%q: tensor<?x?x8x64xf16>, %k: tensor<?x?x8x64x
       : tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16>, tensor<?x?x8x64xf16> -> tensor<?x?x8x64xf16>
   return %o : tensor<?x?x8x64xf16>
 }
+
+// -----
+
+// Rings with padded columns: 112. d59 (padded to 64) at 128 x 64 (128) goes
+// to 8 warps (ptxas spilled 8-12 bytes on sm_80 at 4).
+// CHECK-LABEL: gpu.func @padded_ring_d59_128x64
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 8>
+// CHECK-SAME: known_block_size = array<i32: 256, 1, 1>
+func.func @padded_ring_d59_128x64(%q: tensor<?x?x8x59xf16>, %k: tensor<?x?x8x59xf16>, %v: tensor<?x?x8x59xf16>) -> tensor<?x?x8x59xf16> {
+  %o = attn.attention %q, %k, %v heads(8, 8) head_dims(59, 59) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.13) softcap(0.0)
+      tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 3> target(sm_80)
+      : tensor<?x?x8x59xf16>, tensor<?x?x8x59xf16>, tensor<?x?x8x59xf16> -> tensor<?x?x8x59xf16>
+  return %o : tensor<?x?x8x59xf16>
+}

@@ -7,11 +7,12 @@ usage: make_ptxas_grid.py OUT_DIR
        check_ptxas.py build/bin/attngen /usr/local/cuda/bin/ptxas OUT_DIR WORKDIR
 
 Grid: masks (none, causal top-left and bottom-right, causal window, two-sided
-window, sinks), GQA/MQA, varlen, softcap, ALiBi; head dims 32 to 256 with
-59/80/96/111 and head_dim_v != head_dim; auto tiling, the two-slab tilings
-(128 x 64, 128 x 128 and 128 x 48 on 4 warps) where head dims allow and the
-three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 484 specs,
-about 16 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
+window, sinks), GQA/MQA, varlen, softcap, ALiBi, paged KV caches with
+split-KV; head dims 32 to 256 with 59/80/96/111 and head_dim_v != head_dim;
+auto tiling, the two-slab tilings (128 x 64, 128 x 128 and 128 x 48 on 4
+warps, and 128 x 64 with three stages) where head dims allow and the
+three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 624 specs,
+about 13 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
 again after aacd109, strength reduction without its poison guard; again
 with a55d775's auto tiling: three-stage 64 x 64 and 64 x 128 one-slab
 kernels; again with the whole-row swizzle, also in two-slab kernels at head
@@ -46,7 +47,10 @@ feature (accumulatorRegisterBudget: 112 with sinks, 144 for head_dim_v !=
 head_dim and block_n 48, 176 for varlen and KV caches at block_n 128, 128
 for rings; 2026-11-28) none:
 those 26 tilings now run one slab per warp on 8 warps, and all 528 kernels
-of 128-row tiles assemble without spills.
+of 128-row tiles assemble without spills. With paged KV caches and 128 x 64
+rings added (624 specs), d59's ring spilled 8-12 bytes on sm_80 at 128
+accumulator registers (padded columns in a ring now get 112): all 1248
+kernels assemble without spills.
 """
 import itertools
 import json
@@ -65,11 +69,14 @@ VARIANTS = {
     "varlen": {"varlen": True},
     "softcap": {"mask": "causal", "softcap": 30.0},
     "alibi": {"mask": "causal", "alibi": True},
+    "paged": {"mask": "causal", "num_kv_heads": 4,
+              "kv_cache": {"layout": "paged", "page_size": 64}, "split_kv": "auto"},
 }
 # (head_dim, head_dim_v)
 DIMS = [(32, 32), (59, 59), (64, 64), (80, 80), (96, 96), (111, 111), (128, 128),
         (64, 128), (192, 128), (256, 256)]
-TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (128, 48, 4, 2), (64, 64, 4, 3)]
+TILINGS = ["auto", (128, 64, 4, 2), (128, 128, 4, 2), (128, 48, 4, 2), (128, 64, 4, 3),
+           (64, 64, 4, 3)]
 
 
 def main():

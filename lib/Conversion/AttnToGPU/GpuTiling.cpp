@@ -140,8 +140,9 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling) {
 ///   their own, and for rings of K/V buffers (three stages or more, whose
 ///   buffer indices stay live): at 144-192 ptxas spilled 4-256 bytes;
 /// - 112 with sink tokens, and for rings with a window, whose loop versions
-///   keep the most bounds live: sinks d80 at 128 x 48 spilled 8 bytes at
-///   128, a window's d64 ring at 128 x 64 on sm_90 4.
+///   keep the most bounds live, or with padded columns: sinks d80 at 128 x
+///   48 spilled 8 bytes at 128, a window's d64 ring at 128 x 64 on sm_90 4,
+///   d59's ring at 128 x 64 on sm_80 8-12.
 static int64_t accumulatorRegisterBudget(AttentionOp op,
                                          const GpuTiling &tiling) {
   bool powerOfTwoShape = op.getHeadDim() == op.getHeadDimV() &&
@@ -152,7 +153,8 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
     budget = std::min<int64_t>(budget, 176);
   }
   if (tiling.numStages >= 3) {
-    budget = std::min<int64_t>(budget, hasWindowOrSinks(op) ? 112 : 128);
+    budget = std::min<int64_t>(
+        budget, hasWindowOrSinks(op) || hasPaddedColumns(op) ? 112 : 128);
   }
   if (op.getSinkTokens() > 0) {
     budget = std::min<int64_t>(budget, 112);
