@@ -36,8 +36,8 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     not multiples of 64 columns) in one-slab
     kernels and in two-slab kernels whose head dims are not multiples of
     64; in the other two-slab kernels Q's rows are padded by 16 bytes, and
-    K and V are swizzled for 64-key tiles with fixed-length batches (else
-    padded too); either way ldmatrix is free of bank conflicts. With num_stages =
+    K and V are swizzled for 64-key tiles with fixed-length batches on
+    sm_90 (else padded too); either way ldmatrix is free of bank conflicts. With num_stages =
     2 (the default) each KV tile has FlashAttention-2's two barriers: one
     after K(j) has landed, before V(j) is issued (every warp is done with
     V(j - 1)), one after V(j) has landed, before K(j + 1) is issued (every

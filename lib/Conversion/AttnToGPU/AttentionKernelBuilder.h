@@ -359,13 +359,15 @@ private:
   /// 8k-16k (this kernel, without the spill, is untimed). ptxas spilled
   /// 8-336 bytes with swizzled K and V where the padded kernel did not: 128
   /// x 128 at d64 (f16, 8 heads, sm_90), 128 x 48, varlen and a paged KV
-  /// cache with appends, RoPE and ALiBi (sm_80).
+  /// cache with appends, RoPE and ALiBi (sm_80), and on sm_80 also the
+  /// auto tiling of non-causal d128 with one q head (8 bytes), so sm_80
+  /// keeps padded K and V there (the kernel timed on H100s until then).
   bool swizzledKvTiles() const {
     AttentionOp attention = op; // Op accessors are not const.
     return swizzledQueryTile() ||
            (atRegisterCeiling() && swizzlableHeadDims() &&
-            tiling.blockN == 64 && !attention.isVarlen() &&
-            !attention.hasKvCache());
+            tiling.blockN == 64 && attention.getTarget() == Target::SM90 &&
+            !attention.isVarlen() && !attention.hasKvCache());
   }
   bool swizzlableHeadDims() const {
     return headDim % 8 == 0 && headDimV % 8 == 0;
