@@ -314,3 +314,25 @@ func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %
       : tensor<?x?x8x256xbf16>, tensor<?x?x8x256xbf16>, tensor<?x?x8x256xbf16> -> tensor<?x?x8x256xbf16>
   return %o : tensor<?x?x8x256xbf16>
 }
+
+// -----
+
+// KV caches: 32 rows on 2 warps, 64 keys per tile up to head dim 192 and 32
+// above (at head dim 256, 64-key tiles spilled 16-544 bytes).
+// CHECK-LABEL: gpu.func @cache_d192
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
+func.func @cache_d192(%q: tensor<?x?x8x192xbf16>, %k: tensor<?x?x4x192xbf16>, %v: tensor<?x?x4x192xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x192xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(192, 192) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.07) softcap(0.0) target(sm_90)
+      : tensor<?x?x8x192xbf16>, tensor<?x?x4x192xbf16>, tensor<?x?x4x192xbf16> -> tensor<?x?x8x192xbf16>
+  return %o : tensor<?x?x8x192xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @cache_d256
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 32, 2>
+func.func @cache_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x256xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 256) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
+      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
+  return %o : tensor<?x?x8x256xbf16>
+}

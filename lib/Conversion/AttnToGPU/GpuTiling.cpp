@@ -168,7 +168,8 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
 /// - KV-cache kernels are memory-bound (decode reads each cache row once):
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
-///   4 warps, at batch 64 on the H200);
+///   4 warps, at batch 64 on the H200); 64 keys per tile, 32 above head
+///   dim 192 (untimed);
 /// - head dim 128 without a mask over keys (plain scores, no sinks):
 ///   FlashAttention-2's 128 x 64 on 4 warps, two 16-row slabs per warp that
 ///   share every K and V fragment: on an H100 at seqlen 1k/8k 299/353 vs
@@ -238,7 +239,12 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
 ///   warp: 15% faster than 64 x 32, and three stages were 20% slower.
 static GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache()) {
-    return {32, 64, 2, 2};
+    // Above head dim 192 (Gemma's 256), 64-key tiles spilled 16-544 bytes
+    // (ptxas; 23 of 64 kernels over contiguous and paged caches, appends,
+    // split-KV, softcap and windows; 380-544 for a contiguous cache without
+    // split-KV); 32-key tiles none.
+    return widestHeadDimOf(op) > 192 ? GpuTiling{32, 32, 2, 2}
+                                     : GpuTiling{32, 64, 2, 2};
   }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
     return accumulatorRegistersPerWarp(op, tiling) <=
