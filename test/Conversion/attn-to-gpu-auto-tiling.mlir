@@ -317,8 +317,9 @@ func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %
 
 // -----
 
-// KV caches: 32 rows on 2 warps, 64 keys per tile up to head dim 192 and 32
-// above (at head dim 256, 64-key tiles spilled 16-544 bytes).
+// KV caches: 32 rows on 2 warps, 64 keys per tile where one slab's
+// accumulators stay within 152 registers (4 * (64 + head_dim_v) / 8), else 32
+// (at head_dim_v 256, 64-key tiles spilled 16-544 bytes).
 // CHECK-LABEL: gpu.func @cache_d192
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
 func.func @cache_d192(%q: tensor<?x?x8x192xbf16>, %k: tensor<?x?x4x192xbf16>, %v: tensor<?x?x4x192xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x192xbf16> {
@@ -335,4 +336,16 @@ func.func @cache_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v
   %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 256) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
       : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
   return %o : tensor<?x?x8x256xbf16>
+}
+
+// -----
+
+// Head dim 256 with head_dim_v 240: 4 * (8 + 30) = 152 accumulator
+// registers at 64 keys, within the limit.
+// CHECK-LABEL: gpu.func @cache_d256_dv240
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
+func.func @cache_d256_dv240(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x240xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x240xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 240) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
+      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x240xbf16> -> tensor<?x?x8x240xbf16>
+  return %o : tensor<?x?x8x240xbf16>
 }

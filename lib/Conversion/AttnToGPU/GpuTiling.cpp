@@ -162,14 +162,31 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
   return budget;
 }
 
+/// The most accumulator registers of a warp's one 16-row slab, 4 *
+/// (block_n + head_dim_v) / 8, at 255 registers per thread (more warps
+/// cannot share a slab out), from ptxas -v (sm_80, sm_90):
+/// - 160: past it (head dim 256 at 64 x 80 to 64 x 128, 168-192) ptxas
+///   spilled 8-244 bytes in 16 of 40 kernels (plain, softcap, ALiBi, sinks,
+///   paged KV caches; two and three stages), at 160 or fewer in 1 of 225
+///   (softcap d192 at 64 x 96 with three stages on sm_90, 144: 28 bytes);
+/// - 152 for KV caches, whose per-batch lengths, page tables and appended
+///   rows hold registers of their own: head dim 256 at 32 x 64 (160)
+///   spilled 16-544 bytes in 23 of 64 kernels (contiguous and paged caches,
+///   appends, split-KV, softcap, windows; 380-544 for a contiguous cache
+///   without split-KV), head_dim_v 200-240 at 32 x 64 (136-152) in none of
+///   70, 32 x 32 at head dim 256 (144) in none of 64.
+static int64_t oneSlabAccumulatorLimit(AttentionOp op) {
+  return op.hasKvCache() ? 152 : 160;
+}
+
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
 /// spills (bench/gpu/make_specs.py --sweep, bench/decode's decode_sweep;
 /// results for an H200 and an H100 are in bench/gpu and bench/decode):
 /// - KV-cache kernels are memory-bound (decode reads each cache row once):
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
-///   4 warps, at batch 64 on the H200); 64 keys per tile, 32 above head
-///   dim 192 (untimed);
+///   4 warps, at batch 64 on the H200); 64 keys per tile, 32 where 64 pass
+///   the KV-cache one-slab limit (head_dim_v 256; untimed);
 /// - head dim 128 without a mask over keys (plain scores, no sinks):
 ///   FlashAttention-2's 128 x 64 on 4 warps, two 16-row slabs per warp that
 ///   share every K and V fragment: on an H100 at seqlen 1k/8k 299/353 vs
@@ -239,12 +256,11 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
 ///   warp: 15% faster than 64 x 32, and three stages were 20% slower.
 static GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache()) {
-    // Above head dim 192 (Gemma's 256), 64-key tiles spilled 16-544 bytes
-    // (ptxas; 23 of 64 kernels over contiguous and paged caches, appends,
-    // split-KV, softcap and windows; 380-544 for a contiguous cache without
-    // split-KV); 32-key tiles none.
-    return widestHeadDimOf(op) > 192 ? GpuTiling{32, 32, 2, 2}
-                                     : GpuTiling{32, 64, 2, 2};
+    GpuTiling tiling{32, 64, 2, 2};
+    if (accumulatorRegistersPerSlab(op, tiling) > oneSlabAccumulatorLimit(op)) {
+      tiling.blockN = 32;
+    }
+    return tiling;
   }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
     return accumulatorRegistersPerWarp(op, tiling) <=
@@ -346,19 +362,14 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
           << "); use a smaller block_m or block_n";
     return error;
   }
-  // One slab's accumulators cannot be shared out among more warps. Past 160
-  // registers (4 * (block_n + head_dim_v) / 8: head dim 256 at 64 x 80 to
-  // 64 x 128, 168-192) ptxas spilled 8-244 bytes at 255 registers per
-  // thread in 16 of 40 kernels (sm_80, sm_90; plain, softcap, ALiBi, sinks,
-  // paged KV caches; two and three stages), at 160 or fewer in 1 of 225
-  // (softcap d192 at 64 x 96 with three stages on sm_90, 144: 28 bytes).
-  constexpr int64_t kOneSlabAccumulatorLimit = 160;
+  // One slab's accumulators cannot be shared out among more warps.
+  int64_t oneSlabLimit = oneSlabAccumulatorLimit(op);
   if (registersPerThread >= kMaxRegistersPerThread &&
-      slabsPerWarpOf(tiling) == 1 && accumulators > kOneSlabAccumulatorLimit) {
+      slabsPerWarpOf(tiling) == 1 && accumulators > oneSlabLimit) {
     InFlightDiagnostic error = tilingError();
     error << " gives a warp's one 16-row slab " << accumulators
-          << " accumulator registers, more than the "
-          << kOneSlabAccumulatorLimit
+          << " accumulator registers, more than the " << oneSlabLimit
+          << (op.hasKvCache() ? " of a KV-cache kernel" : "")
           << " that fit in a thread's 255 without spilling; use a smaller "
              "block_n";
     return error;
