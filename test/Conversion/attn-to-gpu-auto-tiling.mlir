@@ -317,9 +317,9 @@ func.func @causal_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x8x256xbf16>, %
 
 // -----
 
-// KV caches: 32 rows on 2 warps, 64 keys per tile where one slab's
-// accumulators stay within 152 registers (4 * (64 + head_dim_v) / 8), else 32
-// (at head_dim_v 256, 64-key tiles spilled 16-544 bytes).
+// KV caches: 32 rows on 2 warps, 64 keys per tile, at head dim 256 too
+// (whose K and V tiles, 32 chunks of 16 bytes per thread, are copied in a
+// loop: unrolled, they spilled 16-368 bytes).
 // CHECK-LABEL: gpu.func @cache_d192
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
 func.func @cache_d192(%q: tensor<?x?x8x192xbf16>, %k: tensor<?x?x4x192xbf16>, %v: tensor<?x?x4x192xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x192xbf16> {
@@ -331,7 +331,7 @@ func.func @cache_d192(%q: tensor<?x?x8x192xbf16>, %k: tensor<?x?x4x192xbf16>, %v
 // -----
 
 // CHECK-LABEL: gpu.func @cache_d256
-// CHECK-SAME: attn.tile_sizes = array<i64: 32, 32, 2>
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
 func.func @cache_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x256xbf16> {
   %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 256) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
       : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
@@ -340,12 +340,58 @@ func.func @cache_d256(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v
 
 // -----
 
-// Head dim 256 with head_dim_v 240: 4 * (8 + 30) = 152 accumulator
-// registers at 64 keys, within the limit.
-// CHECK-LABEL: gpu.func @cache_d256_dv240
+// ALiBi with a window or sinks in a KV cache: 32 keys per tile up to head
+// dim 128 (64 spilled 4-56 bytes), 64 above (32 spilled at head dim 192).
+// CHECK-LABEL: gpu.func @cache_alibi_window_d128
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 32, 2>
+func.func @cache_alibi_window_d128(%q: tensor<?x?x6x128xf16>, %k: tensor<?x?x2x128xf16>, %v: tensor<?x?x2x128xf16>, %l: tensor<?xi32>) -> tensor<?x?x6x128xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(6, 2) head_dims(128, 128) mask(causal, bottom_right) window(33, 5) sinks(17) scale(0.088) softcap(0.0) alibi target(sm_90)
+      : tensor<?x?x6x128xf16>, tensor<?x?x2x128xf16>, tensor<?x?x2x128xf16> -> tensor<?x?x6x128xf16>
+  return %o : tensor<?x?x6x128xf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @cache_alibi_window_d192
 // CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
-func.func @cache_d256_dv240(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x240xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x240xbf16> {
-  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 240) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
-      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x240xbf16> -> tensor<?x?x8x240xbf16>
-  return %o : tensor<?x?x8x240xbf16>
+func.func @cache_alibi_window_d192(%q: tensor<?x?x6x192xf16>, %k: tensor<?x?x2x192xf16>, %v: tensor<?x?x2x192xf16>, %l: tensor<?xi32>) -> tensor<?x?x6x192xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(6, 2) head_dims(192, 192) mask(causal, bottom_right) window(33, 5) sinks(17) scale(0.072) softcap(0.0) alibi target(sm_80)
+      : tensor<?x?x6x192xf16>, tensor<?x?x2x192xf16>, tensor<?x?x2x192xf16> -> tensor<?x?x6x192xf16>
+  return %o : tensor<?x?x6x192xf16>
+}
+
+// -----
+
+// ALiBi without a window keeps 64 keys.
+// CHECK-LABEL: gpu.func @cache_alibi_d128
+// CHECK-SAME: attn.tile_sizes = array<i64: 32, 64, 2>
+func.func @cache_alibi_d128(%q: tensor<?x?x6x128xf16>, %k: tensor<?x?x2x128xf16>, %v: tensor<?x?x2x128xf16>, %l: tensor<?xi32>) -> tensor<?x?x6x128xf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(6, 2) head_dims(128, 128) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0) alibi target(sm_90)
+      : tensor<?x?x6x128xf16>, tensor<?x?x2x128xf16>, tensor<?x?x2x128xf16> -> tensor<?x?x6x128xf16>
+  return %o : tensor<?x?x6x128xf16>
+}
+
+// -----
+
+// Head dims that are not multiples of 8 (tiles copied element by element,
+// not by cp.async): two stages, no ring.
+// CHECK-LABEL: gpu.func @window_d59
+// CHECK-SAME: attn.num_stages = 2
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @window_d59(%q: tensor<?x?x4x59xbf16>, %k: tensor<?x?x2x59xbf16>, %v: tensor<?x?x2x59xbf16>) -> tensor<?x?x4x59xbf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(59, 59) mask(causal, top_left) window(100, 0) sinks(0) scale(0.13) softcap(0.0) target(sm_80)
+      : tensor<?x?x4x59xbf16>, tensor<?x?x2x59xbf16>, tensor<?x?x2x59xbf16> -> tensor<?x?x4x59xbf16>
+  return %o : tensor<?x?x4x59xbf16>
+}
+
+// -----
+
+// K's rows are 16-byte aligned (cp.async): the ring stays.
+// CHECK-LABEL: gpu.func @window_d64_dv59
+// CHECK-SAME: attn.num_stages = 3
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+func.func @window_d64_dv59(%q: tensor<?x?x4x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: tensor<?x?x2x59xbf16>) -> tensor<?x?x4x59xbf16> {
+  %o = attn.attention %q, %k, %v heads(4, 2) head_dims(64, 59) mask(causal, top_left) window(100, 0) sinks(0) scale(0.125) softcap(0.0) target(sm_80)
+      : tensor<?x?x4x64xbf16>, tensor<?x?x2x64xbf16>, tensor<?x?x2x59xbf16> -> tensor<?x?x4x59xbf16>
+  return %o : tensor<?x?x4x59xbf16>
 }

@@ -96,26 +96,6 @@ func.func @one_slab_raised_over_limit(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?
 
 // -----
 
-// KV-cache kernels stop at 152: head dim 256 at 32 x 64 is 4 * (8 + 32) =
-// 160 (ptxas spilled 16-544 bytes in 23 of 64 kernels).
-func.func @cache_one_slab_over_limit(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x256xbf16> {
-  // expected-error @+1 {{GPU tiling block_m = 32, block_n = 64 on 2 warps gives a warp's one 16-row slab 160 accumulator registers, more than the 152 of a KV-cache kernel that fit in a thread's 255 without spilling; use a smaller block_n}}
-  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 256) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 32, block_n = 64, num_warps = 2, num_stages = 2> target(sm_90)
-      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
-  return %o : tensor<?x?x8x256xbf16>
-}
-
-// -----
-
-// At the KV-cache limit, 152 (head_dim_v 240 at 32 x 64), no error.
-func.func @cache_one_slab_at_limit(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x240xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x240xbf16> {
-  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 240) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 32, block_n = 64, num_warps = 2, num_stages = 2> target(sm_90)
-      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x240xbf16> -> tensor<?x?x8x240xbf16>
-  return %o : tensor<?x?x8x240xbf16>
-}
-
-// -----
-
 // At the limit, 160 (head dim 256 at 64 x 64, auto's tiling), no error.
 func.func @one_slab_at_limit(%q: tensor<?x?x4x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>) -> tensor<?x?x4x256xbf16> {
   %o = attn.attention %q, %k, %v heads(4, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) tiling <block_m = 64, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)

@@ -543,3 +543,40 @@ func.func @paged(%q: tensor<?x?x8x64xbf16>, %pk: tensor<?x16x2x64xbf16>, %pv: te
       : tensor<?x?x8x64xbf16>, tensor<?x16x2x64xbf16>, tensor<?x16x2x64xbf16> -> tensor<?x?x8x64xbf16>
   return %p : tensor<?x?x8x64xbf16>
 }
+
+// -----
+
+// ALiBi: s2 = log2(e) * scale * dot - log2(e) * slope * |i + off - j|. A
+// row's distance to the thread's first key is converted to f32 once; per
+// score one subtract of the key's constant offset, and one FMA whose |.| is
+// an operand modifier (no integer abs and conversion per score).
+// CHECK-LABEL: gpu.func @alibi_scores
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: %[[ROW:.+]] = arith.sitofp %{{.+}} : i32 to f32
+// CHECK: %[[FIRST:.+]] = math.absf %[[ROW]] : f32
+// CHECK: %[[NEGSLOPE:.+]] = arith.negf %{{.+}} : f32
+// CHECK: math.fma %[[NEGSLOPE]], %[[FIRST]], %{{.+}} : f32
+// CHECK: %[[DIST:.+]] = arith.subf %[[ROW]], %cst{{.*}} : f32
+// CHECK: %[[ABS:.+]] = math.absf %[[DIST]] : f32
+// CHECK: math.fma %[[NEGSLOPE]], %[[ABS]], %{{.+}} : f32
+func.func @alibi_scores(%q: tensor<?x?x4x64xf16>, %k: tensor<?x?x4x64xf16>, %v: tensor<?x?x4x64xf16>) -> tensor<?x?x4x64xf16> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(64, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.125) softcap(0.0) alibi target(sm_80)
+      : tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16>, tensor<?x?x4x64xf16> -> tensor<?x?x4x64xf16>
+  return %o : tensor<?x?x4x64xf16>
+}
+
+// -----
+
+// Tiles of more than 24 16-byte chunks per thread are copied in a loop, not
+// unrolled: K and V of a KV cache at head dim 256 (auto: 32 x 64 on 2 warps,
+// 2048 chunks for 64 threads; unrolled, ptxas spilled 16-368 bytes).
+// CHECK-LABEL: gpu.func @cache_d256_copy_loop
+// CHECK: scf.for %{{.+}} = %thread_id_x to %c2048 step %c64 {
+// CHECK: nvgpu.device_async_copy %arg1
+// CHECK: scf.for %{{.+}} = %thread_id_x to %c2048 step %c64 {
+// CHECK: nvgpu.device_async_copy %arg2
+func.func @cache_d256_copy_loop(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256xbf16>, %v: tensor<?x?x4x256xbf16>, %l: tensor<?xi32>) -> tensor<?x?x8x256xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(8, 4) head_dims(256, 256) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.0625) softcap(0.0) target(sm_90)
+      : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
+  return %o : tensor<?x?x8x256xbf16>
+}

@@ -10,8 +10,7 @@ The draws depend only on --seed, so a failure is reproduced by its seed and
 index; its spec is printed as JSON. A spec that attngen rejects counts as a
 failure, except an explicit tiling whose shared memory exceeds the target's,
 whose 16 warps leave too few registers per thread, or whose one slab per
-warp needs more than 160 accumulator registers (152 with a KV cache;
-documented errors).
+warp needs more than 160 accumulator registers (documented errors).
 
 usage: random_specs.py ATTNGEN WORKDIR [--seed S] [--count N]
        [--backend cpu|gpu-sim]

@@ -91,8 +91,7 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     padded head dims and a ring; measured with ptxas), num_warps is raised so that more warps share the Q tile (at 16
     warps, with 128 registers per thread, a kernel whose accumulators pass
     half the budget is an error instead of a spilling kernel, and so is one
-    slab per warp of more than 160 accumulator registers, 152 in KV-cache
-    kernels). The
+    slab per warp of more than 160 accumulator registers). The
     launch bounds (`nvvm.minctasm`) ask for one CTA per multiprocessor, so
     that ptxas does not cap the registers of the larger kernels and spill;
     one slab per warp of at most 64 keys and 80 accumulator registers with

@@ -64,8 +64,12 @@ Value emitLaneGroupReduce(ImplicitLocOpBuilder &b, Value value, bool isMax,
 /// values for ptxas to schedule around); Checked: the general copy.
 enum class WholeTileCopy { Checked, Unrolled, Loop };
 
-/// Tile copies of at most this many chunks per thread are unrolled.
-constexpr int64_t kMaxUnrolledChunks = 32;
+/// Tile copies of at most this many chunks per thread are unrolled. At 32
+/// (a 64-key tile of head dim 256 on 2 warps: KV-cache kernels' auto
+/// tiling) ptxas spilled 16-368 bytes in 6 of 14 kernels (contiguous
+/// caches, softcap, ALiBi; sm_80 and sm_90), in a loop none; 24 (head dim
+/// 192 there) assemble without spills.
+constexpr int64_t kMaxUnrolledChunks = 24;
 /// How far (log2 units) a row max may outgrow the softmax reference before
 /// the warp rescales: P <= 2^8 stays exact in f16/bf16 (FlashAttention-4).
 constexpr double kStaleMaxLimit = 8.0;
@@ -246,9 +250,9 @@ private:
   Value emitQuadReduce(ImplicitLocOpBuilder &b, Value value, bool isMax);
   Value emitMma(ImplicitLocOpBuilder &b, Value a, Value bFragment, Value c);
   Value emitQueryFragment(ImplicitLocOpBuilder &b, int64_t slab, int64_t kb);
-  /// s2 = log2(e) * score of one dot product; `distance` = query + off -
-  /// key (i32), used by ALiBi only.
-  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value rowSlope,
+  /// s2 = log2(e) * score of one dot product; ALiBi's `rowSlope2` = log2(e)
+  /// * the row's slope and `distance` = query + off - key (f32).
+  Value emitScore(ImplicitLocOpBuilder &b, Value dot, Value rowSlope2,
                   Value distance);
   Value emitSlabRow(ImplicitLocOpBuilder &b, int64_t slab);
   SmallVector<Value> emitKvTile(ImplicitLocOpBuilder &b, Value kvTile,

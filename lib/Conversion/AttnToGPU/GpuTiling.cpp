@@ -162,31 +162,13 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
   return budget;
 }
 
-/// The most accumulator registers of a warp's one 16-row slab, 4 *
-/// (block_n + head_dim_v) / 8, at 255 registers per thread (more warps
-/// cannot share a slab out), from ptxas -v (sm_80, sm_90):
-/// - 160: past it (head dim 256 at 64 x 80 to 64 x 128, 168-192) ptxas
-///   spilled 8-244 bytes in 16 of 40 kernels (plain, softcap, ALiBi, sinks,
-///   paged KV caches; two and three stages), at 160 or fewer in 1 of 225
-///   (softcap d192 at 64 x 96 with three stages on sm_90, 144: 28 bytes);
-/// - 152 for KV caches, whose per-batch lengths, page tables and appended
-///   rows hold registers of their own: head dim 256 at 32 x 64 (160)
-///   spilled 16-544 bytes in 23 of 64 kernels (contiguous and paged caches,
-///   appends, split-KV, softcap, windows; 380-544 for a contiguous cache
-///   without split-KV), head_dim_v 200-240 at 32 x 64 (136-152) in none of
-///   70, 32 x 32 at head dim 256 (144) in none of 64.
-static int64_t oneSlabAccumulatorLimit(AttentionOp op) {
-  return op.hasKvCache() ? 152 : 160;
-}
-
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
 /// spills (bench/gpu/make_specs.py --sweep, bench/decode's decode_sweep;
 /// results for an H200 and an H100 are in bench/gpu and bench/decode):
 /// - KV-cache kernels are memory-bound (decode reads each cache row once):
 ///   small CTAs of 32 rows on 2 warps keep the most cache bytes in flight
 ///   per multiprocessor (0.90 of the copy bandwidth vs 0.68 for 64 x 64 on
-///   4 warps, at batch 64 on the H200); 64 keys per tile, 32 where 64 pass
-///   the KV-cache one-slab limit (head_dim_v 256; untimed);
+///   4 warps, at batch 64 on the H200); 64 keys per tile;
 /// - head dim 128 without a mask over keys (plain scores, no sinks):
 ///   FlashAttention-2's 128 x 64 on 4 warps, two 16-row slabs per warp that
 ///   share every K and V fragment: on an H100 at seqlen 1k/8k 299/353 vs
@@ -218,6 +200,8 @@ static int64_t oneSlabAccumulatorLimit(AttentionOp op) {
 ///   128: 203/286), GQA 219/288 vs 164/231, window 210/239 vs 145/187,
 ///   ALiBi 159/210 vs 139/189, softcap 148/182 vs 144/177; d80 causal
 ///   157/208 vs 144/196, non-causal 217/241 vs 175/205 (64 x 128: 191/213).
+///   Two stages where neither head dim is a multiple of 8 (untimed: tiles
+///   copied element by element leave nothing for a ring to overlap).
 ///   Three CTAs per multiprocessor in 168 registers at most
 ///   (minCtasPerMultiprocessor) against the two that ptxas's 172-196 left
 ///   room for, on an H200 at 1k/8k: d80 causal +21%/+11%, GQA +16%/+12%,
@@ -256,11 +240,13 @@ static int64_t oneSlabAccumulatorLimit(AttentionOp op) {
 ///   warp: 15% faster than 64 x 32, and three stages were 20% slower.
 static GpuTiling autoTiling(AttentionOp op) {
   if (op.hasKvCache()) {
-    GpuTiling tiling{32, 64, 2, 2};
-    if (accumulatorRegistersPerSlab(op, tiling) > oneSlabAccumulatorLimit(op)) {
-      tiling.blockN = 32;
-    }
-    return tiling;
+    // 32 keys for ALiBi with a window or sinks up to head dim 128: at 64,
+    // ptxas spilled 4-56 bytes in 12 of 32 kernels (head dims 64 and 128,
+    // contiguous and paged caches, appends, sm_80 and sm_90), at 32 in
+    // none; at head dim 192 32 keys spilled 16-80 bytes in 6 of 8, 64 none.
+    bool alibiWithWindow =
+        op.getAlibi() && hasWindowOrSinks(op) && widestHeadDimOf(op) <= 128;
+    return {32, alibiWithWindow ? 32 : 64, 2, 2};
   }
   auto fitsRegisters = [&](const GpuTiling &tiling) {
     return accumulatorRegistersPerWarp(op, tiling) <=
@@ -286,7 +272,15 @@ static GpuTiling autoTiling(AttentionOp op) {
   if (widestHeadDim <= 80 ||
       (widestHeadDim <= 96 && op.getTarget() == Target::SM90 &&
        !hasPaddedColumns(op))) {
-    return {64, 64, 4, 3};
+    // Rows of head dims that are not multiples of 8 are not 16-byte
+    // aligned: their tiles are copied element by element through registers,
+    // not by cp.async, so where K's and V's both are, a ring of buffers
+    // overlaps nothing and its buffer indices only hold registers (causal
+    // top-left d59 with a window spilled 12 bytes on sm_80 with three
+    // stages; head dims 17-75 took 203-253 registers with two, 254-255
+    // with three).
+    bool elementCopies = op.getHeadDim() % 8 != 0 && op.getHeadDimV() % 8 != 0;
+    return {64, 64, 4, elementCopies ? 2 : 3};
   }
   if (widestHeadDim > 112 && widestHeadDim <= 128 && hasWindowOrSinks(op)) {
     return {64, 64, 4, 2};
@@ -362,14 +356,19 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
           << "); use a smaller block_m or block_n";
     return error;
   }
-  // One slab's accumulators cannot be shared out among more warps.
-  int64_t oneSlabLimit = oneSlabAccumulatorLimit(op);
+  // One slab's accumulators cannot be shared out among more warps. Past 160
+  // registers (4 * (block_n + head_dim_v) / 8: head dim 256 at 64 x 80 to
+  // 64 x 128, 168-192) ptxas spilled 8-244 bytes at 255 registers per
+  // thread in 16 of 40 kernels (sm_80, sm_90; plain, softcap, ALiBi, sinks,
+  // paged KV caches; two and three stages), at 160 or fewer in 1 of 225
+  // (softcap d192 at 64 x 96 with three stages on sm_90, 144: 28 bytes).
+  constexpr int64_t kOneSlabAccumulatorLimit = 160;
   if (registersPerThread >= kMaxRegistersPerThread &&
-      slabsPerWarpOf(tiling) == 1 && accumulators > oneSlabLimit) {
+      slabsPerWarpOf(tiling) == 1 && accumulators > kOneSlabAccumulatorLimit) {
     InFlightDiagnostic error = tilingError();
     error << " gives a warp's one 16-row slab " << accumulators
-          << " accumulator registers, more than the " << oneSlabLimit
-          << (op.hasKvCache() ? " of a KV-cache kernel" : "")
+          << " accumulator registers, more than the "
+          << kOneSlabAccumulatorLimit
           << " that fit in a thread's 255 without spilling; use a smaller "
              "block_n";
     return error;

@@ -330,13 +330,22 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
             b, slabRow, arith::AddIOp::create(b, group, index(b, 8 * i)));
         Value query = queryOfRow(b, row);
         Value slopeOfRow = rowSlope(b, row);
-        // (query + off) - keyBase: the key distance of c = 0.
+        Value slope2OfRow =
+            slopeOfRow ? arith::MulFOp::create(b, slopeOfRow, f32(b, kLog2E))
+                             .getResult()
+                       : Value();
+        // (query + off) - keyBase: the key distance of c = 0, in f32, so
+        // that each score's |distance - c| is one add and an FMA's operand
+        // modifier (exact up to distances of 2^24).
         Value rowDistance =
             op.getAlibi()
-                ? arith::IndexCastOp::create(
-                      b, b.getI32Type(),
-                      arith::SubIOp::create(
-                          b, arith::AddIOp::create(b, query, offset), keyBase))
+                ? arith::SIToFPOp::create(
+                      b, b.getF32Type(),
+                      arith::IndexCastOp::create(
+                          b, b.getI32Type(),
+                          arith::SubIOp::create(
+                              b, arith::AddIOp::create(b, query, offset),
+                              keyBase)))
                       .getResult()
                 : Value();
         for (int64_t j = 0; j < 2; ++j) {
@@ -348,11 +357,11 @@ SmallVector<Value> AttentionKernelBuilder::emitKvTile(
           // each P is one FMA and an exp2 (FlashAttention's form).
           Value distance =
               rowDistance
-                  ? arith::SubIOp::create(b, rowDistance, i32(b, keyOffset))
+                  ? arith::SubFOp::create(b, rowDistance, f32(b, keyOffset))
                         .getResult()
                   : Value();
           Value score =
-              linearScores ? dot : emitScore(b, dot, slopeOfRow, distance);
+              linearScores ? dot : emitScore(b, dot, slope2OfRow, distance);
           if (masked) {
             // The key exists (keyBase + c < seqlen_k) and the mask shows
             // it: folded into the mask's per-row bounds, one compare and
