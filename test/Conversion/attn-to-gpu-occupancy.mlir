@@ -166,6 +166,32 @@ func.func @window_softcap_d96(%q: tensor<?x?x8x96xbf16>, %k: tensor<?x?x8x96xbf1
 
 // -----
 
+// Sinks count apart from the window they extend: a window, sinks and softcap
+// at d96 spilled 28-40 bytes at 168 registers (sm_90): one CTA. Without
+// sinks (above) three, and at d80 (72 accumulator registers) three.
+// CHECK-LABEL: gpu.func @window_sinks_softcap_d96
+// CHECK-SAME: attn.tile_sizes = array<i64: 64, 64, 4>
+// CHECK-SAME: nvvm.minctasm = 1 : i32
+func.func @window_sinks_softcap_d96(%q: tensor<?x?x9x96xbf16>, %k: tensor<?x?x3x96xbf16>, %v: tensor<?x?x3x96xbf16>) -> tensor<?x?x9x96xbf16> {
+  %o = attn.attention %q, %k, %v heads(9, 3) head_dims(96, 96) mask(none, top_left) window(100, 40) sinks(17) scale(1.0) softcap(30.0)
+      target(sm_90)
+      : tensor<?x?x9x96xbf16>, tensor<?x?x3x96xbf16>, tensor<?x?x3x96xbf16> -> tensor<?x?x9x96xbf16>
+  return %o : tensor<?x?x9x96xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @window_sinks_softcap_d80
+// CHECK-SAME: nvvm.minctasm = 3 : i32
+func.func @window_sinks_softcap_d80(%q: tensor<?x?x9x80xbf16>, %k: tensor<?x?x3x80xbf16>, %v: tensor<?x?x3x80xbf16>) -> tensor<?x?x9x80xbf16> {
+  %o = attn.attention %q, %k, %v heads(9, 3) head_dims(80, 80) mask(none, top_left) window(100, 40) sinks(17) scale(1.0) softcap(30.0)
+      target(sm_90)
+      : tensor<?x?x9x80xbf16>, tensor<?x?x3x80xbf16>, tensor<?x?x3x80xbf16> -> tensor<?x?x9x80xbf16>
+  return %o : tensor<?x?x9x80xbf16>
+}
+
+// -----
+
 // Two slabs per warp (32 x 48 on one warp, d32): 80 accumulator registers,
 // but Q's second slab and its softmax state too; a KV-cache kernel of this
 // tiling spilled 8 bytes at 168 registers on sm_80: one CTA.

@@ -96,7 +96,7 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     that ptxas does not cap the registers of the larger kernels and spill;
     one slab per warp of at most 64 keys and 80 accumulator registers with
     head dims that are multiples of 16 up to 96 (64 x 64 tiles; at head
-    dims 81-96 with at most two of softcap or ALiBi, a window or sinks,
+    dims 81-96 with at most two of softcap or ALiBi, a window, sinks,
     varlen and split-KV), and one causal slab of 128 keys at head dims up
     to 64 (plain scores, no window or sinks, fixed lengths, no KV cache,
     two stages or more), ask for as many CTAs as shared memory holds, up

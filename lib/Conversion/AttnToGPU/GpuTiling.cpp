@@ -85,9 +85,11 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   // one warp at d32 with ALiBi 8), where ptxas otherwise spends 158-196 and
   // fits two CTAs of 4 warps: on an H200, causal d80 at 64 x 64 with three
   // stages ran 12% slower at 172 registers than at 168. Above 72 (head
-  // dims 81-96), kernels with three of softcap or ALiBi, a window or sinks,
-  // varlen and split-KV used all 168 or spilled (varlen, window, sinks and
-  // softcap: 4 bytes on sm_90).
+  // dims 81-96), kernels with three of softcap or ALiBi, a window, sinks
+  // (which come with a window), varlen and split-KV used all 168 or spilled
+  // (varlen, window, sinks and softcap: 4 bytes on sm_90; window, sinks and
+  // softcap at d96: 28-40 bytes on sm_90, where a change to softcap's
+  // multiplies moved the spill from one to the other of two such specs).
   constexpr int64_t kRegistersPerThread = 168;
   constexpr int64_t kFullFeaturedAccumulatorLimit = 72;
   constexpr int64_t kHeadDimLimit = 96, kBlockNLimit = 64;
@@ -95,7 +97,8 @@ int64_t minCtasPerMultiprocessor(AttentionOp op, const GpuTiling &tiling,
   constexpr int64_t kReservedSharedBytes = 1024;
   int64_t accumulators = accumulatorRegistersPerSlab(op, tiling);
   int64_t featuresWithRegisters = !hasPlainScores(op) + hasWindowOrSinks(op) +
-                                  op.isVarlen() + op.getSplitKv().has_value();
+                                  (op.getSinkTokens() > 0) + op.isVarlen() +
+                                  op.getSplitKv().has_value();
   int64_t widestHeadDim = widestHeadDimOf(op);
   bool narrowKeyTiles = tiling.blockN <= kBlockNLimit &&
                         widestHeadDim <= kHeadDimLimit &&

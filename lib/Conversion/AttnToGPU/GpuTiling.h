@@ -71,7 +71,7 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling);
 /// (.minnctapersm), which caps its registers at 64 Ki / (CTAs * threads).
 /// Where a warp's one slab has at most 80 accumulator registers, tiles at
 /// most 64 keys and head dims are multiples of 16 up to 96 (64 x 64; 72 for
-/// kernels with three of softcap or ALiBi, a window or sinks, varlen and
+/// kernels with three of softcap or ALiBi, a window, sinks, varlen and
 /// split-KV), and for one causal slab of 128 keys at head dims up to 64
 /// (fitsWideCausalKeyTiles in GpuTiling.cpp): as many CTAs of 168 registers
 /// per thread as `sharedBytes` per CTA leave room for. Else one
