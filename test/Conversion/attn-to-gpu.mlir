@@ -580,3 +580,23 @@ func.func @cache_d256_copy_loop(%q: tensor<?x?x8x256xbf16>, %k: tensor<?x?x4x256
       : tensor<?x?x8x256xbf16>, tensor<?x?x4x256xbf16>, tensor<?x?x4x256xbf16> -> tensor<?x?x8x256xbf16>
   return %o : tensor<?x?x8x256xbf16>
 }
+
+// -----
+
+// A two-slab varlen kernel (non-causal d128: 128 x 64 on 4 warps) loads its
+// sequence's query rows from cu_seqlens_q again after the KV loops, for the
+// O store, instead of keeping them live through them (its masked loop
+// spilled 12 bytes).
+// CHECK-LABEL: gpu.func @varlen_two_slabs_query_rows
+// CHECK: memref.load %[[CUQ:arg10]][%block_id_z] : memref<?xi32>
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: scf.for {{.+}} iter_args
+// CHECK: %[[START:.+]] = memref.load %[[CUQ]][%block_id_z] : memref<?xi32>
+// CHECK: %[[FIRST:.+]] = arith.index_cast %[[START]] : i32 to index
+// CHECK: arith.addi %[[FIRST]], %{{.+}} : index
+func.func @varlen_two_slabs_query_rows(%q: tensor<1x?x8x128xf16>, %k: tensor<1x?x8x128xf16>, %v: tensor<1x?x8x128xf16>, %cq: tensor<?xi32>, %ck: tensor<?xi32>) -> tensor<1x?x8x128xf16> {
+  %o = attn.attention %q, %k, %v cu_seqlens_q(%cq : tensor<?xi32>) cu_seqlens_k(%ck : tensor<?xi32>) heads(8, 8) head_dims(128, 128) mask(none, bottom_right) window(-1, -1) sinks(0) scale(0.088) softcap(0.0)
+      target(sm_90)
+      : tensor<1x?x8x128xf16>, tensor<1x?x8x128xf16>, tensor<1x?x8x128xf16> -> tensor<1x?x8x128xf16>
+  return %o : tensor<1x?x8x128xf16>
+}

@@ -38,6 +38,26 @@ SmallVector<SlabState> AttentionKernelBuilder::unflatten(ValueRange values) {
   return slabs;
 }
 
+std::pair<Value, Value>
+AttentionKernelBuilder::emitSequenceRows(ImplicitLocOpBuilder &b,
+                                         Value offsets) {
+  auto load = [&](Value at) -> Value {
+    return arith::IndexCastOp::create(b, b.getIndexType(),
+                                      memref::LoadOp::create(b, offsets, at));
+  };
+  Value start = load(batch);
+  Value next = load(arith::AddIOp::create(b, batch, index(b, 1)));
+  return {start, arith::MaxSIOp::create(
+                     b, arith::SubIOp::create(b, next, start), index(b, 0))};
+}
+
+Value AttentionKernelBuilder::emitRowLimit(ImplicitLocOpBuilder &b) {
+  if (!packGqa) {
+    return seqlenQ;
+  }
+  return arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()));
+}
+
 LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
                                             gpu::GPUFuncOp func) {
   Block &entry = func.getBody().front();
@@ -88,28 +108,13 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
   }
   seqlenQ = memref::DimOp::create(b, query, 1);
   if (op.isVarlen()) {
-    // This CTA's sequence in the packed tensors: rows [cu[b], cu[b + 1]).
-    auto bounds = [&](Value offsets) -> std::pair<Value, Value> {
-      auto load = [&](Value at) -> Value {
-        return arith::IndexCastOp::create(
-            b, b.getIndexType(), memref::LoadOp::create(b, offsets, at));
-      };
-      Value start = load(batch);
-      Value next = load(arith::AddIOp::create(b, batch, index(b, 1)));
-      return {start,
-              arith::MaxSIOp::create(b, arith::SubIOp::create(b, next, start),
-                                     index(b, 0))};
-    };
-    std::tie(firstQueryRow, seqlenQ) = bounds(cuSeqlensQ);
+    std::tie(firstQueryRow, seqlenQ) = emitSequenceRows(b, cuSeqlensQ);
     // Keys: packed like the queries, or the sequence's cache (below).
     if (!op.hasKvCache()) {
-      std::tie(firstKeyRow, seqlenK) = bounds(cuSeqlensK);
+      std::tie(firstKeyRow, seqlenK) = emitSequenceRows(b, cuSeqlensK);
     }
   }
-  rowLimit =
-      packGqa ? arith::MulIOp::create(b, seqlenQ, index(b, op.getGroupSize()))
-                    .getResult()
-              : seqlenQ;
+  rowLimit = emitRowLimit(b);
   // This sequence's keys (cache_seqlens[b], clamped to the cache, for KV
   // caches).
   if (op.hasKvCache() || !op.isVarlen()) {
@@ -340,6 +345,13 @@ LogicalResult AttentionKernelBuilder::build(ImplicitLocOpBuilder &b,
                                           issuesHeadCopies, loop.masked, iter));
         });
     state.assign(forOp.getResults().begin(), forOp.getResults().end());
+  }
+  // Two-slab varlen kernels load their query rows again for the epilogue
+  // rather than keep them live through the KV loops: non-causal d128 at 128
+  // x 64 spilled 12 bytes in its masked loop (sm_80 and sm_90).
+  if (op.isVarlen() && atRegisterCeiling()) {
+    std::tie(firstQueryRow, seqlenQ) = emitSequenceRows(b, cuSeqlensQ);
+    rowLimit = emitRowLimit(b);
   }
   // Where no KV loop ran, Q's copy may still be in flight; the O tile
   // reuses its shared memory.

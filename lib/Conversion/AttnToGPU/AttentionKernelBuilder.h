@@ -226,6 +226,14 @@ private:
     indices.push_back(kvHead);
     return indices;
   }
+  /// This CTA's sequence in a varlen batch's packed tensors, from their
+  /// cu_seqlens `offsets`: its first row cu[b] and its length cu[b + 1] -
+  /// cu[b] (0 where negative).
+  std::pair<Value, Value> emitSequenceRows(ImplicitLocOpBuilder &b,
+                                           Value offsets);
+  /// The CTA's tile rows that exist: seqlen_q, times the group size where
+  /// GQA rows are packed.
+  Value emitRowLimit(ImplicitLocOpBuilder &b);
   /// What the CTA's tile rows are (TileRows.h).
   TileRows tileRows() {
     return {op, batch, qHead, kvHead, firstQueryRow, slopes, slope};
