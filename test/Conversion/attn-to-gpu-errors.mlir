@@ -73,6 +73,18 @@ func.func @sixteen_warps_small(%q: tensor<?x?x4x32xbf16>, %k: tensor<?x?x4x32xbf
 
 // -----
 
+// Two slabs per warp above head dim 128 are raised to one per warp: 256 rows
+// take 16 warps, whose 128 registers per thread are too few for head dim 192
+// (ptxas spilled 172-240 bytes).
+func.func @sixteen_warps_d192(%q: tensor<?x?x8x192xbf16>, %k: tensor<?x?x2x192xbf16>, %v: tensor<?x?x2x64xbf16>) -> tensor<?x?x8x64xbf16> {
+  // expected-error @+1 {{GPU tiling block_m = 256, block_n = 80 on 16 warps (raised from 8 so that each warp's slabs fit its registers) leaves 128 registers per thread, too few for head dim 192 (at most 128); use a smaller block_m}}
+  %o = attn.attention %q, %k, %v heads(8, 2) head_dims(192, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(1.0) softcap(0.0) tiling <block_m = 256, block_n = 80, num_warps = 8, num_stages = 1> target(sm_90)
+      : tensor<?x?x8x192xbf16>, tensor<?x?x2x192xbf16>, tensor<?x?x2x64xbf16> -> tensor<?x?x8x64xbf16>
+  return %o : tensor<?x?x8x64xbf16>
+}
+
+// -----
+
 // One slab per warp past 160 accumulator registers (4 * (12 + 32) = 176 for
 // head dim 256 at 64 x 96; ptxas spilled 28-32 bytes on sm_90): no split
 // helps, so it is an error.

@@ -204,3 +204,40 @@ func.func @padded_ring_d59_128x64(%q: tensor<?x?x8x59xf16>, %k: tensor<?x?x8x59x
       : tensor<?x?x8x59xf16>, tensor<?x?x8x59xf16>, tensor<?x?x8x59xf16> -> tensor<?x?x8x59xf16>
   return %o : tensor<?x?x8x59xf16>
 }
+
+// -----
+
+// KV caches with a window: 128. 128 x 128 at d32 (2 x 4 x (16 + 4) = 160)
+// takes 8 warps, 128 x 64 at d64 (2 x 4 x (8 + 8) = 128) keeps 4.
+// CHECK-LABEL: gpu.func @cache_window_d32_128x128
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 128, 8>
+func.func @cache_window_d32_128x128(%q: tensor<?x?x4x32xbf16>, %k: tensor<?x?x2x32xbf16>, %v: tensor<?x?x2x32xbf16>, %l: tensor<?xi32>) -> tensor<?x?x4x32xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(4, 2) head_dims(32, 32) mask(causal, bottom_right) window(33, -1) sinks(0) scale(0.17) softcap(0.0)
+      tiling <block_m = 128, block_n = 128, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x4x32xbf16>, tensor<?x?x2x32xbf16>, tensor<?x?x2x32xbf16> -> tensor<?x?x4x32xbf16>
+  return %o : tensor<?x?x4x32xbf16>
+}
+
+// -----
+
+// CHECK-LABEL: gpu.func @cache_window_d64_128x64
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 64, 4>
+func.func @cache_window_d64_128x64(%q: tensor<?x?x4x64xbf16>, %k: tensor<?x?x2x64xbf16>, %v: tensor<?x?x2x64xbf16>, %l: tensor<?xi32>) -> tensor<?x?x4x64xbf16> {
+  %o = attn.attention %q, %k, %v cache_seqlens(%l : tensor<?xi32>) heads(4, 2) head_dims(64, 64) mask(causal, bottom_right) window(33, -1) sinks(0) scale(0.125) softcap(0.0)
+      tiling <block_m = 128, block_n = 64, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x4x64xbf16>, tensor<?x?x2x64xbf16>, tensor<?x?x2x64xbf16> -> tensor<?x?x4x64xbf16>
+  return %o : tensor<?x?x4x64xbf16>
+}
+
+// -----
+
+// Above head dim 128 one slab per warp: d192 with head_dim_v 64 at 128 x 32
+// (2 x 4 x (4 + 8) = 96, within every budget) takes 8 warps.
+// CHECK-LABEL: gpu.func @d192_128x32
+// CHECK-SAME: attn.tile_sizes = array<i64: 128, 32, 8>
+func.func @d192_128x32(%q: tensor<?x?x4x192xbf16>, %k: tensor<?x?x4x192xbf16>, %v: tensor<?x?x4x64xbf16>) -> tensor<?x?x4x64xbf16> {
+  %o = attn.attention %q, %k, %v heads(4, 4) head_dims(192, 64) mask(causal, bottom_right) window(-1, -1) sinks(0) scale(0.072) softcap(0.0)
+      tiling <block_m = 128, block_n = 32, num_warps = 4, num_stages = 2> target(sm_90)
+      : tensor<?x?x4x192xbf16>, tensor<?x?x4x192xbf16>, tensor<?x?x4x64xbf16> -> tensor<?x?x4x64xbf16>
+  return %o : tensor<?x?x4x64xbf16>
+}

@@ -11,8 +11,8 @@ window, sinks), GQA/MQA, varlen, softcap, ALiBi, paged KV caches with
 split-KV; head dims 32 to 256 with 59/80/96/111 and head_dim_v != head_dim;
 auto tiling, the two-slab tilings (128 x 64, 128 x 128 and 128 x 48 on 4
 warps, and 128 x 64 with three stages) where head dims allow and the
-three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 624 specs,
-about 13 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
+three-stage ring at 64 x 64 on 4 warps; bf16 (f16 for a few). 676 specs,
+about 14 minutes on 2 cores. On 2026-11-27 (rings, block-by-block copies;
 again after aacd109, strength reduction without its poison guard; again
 with a55d775's auto tiling: three-stage 64 x 64 and 64 x 128 one-slab
 kernels; again with the whole-row swizzle, also in two-slab kernels at head
@@ -50,7 +50,10 @@ those 26 tilings now run one slab per warp on 8 warps, and all 528 kernels
 of 128-row tiles assemble without spills. With paged KV caches and 128 x 64
 rings added (624 specs), d59's ring spilled 8-12 bytes on sm_80 at 128
 accumulator registers (padded columns in a ring now get 112): all 1248
-kernels assemble without spills.
+kernels assemble without spills. Again all 1248 with 3edb824 (ALiBi's
+FMA, copies of more than 24 chunks per thread in a loop). With varlen + LSE
++ GQA added (676 specs): all 1352 since 86b7df0 (before it, non-causal
+d128's auto tiling spilled 12 bytes on sm_90).
 """
 import itertools
 import json
@@ -67,6 +70,9 @@ VARIANTS = {
     "gqa": {"mask": "causal", "num_kv_heads": 4},
     "mqa": {"num_kv_heads": 1},
     "varlen": {"varlen": True},
+    # With the LSE and GQA, non-causal d128's auto tiling spilled 12 bytes
+    # where "varlen" did not (86b7df0).
+    "varlenlse": {"varlen": True, "return_lse": True, "num_kv_heads": 4},
     "softcap": {"mask": "causal", "softcap": 30.0},
     "alibi": {"mask": "causal", "alibi": True},
     "paged": {"mask": "causal", "num_kv_heads": 4,

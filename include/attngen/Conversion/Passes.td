@@ -86,9 +86,10 @@ def AttnToGPU : Pass<"attn-to-gpu", "::mlir::ModuleOp"> {
     constant key offset. When a warp's slabs would need more accumulator
     registers than fit (192 for plain scores, head_dim == head_dim_v and
     block_n powers of two, 176 there for varlen or a KV cache at block_n
-    128; 144 for other plain scores; 128 with softcap or ALiBi and for
-    rings of three stages or more; 112 with sink tokens, or a window or
-    padded head dims and a ring; measured with ptxas), num_warps is raised so that more warps share the Q tile (at 16
+    128; 144 for other plain scores; 128 with softcap or ALiBi, for
+    rings of three stages or more and for a KV cache with a window; 112
+    with sink tokens, or a window or padded head dims and a ring; none
+    above head dim 128; measured with ptxas), num_warps is raised so that more warps share the Q tile (at 16
     warps, with 128 registers per thread, a kernel whose accumulators pass
     half the budget is an error instead of a spilling kernel, and so is one
     slab per warp of more than 160 accumulator registers). The

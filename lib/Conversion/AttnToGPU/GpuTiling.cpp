@@ -145,7 +145,9 @@ bool twoSlabsRescaleLazily(AttentionOp op, const GpuTiling &tiling) {
 /// - 112 with sink tokens, and for rings with a window, whose loop versions
 ///   keep the most bounds live, or with padded columns: sinks d80 at 128 x
 ///   48 spilled 8 bytes at 128, a window's d64 ring at 128 x 64 on sm_90 4,
-///   d59's ring at 128 x 64 on sm_80 8-12.
+///   d59's ring at 128 x 64 on sm_80 8-12;
+/// - 128 for KV caches with a window: d128 at 128 x 64 (192) spilled 4-412
+///   bytes in 11 of 16 kernels (contiguous and paged, RoPE, split-KV).
 static int64_t accumulatorRegisterBudget(AttentionOp op,
                                          const GpuTiling &tiling) {
   bool powerOfTwoShape = op.getHeadDim() == op.getHeadDimV() &&
@@ -162,7 +164,22 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
   if (op.getSinkTokens() > 0) {
     budget = std::min<int64_t>(budget, 112);
   }
+  if (op.hasKvCache() && hasWindowOrSinks(op)) {
+    budget = std::min<int64_t>(budget, 128);
+  }
   return budget;
+}
+
+/// Whether a warp's slabs fit its registers: their accumulators within the
+/// budget, and several slabs per warp only up to head dim 128 (d192 with
+/// head_dim_v 64 at 256 x 80 on 8 warps, 144 accumulator registers,
+/// spilled 148-208 bytes; make_ptxas_grid.py leaves them out).
+static bool warpSlabsFit(AttentionOp op, const GpuTiling &tiling) {
+  if (slabsPerWarpOf(tiling) > 1 && widestHeadDimOf(op) > 128) {
+    return false;
+  }
+  return accumulatorRegistersPerWarp(op, tiling) <=
+         accumulatorRegisterBudget(op, tiling);
 }
 
 /// `tiling: "auto"`, from sweeps of every tiling that assembles without
@@ -251,18 +268,14 @@ static GpuTiling autoTiling(AttentionOp op) {
         op.getAlibi() && hasWindowOrSinks(op) && widestHeadDimOf(op) <= 128;
     return {32, alibiWithWindow ? 32 : 64, 2, 2};
   }
-  auto fitsRegisters = [&](const GpuTiling &tiling) {
-    return accumulatorRegistersPerWarp(op, tiling) <=
-           accumulatorRegisterBudget(op, tiling);
-  };
   GpuTiling twoSlabs{128, 64, 4, 2};
   if (op.getHeadDim() == 128 && op.getHeadDimV() == 128 && !masksKeys(op) &&
-      fitsRegisters(twoSlabs)) {
+      warpSlabsFit(op, twoSlabs)) {
     return twoSlabs;
   }
   GpuTiling wideTwoSlabs{128, 128, 4, 2};
   if (op.getHeadDim() <= 64 && op.getHeadDimV() == op.getHeadDim() &&
-      !masksKeys(op) && !op.isVarlen() && fitsRegisters(wideTwoSlabs)) {
+      !masksKeys(op) && !op.isVarlen() && warpSlabsFit(op, wideTwoSlabs)) {
     return wideTwoSlabs;
   }
   GpuTiling wideCausal{64, 128, 4, 3};
@@ -325,9 +338,7 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
   // Where a warp's slabs would not fit the register budget, more warps
   // share the Q tile instead.
   int64_t requestedWarps = tiling.numWarps;
-  while (slabsPerWarpOf(tiling) > 1 &&
-         accumulatorRegistersPerWarp(op, tiling) >
-             accumulatorRegisterBudget(op, tiling) &&
+  while (slabsPerWarpOf(tiling) > 1 && !warpSlabsFit(op, tiling) &&
          tiling.numWarps < 16) {
     tiling.numWarps *= 2;
   }
@@ -357,6 +368,16 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
           << " registers per thread, too few for " << accumulators
           << " accumulator registers per warp (at most " << budget
           << "); use a smaller block_m or block_n";
+    return error;
+  }
+  // Nor for head dims above 128 (d192 with head_dim_v 64 at 256 x 80, 72
+  // accumulator registers, spilled 172-240 bytes in 128).
+  if (registersPerThread < kMaxRegistersPerThread &&
+      widestHeadDimOf(op) > 128) {
+    InFlightDiagnostic error = tilingError();
+    error << " leaves " << registersPerThread
+          << " registers per thread, too few for head dim "
+          << widestHeadDimOf(op) << " (at most 128); use a smaller block_m";
     return error;
   }
   // One slab's accumulators cannot be shared out among more warps. Past 160
