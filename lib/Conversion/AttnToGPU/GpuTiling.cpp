@@ -170,12 +170,19 @@ static int64_t accumulatorRegisterBudget(AttentionOp op,
   return budget;
 }
 
+/// Above this head dim a warp's one slab needs a thread's 255 registers:
+/// neither a second slab (d192 with head_dim_v 64 at 256 x 80 on 8 warps,
+/// 144 accumulator registers, spilled 148-208 bytes; make_ptxas_grid.py
+/// leaves them out) nor 16 warps of 128 registers (the same tiling raised
+/// to them, 72 accumulator registers, spilled 172-240 bytes) fit.
+static constexpr int64_t kMaxHeadDimBelowFullRegisters = 128;
+
 /// Whether a warp's slabs fit its registers: their accumulators within the
-/// budget, and several slabs per warp only up to head dim 128 (d192 with
-/// head_dim_v 64 at 256 x 80 on 8 warps, 144 accumulator registers,
-/// spilled 148-208 bytes; make_ptxas_grid.py leaves them out).
+/// budget, and several slabs per warp only up to
+/// kMaxHeadDimBelowFullRegisters.
 static bool warpSlabsFit(AttentionOp op, const GpuTiling &tiling) {
-  if (slabsPerWarpOf(tiling) > 1 && widestHeadDimOf(op) > 128) {
+  if (slabsPerWarpOf(tiling) > 1 &&
+      widestHeadDimOf(op) > kMaxHeadDimBelowFullRegisters) {
     return false;
   }
   return accumulatorRegistersPerWarp(op, tiling) <=
@@ -370,14 +377,14 @@ FailureOr<GpuTiling> resolveTiling(AttentionOp op,
           << "); use a smaller block_m or block_n";
     return error;
   }
-  // Nor for head dims above 128 (d192 with head_dim_v 64 at 256 x 80, 72
-  // accumulator registers, spilled 172-240 bytes in 128).
+  // Nor for head dims above kMaxHeadDimBelowFullRegisters.
   if (registersPerThread < kMaxRegistersPerThread &&
-      widestHeadDimOf(op) > 128) {
+      widestHeadDimOf(op) > kMaxHeadDimBelowFullRegisters) {
     InFlightDiagnostic error = tilingError();
     error << " leaves " << registersPerThread
           << " registers per thread, too few for head dim "
-          << widestHeadDimOf(op) << " (at most 128); use a smaller block_m";
+          << widestHeadDimOf(op) << " (at most "
+          << kMaxHeadDimBelowFullRegisters << "); use a smaller block_m";
     return error;
   }
   // One slab's accumulators cannot be shared out among more warps. Past 160

@@ -140,9 +140,6 @@ Value AttentionKernelBuilder::emitScore(ImplicitLocOpBuilder &b, Value dot,
                                         Value rowSlope2, Value distance) {
   double scale = op.getScale().convertToDouble();
   double softcap = op.getSoftcap().convertToDouble();
-  if (softcap == 0.0 && !op.getAlibi()) {
-    return arith::MulFOp::create(b, dot, f32(b, scale * kLog2E));
-  }
   // s2 = log2(e) * softcap * tanh(dot * scale / softcap) or log2(e) * dot
   // * scale, minus log2(e) * slope * |distance| (one FMA, |.| its operand
   // modifier). tanh's argument keeps its two multiplies: with dot * (scale
